@@ -1,0 +1,45 @@
+# recist: the two commands of a fresh machine are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+APT_PACKAGES := xvfb libxcb-icccm4 libxcb-keysyms1 dicom3tools dcmtk
+DEMO_OUT ?= demo_out
+
+.PHONY: demo test lint system-packages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[napari,test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+# System packages for headless Qt (../shared/HEADLESS.md) and the DICOM validators (dciodvfy, dsrdump).
+# Installed only when missing, and only when run as root (CI runs as root on a fresh machine).
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	  else echo "warning: missing system packages:$$missing (run as root or install them; GUI and DICOM-validator tests will skip)"; fi; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/python -m recist demo $(DEMO_OUT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check recist plugins tests benchmarks sample_data
+
+test: system-packages $(STAMP) lint
+	XDG_CONFIG_HOME=$$(mktemp -d) XDG_CACHE_HOME=$$(mktemp -d) MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info

@@ -1,0 +1,1 @@
+"""napari plugin for recist (thin user interface over the recist library)."""

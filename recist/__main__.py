@@ -1,0 +1,7 @@
+"""``python -m recist`` works like the ``recist`` command."""
+
+import sys
+
+from recist.cli import main
+
+sys.exit(main())

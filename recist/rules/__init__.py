@@ -1,0 +1,1 @@
+"""recist.rules."""
