@@ -1,0 +1,774 @@
+"""SUV scale factors from PET DICOM headers.
+
+The factor returned here multiplies the *rescaled* pixel values of one PET instance (stored value x
+RescaleSlope + RescaleIntercept) and gives the body-weight standardized uptake value, SUVbw, in g/ml.
+
+Sources
+-------
+- [QIBA] QIBA FDG-PET/CT Technical Committee, "Vendor-neutral pseudo-code for SUV calculation"
+  (QIBA wiki, "Standardized Uptake Value (SUV)"), the reference algorithm for Units, DecayCorrection,
+  the series-time-after-acquisition-time case, the GE private scan date-time and the Philips scale factors.
+- [IBSI-SUV] M. Vacha, F. Hofheinz, A. Braune, S. Loeck, A. Zwanenburg, "Comprehensive Manual for SUV
+  Computation and Digital Reference Objects for its Verification" (IBSI / OncoRay, oncoray/suv_computation,
+  CC BY 4.0): DecayCorrection NONE with per-frame times, radiopharmaceutical time without date, injection
+  before midnight, dose stored in MBq, Units GML/CM2ML with an SUV Type other than BW.
+- [DICOM] DICOM PS3.3 C.8.9.1 (PET Series module: Units, Decay Correction, SUV Type) and C.8.9.4
+  (PET Image module: Frame Reference Time, Actual Frame Duration).
+- [James 1976] W.P.T. James, "Research on obesity", HMSO 1976 (lean body mass, constants 128/148),
+  as used by PERCIST (Wahl et al., J Nucl Med 2009;50:122S).
+- [Janmahasatian 2005] S. Janmahasatian et al., Clin Pharmacokinet 2005;44:1051-65 (lean body mass).
+- [Sugawara 1999] Y. Sugawara et al., Radiology 1999;213:521-5 (ideal body weight for SUV).
+- [Du Bois 1916] D. Du Bois, E.F. Du Bois, Arch Intern Med 1916;17:863 (body surface area).
+
+Every decision that shaped a factor is recorded, in words, in :attr:`SuvFactor.rules`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydicom.datadict import tag_for_keyword
+
+from recist.errors import SuvError
+
+__all__ = [
+    "SuvFactor",
+    "suv_bw_factor",
+    "suv_bw_explained",
+    "sul_factor",
+    "decayed_activity_bq",
+    "average_count_time_s",
+    "suv_bw_scale",
+    "lean_body_mass_james_kg",
+    "lean_body_mass_janmahasatian_kg",
+    "ideal_body_weight_sugawara_kg",
+    "body_surface_area_du_bois_m2",
+    "acquisition_datetime",
+    "KNOWN_HALF_LIVES_S",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Physical half-lives (s) of PET radionuclides, keyed by (element, mass number). Sources: NNDC/DDEP
+#: nuclear data; used only to check the header's RadionuclideHalfLife, never as a default.
+KNOWN_HALF_LIVES_S: dict[tuple[str, int], float] = {
+    ("fluorine", 18): 6586.2,  # 109.77 min
+    ("gallium", 68): 4062.6,  # 67.71 min
+    ("copper", 64): 45721.0,  # 12.70 h
+    ("carbon", 11): 1221.8,  # 20.36 min
+    ("nitrogen", 13): 597.9,  # 9.965 min
+    ("oxygen", 15): 122.24,
+    ("rubidium", 82): 76.4,
+    ("zirconium", 89): 282276.0,  # 78.41 h
+    ("iodine", 124): 360806.0,  # 4.176 d
+}
+_SYMBOLS = {"f": "fluorine", "ga": "gallium", "cu": "copper", "c": "carbon", "n": "nitrogen",
+            "o": "oxygen", "rb": "rubidium", "zr": "zirconium", "i": "iodine"}
+#: Relative difference allowed between the header half-life and the nuclide's (decay data tables and
+#: vendors round differently, e.g. Ga-68 4057.7 s vs 4062.6 s).
+HALF_LIFE_TOLERANCE = 0.01
+
+# Plausibility bounds (checked, never substituted).
+_WEIGHT_KG = (0.2, 700.0)
+_HEIGHT_M = (0.3, 2.6)
+_DOSE_BQ = (1.0e5, 1.0e11)  # 0.1 MBq .. 100 GBq
+_DOSE_AS_MBQ = (0.1, 1.0e5)  # a value in this range read as MBq (IBSI-SUV DRO_3_0)
+_HALF_LIFE_S = (60.0, 30 * 86400.0)
+_MAX_HALF_LIVES = 10.0  # an uptake time beyond this many half-lives is a date error, not a scan
+
+_GE_SCAN_DATETIME = 0x0009100D  # GEMS_PETD_01 "PET scan_datetime"
+_PHILIPS_SUV_SCALE = 0x70531000  # Philips PET Private Group: SUV scale factor
+_PHILIPS_ACTIVITY_SCALE = 0x70531009  # Philips PET Private Group: activity concentration scale factor
+
+
+@dataclass(frozen=True)
+class SuvFactor:
+    """An SUVbw scale factor and the header rules that produced it.
+
+    Attributes
+    ----------
+    factor
+        Multiply the instance's rescaled pixel values by this to get SUVbw (g/ml).
+    rules
+        One sentence per decision taken (which tag, which formula, which fallback), in order.
+    units
+        The header's Units (0054,1001).
+    source
+        The file the header came from, if known.
+    """
+
+    factor: float
+    rules: list[str] = field(default_factory=list)
+    units: str = ""
+    source: str | None = None
+
+
+# --------------------------------------------------------------------------------------------- formulas
+
+
+def decayed_activity_bq(activity_bq: float, elapsed_s: float, half_life_s: float) -> float:
+    """Activity left after ``elapsed_s`` seconds of physical decay.
+
+    ``A(t) = A0 * exp(-ln(2) * t / T1/2)`` [QIBA] "decayed dose".
+
+    Examples
+    --------
+    >>> round(decayed_activity_bq(400e6, 6586.2, 6586.2) / 1e6, 6)
+    200.0
+    """
+    return activity_bq * math.exp(-math.log(2.0) * elapsed_s / half_life_s)
+
+
+def average_count_time_s(frame_duration_s: float, half_life_s: float) -> float:
+    """Time after the frame start at which the decaying activity equals its mean over the frame.
+
+    ``t = ln(lambda*T / (1 - exp(-lambda*T))) / lambda`` with ``lambda = ln2/T1/2`` and ``T`` the frame
+    duration [QIBA] ("average count rate time within frame"). It is slightly less than ``T/2``.
+
+    Examples
+    --------
+    >>> round(average_count_time_s(600.0, 6586.2), 1)
+    298.4
+    """
+    lam = math.log(2.0) / half_life_s
+    x = lam * frame_duration_s
+    if x == 0.0:
+        return 0.0
+    return math.log(x / -math.expm1(-x)) / lam
+
+
+def suv_bw_scale(weight_kg: float, activity_bq: float) -> float:
+    """SUVbw factor from activity concentration: ``weight (g) / activity (Bq)`` [QIBA].
+
+    Multiplying an activity concentration in Bq/ml by this gives SUVbw in g/ml.
+
+    Examples
+    --------
+    >>> suv_bw_scale(70.0, 350e6)
+    0.0002
+    """
+    return weight_kg * 1000.0 / activity_bq
+
+
+def lean_body_mass_james_kg(weight_kg: float, height_m: float, sex: str) -> float:
+    """Lean body mass by James' formula, as used for SUL in PERCIST.
+
+    Male: ``1.10 W - 128 (W/H)^2``; female: ``1.07 W - 148 (W/H)^2`` with W in kg and H in cm
+    [James 1976]; PERCIST 1.0 (Wahl 2009) uses it for SUL. The constant 128 is James' (some
+    software uses 120 for men; this is not that variant).
+
+    Parameters
+    ----------
+    weight_kg, height_m
+        Body weight (kg) and height (m).
+    sex
+        ``"M"`` or ``"F"`` (DICOM PatientSex); James gives no formula for other values.
+
+    Examples
+    --------
+    >>> round(lean_body_mass_james_kg(70.0, 1.75, "M"), 2)
+    56.52
+    """
+    ratio = weight_kg / (height_m * 100.0)
+    if sex == "M":
+        return 1.10 * weight_kg - 128.0 * ratio**2
+    if sex == "F":
+        return 1.07 * weight_kg - 148.0 * ratio**2
+    raise ValueError(f"James' lean body mass needs sex 'M' or 'F', got {sex!r}")
+
+
+def lean_body_mass_janmahasatian_kg(weight_kg: float, height_m: float, sex: str) -> float:
+    """Lean body mass by Janmahasatian's formula.
+
+    Male: ``9270 W / (6680 + 216 BMI)``; female: ``9270 W / (8780 + 244 BMI)``, BMI = W/H^2 in kg/m^2
+    [Janmahasatian 2005], eq. for "lean body weight". Unlike James' formula it does not fall at high BMI.
+
+    Examples
+    --------
+    >>> round(lean_body_mass_janmahasatian_kg(70.0, 1.75, "M"), 2)
+    55.86
+    """
+    bmi = weight_kg / height_m**2
+    if sex == "M":
+        return 9270.0 * weight_kg / (6680.0 + 216.0 * bmi)
+    if sex == "F":
+        return 9270.0 * weight_kg / (8780.0 + 244.0 * bmi)
+    raise ValueError(f"Janmahasatian's lean body mass needs sex 'M' or 'F', got {sex!r}")
+
+
+def ideal_body_weight_sugawara_kg(height_m: float, sex: str) -> float:
+    """Ideal body weight for SUV normalisation.
+
+    Male: ``48.0 + 1.06 (H - 152)``; female: ``45.5 + 0.91 (H - 152)``, H in cm [Sugawara 1999].
+    For any other sex (DICOM ``"O"``) this returns the mean of the two: our choice, not Sugawara's; it
+    reproduces the IBSI-SUV object DRO_2_2 (sex O) to two decimals (see docs/pet.md).
+
+    Examples
+    --------
+    >>> round(ideal_body_weight_sugawara_kg(1.75, "M"), 2)
+    72.38
+    """
+    height_cm = height_m * 100.0
+    male = 48.0 + 1.06 * (height_cm - 152.0)
+    female = 45.5 + 0.91 * (height_cm - 152.0)
+    if sex == "M":
+        return male
+    if sex == "F":
+        return female
+    return (male + female) / 2.0
+
+
+def body_surface_area_du_bois_m2(weight_kg: float, height_m: float) -> float:
+    """Body surface area ``0.007184 W^0.425 H^0.725`` (W kg, H cm) in m^2 [Du Bois 1916].
+
+    Examples
+    --------
+    >>> round(body_surface_area_du_bois_m2(70.0, 1.75), 3)
+    1.848
+    """
+    return 0.007184 * weight_kg**0.425 * (height_m * 100.0) ** 0.725
+
+
+# --------------------------------------------------------------------------------------------- header access
+
+
+def _tag_label(keyword: str) -> str:
+    tag = tag_for_keyword(keyword)
+    if tag is None:  # pragma: no cover - only called with standard keywords
+        return keyword
+    return f"{keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def _where(source: str | None) -> str:
+    return f"{source}: " if source else ""
+
+
+def _error(source: str | None, message: str) -> SuvError:
+    return SuvError(f"{_where(source)}{message}")
+
+
+def _missing(source: str | None, keyword: str, purpose: str, fix: str = "") -> SuvError:
+    fix = fix or "fix the header (or re-export the series from the scanner) and retry"
+    return _error(source, f"{_tag_label(keyword)} is missing or empty; it is needed for {purpose}; {fix}")
+
+
+def _value(ds: Any, keyword: str) -> Any:
+    value = ds.get(keyword) if hasattr(ds, "get") else None
+    if value is None or (isinstance(value, (str, bytes)) and not str(value).strip()):
+        return None
+    return value
+
+
+def _private(ds: Any, tag: int) -> Any:
+    try:
+        element = ds.get(tag)
+    except Exception:  # a malformed private element is treated as absent
+        return None
+    if element is None or element.value in (None, b"", ""):
+        return None
+    value = element.value
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace").strip("\x00 ")
+    return value
+
+
+def _number(ds: Any, keyword: str, source: str | None, purpose: str) -> float:
+    raw = _value(ds, keyword)
+    if raw is None:
+        raise _missing(source, keyword, purpose)
+    try:
+        number = float(raw)
+    except (TypeError, ValueError):
+        raise _error(source, f"{_tag_label(keyword)} = {raw!r} is not a number ({purpose})") from None
+    if not math.isfinite(number):
+        raise _error(source, f"{_tag_label(keyword)} = {raw!r} is not finite ({purpose})")
+    return number
+
+
+def _in_range(value: float, bounds: tuple[float, float], keyword: str, unit: str, source: str | None) -> float:
+    low, high = bounds
+    if not low <= value <= high:
+        raise _error(
+            source,
+            f"{_tag_label(keyword)} = {value:g} {unit} is implausible (expected {low:g}..{high:g} {unit}); "
+            "correct the header",
+        )
+    return value
+
+
+def _text(ds: Any, keyword: str) -> str | None:
+    raw = _value(ds, keyword)
+    return None if raw is None else str(raw).strip().upper()
+
+
+_DT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})?(\d{2})?(\d{2})?(\.\d{1,6})?([+-]\d{4})?$")
+_TM_RE = re.compile(r"^(\d{2}):?(\d{2})?:?(\d{2})?(\.\d{1,6})?$")
+
+
+def _parse_time(text: str) -> dt.time | None:
+    match = _TM_RE.match(text.strip())
+    if not match:
+        return None
+    hh, mm, ss, frac = match.groups()
+    micro = int(round(float(frac) * 1e6)) if frac else 0
+    try:
+        return dt.time(int(hh), int(mm or 0), int(ss or 0), min(micro, 999999))
+    except ValueError:
+        return None
+
+
+def _parse_date(text: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(text.strip().replace("-", ""), "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _parse_datetime(text: str) -> dt.datetime | None:
+    match = _DT_RE.match(text.strip())
+    if not match:
+        return None
+    year, month, day, hh, mm, ss, frac, _offset = match.groups()
+    micro = int(round(float(frac) * 1e6)) if frac else 0
+    try:
+        return dt.datetime(int(year), int(month), int(day), int(hh or 0), int(mm or 0), int(ss or 0),
+                           min(micro, 999999))
+    except ValueError:
+        return None
+
+
+def _datetime_attr(ds: Any, keyword: str, source: str | None) -> dt.datetime | None:
+    raw = _value(ds, keyword)
+    if raw is None:
+        return None
+    parsed = _parse_datetime(str(raw))
+    if parsed is None:
+        raise _error(source, f"{_tag_label(keyword)} = {str(raw)!r} is not a DICOM date-time (YYYYMMDDHHMMSS)")
+    return parsed
+
+
+def _date_attr(ds: Any, keyword: str, source: str | None) -> dt.date | None:
+    raw = _value(ds, keyword)
+    if raw is None:
+        return None
+    parsed = _parse_date(str(raw))
+    if parsed is None:
+        raise _error(source, f"{_tag_label(keyword)} = {str(raw)!r} is not a DICOM date (YYYYMMDD)")
+    return parsed
+
+
+def _time_attr(ds: Any, keyword: str, source: str | None) -> dt.time | None:
+    raw = _value(ds, keyword)
+    if raw is None:
+        return None
+    parsed = _parse_time(str(raw))
+    if parsed is None:
+        raise _error(source, f"{_tag_label(keyword)} = {str(raw)!r} is not a DICOM time (HHMMSS.FFFFFF)")
+    return parsed
+
+
+def _series_datetime(ds: Any, source: str | None) -> dt.datetime:
+    date = _date_attr(ds, "SeriesDate", source)
+    if date is None:
+        raise _missing(source, "SeriesDate", "the scan start time (DecayCorrection START)")
+    time = _time_attr(ds, "SeriesTime", source)
+    if time is None:
+        raise _missing(source, "SeriesTime", "the scan start time (DecayCorrection START)")
+    return dt.datetime.combine(date, time)
+
+
+def acquisition_datetime(ds: Any, source: str | None = None) -> dt.datetime | None:
+    """The instance's acquisition (frame start) date-time, or None when the header has none.
+
+    AcquisitionDateTime (0008,002A) if present, else AcquisitionDate (0008,0022) (or, failing that,
+    SeriesDate) with AcquisitionTime (0008,0032) [DICOM C.7.6.1].
+    """
+    combined = _datetime_attr(ds, "AcquisitionDateTime", source)
+    if combined is not None:
+        return combined
+    time = _time_attr(ds, "AcquisitionTime", source)
+    if time is None:
+        return None
+    date = _date_attr(ds, "AcquisitionDate", source) or _date_attr(ds, "SeriesDate", source)
+    if date is None:
+        return None
+    return dt.datetime.combine(date, time)
+
+
+# --------------------------------------------------------------------------------------------- header rules
+
+
+def _half_life_s(rp: Any, ds: Any, source: str | None, rules: list[str]) -> float:
+    """RadionuclideHalfLife from the header, checked against the identified nuclide (never defaulted)."""
+    half_life = _number(rp, "RadionuclideHalfLife", source, "decay correction of the injected activity")
+    _in_range(half_life, _HALF_LIFE_S, "RadionuclideHalfLife", "s", source)
+    nuclide = _identify_nuclide(rp)
+    if nuclide is None:
+        rules.append(f"half-life {half_life:g} s from RadionuclideHalfLife (nuclide not identified from "
+                     "RadionuclideCodeSequence/Radiopharmaceutical; only the range was checked)")
+        return half_life
+    expected = KNOWN_HALF_LIVES_S[nuclide]
+    name = f"{nuclide[0].capitalize()}-{nuclide[1]}"
+    if abs(half_life - expected) > HALF_LIFE_TOLERANCE * expected:
+        raise _error(
+            source,
+            f"{_tag_label('RadionuclideHalfLife')} = {half_life:g} s does not match {name} "
+            f"({expected:g} s); correct the half-life or the radionuclide code",
+        )
+    rules.append(f"half-life {half_life:g} s from RadionuclideHalfLife (consistent with {name}, {expected:g} s)")
+    return half_life
+
+
+def _identify_nuclide(rp: Any) -> tuple[str, int] | None:
+    texts: list[str] = []
+    codes = _value(rp, "RadionuclideCodeSequence")
+    if codes:
+        texts.append(str(codes[0].get("CodeMeaning", "")))
+    texts.append(str(_value(rp, "Radionuclide") or ""))
+    pharmaceutical = str(_value(rp, "Radiopharmaceutical") or "")
+    texts.append(pharmaceutical)
+    for text in texts:
+        lowered = text.lower()
+        for element in {name for name, _ in KNOWN_HALF_LIVES_S}:
+            match = re.search(rf"(\d+)\D{{0,3}}{element}|{element}\D{{0,3}}(\d+)", lowered)
+            if match:
+                mass = int(match.group(1) or match.group(2))
+                if (element, mass) in KNOWN_HALF_LIVES_S:
+                    return element, mass
+        for symbol, element in _SYMBOLS.items():
+            match = re.search(rf"(?<![a-z])(?:{symbol}-?(\d+)|(\d+)-?{symbol})(?![a-z])", lowered)
+            if match:
+                mass = int(match.group(1) or match.group(2))
+                if (element, mass) in KNOWN_HALF_LIVES_S:
+                    return element, mass
+    if re.search(r"(?<![a-z])fdg(?![a-z])", pharmaceutical.lower()):
+        return "fluorine", 18
+    return None
+
+
+def _dose_bq(rp: Any, source: str | None, rules: list[str]) -> float:
+    dose = _number(rp, "RadionuclideTotalDose", source, "SUV (injected activity)")
+    if _DOSE_BQ[0] <= dose <= _DOSE_BQ[1]:
+        rules.append(f"injected activity {dose / 1e6:.6g} MBq from RadionuclideTotalDose (Bq)")
+        return dose
+    if _DOSE_AS_MBQ[0] <= dose <= _DOSE_AS_MBQ[1]:
+        rules.append(
+            f"RadionuclideTotalDose = {dose:g} is far below any PET activity in Bq: read as MBq "
+            "(IBSI-SUV 'dose in MBq')"
+        )
+        logger.warning("%sRadionuclideTotalDose %g read as MBq", _where(source), dose)
+        return dose * 1e6
+    raise _error(
+        source,
+        f"{_tag_label('RadionuclideTotalDose')} = {dose:g} is implausible as an injected activity in Bq "
+        f"({_DOSE_BQ[0]:g}..{_DOSE_BQ[1]:g}) or MBq; correct the header",
+    )
+
+
+def _weight_kg(ds: Any, source: str | None) -> float:
+    weight = _number(ds, "PatientWeight", source, "SUVbw (body weight in kg)")
+    return _in_range(weight, _WEIGHT_KG, "PatientWeight", "kg", source)
+
+
+def _height_m(ds: Any, source: str | None, purpose: str) -> float:
+    height = _number(ds, "PatientSize", source, purpose)
+    return _in_range(height, _HEIGHT_M, "PatientSize", "m", source)
+
+
+def _sex(ds: Any, source: str | None, purpose: str, allow_other: bool = False) -> str:
+    sex = _text(ds, "PatientSex")
+    if sex is None:
+        raise _missing(source, "PatientSex", purpose)
+    if sex not in ("M", "F") and not allow_other:
+        raise _error(source, f"{_tag_label('PatientSex')} = {sex!r}: {purpose} needs 'M' or 'F'")
+    return sex
+
+
+def _scan_start(ds: Any, source: str | None, half_life_s: float, rules: list[str],
+                series_earliest_acquisition: dt.datetime | None) -> dt.datetime:
+    """Reference time of DecayCorrection START [QIBA]."""
+    series = _series_datetime(ds, source)
+    acquisition = acquisition_datetime(ds, source)
+    earliest = series_earliest_acquisition or acquisition
+    if earliest is None:
+        rules.append(f"scan start = SeriesDate/SeriesTime {series.isoformat()} (no acquisition time to compare)")
+        return series
+    if series <= earliest:
+        rules.append(f"scan start = SeriesDate/SeriesTime {series.isoformat()} (not after the acquisition)")
+        return series
+    ge = _private(ds, _GE_SCAN_DATETIME)
+    if ge is not None:
+        parsed = _parse_datetime(str(ge))
+        if parsed is None:
+            raise _error(source, f"GE private scan date-time (0009,100D) = {ge!r} is not a DICOM date-time")
+        rules.append(f"SeriesTime after AcquisitionTime: scan start = GE private scan date-time (0009,100D) "
+                     f"{parsed.isoformat()}")
+        return parsed
+    frame_ref_ms = _value(ds, "FrameReferenceTime")
+    duration_ms = _value(ds, "ActualFrameDuration")
+    if acquisition is not None and frame_ref_ms is not None and duration_ms is not None:
+        offset_s = average_count_time_s(float(duration_ms) / 1000.0, half_life_s) - float(frame_ref_ms) / 1000.0
+        start = acquisition + dt.timedelta(seconds=offset_s)
+        rules.append(
+            f"SeriesTime after AcquisitionTime: scan start back-computed from this frame: AcquisitionTime + "
+            f"average count time ({float(duration_ms) / 1000.0:g} s frame) - FrameReferenceTime = {start.isoformat()}"
+        )
+        return start
+    rules.append(f"SeriesTime after AcquisitionTime: scan start = earliest acquisition {earliest.isoformat()}")
+    return earliest
+
+
+def _frame_reference(ds: Any, source: str | None, half_life_s: float, rules: list[str]) -> dt.datetime:
+    """Reference time of a frame without decay correction (DecayCorrection NONE) [IBSI-SUV]."""
+    acquisition = acquisition_datetime(ds, source)
+    if acquisition is None:
+        raise _missing(source, "AcquisitionTime", "DecayCorrection NONE (per-frame decay)")
+    duration_s = _number(ds, "ActualFrameDuration", source, "DecayCorrection NONE (per-frame decay)") / 1000.0
+    reference = acquisition + dt.timedelta(seconds=average_count_time_s(duration_s, half_life_s))
+    rules.append(
+        f"DecayCorrection NONE: dose decayed to this frame's average count time = AcquisitionTime "
+        f"{acquisition.isoformat()} + {average_count_time_s(duration_s, half_life_s):.1f} s "
+        f"({duration_s:g} s frame)"
+    )
+    return reference
+
+
+def _injection(ds: Any, rp: Any, reference: dt.datetime, source: str | None, rules: list[str]) -> dt.datetime:
+    """Injection date-time: RadiopharmaceuticalStartDateTime, or the start time on the series date."""
+    injection = _datetime_attr(rp, "RadiopharmaceuticalStartDateTime", source)
+    if injection is not None:
+        rules.append(f"injection = RadiopharmaceuticalStartDateTime {injection.isoformat()}")
+        return injection
+    time = _time_attr(rp, "RadiopharmaceuticalStartTime", source)
+    if time is None:
+        raise _error(
+            source,
+            f"{_tag_label('RadiopharmaceuticalStartDateTime')} and {_tag_label('RadiopharmaceuticalStartTime')} "
+            "are both missing; the injection time is needed for decay correction; add it to the header",
+        )
+    date = _date_attr(ds, "SeriesDate", source)
+    if date is None:
+        raise _missing(source, "SeriesDate", "dating RadiopharmaceuticalStartTime (no start date-time)")
+    injection = dt.datetime.combine(date, time)
+    rule = f"injection = RadiopharmaceuticalStartTime {time.isoformat()} on SeriesDate {date.isoformat()}"
+    if injection > reference and injection - dt.timedelta(days=1) <= reference:
+        injection -= dt.timedelta(days=1)
+        rule += " minus one day (injected before midnight, scanned after)"
+    rules.append(rule)
+    return injection
+
+
+def _decayed_dose_bq(ds: Any, rp: Any, dose_bq: float, source: str | None, rules: list[str],
+                     series_earliest_acquisition: dt.datetime | None) -> float:
+    correction = _text(ds, "DecayCorrection")
+    if correction is None:
+        raise _missing(source, "DecayCorrection", "knowing the reference time of the pixel values")
+    if correction == "ADMIN":
+        rules.append("DecayCorrection ADMIN: pixels are decay-corrected to the injection; dose not decayed")
+        return dose_bq
+    if correction not in ("START", "NONE"):
+        raise _error(source, f"{_tag_label('DecayCorrection')} = {correction!r} is not START, ADMIN or NONE")
+    half_life = _half_life_s(rp, ds, source, rules)
+    if correction == "START":
+        rules.append("DecayCorrection START: dose decayed from injection to scan start")
+        reference = _scan_start(ds, source, half_life, rules, series_earliest_acquisition)
+    else:
+        reference = _frame_reference(ds, source, half_life, rules)
+    injection = _injection(ds, rp, reference, source, rules)
+    elapsed_s = (reference - injection).total_seconds()
+    if elapsed_s < 0:
+        raise _error(
+            source,
+            f"injection ({injection.isoformat()}, RadiopharmaceuticalStartDateTime (0018,1078) / "
+            f"RadiopharmaceuticalStartTime (0018,1072)) is after the scan reference time "
+            f"({reference.isoformat()}); correct the injection or series date/time",
+        )
+    if elapsed_s > _MAX_HALF_LIVES * half_life:
+        raise _error(
+            source,
+            f"uptake time {elapsed_s / 3600:.1f} h between injection ({injection.isoformat()}) and scan "
+            f"({reference.isoformat()}) exceeds {_MAX_HALF_LIVES:g} half-lives; check the dates",
+        )
+    rules.append(f"uptake time {elapsed_s:.1f} s")
+    return decayed_activity_bq(dose_bq, elapsed_s, half_life)
+
+
+def _radiopharmaceutical(ds: Any, source: str | None) -> Any:
+    sequence = _value(ds, "RadiopharmaceuticalInformationSequence")
+    if not sequence:
+        raise _missing(source, "RadiopharmaceuticalInformationSequence", "SUV (dose, injection time, half-life)")
+    return sequence[0]
+
+
+def _body_size_factor(ds: Any, suv_type: str, source: str | None, rules: list[str]) -> float:
+    """SUVbw / SUVx for a pixel already scaled as SUV of type ``suv_type`` [DICOM C.8.9.1, IBSI-SUV]."""
+    weight = _weight_kg(ds, source)
+    purpose = f"converting SUV Type {suv_type} back to SUVbw"
+    if suv_type == "BW":
+        rules.append("SUV Type BW: pixel values are SUVbw")
+        return 1.0
+    height = _height_m(ds, source, purpose)
+    if suv_type in ("LBM", "LBMJAMES128"):
+        sex = _sex(ds, source, purpose)
+        lbm = lean_body_mass_james_kg(weight, height, sex)
+        rules.append(f"SUV Type {suv_type}: SUL by James (1976, constant 128); SUVbw = SUL x weight/LBM "
+                     f"({weight:g}/{lbm:.4g} kg)")
+        return weight / lbm
+    if suv_type == "LBMJ":
+        sex = _sex(ds, source, purpose)
+        lbm = lean_body_mass_janmahasatian_kg(weight, height, sex)
+        rules.append(f"SUV Type LBMJ: SUL by Janmahasatian (2005); SUVbw = SUL x weight/LBM "
+                     f"({weight:g}/{lbm:.4g} kg)")
+        return weight / lbm
+    if suv_type == "IBW":
+        sex = _sex(ds, source, purpose, allow_other=True)
+        ibw = ideal_body_weight_sugawara_kg(height, sex)
+        how = "" if sex in ("M", "F") else " (sex not M/F: mean of the male and female formulas)"
+        rules.append(f"SUV Type IBW: Sugawara (1999) ideal body weight {ibw:.4g} kg{how}; "
+                     f"SUVbw = SUVibw x weight/IBW")
+        return weight / ibw
+    if suv_type == "BSA":
+        bsa_cm2 = body_surface_area_du_bois_m2(weight, height) * 1e4
+        rules.append(f"SUV Type BSA: Du Bois (1916) body surface area {bsa_cm2:.5g} cm2; "
+                     f"SUVbw = SUVbsa x weight(g)/BSA(cm2)")
+        return weight * 1000.0 / bsa_cm2
+    raise _error(source, f"{_tag_label('SUVType')} = {suv_type!r} is not supported (BW, LBM, LBMJAMES128, LBMJ, "
+                         "IBW, BSA)")
+
+
+def suv_bw_explained(
+    dataset: Any,
+    *,
+    source: str | None = None,
+    series_earliest_acquisition: dt.datetime | None = None,
+) -> SuvFactor:
+    """The SUVbw factor of one PET instance and the header rules that gave it.
+
+    Follows the QIBA vendor-neutral pseudo-code [QIBA], extended as in the IBSI SUV manual [IBSI-SUV]:
+
+    - Units (0054,1001) ``BQML``: ``weight (g) / decayed dose (Bq)``.
+    - ``CNTS``: the Philips SUV scale factor (7053,1000) if present (it gives SUVbw directly), else the
+      activity concentration scale factor (7053,1009) to Bq/ml, then as BQML.
+    - ``GML`` / ``CM2ML``: pixels are already an SUV; the SUV Type (0054,1006) says which (absent: BW for
+      GML [QIBA], BSA for CM2ML [DICOM]) and the factor converts it back to SUVbw.
+    - DecayCorrection ``START``: dose decayed from injection to the scan start: SeriesDate/Time, unless it
+      is after the acquisition (post-processed series): then the GE private scan date-time (0009,100D),
+      else the scan start back-computed from this frame (AcquisitionTime + average count time -
+      FrameReferenceTime), else the earliest acquisition time. ``ADMIN``: no decay. ``NONE``: dose decayed
+      to this frame's average count time (per-frame acquisition times).
+    - Injection: RadiopharmaceuticalStartDateTime, else RadiopharmaceuticalStartTime on the SeriesDate
+      (one day earlier if that falls after the scan: injected before midnight).
+
+    Parameters
+    ----------
+    dataset
+        A pydicom Dataset of a PET instance (pixel data not needed).
+    source
+        The file name to put in error messages (default: ``dataset.filename`` if set).
+    series_earliest_acquisition
+        The earliest acquisition date-time of the whole series, for the QIBA "series time after
+        acquisition time" test (default: this instance's).
+
+    Raises
+    ------
+    SuvError
+        A needed tag is missing or implausible; the message names it as ``Keyword (gggg,eeee)``.
+    """
+    if source is None:
+        filename = getattr(dataset, "filename", None)
+        source = str(filename) if isinstance(filename, (str, bytes)) or hasattr(filename, "__fspath__") else None
+    rules: list[str] = []
+    units = _text(dataset, "Units")
+    if units is None:
+        raise _missing(source, "Units", "knowing what the pixel values measure")
+    if units in ("GML", "CM2ML"):
+        default = "BW" if units == "GML" else "BSA"
+        suv_type = _text(dataset, "SUVType")
+        if suv_type is None:
+            rules.append(f"Units {units} with no SUV Type (0054,1006): read as SUV Type {default}")
+            suv_type = default
+        elif (units == "CM2ML") != (suv_type == "BSA"):
+            raise _error(source, f"{_tag_label('Units')} {units} contradicts {_tag_label('SUVType')} {suv_type}")
+        rules.insert(0, f"Units {units}: pixel values are already an SUV")
+        factor = _body_size_factor(dataset, suv_type, source, rules)
+        return SuvFactor(factor=factor, rules=rules, units=units, source=source)
+    if units == "CNTS":
+        suv_scale = _private(dataset, _PHILIPS_SUV_SCALE)
+        if suv_scale is not None and float(suv_scale) > 0:
+            rules.append(f"Units CNTS: Philips private SUV scale factor (7053,1000) = {float(suv_scale):g}")
+            return SuvFactor(factor=float(suv_scale), rules=rules, units=units, source=source)
+        activity_scale = _private(dataset, _PHILIPS_ACTIVITY_SCALE)
+        if activity_scale is None or not float(activity_scale) > 0:
+            raise _error(
+                source,
+                "Units CNTS needs the Philips private SUV scale factor (7053,1000) or activity concentration "
+                "scale factor (7053,1009); neither is present: export the series in BQML",
+            )
+        bq_per_count = float(activity_scale)
+        rules.append(f"Units CNTS: Philips private activity concentration scale factor (7053,1009) = "
+                     f"{bq_per_count:g} Bq/ml per count")
+    elif units == "BQML":
+        bq_per_count = 1.0
+        rules.append("Units BQML: pixel values are activity concentration (Bq/ml)")
+    else:
+        raise _error(source, f"{_tag_label('Units')} = {units!r} is not supported (BQML, CNTS, GML, CM2ML)")
+    corrected = _value(dataset, "CorrectedImage")
+    if corrected is not None:
+        flags = {str(flag).upper() for flag in ([corrected] if isinstance(corrected, str) else corrected)}
+        if "ATTN" not in flags:
+            raise _error(source, f"{_tag_label('CorrectedImage')} = {sorted(flags)} lacks ATTN: the SUV of an "
+                                 "image without attenuation correction is meaningless")
+    weight = _weight_kg(dataset, source)
+    rp = _radiopharmaceutical(dataset, source)
+    dose = _dose_bq(rp, source, rules)
+    decayed = _decayed_dose_bq(dataset, rp, dose, source, rules, series_earliest_acquisition)
+    rules.append(f"SUVbw = {bq_per_count:g} x weight {weight:g} kg x 1000 / decayed dose {decayed / 1e6:.6g} MBq")
+    factor = bq_per_count * suv_bw_scale(weight, decayed)
+    return SuvFactor(factor=factor, rules=rules, units=units, source=source)
+
+
+def suv_bw_factor(dataset: Any) -> float:
+    """The factor turning this PET instance's rescaled pixel values into SUVbw (g/ml).
+
+    See :func:`suv_bw_explained` for the rules; this returns only ``.factor``.
+
+    Raises
+    ------
+    SuvError
+        A needed tag is missing or implausible (the message names it).
+    """
+    return suv_bw_explained(dataset).factor
+
+
+def sul_factor(dataset: Any, formula: str = "janmahasatian") -> float:
+    """The factor turning rescaled pixel values into SUL (SUV normalised by lean body mass, g/ml).
+
+    ``SUL = SUVbw x LBM / weight`` with LBM by Janmahasatian (2005, default) or James (1976; PERCIST,
+    constant 128) [Wahl 2009 PERCIST; IBSI-SUV].
+
+    Parameters
+    ----------
+    dataset
+        A pydicom Dataset of a PET instance (needs PatientSize and PatientSex M/F besides the SUVbw tags).
+    formula
+        ``"janmahasatian"`` or ``"james"``.
+    """
+    formulas = {"janmahasatian": lean_body_mass_janmahasatian_kg, "james": lean_body_mass_james_kg}
+    if formula not in formulas:
+        raise ValueError(f"formula must be one of {sorted(formulas)}, got {formula!r}")
+    explained = suv_bw_explained(dataset)
+    source = explained.source
+    purpose = f"SUL ({formula} lean body mass)"
+    weight = _weight_kg(dataset, source)
+    height = _height_m(dataset, source, purpose)
+    sex = _sex(dataset, source, purpose)
+    lbm = formulas[formula](weight, height, sex)
+    if not lbm > 0:
+        raise _error(source, f"{formula} lean body mass is {lbm:.3g} kg for weight {weight:g} kg and height "
+                             f"{height:g} m (formula invalid at this BMI); use formula='janmahasatian'")
+    return explained.factor * lbm / weight
