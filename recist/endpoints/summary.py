@@ -1,0 +1,269 @@
+"""Per-arm summaries: best overall response, ORR and DCR with exact CIs, PFS medians, HR and log-rank.
+
+Choices (written down in ``docs/endpoints.md``):
+
+- Denominators are every randomised subject of the arm (intention to treat). A subject without a
+  read, or whose read gives no best overall response, counts as ``NE``.
+- ORR = CR + PR; DCR = CR + PR + SD + NON-CR/NON-PD. NON-CR/NON-PD is the RECIST 1.1 response of a
+  subject with non-target disease only that neither responded nor progressed, i.e. disease control;
+  the BOR table shows it separately so a reader can recompute DCR without it.
+- Proportions carry exact (Clopper-Pearson) two-sided 95% confidence intervals.
+- PFS medians and their 95% CIs come from lifelines' Kaplan-Meier estimator: the CI of the median is
+  read off the pointwise (log(-log), Greenwood) CI of the survival curve, the Brookmeyer-Crowley
+  construction as lifelines implements it. Times are months (days / 30.4375).
+- Each arm other than the control is compared with the control by a Cox model (lifelines
+  ``CoxPHFitter``, Efron's method for ties, Wald CI) and an unstratified log-rank test.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from recist.endpoints.pfs import PfsOutcome, SubjectAssessments
+from recist.endpoints.subjects import Subject
+from recist.errors import RecistValidationError
+
+__all__ = [
+    "BOR_CATEGORIES",
+    "Proportion",
+    "ArmResponse",
+    "ArmPfs",
+    "ArmComparison",
+    "TrialSummary",
+    "clopper_pearson",
+    "is_objective_response",
+    "is_disease_control",
+    "response_summary",
+    "fit_km",
+    "pfs_summary",
+    "compare_arms",
+    "summarise",
+]
+
+logger = logging.getLogger(__name__)
+
+BOR_CATEGORIES: tuple[str, ...] = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE")
+"""Best-overall-response categories in reporting order (CDISC RS controlled terms)."""
+
+
+def is_objective_response(bor: str) -> bool:
+    """CR or PR: an objective response (RECIST 1.1 [E09] §4.4; FDA 2018 guidance, ORR)."""
+    return bor in ("CR", "PR")
+
+
+def is_disease_control(bor: str) -> bool:
+    """CR, PR, SD or NON-CR/NON-PD: disease control (RECIST 1.1 [E09] §4.4 and Table 2: NON-CR/NON-PD
+    is the non-progression category of non-target-only disease; counted here, see module notes)."""
+    return bor in ("CR", "PR", "SD", "NON-CR/NON-PD")
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """``count`` of ``n`` with its exact 95% CI (``None`` bounds when ``n`` is 0)."""
+
+    count: int
+    n: int
+    ci_low: float | None
+    ci_high: float | None
+
+    @property
+    def estimate(self) -> float | None:
+        return self.count / self.n if self.n else None
+
+    def format(self) -> str:
+        """``"5/10 (50.0%; 95% CI 18.7-81.3%)"``."""
+        if not self.n:
+            return f"{self.count}/0"
+        return (f"{self.count}/{self.n} ({100 * self.count / self.n:.1f}%; 95% CI "
+                f"{100 * self.ci_low:.1f}-{100 * self.ci_high:.1f}%)")
+
+
+def clopper_pearson(count: int, n: int, confidence: float = 0.95) -> Proportion:
+    """Exact binomial (Clopper-Pearson 1934) CI for ``count`` successes of ``n``.
+
+    Uses ``scipy.stats.binomtest(count, n).proportion_ci(method="exact")``.
+
+    Examples
+    --------
+    >>> p = clopper_pearson(0, 10)
+    >>> (p.ci_low, round(p.ci_high, 4))
+    (0.0, 0.3085)
+    """
+    if n < 0 or not 0 <= count <= max(n, 0):
+        raise RecistValidationError(f"cannot form a proportion of {count} out of {n}")
+    if n == 0:
+        return Proportion(0, 0, None, None)
+    from scipy.stats import binomtest
+
+    ci = binomtest(count, n).proportion_ci(confidence_level=confidence, method="exact")
+    return Proportion(count, n, float(ci.low), float(ci.high))
+
+
+@dataclass(frozen=True)
+class ArmResponse:
+    """Best overall responses of one arm."""
+
+    arm: str
+    n: int
+    bor_counts: dict[str, int]
+    orr: Proportion
+    dcr: Proportion
+
+
+def _arms(subjects: Iterable[Subject]) -> list[str]:
+    return sorted({s.arm for s in subjects})
+
+
+def response_summary(
+    subjects: Sequence[Subject], reads: Mapping[str, SubjectAssessments]
+) -> list[ArmResponse]:
+    """BOR distribution, ORR and DCR per arm (arms sorted by name), all randomised subjects counted."""
+    out = []
+    for arm in _arms(subjects):
+        members = [s for s in subjects if s.arm == arm]
+        bors = []
+        for s in members:
+            r = reads.get(s.subject)
+            bor = r.best_overall_response if r is not None and r.best_overall_response else "NE"
+            if bor not in BOR_CATEGORIES:
+                raise RecistValidationError(f"unknown best overall response {bor!r}; expected one of "
+                                            + ", ".join(BOR_CATEGORIES), source=f"subject {s.subject}")
+            bors.append(bor)
+        counts = {c: bors.count(c) for c in BOR_CATEGORIES}
+        n = len(members)
+        out.append(ArmResponse(
+            arm, n, counts,
+            clopper_pearson(sum(map(is_objective_response, bors)), n),
+            clopper_pearson(sum(map(is_disease_control, bors)), n),
+        ))
+    return out
+
+
+def fit_km(outcomes: Sequence[PfsOutcome], label: str) -> Any:
+    """A lifelines ``KaplanMeierFitter`` fitted to PFS in months (Kaplan & Meier 1958)."""
+    from lifelines import KaplanMeierFitter
+
+    return KaplanMeierFitter(label=label).fit(
+        [o.months for o in outcomes], [o.event for o in outcomes], label=label
+    )
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class ArmPfs:
+    """Kaplan-Meier PFS of one arm, months; ``None`` medians/bounds are "not reached"."""
+
+    arm: str
+    n: int
+    events: int
+    median_months: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+def pfs_summary(outcomes: Sequence[PfsOutcome]) -> list[ArmPfs]:
+    """Median PFS per arm with its 95% CI (Brookmeyer & Crowley 1982, as computed by lifelines)."""
+    from lifelines.utils import median_survival_times
+
+    out = []
+    for arm in sorted({o.arm for o in outcomes}):
+        members = [o for o in outcomes if o.arm == arm]
+        km = fit_km(members, arm)
+        ci = median_survival_times(km.confidence_interval_)
+        out.append(ArmPfs(arm, len(members), sum(o.event for o in members), _finite(km.median_survival_time_),
+                          _finite(ci.iloc[0, 0]), _finite(ci.iloc[0, 1])))
+    return out
+
+
+@dataclass(frozen=True)
+class ArmComparison:
+    """One arm against the control: Cox hazard ratio (arm vs control) and log-rank test."""
+
+    arm: str
+    control_arm: str
+    hazard_ratio: float | None
+    ci_low: float | None
+    ci_high: float | None
+    logrank_chi2: float | None
+    logrank_p: float | None
+    note: str = ""
+
+
+def _compare(arm: str, control: str, outcomes: Sequence[PfsOutcome]) -> ArmComparison:
+    import pandas as pd
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import logrank_test
+
+    a = [o for o in outcomes if o.arm == arm]
+    c = [o for o in outcomes if o.arm == control]
+    events_a, events_c = sum(o.event for o in a), sum(o.event for o in c)
+    if events_a + events_c == 0:
+        return ArmComparison(arm, control, None, None, None, None, None, "no events: not estimable")
+    test = logrank_test([o.months for o in a], [o.months for o in c], [o.event for o in a],
+                        [o.event for o in c])
+    chi2, p = float(test.test_statistic), float(test.p_value)
+    if events_a == 0 or events_c == 0:
+        empty = arm if events_a == 0 else control
+        return ArmComparison(arm, control, None, None, None, chi2, p,
+                             f"hazard ratio not estimable: no events in arm {empty!r}")
+    frame = pd.DataFrame({
+        "months": [o.months for o in a + c],
+        "event": [int(o.event) for o in a + c],
+        "arm": [1] * len(a) + [0] * len(c),
+    })
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            cox = CoxPHFitter().fit(frame, duration_col="months", event_col="event")
+        except Exception as exc:  # lifelines raises ConvergenceError and linear-algebra errors
+            logger.warning("Cox model of %s vs %s failed: %s", arm, control, exc)
+            return ArmComparison(arm, control, None, None, None, chi2, p, f"Cox model did not converge ({exc})")
+    row = cox.summary.loc["arm"]
+    return ArmComparison(arm, control, float(row["exp(coef)"]), float(row["exp(coef) lower 95%"]),
+                         float(row["exp(coef) upper 95%"]), chi2, p)
+
+
+def compare_arms(outcomes: Sequence[PfsOutcome], control_arm: str | None = None) -> list[ArmComparison]:
+    """Each arm vs ``control_arm`` (default: the first arm by name): Cox HR (Cox 1972, Efron ties)
+    with 95% CI, and the log-rank test (Mantel 1966; Peto & Peto 1972)."""
+    arms = sorted({o.arm for o in outcomes})
+    if control_arm is None:
+        if not arms:
+            return []
+        control_arm = arms[0]
+    if control_arm not in arms:
+        raise RecistValidationError(f"control arm {control_arm!r} is not an arm of the trial; arms are "
+                                    + ", ".join(arms))
+    return [_compare(arm, control_arm, outcomes) for arm in arms if arm != control_arm]
+
+
+@dataclass(frozen=True)
+class TrialSummary:
+    """Everything the report shows about the arms."""
+
+    responses: list[ArmResponse]
+    pfs: list[ArmPfs]
+    comparisons: list[ArmComparison]
+    control_arm: str | None
+
+
+def summarise(
+    subjects: Sequence[Subject],
+    reads: Mapping[str, SubjectAssessments],
+    outcomes: Sequence[PfsOutcome],
+    *,
+    control_arm: str | None = None,
+) -> TrialSummary:
+    """Responses, PFS and arm comparisons in one object (arms sorted by name)."""
+    comparisons = compare_arms(outcomes, control_arm)
+    control = comparisons[0].control_arm if comparisons else control_arm
+    return TrialSummary(response_summary(subjects, reads), pfs_summary(outcomes), comparisons, control)
