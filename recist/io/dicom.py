@@ -1,0 +1,877 @@
+"""DICOM series discovery (:func:`find_series`) and loading into a :class:`Volume` (:func:`load_series`).
+
+Reading happens once, at this edge: headers are parsed once per file (pixel data not read), files are
+grouped by SeriesInstanceUID, sorted along the slice normal and their geometry is checked; pixels are
+then read straight into one preallocated (z, y, x) array and rescaled in place.
+
+Choices (see also docs/dicom.md)
+--------------------------------
+Discovery
+    Every file under the folder (recursively, hidden files included) is tried. Files without the
+    ``DICM`` marker are still tried when they start like a raw DICOM stream (group 0008). Anything that
+    cannot be parsed, has no pixel data (DICOMDIR, RTSTRUCT, SR ...), has a pixel data element longer
+    than the file (truncated) or carries an unreadable geometry value is *skipped* with a reason: it never
+    stops the scan. Series are keyed by SeriesInstanceUID only, so interleaved series separate.
+Geometry (checked for every series; fatal problems raise :class:`~recist.errors.DicomLoadError` at
+load time and are shown as ``SeriesInfo.problem`` by the scan)
+    - inconsistent Rows/Columns, PixelSpacing or ImageOrientationPatient (tolerance 1e-4) between slices,
+      or an invalid orientation (direction cosines not unit length / not orthogonal): error;
+    - two slices at one position (within 0.01 mm): when they are the same SOP instance (a copied file)
+      the copy is dropped with a warning; different instances at one position (several phases or
+      echoes in one series) are an error, since no single volume is the right one;
+    - a step between neighbouring slices that is a whole multiple (>= 2) of the typical step: missing
+      slice(s), error naming the files either side of the gap; any other step differing from the
+      typical one by more than 1 % (and 0.005 mm): non-uniform spacing, error. Within that tolerance the
+      z spacing is the mean step (first to last position divided by n - 1);
+    - slice positions that move within the slice plane as z increases (a tilted-gantry acquisition, the
+      position steps not parallel to the slice normal; tolerance 1e-3 mm per mm): error unless
+      ``allow_gantry_tilt=True``, which gives the exact sheared reading (the third column of
+      ``direction`` is then the unit step vector, not the normal, and a warning is recorded). Positions
+      that do not lie on one line at all are always an error;
+    - a non-zero GantryDetectorTilt tag while the positions are consistent with the orientation: the
+      scanner has already expressed the tilt in ImageOrientationPatient, the volume is an exact
+      oblique stack; warning only;
+    - a single-slice series takes its z spacing from SpacingBetweenSlices, else SliceThickness, else it
+      is an error (there is no 1 mm default);
+    - differing SliceThickness between slices: warning, the first slice's value is reported.
+Values
+    The modality LUT is RescaleSlope/RescaleIntercept of each slice (absent: 1 and 0, as PS3.3
+    C.11.1 says). When every slope is 1 and every intercept a whole number the array is integer: int16
+    when all rescaled values fit (CT in HU: half the memory of float32), else int32. Otherwise (PET,
+    per-slice slopes) it is float32. Bits outside BitsStored are masked (unsigned) or sign-extended.
+Decoding
+    Native little-endian pixel data is read with ``readinto`` straight from the file into the output
+    (or a one-slice scratch buffer when a conversion is needed). Other transfer syntaxes use pydicom's
+    decoders; what pydicom cannot decode is read with SimpleITK (GDCM). Multi-frame objects, colour
+    images and BitsAllocated other than 8/16/32 are refused with a :class:`DicomLoadError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from recist.errors import DicomLoadError
+
+__all__ = ["SeriesInfo", "SkippedFile", "SeriesScan", "Volume", "find_series", "load_series"]
+
+logger = logging.getLogger(__name__)
+
+_PIXEL_DATA = 0x7FE00010
+_DEFER_BYTES = 4096
+_NATIVE_LE = {ImplicitVRLittleEndian, ExplicitVRLittleEndian}
+_ORIENTATION_TOL = 1e-4
+_SPACING_TOL_MM = 1e-4
+_DUPLICATE_TOL_MM = 0.01
+_STEP_REL_TOL = 0.01
+_STEP_ABS_TOL_MM = 0.005
+_TILT_TOL = 1e-3
+_MAX_FILES_NAMED = 6
+
+
+# --------------------------------------------------------------------------------------------------
+# Public data
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file the scan could not use, and why."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """One file's header and the facts taken from it (all validated at scan time)."""
+
+    path: Path
+    header: Dataset
+    sop_uid: str
+    instance_number: int | None
+    rows: int
+    columns: int
+    pixel_spacing: tuple[float, float] | None
+    orientation: tuple[float, ...] | None
+    position: tuple[float, float, float] | None
+    slice_thickness: float | None
+    spacing_between_slices: float | None
+    gantry_tilt: float
+    slope: float
+    intercept: float
+    bits_allocated: int
+    bits_stored: int
+    high_bit: int
+    signed: bool
+    samples_per_pixel: int
+    frames: int
+    transfer_syntax: str
+    pixel_offset: int | None  # file offset of native little-endian pixel bytes, else None
+    pixel_length: int
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """One series found by :func:`find_series`.
+
+    Attributes
+    ----------
+    pixel_spacing_mm
+        (y, x): DICOM PixelSpacing (row spacing, column spacing) in mm.
+    slice_spacing_mm
+        Mean distance between neighbouring slices along the stacking direction (mm); None for a single
+        slice or when the geometry is unusable.
+    files
+        Sorted by position along the slice normal (InstanceNumber when positions are missing).
+    problem
+        Why :func:`load_series` would refuse this series (None when it loads).
+    warnings
+        What :func:`load_series` would warn about.
+    """
+
+    patient_id: str
+    patient_name: str
+    study_uid: str
+    series_uid: str
+    study_date: date | None
+    modality: str
+    description: str
+    series_number: int | None
+    rows: int
+    columns: int
+    pixel_spacing_mm: tuple[float, float] | None
+    slice_thickness_mm: float | None
+    slice_spacing_mm: float | None
+    files: tuple[Path, ...]
+    problem: str | None = None
+    warnings: tuple[str, ...] = ()
+    _slices: tuple[_Slice, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def num_slices(self) -> int:
+        """Number of files (slices) in the series."""
+        return len(self.files)
+
+    def label(self) -> str:
+        """A short human name: ``series <uid> (CT 'desc', 120 files)``."""
+        return f"series {self.series_uid} ({self.modality} {self.description!r}, {self.num_slices} files)"
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (paths as strings, date ISO)."""
+        return {
+            "patient_id": self.patient_id,
+            "patient_name": self.patient_name,
+            "study_uid": self.study_uid,
+            "series_uid": self.series_uid,
+            "study_date": self.study_date.isoformat() if self.study_date else None,
+            "modality": self.modality,
+            "description": self.description,
+            "series_number": self.series_number,
+            "num_slices": self.num_slices,
+            "rows": self.rows,
+            "columns": self.columns,
+            "pixel_spacing_mm": list(self.pixel_spacing_mm) if self.pixel_spacing_mm else None,
+            "slice_thickness_mm": self.slice_thickness_mm,
+            "slice_spacing_mm": self.slice_spacing_mm,
+            "problem": self.problem,
+            "warnings": list(self.warnings),
+            "files": [str(p) for p in self.files],
+        }
+
+
+@dataclass(frozen=True)
+class SeriesScan:
+    """Result of :func:`find_series`: the series found and the files skipped."""
+
+    series: list[SeriesInfo]
+    skipped: list[SkippedFile]
+
+
+@dataclass(frozen=True, eq=False)
+class Volume:
+    """A loaded image series.
+
+    Attributes
+    ----------
+    array
+        (z, y, x) rescaled values: HU for CT (int16, or int32 if out of range), the stored unit after
+        the per-slice RescaleSlope/Intercept for PET and others (float32).
+    spacing_mm
+        (z, y, x) in mm.
+    origin_mm
+        LPS (x, y, z) in mm of the centre of voxel (0, 0, 0).
+    direction
+        3x3; its columns are the LPS unit vectors of the array's x, y and z index axes (SimpleITK's
+        direction reshaped to 3x3).
+    sop_instance_uids, headers, files
+        One per z slice in array order; headers are pydicom Datasets without pixel data.
+    warnings
+        Geometry warnings accepted while loading (see the module docstring).
+    """
+
+    array: np.ndarray
+    spacing_mm: tuple[float, float, float]
+    origin_mm: tuple[float, float, float]
+    direction: np.ndarray
+    slice_thickness_mm: float | None
+    modality: str
+    study_uid: str
+    series_uid: str
+    study_date: date | None
+    sop_instance_uids: tuple[str, ...]
+    headers: tuple[Dataset, ...]
+    files: tuple[Path, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def affine(self) -> np.ndarray:
+        """4x4 matrix mapping a homogeneous index (z, y, x, 1) to LPS (x, y, z, 1) in mm.
+
+        Column j of the upper 3x3 is the direction of index axis j (z, y, x order) times its spacing;
+        the last column is :attr:`origin_mm` (DICOM PS3.3 C.7.6.2.1.1, equation for P_xyz).
+        """
+        affine = np.eye(4)
+        for j, (axis, spacing) in enumerate(zip((2, 1, 0), self.spacing_mm)):
+            affine[:3, j] = self.direction[:, axis] * spacing
+        affine[:3, 3] = self.origin_mm
+        return affine
+
+
+# --------------------------------------------------------------------------------------------------
+# Messages
+# --------------------------------------------------------------------------------------------------
+def _files_text(paths: Iterable[Path]) -> str:
+    paths = list(paths)
+    named = ", ".join(str(p) for p in paths[:_MAX_FILES_NAMED])
+    more = len(paths) - _MAX_FILES_NAMED
+    return f"{named} and {more} more" if more > 0 else named
+
+
+def _series_text(series_uid: str, slices: Sequence[_Slice]) -> str:
+    head = slices[0].header
+    folders = sorted({str(s.path.parent) for s in slices})
+    return (
+        f"series {series_uid} ({head.get('Modality', '?')} {str(head.get('SeriesDescription', '')).strip()!r}, "
+        f"{len(slices)} files in {', '.join(folders[:3])}{' ...' if len(folders) > 3 else ''})"
+    )
+
+
+def _error(series_uid: str, slices: Sequence[_Slice], problem: str, files: Iterable[Path], fix: str) -> DicomLoadError:
+    return DicomLoadError(
+        f"{_series_text(series_uid, slices)}: {problem} (files: {_files_text(files)}). {fix}"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Header reading
+# --------------------------------------------------------------------------------------------------
+class _Skip(Exception):
+    """A file that is not a usable image slice; the message is the reason."""
+
+
+def _floats(ds: Dataset, keyword: str, count: int) -> tuple[float, ...] | None:
+    if keyword not in ds:
+        return None
+    value = ds[keyword].value
+    if value is None or value == "":
+        return None
+    values = list(value) if isinstance(value, (list, tuple, pydicom.multival.MultiValue)) else [value]
+    try:
+        numbers = tuple(float(v) for v in values)
+    except (TypeError, ValueError) as exc:
+        raise _Skip(f"invalid {keyword} value {value!r}") from exc
+    if len(numbers) != count or not all(math.isfinite(v) for v in numbers):
+        raise _Skip(f"invalid {keyword} value {value!r} (expected {count} finite numbers)")
+    return numbers
+
+
+def _float(ds: Dataset, keyword: str, default: float | None) -> float | None:
+    values = _floats(ds, keyword, 1)
+    return default if values is None else values[0]
+
+
+def _int(ds: Dataset, keyword: str, default: int | None) -> int | None:
+    if keyword not in ds or ds[keyword].value in (None, ""):
+        return default
+    try:
+        return int(ds[keyword].value)
+    except (TypeError, ValueError) as exc:
+        raise _Skip(f"invalid {keyword} value {ds[keyword].value!r}") from exc
+
+
+def _looks_like_raw_dicom(path: Path) -> bool:
+    """True when a file without the DICM preamble starts with a group-0008 little-endian tag."""
+    with open(path, "rb") as fp:
+        start = fp.read(4)
+    return len(start) == 4 and start[:2] == b"\x08\x00"
+
+
+def _read_slice(path: Path) -> _Slice:
+    """Parse one file's header (pixel data deferred, never read) or raise :class:`_Skip`."""
+    try:
+        with open(path, "rb") as fp:
+            size = os.fstat(fp.fileno()).st_size
+            try:
+                ds = pydicom.dcmread(fp, defer_size=_DEFER_BYTES)
+            except InvalidDicomError:
+                if not _looks_like_raw_dicom(path):
+                    raise _Skip("not a DICOM file (no 'DICM' marker)") from None
+                fp.seek(0)
+                ds = pydicom.dcmread(fp, defer_size=_DEFER_BYTES, force=True)
+    except _Skip:
+        raise
+    except OSError as exc:
+        raise _Skip(f"cannot read file: {exc.strerror or exc}") from exc
+    except Exception as exc:  # pydicom raises many types on damaged input; the scan must go on
+        raise _Skip(f"unreadable DICOM ({type(exc).__name__}: {exc})") from exc
+    try:
+        return _slice_from_header(path, ds, size)
+    except _Skip:
+        raise
+    except Exception as exc:  # a damaged element only fails when its value is converted
+        raise _Skip(f"unreadable DICOM header value ({type(exc).__name__}: {exc})") from exc
+
+
+def _slice_from_header(path: Path, ds: Dataset, size: int) -> _Slice:
+    element = ds.get_item(_PIXEL_DATA, keep_deferred=True)
+    if element is None:
+        what = ds.get("Modality", "") or getattr(ds.get("SOPClassUID", None), "name", "") or "DICOM object"
+        raise _Skip(f"no pixel data ({what}: not an image)")
+    if "SeriesInstanceUID" not in ds or not str(ds.SeriesInstanceUID).strip():
+        raise _Skip("no SeriesInstanceUID")
+    value_tell = getattr(element, "value_tell", None)
+    length = getattr(element, "length", None)
+    transfer_syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+    encapsulated = length == 0xFFFFFFFF
+    if value_tell is not None and length is not None and not encapsulated and value_tell + length > size:
+        raise _Skip(f"truncated: pixel data needs {value_tell + length} bytes, the file has {size}")
+    native = (
+        value_tell is not None
+        and not encapsulated
+        and getattr(element, "is_little_endian", False)
+        and (transfer_syntax in _NATIVE_LE or not transfer_syntax)
+    )
+    del ds[_PIXEL_DATA]
+    rows = _int(ds, "Rows", None)
+    columns = _int(ds, "Columns", None)
+    if not rows or not columns or rows < 0 or columns < 0:
+        raise _Skip("missing or invalid Rows/Columns")
+    spacing = _floats(ds, "PixelSpacing", 2)
+    if spacing is not None and min(spacing) <= 0:
+        raise _Skip(f"invalid PixelSpacing {list(spacing)} (must be positive)")
+    bits_allocated = _int(ds, "BitsAllocated", None)
+    if bits_allocated is None:
+        raise _Skip("missing BitsAllocated")
+    bits_stored = _int(ds, "BitsStored", bits_allocated)
+    return _Slice(
+        path=path,
+        header=ds,
+        sop_uid=str(ds.get("SOPInstanceUID", "")),
+        instance_number=_int(ds, "InstanceNumber", None),
+        rows=rows,
+        columns=columns,
+        pixel_spacing=spacing,  # type: ignore[arg-type]
+        orientation=_floats(ds, "ImageOrientationPatient", 6),
+        position=_floats(ds, "ImagePositionPatient", 3),  # type: ignore[arg-type]
+        slice_thickness=_float(ds, "SliceThickness", None),
+        spacing_between_slices=_float(ds, "SpacingBetweenSlices", None),
+        gantry_tilt=_float(ds, "GantryDetectorTilt", 0.0) or 0.0,
+        slope=_float(ds, "RescaleSlope", 1.0),  # type: ignore[arg-type]
+        intercept=_float(ds, "RescaleIntercept", 0.0),  # type: ignore[arg-type]
+        bits_allocated=bits_allocated,
+        bits_stored=bits_stored,  # type: ignore[arg-type]
+        high_bit=_int(ds, "HighBit", bits_stored - 1),  # type: ignore[arg-type, operator]
+        signed=_int(ds, "PixelRepresentation", 0) == 1,
+        samples_per_pixel=_int(ds, "SamplesPerPixel", 1),  # type: ignore[arg-type]
+        frames=_int(ds, "NumberOfFrames", 1) or 1,
+        transfer_syntax=transfer_syntax,
+        pixel_offset=value_tell if native else None,
+        pixel_length=length if length is not None and not encapsulated else -1,
+    )
+
+
+def _iter_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise DicomLoadError(f"{root}: no such file or folder; give the folder that holds the DICOM files")
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        found.extend(Path(dirpath) / name for name in sorted(filenames))
+    return found
+
+
+def _parse_date(value: object) -> date | None:
+    text = str(value or "").strip()
+    try:
+        return date(int(text[0:4]), int(text[4:6]), int(text[6:8])) if len(text) == 8 else None
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Geometry
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Geometry:
+    slices: tuple[_Slice, ...]  # in array (z) order, duplicates removed
+    spacing_mm: tuple[float, float, float]
+    origin_mm: tuple[float, float, float]
+    direction: np.ndarray
+    warnings: tuple[str, ...]
+
+
+def _fallback_order(slices: Sequence[_Slice]) -> list[_Slice]:
+    """Order for listing a series whose geometry is unusable: position along the normal, else number."""
+    first = slices[0]
+    if first.orientation is not None and all(s.position is not None for s in slices):
+        normal = np.cross(first.orientation[:3], first.orientation[3:])
+        return sorted(slices, key=lambda s: (float(np.dot(s.position, normal)), s.instance_number or 0))
+    return sorted(slices, key=lambda s: (s.instance_number is None, s.instance_number or 0, str(s.path)))
+
+
+def _check_consistent(uid: str, slices: Sequence[_Slice]) -> None:
+    sizes: dict[tuple[int, int], list[Path]] = {}
+    for s in slices:
+        sizes.setdefault((s.rows, s.columns), []).append(s.path)
+    if len(sizes) > 1:
+        detail = "; ".join(f"{r}x{c}: {_files_text(p)}" for (r, c), p in sizes.items())
+        raise DicomLoadError(
+            f"{_series_text(uid, slices)}: inconsistent Rows/Columns between slices ({detail}). "
+            "Remove the odd-sized files (often a scout or dose report) or load them as their own series."
+        )
+    for keyword in ("PixelSpacing", "ImageOrientationPatient", "ImagePositionPatient"):
+        attr = {"PixelSpacing": "pixel_spacing", "ImageOrientationPatient": "orientation"}.get(keyword, "position")
+        missing = [s.path for s in slices if getattr(s, attr) is None]
+        if missing:
+            raise _error(uid, slices, f"missing {keyword}", missing,
+                         "The slices cannot be placed in patient coordinates; this series cannot be measured.")
+    ref = np.asarray(slices[0].pixel_spacing)
+    odd = [s.path for s in slices if not np.allclose(s.pixel_spacing, ref, atol=_SPACING_TOL_MM, rtol=0)]
+    if odd:
+        raise _error(uid, slices, f"PixelSpacing differs from the first slice's {list(ref)}", odd,
+                     "Remove the files that do not belong to this reconstruction.")
+    ref_orientation = np.asarray(slices[0].orientation)
+    odd = [s.path for s in slices if not np.allclose(s.orientation, ref_orientation, atol=_ORIENTATION_TOL, rtol=0)]
+    if odd:
+        raise _error(uid, slices, f"mixed orientations: ImageOrientationPatient differs from the first slice's "
+                     f"{[round(v, 5) for v in ref_orientation]}", odd,
+                     "The series mixes image planes (e.g. axial and coronal); separate them before loading.")
+    row, col = ref_orientation[:3], ref_orientation[3:]
+    if (abs(np.linalg.norm(row) - 1) > 1e-3 or abs(np.linalg.norm(col) - 1) > 1e-3
+            or abs(float(np.dot(row, col))) > 1e-3):
+        raise _error(uid, slices, f"invalid ImageOrientationPatient {list(ref_orientation)} (direction cosines "
+                     "must be orthogonal unit vectors)", [slices[0].path], "The header is damaged.")
+
+
+def _drop_copies(uid: str, ordered: list[_Slice], depth: np.ndarray, warnings: list[str]) -> tuple[list, np.ndarray]:
+    keep = [0]
+    for k in range(1, len(ordered)):
+        if depth[k] - depth[keep[-1]] > _DUPLICATE_TOL_MM:
+            keep.append(k)
+            continue
+        previous = ordered[keep[-1]]
+        if ordered[k].sop_uid and ordered[k].sop_uid == previous.sop_uid:
+            warnings.append(f"{ordered[k].path} is a copy of {previous.path} (same SOPInstanceUID); ignored")
+            continue
+        clash = [s.path for j, s in enumerate(ordered) if abs(depth[j] - depth[k]) <= _DUPLICATE_TOL_MM]
+        raise _error(uid, ordered, f"duplicate positions: {len(clash)} different images at "
+                     f"{depth[k]:.3f} mm along the slice normal", clash,
+                     "The series holds several images per position (phases, echoes or a repeated "
+                     "acquisition); split it, e.g. by AcquisitionNumber or TemporalPositionIdentifier.")
+    return [ordered[k] for k in keep], depth[keep]
+
+
+def _check_steps(uid: str, ordered: list[_Slice], depth: np.ndarray) -> float:
+    """Return the mean step along the normal after checking for gaps and non-uniform steps."""
+    steps = np.diff(depth)
+    typical = float(np.median(steps))
+    tolerance = max(_STEP_REL_TOL * typical, _STEP_ABS_TOL_MM)
+    bad = np.flatnonzero(np.abs(steps - typical) > tolerance)
+    if bad.size == 0:
+        return float((depth[-1] - depth[0]) / (len(depth) - 1))
+    ratios = steps[bad] / typical
+    if np.all((np.abs(ratios - np.round(ratios)) * typical <= tolerance) & (np.round(ratios) >= 2)):
+        gaps = [
+            f"{int(round(r)) - 1} missing between {ordered[k].path.name} and {ordered[k + 1].path.name}"
+            for k, r in zip(bad, ratios)
+        ]
+        raise _error(uid, ordered, f"missing slices: a gap in positions ({'; '.join(gaps)}; usual step "
+                     f"{typical:.4g} mm)", [p for k in bad for p in (ordered[k].path, ordered[k + 1].path)],
+                     "Find the missing files (an incomplete transfer?) or re-export the whole series.")
+    found = sorted({round(float(s), 3) for s in steps})
+    raise _error(uid, ordered, f"non-uniform slice spacing: steps of {found[:8]} mm between neighbouring slices",
+                 [p for k in bad for p in (ordered[k].path, ordered[k + 1].path)],
+                 "Variable-spacing stacks cannot be one regular volume; reconstruct with a constant increment.")
+
+
+def _geometry(uid: str, slices: Sequence[_Slice], allow_gantry_tilt: bool) -> _Geometry:
+    """Sort the slices and check the series geometry; raise DicomLoadError on a fatal problem."""
+    _check_consistent(uid, slices)
+    orientation = np.asarray(slices[0].orientation, dtype=float)
+    row = orientation[:3] / np.linalg.norm(orientation[:3])
+    col = orientation[3:] / np.linalg.norm(orientation[3:])
+    normal = np.cross(row, col)
+    ordered = sorted(slices, key=lambda s: (float(np.dot(s.position, normal)), s.instance_number or 0))
+    positions = np.array([s.position for s in ordered], dtype=float)
+    depth = positions @ normal
+    warnings: list[str] = []
+    ordered, depth = _drop_copies(uid, ordered, depth, warnings)
+    positions = np.array([s.position for s in ordered], dtype=float)
+    step_dir = normal
+    if len(ordered) == 1:
+        only = ordered[0]
+        z_spacing = only.spacing_between_slices or only.slice_thickness
+        if not z_spacing or z_spacing <= 0:
+            raise _error(uid, ordered, "single slice without SpacingBetweenSlices or SliceThickness",
+                         [only.path], "Its z extent is unknown; add SliceThickness to the header.")
+    else:
+        z_spacing = _check_steps(uid, ordered, depth)
+        offsets = positions - positions[0]
+        along = depth - depth[0]
+        lateral = offsets - np.outer(along, normal)
+        shear = (lateral.T @ along) / float(along @ along)  # in-plane drift per mm along the normal
+        residual = np.abs(lateral - np.outer(along, shear)).max()
+        if residual > max(0.01, 0.05 * min(slices[0].pixel_spacing)):
+            raise _error(uid, ordered, f"slice positions do not lie on one line (off by up to {residual:.3f} mm)",
+                         [s.path for s in ordered], "The series mixes stacks; separate them before loading.")
+        tilt = float(np.linalg.norm(shear))
+        if tilt > _TILT_TOL:
+            degrees = math.degrees(math.atan(tilt))
+            if not allow_gantry_tilt:
+                raise _error(uid, ordered, f"gantry tilt: the position steps lean {degrees:.2f} degrees from the "
+                             "slice normal (GantryDetectorTilt "
+                             f"{ordered[0].gantry_tilt:g})", [ordered[0].path, ordered[-1].path],
+                             "Resample to an orthogonal grid (e.g. dcm2niix) or pass allow_gantry_tilt=True for "
+                             "the exact sheared geometry.")
+            step = normal + shear
+            z_spacing *= float(np.linalg.norm(step))
+            step_dir = step / np.linalg.norm(step)
+            warnings.append(f"gantry tilt of {degrees:.2f} degrees: the z axis is sheared (direction not orthogonal)")
+        elif ordered[0].gantry_tilt:
+            warnings.append(f"GantryDetectorTilt is {ordered[0].gantry_tilt:g} but the positions follow the slice "
+                            "normal: read as an exact oblique stack")
+    thicknesses = {s.slice_thickness for s in ordered}
+    if len(thicknesses) > 1:
+        warnings.append(f"SliceThickness differs between slices ({sorted(t for t in thicknesses if t)}); "
+                        f"reporting {ordered[0].slice_thickness}")
+    row_spacing, col_spacing = ordered[0].pixel_spacing  # type: ignore[misc]
+    return _Geometry(
+        slices=tuple(ordered),
+        spacing_mm=(float(z_spacing), float(row_spacing), float(col_spacing)),
+        origin_mm=tuple(float(v) for v in positions[0]),  # type: ignore[arg-type]
+        direction=np.column_stack([row, col, step_dir]),
+        warnings=tuple(warnings),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Discovery
+# --------------------------------------------------------------------------------------------------
+def _series_info(uid: str, slices: list[_Slice]) -> SeriesInfo:
+    head = slices[0].header
+    problem, warnings, spacing = None, (), None
+    try:
+        geometry = _geometry(uid, slices, allow_gantry_tilt=False)
+        ordered, warnings = list(geometry.slices), geometry.warnings
+        kept = {id(s) for s in geometry.slices}
+        ordered += [s for s in slices if id(s) not in kept]  # dropped copies stay listed
+        spacing = geometry.spacing_mm[0] if len(geometry.slices) > 1 else None
+    except DicomLoadError as exc:
+        problem, ordered = str(exc), _fallback_order(slices)
+    return SeriesInfo(
+        patient_id=str(head.get("PatientID", "") or ""),
+        patient_name=str(head.get("PatientName", "") or ""),
+        study_uid=str(head.get("StudyInstanceUID", "") or ""),
+        series_uid=uid,
+        study_date=_parse_date(head.get("StudyDate", "")),
+        modality=str(head.get("Modality", "") or ""),
+        description=str(head.get("SeriesDescription", "") or "").strip(),
+        series_number=_safe_int(head.get("SeriesNumber")),
+        rows=slices[0].rows,
+        columns=slices[0].columns,
+        pixel_spacing_mm=slices[0].pixel_spacing,
+        slice_thickness_mm=slices[0].slice_thickness,
+        slice_spacing_mm=spacing,
+        files=tuple(s.path for s in ordered),
+        problem=problem,
+        warnings=tuple(warnings),
+        _slices=tuple(ordered),
+    )
+
+
+def _safe_int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def find_series(folder: str | os.PathLike, *, progress: bool = False) -> SeriesScan:
+    """Find every image series under ``folder`` (recursively); never stops on a bad file.
+
+    Parameters
+    ----------
+    folder
+        A folder (searched recursively) or a single file.
+    progress
+        Show a tqdm progress bar over the files.
+
+    Returns
+    -------
+    SeriesScan
+        ``.series``: :class:`SeriesInfo` sorted by patient, study date, study, series number;
+        ``.skipped``: :class:`SkippedFile` for every file that is not a usable image slice.
+
+    Raises
+    ------
+    DicomLoadError
+        Only when ``folder`` does not exist.
+    """
+    from tqdm.auto import tqdm
+
+    root = Path(folder)
+    groups: dict[str, list[_Slice]] = {}
+    skipped: list[SkippedFile] = []
+    for path in tqdm(_iter_files(root), desc="reading DICOM headers", unit="file", disable=not progress):
+        try:
+            item = _read_slice(path)
+        except _Skip as exc:
+            logger.info("skipped %s: %s", path, exc)
+            skipped.append(SkippedFile(path, str(exc)))
+            continue
+        groups.setdefault(str(item.header.SeriesInstanceUID), []).append(item)
+    series = [_series_info(uid, slices) for uid, slices in groups.items()]
+    series.sort(key=lambda s: (s.patient_id, s.study_date or date.min, s.study_uid, s.series_number or 0, s.series_uid))
+    return SeriesScan(series=series, skipped=skipped)
+
+
+# --------------------------------------------------------------------------------------------------
+# Pixels
+# --------------------------------------------------------------------------------------------------
+def _stored_dtype(s: _Slice) -> np.dtype:
+    return np.dtype(f"<{'i' if s.signed else 'u'}{s.bits_allocated // 8}")
+
+
+def _check_pixel_format(uid: str, slices: Sequence[_Slice]) -> None:
+    for s in slices:
+        problem = None
+        if s.frames != 1:
+            problem = f"multi-frame object ({s.frames} frames): enhanced multi-frame images are not supported"
+        elif s.samples_per_pixel != 1:
+            problem = f"colour image (SamplesPerPixel {s.samples_per_pixel}): only greyscale is supported"
+        elif s.bits_allocated not in (8, 16, 32):
+            problem = f"BitsAllocated {s.bits_allocated} is not supported (8, 16 or 32)"
+        elif not 0 < s.bits_stored <= s.bits_allocated or s.high_bit != s.bits_stored - 1:
+            problem = f"invalid BitsStored {s.bits_stored} / HighBit {s.high_bit} for BitsAllocated {s.bits_allocated}"
+        elif s.pixel_offset is not None and s.pixel_length < s.rows * s.columns * s.bits_allocated // 8:
+            problem = (f"pixel data has {s.pixel_length} bytes, {s.rows}x{s.columns}x{s.bits_allocated} bits "
+                       "need more")
+        if problem:
+            raise _error(uid, slices, problem, [s.path], "Convert the series to single-frame greyscale images.")
+
+
+def _output_dtype(slices: Sequence[_Slice]) -> np.dtype:
+    integer = all(s.slope == 1 and float(s.intercept).is_integer() for s in slices)
+    if not integer or any(s.bits_allocated == 32 for s in slices):
+        return np.dtype(np.float32)
+    return np.dtype(np.int16)
+
+
+def _clean_bits(stored: np.ndarray, s: _Slice) -> np.ndarray:
+    """Mask (unsigned) or sign-extend (signed) the bits above BitsStored, in place (PS3.5 8.1.1)."""
+    unused = s.bits_allocated - s.bits_stored
+    if unused and stored.dtype.itemsize * 8 == s.bits_allocated:
+        if s.signed:
+            np.left_shift(stored, unused, out=stored)
+            np.right_shift(stored, unused, out=stored)
+        else:
+            np.bitwise_and(stored, (1 << s.bits_stored) - 1, out=stored)
+    return stored
+
+
+class _Output:
+    """The preallocated output array; widens int16 to int32 once if a rescaled value does not fit."""
+
+    def __init__(self, shape: tuple[int, int, int], dtype: np.dtype) -> None:
+        self.array = np.empty(shape, dtype=dtype)
+
+    def store(self, k: int, stored: np.ndarray, s: _Slice) -> None:
+        out = self.array
+        if out.dtype.kind == "f":
+            np.multiply(stored, np.float32(s.slope), out=out[k], casting="unsafe")
+            if s.intercept:
+                out[k] += np.float32(s.intercept)
+            return
+        intercept = int(s.intercept)
+        info = np.iinfo(out.dtype)
+        if intercept or stored.dtype != out.dtype:
+            low, high = int(stored.min()) + intercept, int(stored.max()) + intercept
+            if low < info.min or high > info.max:
+                self.array = out = out.astype(np.int32)
+        np.add(stored, np.int32(intercept), out=out[k], casting="unsafe")
+
+    def direct_target(self, k: int, s: _Slice) -> np.ndarray | None:
+        """The output slice itself when the file's bytes can land there unchanged."""
+        out = self.array
+        if s.slope == 1 and s.intercept == 0 and s.bits_stored == s.bits_allocated and out.dtype == _stored_dtype(s):
+            return out[k]
+        return None
+
+
+def _read_native(k: int, s: _Slice, output: _Output, scratch: dict) -> None:
+    target = output.direct_target(k, s)
+    dtype = _stored_dtype(s)
+    if target is None:
+        key = (dtype, s.rows, s.columns)
+        if key not in scratch:
+            scratch[key] = np.empty((s.rows, s.columns), dtype=dtype)
+        buffer = scratch[key]
+    else:
+        buffer = target
+    with open(s.path, "rb", buffering=0) as fp:
+        fp.seek(s.pixel_offset)  # type: ignore[arg-type]
+        got = fp.readinto(memoryview(buffer).cast("B"))
+    if got != buffer.nbytes:
+        raise DicomLoadError(f"{s.path}: pixel data ends after {got} of {buffer.nbytes} bytes (file truncated "
+                             "after the scan?); re-copy the file")
+    if target is None:
+        output.store(k, _clean_bits(buffer, s), s)
+
+
+def _read_with_pydicom(s: _Slice) -> np.ndarray | None:
+    """Decode one slice's stored values with pydicom; None when pydicom has no decoder for it."""
+    from pydicom.pixels import get_decoder
+
+    try:
+        if s.transfer_syntax and not get_decoder(pydicom.uid.UID(s.transfer_syntax)).is_available:
+            return None
+    except NotImplementedError:
+        return None
+    try:
+        ds = pydicom.dcmread(s.path)
+        return np.asarray(ds.pixel_array)
+    except Exception as exc:  # decoder errors come in many types; name the file instead
+        raise DicomLoadError(f"{s.path}: pydicom cannot decode the pixel data ({type(exc).__name__}: {exc}); "
+                             "the file may be damaged") from exc
+
+
+def _read_with_simpleitk(s: _Slice) -> np.ndarray:
+    """Decode one slice with SimpleITK/GDCM and return its STORED values (GDCM applies the rescale)."""
+    import SimpleITK as sitk
+
+    try:
+        image = sitk.ReadImage(str(s.path))
+    except RuntimeError as exc:
+        raise DicomLoadError(f"{s.path}: neither pydicom nor SimpleITK can decode transfer syntax "
+                             f"{s.transfer_syntax} ({str(exc).strip().splitlines()[-1]})") from exc
+    values = sitk.GetArrayFromImage(image).reshape(s.rows, s.columns).astype(np.float64)
+    # Undo GDCM's modality LUT so every decoder feeds the same rescale code.
+    return np.round((values - s.intercept) / s.slope).astype(np.int64)
+
+
+def _read_pixels(uid: str, slices: Sequence[_Slice]) -> np.ndarray:
+    _check_pixel_format(uid, slices)
+    first = slices[0]
+    output = _Output((len(slices), first.rows, first.columns), _output_dtype(slices))
+    scratch: dict = {}
+    for k, s in enumerate(slices):
+        if s.pixel_offset is not None:
+            _read_native(k, s, output, scratch)
+            continue
+        stored = _read_with_pydicom(s)
+        if stored is None:
+            logger.info("pydicom has no decoder for %s (%s); reading with SimpleITK", s.path, s.transfer_syntax)
+            stored = _read_with_simpleitk(s)
+        if stored.shape != (s.rows, s.columns):
+            raise _error(uid, slices, f"decoded pixel data has shape {stored.shape}, the header says "
+                         f"{s.rows}x{s.columns}", [s.path], "The file is damaged.")
+        output.store(k, stored, s)
+    return output.array
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------------
+def _pick_series(source: str | os.PathLike, series_uid: str | None) -> SeriesInfo:
+    scan = find_series(source)
+    if series_uid is not None:
+        match = [s for s in scan.series if s.series_uid == series_uid]
+        if not match:
+            raise DicomLoadError(f"{source}: no series {series_uid} here (found: "
+                                 f"{', '.join(s.series_uid for s in scan.series) or 'none'})")
+        return match[0]
+    if len(scan.series) == 1:
+        return scan.series[0]
+    if not scan.series:
+        reasons = "; ".join(f"{k.path.name}: {k.reason}" for k in scan.skipped[:3])
+        raise DicomLoadError(f"{source}: no DICOM image series found ({len(scan.skipped)} files skipped"
+                             f"{': ' + reasons if reasons else ''})")
+    names = "; ".join(s.label() for s in scan.series)
+    raise DicomLoadError(f"{source}: {len(scan.series)} series found ({names}); pass series_uid= "
+                         "(or a SeriesInfo from find_series) to choose one")
+
+
+def load_series(
+    source: SeriesInfo | str | os.PathLike,
+    *,
+    series_uid: str | None = None,
+    allow_gantry_tilt: bool = False,
+) -> Volume:
+    """Load one series into a :class:`Volume` after checking its geometry.
+
+    Parameters
+    ----------
+    source
+        A :class:`SeriesInfo` from :func:`find_series` (its headers are reused, not read again), or a
+        folder / file holding exactly one series (else give ``series_uid``).
+    series_uid
+        Which series of the folder to load.
+    allow_gantry_tilt
+        Accept a tilted-gantry stack with a sheared (non-orthogonal) ``direction`` instead of raising.
+
+    Raises
+    ------
+    DicomLoadError
+        Naming the series, the files and the problem (see the module docstring for every check).
+
+    Examples
+    --------
+    >>> volume = load_series("CT_folder")  # doctest: +SKIP
+    >>> volume.array.shape, volume.spacing_mm  # doctest: +SKIP
+    ((300, 512, 512), (1.25, 0.7, 0.7))
+    """
+    info = source if isinstance(source, SeriesInfo) else _pick_series(source, series_uid)
+    if not info._slices:
+        raise DicomLoadError(f"{info.label()}: this SeriesInfo carries no headers; build it with find_series")
+    geometry = _geometry(info.series_uid, info._slices, allow_gantry_tilt)
+    for warning in geometry.warnings:
+        logger.warning("%s: %s", info.label(), warning)
+    slices = geometry.slices
+    array = _read_pixels(info.series_uid, slices)
+    return Volume(
+        array=array,
+        spacing_mm=geometry.spacing_mm,
+        origin_mm=geometry.origin_mm,
+        direction=geometry.direction,
+        slice_thickness_mm=slices[0].slice_thickness,
+        modality=info.modality,
+        study_uid=info.study_uid,
+        series_uid=info.series_uid,
+        study_date=info.study_date,
+        sop_instance_uids=tuple(s.sop_uid for s in slices),
+        headers=tuple(s.header for s in slices),
+        files=tuple(s.path for s in slices),
+        warnings=geometry.warnings,
+    )

@@ -1,0 +1,177 @@
+"""The result of assessing a case: plain frozen dataclasses whose ``to_dict()`` is the JSON of
+``recist assess`` (ARCHITECTURE.md, "recist assess prints JSON")."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from recist.model.enums import Measurability, NewLesionStatus, ProgressionTrigger, Response
+
+__all__ = [
+    "ASSESSMENT_FORMAT",
+    "BaselineLesionAssessment",
+    "BaselineAssessment",
+    "TimepointAssessment",
+    "Progression",
+    "Discrepancy",
+    "Assessment",
+]
+
+ASSESSMENT_FORMAT = "recist.assessment/1"
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if hasattr(v, "value"):
+        return v.value
+    return v
+
+
+@dataclass(frozen=True)
+class BaselineLesionAssessment:
+    """A baseline lesion's measurability and whether it may be a target."""
+
+    id: str
+    role: str
+    measurability: Measurability
+    target_eligible: bool
+    size_mm: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "role": self.role,
+            "measurability": self.measurability.value,
+            "target_eligible": self.target_eligible,
+            "size_mm": self.size_mm,
+        }
+
+
+@dataclass(frozen=True)
+class BaselineAssessment:
+    """Baseline lesions, their sum of diameters (mm) and the selection problems found."""
+
+    lesions: tuple[BaselineLesionAssessment, ...]
+    problems: tuple[str, ...]
+    sum_mm: float | None
+    proposed_targets: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lesions": [lesion.to_dict() for lesion in self.lesions],
+            "problems": list(self.problems),
+            "sum_mm": self.sum_mm,
+            "proposed_targets": list(self.proposed_targets),
+        }
+
+
+@dataclass(frozen=True)
+class TimepointAssessment:
+    """The responses at one follow-up timepoint. Undefined values are None (null in JSON)."""
+
+    label: str
+    date: _dt.date | None
+    day: int
+    sum_mm: float | None
+    nadir_mm: float | None
+    change_from_baseline_pct: float | None
+    change_from_nadir_pct: float | None
+    target_response: Response | None
+    non_target_response: Response | None
+    new_lesions: NewLesionStatus
+    overall_response: Response
+    sum_is_lower_bound: bool = False
+    source: str = "measurements"
+    not_evaluated: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "date": _value(self.date),
+            "day": self.day,
+            "sum_mm": self.sum_mm,
+            "nadir_mm": self.nadir_mm,
+            "change_from_baseline_pct": self.change_from_baseline_pct,
+            "change_from_nadir_pct": self.change_from_nadir_pct,
+            "target_response": _value(self.target_response),
+            "non_target_response": _value(self.non_target_response),
+            "new_lesions": _value(self.new_lesions),
+            "overall_response": _value(self.overall_response),
+            "sum_is_lower_bound": self.sum_is_lower_bound,
+            "source": self.source,
+            "not_evaluated": list(self.not_evaluated),
+        }
+
+
+@dataclass(frozen=True)
+class Progression:
+    """When progression happened, at which timepoint, and what triggered it.
+
+    ``trigger`` is the first of ``triggers`` (target, non-target, new lesion, recorded). For an equivocal
+    new lesion confirmed later, the progression is the timepoint that first showed it and
+    ``confirmed_at`` names the timepoint that confirmed it (R24).
+    """
+
+    label: str
+    date: _dt.date | None
+    day: int
+    trigger: ProgressionTrigger
+    triggers: tuple[ProgressionTrigger, ...]
+    confirmed_at: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "date": _value(self.date),
+            "day": self.day,
+            "trigger": self.trigger.value,
+            "triggers": [t.value for t in self.triggers],
+            "confirmed_at": self.confirmed_at,
+        }
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """A response recorded elsewhere that differs from the one computed from the measurements."""
+
+    timepoint: str
+    field: str
+    recorded: str
+    computed: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"timepoint": self.timepoint, "field": self.field, "recorded": self.recorded, "computed": self.computed}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A whole case assessed: baseline, every follow-up, best overall response, progression."""
+
+    subject: str
+    baseline: BaselineAssessment
+    timepoints: tuple[TimepointAssessment, ...]
+    best_overall_response: Response
+    progression: Progression | None
+    discrepancies: tuple[Discrepancy, ...] = field(default_factory=tuple)
+    baseline_date: _dt.date | None = None
+
+    @property
+    def baseline_sum_mm(self) -> float | None:
+        """The baseline sum of diameters, mm (None for a subject without target lesions)."""
+        return self.baseline.sum_mm
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object printed by ``recist assess``."""
+        return {
+            "format": ASSESSMENT_FORMAT,
+            "subject": self.subject,
+            "baseline_date": _value(self.baseline_date),
+            "baseline": self.baseline.to_dict(),
+            "timepoints": [tp.to_dict() for tp in self.timepoints],
+            "best_overall_response": self.best_overall_response.value,
+            "progression": None if self.progression is None else self.progression.to_dict(),
+            "discrepancies": [d.to_dict() for d in self.discrepancies],
+        }

@@ -1,0 +1,297 @@
+"""The case: one subject as read by one reader (the case-file contract of ARCHITECTURE.md).
+
+The classes are pydantic v2 models, frozen once built, whose field names are the case file's keys.
+Unknown keys are rejected: a misspelt ``long_axis_mm`` must not silently drop a measurement.
+
+Lengths are millimetres, days count from the baseline scan. Construction checks each object on its own
+(types, ranges, a state and a measurement never both). :func:`recist.model.validate.check_case` checks
+what needs the whole case (lesion ids, roles, dates in order, nodes measured by their short axis ...).
+Use :func:`recist.parse_case` to do both and get errors that name the file, lesion and timepoint.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+
+from recist.model.enums import (
+    LesionRole,
+    Method,
+    NewLesionStatus,
+    NonTargetState,
+    Response,
+    TargetState,
+    TumourMarkers,
+)
+
+__all__ = [
+    "CASE_FORMAT",
+    "Protocol",
+    "Lesion",
+    "ImageRef",
+    "Line",
+    "TargetEntry",
+    "NonTargetEntry",
+    "NewLesion",
+    "Recorded",
+    "Timepoint",
+    "Case",
+]
+
+CASE_FORMAT = "recist.case/1"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected a number of millimetres, got a boolean")
+    if isinstance(value, (int, float)) and not math.isfinite(value):
+        raise ValueError("expected a finite number of millimetres")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, _dt.datetime):
+        raise ValueError("expected an ISO date (YYYY-MM-DD), got a date-time")
+    if isinstance(value, _dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO date string such as '2024-01-10'")
+    try:
+        return _dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+Millimetres = Annotated[float, BeforeValidator(_finite), Field(ge=0.0, strict=True)]
+"""A non-negative, finite length in millimetres."""
+
+IsoDate = Annotated[_dt.date, BeforeValidator(_iso_date)]
+Identifier = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+Point3 = tuple[
+    Annotated[float, BeforeValidator(_finite), Field(strict=True)],
+    Annotated[float, BeforeValidator(_finite), Field(strict=True)],
+    Annotated[float, BeforeValidator(_finite), Field(strict=True)],
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, validate_default=False)
+
+
+class Protocol(_Model):
+    """Protocol options of the rules engine (see docs/rules.md for each reading).
+
+    Attributes
+    ----------
+    confirmation
+        Whether CR and PR need confirmation ([E09] §4.6.1; not required in randomised trials).
+    confirmation_min_days
+        Minimum interval, days, between a response and the scan that confirms it ([E09] §4.6.1: 4 weeks).
+    sd_min_days
+        Minimum time, days from baseline, at which SD (or better) counts for best response ([E09] §4.6.1).
+    confirmation_max_ne_between
+        How many NE timepoints may separate a response from its confirmation (None: any number;
+        RECIST_RULES H4 reading A is 1).
+    continuing_pr
+        After a PR, judge later timepoints that are not PD against the nadir ("continuing PR", [EORTC-FAQ]
+        R36, RECIST_RULES H1 reading B) instead of the literal baseline comparison (reading A, default).
+    reappearance_after_cr_is_pd
+        After an overall CR, any reappearing lesion is PD ([E09] T3 footnote a, RECIST_RULES H6 reading B,
+        default) instead of the literal 20 % / 5 mm test (reading A).
+    nodes_double_slice_thickness
+        With slices > 5 mm, a node needs a short axis >= 2x the slice thickness as well as >= 15 mm
+        (RECIST_RULES H2 reading A); default: the 15 mm rule stands on its own (reading B).
+    non_target_ne_with_present
+        Non-target category when a lesion is not evaluated and another is present: "NON-CR/NON-PD"
+        (RECIST_RULES H3 reading A, default) or "NE" (reading B).
+    sd_min_applies_to_non_cr_non_pd
+        Whether the SD minimum duration also applies to NON-CR/NON-PD for non-target-only subjects
+        (RECIST_RULES H8; default True: it plays the part of SD).
+    """
+
+    confirmation: StrictBool = False
+    confirmation_min_days: Annotated[StrictInt, Field(ge=0, le=3650)] = 28
+    sd_min_days: Annotated[StrictInt, Field(ge=0, le=3650)] = 42
+    confirmation_max_ne_between: Annotated[StrictInt, Field(ge=0)] | None = None
+    continuing_pr: StrictBool = False
+    reappearance_after_cr_is_pd: StrictBool = True
+    nodes_double_slice_thickness: StrictBool = False
+    non_target_ne_with_present: Literal["NON-CR/NON-PD", "NE"] = "NON-CR/NON-PD"
+    sd_min_applies_to_non_cr_non_pd: StrictBool = True
+
+
+class Lesion(_Model):
+    """A lesion chosen at baseline, target or non-target ([E09] §4.2)."""
+
+    id: Identifier
+    role: LesionRole
+    site: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    nodal: StrictBool = False
+    method: Method = Method.CT
+
+
+class ImageRef(_Model):
+    """A reference to the DICOM image (or series, without ``sop_uid``) a measurement was made on."""
+
+    study_uid: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    series_uid: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    sop_uid: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    modality: Annotated[StrictStr, Field(min_length=1, max_length=16)] | None = None
+
+
+class Line(_Model):
+    """A measured line: its two endpoints in DICOM patient coordinates (LPS, millimetres)."""
+
+    start_mm: Point3
+    end_mm: Point3
+
+    @property
+    def length_mm(self) -> float:
+        """The Euclidean length of the line, millimetres."""
+        return math.dist(self.start_mm, self.end_mm)
+
+
+class TargetEntry(_Model):
+    """A target lesion at one timepoint: a measurement or a state ([E09] §4.3.2).
+
+    ``long_axis_mm`` is what counts for a non-nodal lesion, ``short_axis_mm`` for a node; both may be
+    given. Instead of a measurement, ``state`` may say the lesion is too small to measure (counts 5 mm),
+    has disappeared (0 mm), was not evaluated, has split (``fragments_mm`` are summed) or has merged into
+    another target (``merged_into``; counts 0 mm, the other lesion carries the size).
+    """
+
+    long_axis_mm: Millimetres | None = None
+    short_axis_mm: Millimetres | None = None
+    state: TargetState | None = None
+    fragments_mm: Annotated[list[Millimetres], Field(min_length=1)] | None = None
+    merged_into: Identifier | None = None
+    long_axis_line: Line | None = None
+    short_axis_line: Line | None = None
+    image: ImageRef | None = None
+
+    @model_validator(mode="after")
+    def _measurement_or_state(self) -> TargetEntry:
+        measured = self.long_axis_mm is not None or self.short_axis_mm is not None
+        if self.state is None and not measured:
+            raise ValueError("give long_axis_mm / short_axis_mm, or a state (too_small, disappeared, ...)")
+        if self.state is not None and measured:
+            raise ValueError(f"state {self.state.value!r} and a measurement are exclusive: give one")
+        if (self.state == TargetState.SPLIT) != (self.fragments_mm is not None):
+            raise ValueError("fragments_mm goes with state 'split', and a split lesion needs fragments_mm")
+        if (self.state == TargetState.MERGED) != (self.merged_into is not None):
+            raise ValueError("merged_into goes with state 'merged', and a merged lesion needs merged_into")
+        return self
+
+
+class NonTargetEntry(_Model):
+    """A non-target lesion at one timepoint ([E09] §4.3.3).
+
+    In a case file a bare string (``"present"``) stands for ``{"state": "present"}``. ``short_axis_mm``
+    (nodes) lets a node under 10 mm count as normal for a complete response; at baseline a size
+    (``long_axis_mm`` for other lesions) lets the engine report the lesion's measurability.
+    """
+
+    state: NonTargetState
+    long_axis_mm: Millimetres | None = None
+    short_axis_mm: Millimetres | None = None
+    point_mm: Point3 | None = None
+    image: ImageRef | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_state(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"state": data}
+        return data
+
+
+class NewLesion(_Model):
+    """A new lesion seen at a follow-up ([E09] §4.3.5); ``equivocal`` while it may not be tumour."""
+
+    id: Identifier
+    site: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    equivocal: StrictBool = False
+    nodal: StrictBool = False
+    long_axis_mm: Millimetres | None = None
+    short_axis_mm: Millimetres | None = None
+    long_axis_line: Line | None = None
+    short_axis_line: Line | None = None
+    image: ImageRef | None = None
+
+
+class Recorded(_Model):
+    """Responses recorded elsewhere for a timepoint (any subset)."""
+
+    target: Response | None = None
+    non_target: Response | None = None
+    new_lesions: NewLesionStatus | None = None
+    overall: Response | None = None
+
+
+class Timepoint(_Model):
+    """One imaging timepoint; the first of a case is the baseline."""
+
+    label: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    date: IsoDate | None = None
+    day: Annotated[StrictInt, Field(ge=-36500, le=36500)] | None = None
+    slice_thickness_mm: Annotated[float, BeforeValidator(_finite), Field(gt=0.0, strict=True)] | None = None
+    targets: dict[Identifier, TargetEntry] = Field(default_factory=dict)
+    non_targets: dict[Identifier, NonTargetEntry] = Field(default_factory=dict)
+    new_lesions: list[NewLesion] = Field(default_factory=list)
+    tumour_markers: TumourMarkers | None = None
+    recorded: Recorded | None = None
+    images: list[ImageRef] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _dated(self) -> Timepoint:
+        if self.date is None and self.day is None:
+            raise ValueError("give the scan's 'date' (YYYY-MM-DD) or its 'day' since baseline")
+        return self
+
+
+class Case(_Model):
+    """One subject as read by one reader: lesions chosen at baseline and every timepoint's findings."""
+
+    format: Literal["recist.case/1"] = CASE_FORMAT
+    subject: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    protocol: Protocol = Field(default_factory=Protocol)
+    lesions: list[Lesion]
+    timepoints: Annotated[list[Timepoint], Field(min_length=1)]
+
+    @property
+    def baseline(self) -> Timepoint:
+        """The first timepoint."""
+        return self.timepoints[0]
+
+    @property
+    def follow_ups(self) -> list[Timepoint]:
+        """Every timepoint after the baseline, in order."""
+        return self.timepoints[1:]
+
+    def lesion(self, lesion_id: str) -> Lesion:
+        """The lesion with id ``lesion_id`` (KeyError if none)."""
+        for lesion in self.lesions:
+            if lesion.id == lesion_id:
+                return lesion
+        raise KeyError(lesion_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The case as a JSON-ready dict (the case-file form; None values left out)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        for timepoint in data["timepoints"]:
+            for key, entry in timepoint.get("non_targets", {}).items():
+                if set(entry) == {"state"}:
+                    timepoint["non_targets"][key] = entry["state"]
+        return data

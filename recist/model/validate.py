@@ -1,0 +1,263 @@
+"""Whole-case checks and the translation of pydantic errors into :class:`RecistValidationError`.
+
+:func:`parse_case` is the one way from outside data (a dict) to a :class:`~recist.model.case.Case`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from recist.errors import RecistValidationError, UnsupportedFormatError
+from recist.model.case import CASE_FORMAT, Case, Protocol, Timepoint
+from recist.model.enums import LesionRole, TargetState
+
+__all__ = ["parse_case", "parse_protocol", "check_case", "timepoint_days", "SUPPORTED_CASE_FORMATS"]
+
+SUPPORTED_CASE_FORMATS = (CASE_FORMAT,)
+_FORMAT_FAMILY = "recist.case/"
+
+
+def check_format(value: Any, *, source: str | None = None) -> None:
+    """Reject a ``format`` key this release cannot read, saying which versions it supports."""
+    if value is None:
+        raise RecistValidationError(
+            f'missing "format" key; add "format": "{CASE_FORMAT}"', source=source, field="format"
+        )
+    if not isinstance(value, str) or not value.startswith(_FORMAT_FAMILY):
+        raise UnsupportedFormatError(
+            f"{value!r} is not a recist case format; supported: {', '.join(SUPPORTED_CASE_FORMATS)}",
+            source=source,
+            field="format",
+        )
+    major = value[len(_FORMAT_FAMILY) :].split(".", 1)[0]
+    if major != "1":
+        raise UnsupportedFormatError(
+            f"case format {value!r} (major version {major}) is not supported by this recist; "
+            f"supported: {', '.join(SUPPORTED_CASE_FORMATS)} (upgrade recist to read newer files)",
+            source=source,
+            field="format",
+        )
+
+
+def _where(loc: tuple[Any, ...], data: Any) -> tuple[str | None, str | None, str]:
+    """Return (timepoint label, lesion id, dotted field) for a pydantic error location."""
+    timepoint = lesion = None
+    parts: list[str] = []
+    node = data
+    for i, key in enumerate(loc):
+        if isinstance(key, int):
+            parts[-1:] = [f"{parts[-1]}[{key}]"] if parts else [f"[{key}]"]
+        else:
+            parts.append(str(key))
+        prev = loc[i - 1] if i else None
+        if isinstance(node, Mapping):
+            node = node.get(key) if not isinstance(key, int) else None
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            node = None
+        if prev == "timepoints" and isinstance(key, int):
+            label = node.get("label") if isinstance(node, Mapping) else None
+            timepoint = label if isinstance(label, str) else f"#{key}"
+        if prev in ("targets", "non_targets") and isinstance(key, str):
+            lesion = key
+        if prev in ("lesions", "new_lesions") and isinstance(key, int):
+            ident = node.get("id") if isinstance(node, Mapping) else None
+            lesion = ident if isinstance(ident, str) else f"#{key}"
+    return timepoint, lesion, ".".join(parts)
+
+
+def _from_pydantic(exc: ValidationError, data: Any, source: str | None) -> RecistValidationError:
+    first = exc.errors(include_url=False)[0]
+    loc = tuple(k for k in first["loc"] if not (isinstance(k, str) and k.startswith(("function-", "str"))))
+    timepoint, lesion, field = _where(loc, data)
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling against the case format in ARCHITECTURE.md)"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    more = exc.error_count() - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return RecistValidationError(message, source=source, field=field or None, lesion=lesion, timepoint=timepoint)
+
+
+def parse_case(data: Any, source: str | None = None) -> Case:
+    """Validate ``data`` (the decoded JSON of a case file) and return the :class:`Case`.
+
+    Parameters
+    ----------
+    data
+        A mapping in the case-file form of ARCHITECTURE.md.
+    source
+        Where the data came from (a file name), used in error messages.
+
+    Raises
+    ------
+    RecistValidationError
+        Naming the file, timepoint, lesion and field of the first problem found.
+    """
+    if isinstance(data, Case):
+        return data
+    if not isinstance(data, Mapping):
+        raise RecistValidationError(
+            f"a case must be a JSON object, got {type(data).__name__}", source=source
+        )
+    check_format(data.get("format"), source=source)
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        raise _from_pydantic(exc, data, source) from None
+    try:
+        check_case(case)
+    except RecistValidationError as exc:
+        raise exc.with_source(source) if source else exc from None
+    return case
+
+
+def parse_protocol(data: Any, source: str | None = None) -> Protocol:
+    """Validate protocol options (a mapping of :class:`~recist.model.case.Protocol` fields)."""
+    if not isinstance(data, Mapping):
+        raise RecistValidationError("protocol options must be a JSON object", source=source, field="protocol")
+    try:
+        return Protocol.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _from_pydantic(exc, data, source) from None
+
+
+def timepoint_days(case: Case) -> list[int]:
+    """Days since baseline of every timepoint (baseline 0), from ``day`` or from ``date``.
+
+    Raises
+    ------
+    RecistValidationError
+        If a timepoint's day cannot be known (a date without a baseline date) or date and day disagree.
+    """
+    baseline = case.timepoints[0]
+    days: list[int] = []
+    for index, tp in enumerate(case.timepoints):
+        from_date = None
+        if tp.date is not None and baseline.date is not None:
+            from_date = (tp.date - baseline.date).days
+        if index == 0:
+            if tp.day not in (None, 0):
+                raise RecistValidationError(
+                    "the baseline is day 0; remove 'day' or set it to 0", timepoint=tp.label, field="day"
+                )
+            days.append(0)
+            continue
+        if tp.day is not None and from_date is not None and tp.day != from_date:
+            raise RecistValidationError(
+                f"'day' {tp.day} disagrees with 'date' {tp.date.isoformat()} ({from_date} days after the "
+                "baseline date); give one or make them agree",
+                timepoint=tp.label,
+                field="day",
+            )
+        day = tp.day if tp.day is not None else from_date
+        if day is None:
+            raise RecistValidationError(
+                "has a date but the baseline has none; give the baseline a 'date' or this timepoint a 'day'",
+                timepoint=tp.label,
+                field="date",
+            )
+        days.append(day)
+    return days
+
+
+def _check_timepoint(case: Case, tp: Timepoint, *, is_baseline: bool) -> None:
+    roles = {lesion.id: lesion for lesion in case.lesions}
+    for lesion_id, entry in tp.targets.items():
+        lesion = roles.get(lesion_id)
+        if lesion is None or lesion.role != LesionRole.TARGET:
+            what = "is not a lesion of the case" if lesion is None else "is a non-target lesion"
+            raise RecistValidationError(
+                f"{what}; list it in 'lesions' with role 'target' or move it to 'non_targets'",
+                timepoint=tp.label, lesion=lesion_id, field="targets",
+            )
+        if entry.state is None:
+            needed = "short_axis_mm" if lesion.nodal else "long_axis_mm"
+            if getattr(entry, needed) is None:
+                why = "a lymph node is measured by its short axis" if lesion.nodal else (
+                    "a non-nodal lesion is measured by its longest diameter")
+                raise RecistValidationError(
+                    f"{needed} is required ({why}, RECIST 1.1 §4.2)",
+                    timepoint=tp.label, lesion=lesion_id, field=f"targets.{lesion_id}.{needed}",
+                )
+        if entry.state == TargetState.MERGED:
+            other = roles.get(entry.merged_into or "")
+            if other is None or other.role != LesionRole.TARGET or other.id == lesion_id:
+                raise RecistValidationError(
+                    f"merged_into {entry.merged_into!r} must name another target lesion of the case",
+                    timepoint=tp.label, lesion=lesion_id, field=f"targets.{lesion_id}.merged_into",
+                )
+        if is_baseline and entry.state is not None:
+            raise RecistValidationError(
+                f"a target lesion needs a baseline measurement, not the state {entry.state.value!r}; "
+                "measure it or make it a non-target",
+                timepoint=tp.label, lesion=lesion_id, field=f"targets.{lesion_id}.state",
+            )
+    for lesion_id in tp.non_targets:
+        lesion = roles.get(lesion_id)
+        if lesion is None or lesion.role != LesionRole.NON_TARGET:
+            what = "is not a lesion of the case" if lesion is None else "is a target lesion"
+            raise RecistValidationError(
+                f"{what}; list it in 'lesions' with role 'non_target' or move it to 'targets'",
+                timepoint=tp.label, lesion=lesion_id, field="non_targets",
+            )
+    seen: set[str] = set()
+    for new in tp.new_lesions:
+        if new.id in seen or new.id in roles:
+            raise RecistValidationError(
+                "new-lesion id is used twice at this timepoint or by a baseline lesion; give it its own id",
+                timepoint=tp.label, lesion=new.id, field="new_lesions",
+            )
+        seen.add(new.id)
+    if is_baseline and tp.new_lesions:
+        raise RecistValidationError(
+            "the baseline cannot have new lesions; record them as baseline lesions",
+            timepoint=tp.label, field="new_lesions",
+        )
+
+
+def check_case(case: Case) -> None:
+    """Check what needs the whole case; raise :class:`RecistValidationError` on the first problem.
+
+    Checks: at least one lesion; unique lesion ids; every target has a baseline measurement of the right
+    axis (long axis for non-nodal lesions, short axis for nodes, [E09] §4.2); entries refer to lesions of the
+    right role; unique timepoint labels; days strictly increasing; no new lesions at baseline.
+    """
+    if not case.lesions:
+        raise RecistValidationError(
+            "a case needs at least one baseline lesion (target or non-target)", field="lesions"
+        )
+    ids: set[str] = set()
+    for lesion in case.lesions:
+        if lesion.id in ids:
+            raise RecistValidationError("lesion id used twice; give each lesion its own id",
+                                        lesion=lesion.id, field="lesions")
+        ids.add(lesion.id)
+    labels: set[str] = set()
+    for tp in case.timepoints:
+        if tp.label in labels:
+            raise RecistValidationError("timepoint label used twice; give each timepoint its own label",
+                                        timepoint=tp.label, field="label")
+        labels.add(tp.label)
+    for index, tp in enumerate(case.timepoints):
+        _check_timepoint(case, tp, is_baseline=index == 0)
+    baseline = case.timepoints[0]
+    for lesion in case.lesions:
+        if lesion.role == LesionRole.TARGET and lesion.id not in baseline.targets:
+            raise RecistValidationError(
+                "target lesion has no baseline measurement; add it to the baseline's 'targets'",
+                timepoint=baseline.label, lesion=lesion.id, field="targets",
+            )
+    days = timepoint_days(case)
+    for previous, (tp, day) in zip(days, list(zip(case.timepoints, days))[1:]):
+        if day <= previous:
+            raise RecistValidationError(
+                f"timepoints must be in date order; day {day} is not after day {previous}",
+                timepoint=tp.label, field="date",
+            )

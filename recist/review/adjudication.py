@@ -1,0 +1,86 @@
+"""Adjudication of the "2 + 1" central review: which reads disagree, and which read is "A".
+
+Two readers read every subject; where their signed reads disagree on what the charter names (its
+adjudication triggers) an adjudicator sees both, labelled "Read A" and "Read B", and selects one with a
+written reason (FDA, "Clinical Trial Imaging Endpoint Process Standards", guidance for industry, 2018,
+section IV.C; the adjudicator does not re-measure).
+
+All functions here are pure: an outcome is the small dict that :func:`outcome_of` takes from an assessment.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from recist.review.charter import Trigger
+
+__all__ = ["outcome_of", "ab_readers", "fired_triggers", "progression_gap_days"]
+
+
+def outcome_of(assessment: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of an assessment (``Assessment.to_dict()``) that adjudication and results use.
+
+    Returns ``{"best_overall_response": "PR", "progression": {"date", "day", "label", "trigger"} | None}``.
+    """
+    progression = assessment.get("progression")
+    if progression:
+        progression = {k: progression.get(k) for k in ("date", "day", "label", "trigger")}
+    return {"best_overall_response": assessment.get("best_overall_response"), "progression": progression or None}
+
+
+def ab_readers(secret: bytes, subject: str, readers: Sequence[str]) -> dict[str, str]:
+    """Which reader's read is "Read A" and which "Read B" for ``subject``.
+
+    The order is the low bit of HMAC-SHA256(project secret, subject): fixed for a subject (the same
+    labels every time), balanced over subjects, and not guessable without the project secret, so the
+    labels do not tell the adjudicator who read what.
+    """
+    first, second = readers
+    bit = hmac.new(secret, b"ab:" + subject.encode("utf-8"), hashlib.sha256).digest()[0] & 1
+    return {"A": second, "B": first} if bit else {"A": first, "B": second}
+
+
+def progression_gap_days(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> int | None:
+    """Absolute days between two progression events (by ``day`` when both have one, else ``date``).
+
+    None when either read has no progression or the two cannot be compared.
+    """
+    if not a or not b:
+        return None
+    if a.get("day") is not None and b.get("day") is not None:
+        return abs(int(a["day"]) - int(b["day"]))
+    if a.get("date") and b.get("date"):
+        return abs((_dt.date.fromisoformat(str(a["date"])) - _dt.date.fromisoformat(str(b["date"]))).days)
+    return None
+
+
+def fired_triggers(
+    a: Mapping[str, Any], b: Mapping[str, Any], *, triggers: Sequence[Trigger], tolerance_days: int = 0
+) -> list[str]:
+    """The charter's triggers on which outcomes ``a`` and ``b`` disagree (empty: no adjudication).
+
+    - ``progression``: one read has progression and the other has none;
+    - ``progression_date``: both have progression, more than ``tolerance_days`` apart (a progression
+      yes/no disagreement is not also counted as a date disagreement);
+    - ``best_overall_response``: the best overall responses differ.
+    """
+    fired = []
+    pa, pb = a.get("progression"), b.get("progression")
+    for trigger in triggers:
+        trigger = Trigger(trigger)
+        if trigger is Trigger.PROGRESSION and bool(pa) != bool(pb):
+            fired.append(trigger.value)
+        elif trigger is Trigger.PROGRESSION_DATE and pa and pb:
+            gap = progression_gap_days(pa, pb)
+            if gap is None or gap > tolerance_days:
+                fired.append(trigger.value)
+        elif (
+            trigger is Trigger.BEST_OVERALL_RESPONSE
+            and a.get("best_overall_response") != b.get("best_overall_response")
+        ):
+            fired.append(trigger.value)
+    return fired

@@ -1,0 +1,314 @@
+"""The audit trail of a review project: an append-only, hash-chained JSON-lines log.
+
+Each line is one entry::
+
+    {"seq": 7, "time": "2024-05-01T10:00:00+00:00", "actor": "R1", "action": "sign",
+     "subject": "NET-001", "details": {...}, "files": {"subjects/NET-001/reads/R1.json": "<sha256>"},
+     "prev": "<hash of entry 6>", "hash": "<sha256 of this entry without its hash>"}
+
+``hash`` is the SHA-256 of the entry's canonical JSON (sorted keys, no spaces) without the ``hash`` key,
+and ``prev`` is the ``hash`` of the entry before (64 zeros for the first). Editing, deleting or
+reordering any entry breaks the chain at that entry; ``files`` records the SHA-256 of every file the
+action wrote (null for a file it removed), so a stored read whose bytes no longer match the last
+recorded hash is found too. This is the tamper-evident audit trail that 21 CFR 11.10(e) asks for
+("secure, computer-generated, time-stamped audit trails"); it detects changes, it cannot prevent them.
+
+Appending reads a small head file (``audit.head``: last sequence number, last hash, log size in bytes)
+instead of re-hashing the log, so an append costs the same however long the log is. The caller holds the
+project lock (:mod:`recist.review.store`) while appending; each line is written with one ``write`` and
+fsynced before the head file is replaced atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recist._atomic import atomic_write_json
+from recist.errors import AuditError
+
+__all__ = [
+    "GENESIS_HASH",
+    "LOG_NAME",
+    "HEAD_NAME",
+    "AuditLog",
+    "Problem",
+    "entry_hash",
+    "file_sha256",
+    "verify_log",
+]
+
+log = logging.getLogger(__name__)
+
+GENESIS_HASH = "0" * 64
+LOG_NAME = "audit.jsonl"
+HEAD_NAME = "audit.head"
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of an entry's canonical JSON without its own ``hash`` key."""
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return hashlib.sha256(_canonical(body)).hexdigest()
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing :func:`verify_log` found wrong: where (``entry N`` / a file path) and what."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass
+class _Head:
+    seq: int = 0
+    hash: str = GENESIS_HASH
+    size: int = 0
+
+
+@dataclass
+class AuditLog:
+    """The audit trail in folder ``root`` (``root/audit.jsonl`` and ``root/audit.head``).
+
+    Not thread- or process-safe by itself: hold the project lock around :meth:`append`.
+    """
+
+    root: Path
+    _head: _Head | None = field(default=None, repr=False)
+
+    @property
+    def path(self) -> Path:
+        return self.root / LOG_NAME
+
+    @property
+    def head_path(self) -> Path:
+        return self.root / HEAD_NAME
+
+    def _read_head(self) -> _Head:
+        try:
+            data = json.loads(self.head_path.read_text(encoding="utf-8"))
+            return _Head(seq=int(data["seq"]), hash=str(data["hash"]), size=int(data["size"]))
+        except FileNotFoundError:
+            if self.path.exists() and self.path.stat().st_size > 0:
+                raise AuditError(
+                    f"{self.head_path} is missing while {self.path} has entries: run `recist review verify`"
+                ) from None
+            return _Head()
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AuditError(f"{self.head_path} is unreadable ({exc}): run `recist review verify`") from None
+
+    def _recover_tail(self, head: _Head) -> _Head:
+        """Make the log agree with the head after a crash between writing a line and the head file.
+
+        A torn last line (no newline: the process died inside ``write``) was never committed and is cut
+        off; complete lines that chain on from the head were committed but the head was not updated, and
+        are adopted. Anything else is tampering and is left for :func:`verify_log` to name.
+        """
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size == head.size:
+            return head
+        if size < head.size:
+            raise AuditError(f"{self.path} is shorter than its head file records: run `recist review verify`")
+        with open(self.path, "rb") as handle:
+            handle.seek(head.size)
+            tail = handle.read()
+        lines = tail.split(b"\n")
+        torn = lines.pop()  # b"" when the tail ends with a newline
+        for raw in lines:
+            try:
+                entry = json.loads(raw)
+            except json.JSONDecodeError:
+                raise AuditError(f"{self.path} has an unreadable line after entry {head.seq}") from None
+            if entry.get("prev") != head.hash or entry.get("seq") != head.seq + 1 or entry_hash(entry) != entry.get(
+                "hash"
+            ):
+                raise AuditError(f"{self.path}: entry after {head.seq} does not chain: run `recist review verify`")
+            head = _Head(seq=head.seq + 1, hash=entry["hash"], size=head.size + len(raw) + 1)
+        if torn:
+            log.warning("cutting a torn audit line of %d bytes after entry %d", len(torn), head.seq)
+            with open(self.path, "r+b") as handle:
+                handle.truncate(head.size)
+                handle.flush()
+                os.fsync(handle.fileno())
+        atomic_write_json(self.head_path, {"seq": head.seq, "hash": head.hash, "size": head.size})
+        return head
+
+    def append(
+        self,
+        *,
+        actor: str,
+        action: str,
+        now: _dt.datetime,
+        subject: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        files: Mapping[str, str | None] | None = None,
+    ) -> dict[str, Any]:
+        """Append one entry and return it (with ``seq`` and ``hash``).
+
+        Parameters
+        ----------
+        actor, action
+            Who did what (``"R1"``, ``"sign"``).
+        now
+            The time of the action (timezone-aware; naive times are taken as UTC).
+        subject
+            The subject concerned, if any.
+        details
+            JSON-ready facts about the action (version numbers, reasons ...).
+        files
+            Project-relative path -> SHA-256 of each file written (None for one removed).
+        """
+        head = self._recover_tail(self._read_head())
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=_dt.timezone.utc)
+        entry: dict[str, Any] = {
+            "seq": head.seq + 1,
+            "time": now.isoformat(),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "details": dict(details or {}),
+            "files": dict(sorted((files or {}).items())),
+            "prev": head.hash,
+        }
+        entry["hash"] = entry_hash(entry)
+        line = _canonical(entry) + b"\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        atomic_write_json(
+            self.head_path, {"seq": entry["seq"], "hash": entry["hash"], "size": head.size + len(line)}
+        )
+        return entry
+
+    def entries(self) -> Iterable[dict[str, Any]]:
+        """Every entry, in file order (no checking: see :func:`verify_log`)."""
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as handle:
+            for raw in handle:
+                if raw.strip():
+                    yield json.loads(raw)
+
+
+def verify_log(root: str | Path, *, ignore: Iterable[str] = ()) -> list[Problem]:
+    """Walk the whole audit trail of ``root`` and every file it records; return what is wrong.
+
+    Finds: an unreadable line, an entry whose hash does not match its content (edited), a broken chain
+    or sequence gap (deleted or reordered entries: the first entry out of place is named), a head file
+    that disagrees with the last entry (entries cut from the end), a recorded file whose bytes differ
+    from its last recorded SHA-256 or that is missing, and a file in the project that no entry records.
+
+    Parameters
+    ----------
+    root
+        The project folder.
+    ignore
+        Project-relative paths (or folder prefixes ending in ``/``) that are not under audit.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the trail and every recorded file are intact.
+    """
+    root = Path(root)
+    audit = AuditLog(root)
+    problems: list[Problem] = []
+    expected_files: dict[str, str | None] = {}
+    prev = GENESIS_HASH
+    seq = 0
+    size = 0
+    if not audit.path.exists():
+        return [Problem(LOG_NAME, "the audit trail is missing")]
+    with open(audit.path, "rb") as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            size += len(raw)
+            where = f"{LOG_NAME} line {lineno}"
+            try:
+                entry = json.loads(raw)
+                if not isinstance(entry, dict):
+                    raise ValueError("not an object")
+            except ValueError:
+                problems.append(Problem(where, "unreadable entry (not a JSON object)"))
+                continue
+            label = f"entry {entry.get('seq')} ({where}, {entry.get('action')} by {entry.get('actor')})"
+            if entry_hash(entry) != entry.get("hash"):
+                problems.append(Problem(label, "content does not match its hash: the entry was edited"))
+            if entry.get("prev") != prev or entry.get("seq") != seq + 1:
+                problems.append(
+                    Problem(
+                        label,
+                        f"does not follow entry {seq}: an entry before it was deleted or entries were reordered",
+                    )
+                )
+            prev = entry.get("hash", "")
+            seq = entry.get("seq", seq + 1) if isinstance(entry.get("seq"), int) else seq + 1
+            files = entry.get("files")
+            if isinstance(files, dict):
+                expected_files.update(files)
+    try:
+        head = json.loads(audit.head_path.read_text(encoding="utf-8"))
+        if head.get("hash") != prev or head.get("seq") != seq or head.get("size") != size:
+            problems.append(
+                Problem(
+                    HEAD_NAME,
+                    f"records entry {head.get('seq')} as the last, the log ends at entry {seq}: "
+                    "entries were cut from the end or appended outside recist",
+                )
+            )
+    except (OSError, ValueError):
+        problems.append(Problem(HEAD_NAME, "missing or unreadable"))
+    problems.extend(_check_files(root, expected_files, ignore=tuple(ignore)))
+    return problems
+
+
+def _ignored(rel: str, ignore: tuple[str, ...]) -> bool:
+    return any(rel == item or (item.endswith("/") and rel.startswith(item)) for item in ignore)
+
+
+def _check_files(root: Path, expected: Mapping[str, str | None], *, ignore: tuple[str, ...]) -> list[Problem]:
+    problems = []
+    for rel, digest in sorted(expected.items()):
+        path = root / rel
+        if digest is None:
+            if path.exists():
+                problems.append(Problem(rel, "recorded as removed, but the file exists"))
+            continue
+        if not path.is_file():
+            problems.append(Problem(rel, "recorded in the audit trail, but the file is missing"))
+        elif file_sha256(path) != digest:
+            problems.append(Problem(rel, "content does not match the hash recorded when it was last written"))
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(root).as_posix()
+        if rel in (LOG_NAME, HEAD_NAME) or _ignored(rel, ignore) or rel in expected:
+            continue
+        problems.append(Problem(rel, "a file in the project that no audit entry records"))
+    return problems

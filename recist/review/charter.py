@@ -1,0 +1,173 @@
+"""The review charter: criteria, protocol options, adjudication triggers and the people of a review.
+
+A charter is a JSON file with ``"format": "recist.charter/1"``, validated by pydantic::
+
+    {
+      "format": "recist.charter/1",
+      "trial": "NET-3",
+      "criteria": "RECIST 1.1",
+      "protocol": {"confirmation": true, "confirmation_min_days": 28, "sd_min_days": 42},
+      "visit_schedule": {"interval_days": 56, "window_days": 7},
+      "adjudication": {"triggers": ["progression", "progression_date", "best_overall_response"],
+                       "progression_date_tolerance_days": 0},
+      "readers": ["R1", "R2"],
+      "adjudicators": ["ADJ1"],
+      "administrators": ["PM1"]
+    }
+
+Protocol options of the charter override those of every case that is assessed in the review: each key
+set in the charter's ``protocol`` replaces the same key of the case's ``protocol`` (keys the charter
+leaves out keep the case's value, or the core default). The charter is the protocol of a review; a reader
+cannot change confirmation rules by editing a case file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
+
+from recist.errors import RecistValidationError, UnsupportedFormatError
+
+__all__ = ["CHARTER_FORMAT", "Trigger", "Charter", "load_charter", "parse_charter"]
+
+CHARTER_FORMAT = "recist.charter/1"
+
+_PERSON_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class Trigger(str, Enum):
+    """What two reads may disagree on that sends a subject to adjudication."""
+
+    PROGRESSION = "progression"
+    """One read has progression, the other has none."""
+    PROGRESSION_DATE = "progression_date"
+    """Both reads have progression, on dates further apart than the charter's tolerance."""
+    BEST_OVERALL_RESPONSE = "best_overall_response"
+    """The two best overall responses differ."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProtocolOptions(_Strict):
+    """Protocol options that override each case's ``protocol`` (only the keys given)."""
+
+    confirmation: StrictBool | None = None
+    confirmation_min_days: StrictInt | None = Field(default=None, ge=0, le=3650)
+    sd_min_days: StrictInt | None = Field(default=None, ge=0, le=3650)
+
+    def overrides(self) -> dict[str, Any]:
+        """The keys the charter sets, as case-file ``protocol`` keys."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class VisitSchedule(_Strict):
+    """The imaging schedule: one visit every ``interval_days``, each within ``window_days``."""
+
+    interval_days: StrictInt = Field(default=56, ge=1, le=3650)
+    window_days: StrictInt = Field(default=7, ge=0, le=365)
+
+
+class Adjudication(_Strict):
+    """Which disagreements send a subject to adjudication."""
+
+    triggers: tuple[Trigger, ...] = (
+        Trigger.PROGRESSION,
+        Trigger.PROGRESSION_DATE,
+        Trigger.BEST_OVERALL_RESPONSE,
+    )
+    progression_date_tolerance_days: StrictInt = Field(default=0, ge=0, le=3650)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Adjudication:
+        if len(set(self.triggers)) != len(self.triggers):
+            raise ValueError("adjudication.triggers lists a trigger twice")
+        return self
+
+
+class Charter(_Strict):
+    """A validated review charter (see the module docstring for the JSON form)."""
+
+    format: Literal["recist.charter/1"] = CHARTER_FORMAT
+    trial: str = Field(min_length=1, max_length=200)
+    criteria: Literal["RECIST 1.1"] = "RECIST 1.1"
+    protocol: ProtocolOptions = ProtocolOptions()
+    visit_schedule: VisitSchedule = VisitSchedule()
+    adjudication: Adjudication = Adjudication()
+    readers: tuple[str, str]
+    adjudicators: tuple[str, ...] = Field(min_length=1)
+    administrators: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _people(self) -> Charter:
+        everyone = [*self.readers, *self.adjudicators, *self.administrators]
+        for person in everyone:
+            if not isinstance(person, str) or not re.match(_PERSON_PATTERN, person):
+                raise ValueError(
+                    f"person id {person!r} must be 1-64 letters, digits, '_', '.' or '-' (it names files)"
+                )
+        if len(set(everyone)) != len(everyone):
+            raise ValueError(
+                "a person may hold only one role (readers, adjudicators and administrators must differ): "
+                "an adjudicator who read the subject is not independent"
+            )
+        return self
+
+    def role_of(self, person: str) -> str | None:
+        """``"reader"``, ``"adjudicator"``, ``"administrator"`` or None for someone the charter does not name."""
+        if person in self.readers:
+            return "reader"
+        if person in self.adjudicators:
+            return "adjudicator"
+        if person in self.administrators:
+            return "administrator"
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (round-trips through :func:`parse_charter`)."""
+        return self.model_dump(mode="json")
+
+
+def parse_charter(data: Any, source: str | None = None) -> Charter:
+    """Validate a charter given as a dict.
+
+    Raises
+    ------
+    RecistValidationError
+        Naming the field and the file; :class:`UnsupportedFormatError` for an unknown ``format``.
+    """
+    if not isinstance(data, dict):
+        raise RecistValidationError("a charter must be a JSON object", source=source)
+    fmt = data.get("format")
+    if fmt != CHARTER_FORMAT:
+        raise UnsupportedFormatError(
+            f"format is {fmt!r}; this release reads {CHARTER_FORMAT!r} (add \"format\": \"{CHARTER_FORMAT}\")",
+            source=source,
+            field="format",
+        )
+    try:
+        return Charter.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or None
+        raise RecistValidationError(first["msg"], source=source, field=loc) from None
+
+
+def load_charter(path: str | Path) -> Charter:
+    """Read and validate a charter file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecistValidationError(f"cannot read the charter: {exc.strerror}", source=str(path)) from None
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RecistValidationError(f"not valid JSON: {exc}", source=str(path)) from None
+    return parse_charter(data, source=str(path))

@@ -1,0 +1,709 @@
+"""The blinded independent central review project: readers, signatures, adjudication, results.
+
+A project is a folder of JSON files (docs/review.md shows the layout). Every change holds the project
+lock, writes its files atomically and appends one entry to the hash-chained audit trail
+(:mod:`recist.review.audit`) recording who did what and the SHA-256 of each file written. Every
+operation is done as someone (``as_``): the charter says who is a reader, an adjudicator or an
+administrator, and :mod:`recist.review.access` says what each may see. A refused operation raises
+:class:`~recist.errors.BlindingError` and is logged.
+
+Time is passed in (``now=``) so that tests are reproducible; the CLI passes the wall clock.
+
+Reads, versions and signatures
+------------------------------
+A read is a case file (``recist.case/1``) with the reader id, a status (``draft`` then ``signed``) and,
+once signed, a signature ``{"signer", "time", "meaning": "author of this read"}`` (in the spirit of
+21 CFR 11.50: the printed name of the signer, the date and time, and the meaning of the signature).
+A signed version is immutable: :meth:`ReviewProject.amend` appends a new version, signed by its author
+at once, with a mandatory reason; earlier versions stay in the file and can be shown. Saving a draft over
+a signed read is refused (amend it instead). Once a subject has been adjudicated its reads are locked.
+
+At signing the read is assessed with ``recist.assess`` after the charter's protocol options replace the
+case's (:meth:`recist.review.charter.ProtocolOptions.overrides`); the assessment is stored in the signed
+version, so results are exactly what the reader signed.
+
+Final result of a subject
+-------------------------
+When both reads are signed and agree on every charter trigger, the final result is Read A (the two are
+equal on what the charter cares about; A/B is a per-subject keyed coin, so neither reader systematically
+supplies the results). Otherwise the adjudicator's selected read is the final result.
+
+Dates
+-----
+Readers see de-identified images whose dates are shifted by a per-subject number of days (see
+:mod:`recist.review.deid`), so the dates in reads are shifted dates. Results convert the progression date
+back to the calendar (``date - shift``); days since baseline are unchanged by the shift.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as _dt
+import hashlib
+import hmac
+import io
+import logging
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recist.errors import BlindingError, RecistError, RecistValidationError, ReviewStateError
+from recist.review.adjudication import ab_readers, fired_triggers, outcome_of
+from recist.review.audit import AuditLog, Problem, file_sha256, verify_log
+from recist.review.charter import Charter, load_charter, parse_charter
+from recist.review.store import LOCK_NAME, project_lock, read_json, write_json
+
+__all__ = ["SIGNATURE_MEANING", "ReviewProject", "SubjectTimepoint", "load_manifest"]
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_MEANING = "author of this read"
+PROJECT_FORMAT = "recist.review.project/1"
+_SUBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,99}$")
+
+
+@dataclass(frozen=True)
+class SubjectTimepoint:
+    """One imaging timepoint of a subject: its label, its (true) scan date and its DICOM folders."""
+
+    label: str
+    date: _dt.date
+    folders: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "date": self.date.isoformat(), "folders": list(self.folders)}
+
+
+def _utc(now: _dt.datetime | None) -> _dt.datetime:
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    return now if now.tzinfo else now.replace(tzinfo=_dt.timezone.utc)
+
+
+def _case_dict(case: Any) -> dict[str, Any]:
+    """A case (model object, dict or path) as a validated, canonical dict."""
+    import recist
+
+    if isinstance(case, (str, Path)):
+        case = recist.read_case(case)
+    elif isinstance(case, Mapping):
+        case = recist.parse_case(dict(case))
+    if not hasattr(case, "to_dict"):
+        raise TypeError(f"expected a case (recist.model.Case, dict or path), got {type(case).__name__}")
+    return case.to_dict()
+
+
+def _sha(obj: Any) -> str:
+    import json
+
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class ReviewProject:
+    """A blinded independent central review project in folder ``root``.
+
+    Create one with :meth:`init`, open an existing one with :meth:`open`.
+
+    Examples
+    --------
+    >>> project = ReviewProject.init(tmp / "rev", charter, as_="PM1")          # doctest: +SKIP
+    >>> project.add_subject("NET-001", timepoints, as_="PM1")                    # doctest: +SKIP
+    >>> project.save_read("S-1A2B3C4D", case, as_="R1"); project.sign("S-1A2B3C4D", as_="R1")  # doctest: +SKIP
+    """
+
+    def __init__(self, root: Path, charter: Charter, secret: bytes) -> None:
+        self.root = root
+        self.charter = charter
+        self._secret = secret
+        self.audit = AuditLog(root)
+
+    # ------------------------------------------------------------------ creation and opening
+    @classmethod
+    def init(
+        cls, root: str | Path, charter: Charter | Mapping[str, Any] | str | Path, *, as_: str,
+        now: _dt.datetime | None = None,
+    ) -> ReviewProject:
+        """Create a project in the empty (or absent) folder ``root`` from a charter.
+
+        Only an administrator named in the charter may create the project. A random project secret
+        (``secret.key``) keys the subject pseudonyms, the date shifts and the A/B labels.
+        """
+        root = Path(root)
+        if isinstance(charter, (str, Path)):
+            charter = load_charter(charter)
+        elif not isinstance(charter, Charter):
+            charter = parse_charter(dict(charter))
+        if charter.role_of(as_) != "administrator":
+            raise BlindingError(f"{as_!r} is not an administrator of the charter: only they may create the project")
+        if root.exists() and any(p.name != LOCK_NAME for p in root.iterdir()):
+            raise ReviewStateError(f"{root} is not empty: create a review project in a new folder")
+        root.mkdir(parents=True, exist_ok=True)
+        now = _utc(now)
+        with project_lock(root):
+            secret = secrets.token_bytes(32)
+            from recist._atomic import atomic_write_bytes
+
+            atomic_write_bytes(root / "secret.key", secret.hex().encode())
+            (root / "secret.key").chmod(0o600)
+            files = {
+                "secret.key": file_sha256(root / "secret.key"),
+                "charter.json": write_json(root / "charter.json", charter.to_dict()),
+                "project.json": write_json(
+                    root / "project.json", {"format": PROJECT_FORMAT, "created": now.isoformat(), "trial": charter.trial}
+                ),
+            }
+            AuditLog(root).append(actor=as_, action="init", now=now, details={"trial": charter.trial}, files=files)
+        return cls(root, charter, secret)
+
+    @classmethod
+    def open(cls, root: str | Path) -> ReviewProject:
+        """Open the project in ``root`` (raises ReviewStateError when it is not one)."""
+        root = Path(root)
+        if not (root / "project.json").is_file():
+            raise ReviewStateError(f"{root} is not a review project (no project.json): create one with `review init`")
+        read_json(root / "project.json", "project")
+        charter = load_charter(root / "charter.json")
+        try:
+            secret = bytes.fromhex((root / "secret.key").read_text().strip())
+        except (OSError, ValueError):
+            raise ReviewStateError(f"{root / 'secret.key'} is missing or damaged; run `recist review verify`") from None
+        return cls(root, charter, secret)
+
+    # ------------------------------------------------------------------ helpers
+    def _keyed(self, purpose: str, subject: str) -> bytes:
+        return hmac.new(self._secret, f"{purpose}:{subject}".encode(), hashlib.sha256).digest()
+
+    def pseudonym(self, subject: str) -> str:
+        """The subject's pseudonym (``S-`` and 8 hex digits keyed by the project secret)."""
+        return "S-" + self._keyed("pseudonym", subject).hex()[:8].upper()
+
+    def date_shift_days(self, subject: str) -> int:
+        """Days added to every date of ``subject`` in reader packages (-365 to -4014: one per subject)."""
+        return -(365 + int.from_bytes(self._keyed("dates", subject)[:4], "big") % 3650)
+
+    def _sdir(self, pseudonym: str) -> Path:
+        return self.root / "subjects" / pseudonym
+
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def _resolve(self, subject: str) -> str:
+        """The pseudonym for a pseudonym or a subject id; ReviewStateError for an unknown subject."""
+        for candidate in (subject, self.pseudonym(subject)):
+            if re.fullmatch(r"S-[0-9A-F]{8}", candidate) and (self._sdir(candidate) / "subject.json").is_file():
+                return candidate
+        raise ReviewStateError(f"no subject {subject!r} in {self.root}: add it with `review add-subject`")
+
+    def _subject(self, pseudonym: str) -> dict[str, Any]:
+        return read_json(self._sdir(pseudonym) / "subject.json", "subject")
+
+    def _pseudonyms(self) -> list[str]:
+        base = self.root / "subjects"
+        return sorted(p.name for p in base.iterdir() if (p / "subject.json").is_file()) if base.is_dir() else []
+
+    def _refuse(self, actor: str, action: str, message: str, now: _dt.datetime, subject: str | None = None) -> None:
+        """Log a refused operation and raise BlindingError."""
+        with project_lock(self.root):
+            self.audit.append(
+                actor=actor, action="refused", now=now, subject=subject, details={"attempted": action, "why": message}
+            )
+        raise BlindingError(message)
+
+    def _require(self, actor: str, roles: Iterable[str], action: str, now: _dt.datetime, subject: str | None = None) -> str:
+        role = self.charter.role_of(actor)
+        roles = tuple(roles)
+        if role not in roles:
+            who = f"a {role}" if role else "not named in the charter"
+            self._refuse(actor, action, f"{actor!r} is {who}: only {' or '.join(roles)}s may {action}", now, subject)
+        return role  # type: ignore[return-value]
+
+    def _commit(
+        self, *, actor: str, action: str, now: _dt.datetime, subject: str | None, writes: Mapping[Path, dict[str, Any]],
+        details: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Write files atomically and log them (the caller holds the lock)."""
+        files = {self._rel(path): write_json(path, data) for path, data in writes.items()}
+        return self.audit.append(actor=actor, action=action, now=now, subject=subject, details=details, files=files)
+
+    # ------------------------------------------------------------------ subjects
+    def add_subject(
+        self, subject: str, timepoints: Iterable[SubjectTimepoint], *, as_: str, now: _dt.datetime | None = None
+    ) -> str:
+        """Add a subject with its timepoints (baseline first, dates increasing); returns its pseudonym."""
+        now = _utc(now)
+        self._require(as_, ["administrator"], "add subjects", now)
+        if not isinstance(subject, str) or not _SUBJECT_ID.match(subject):
+            raise RecistValidationError(
+                f"subject id {subject!r} must be 1-100 letters, digits, spaces, '_', '.' or '-'", field="subject"
+            )
+        tps = list(timepoints)
+        if not tps:
+            raise RecistValidationError(f"subject {subject!r} has no timepoint", field="timepoints")
+        labels = [tp.label for tp in tps]
+        if len(set(labels)) != len(labels):
+            raise RecistValidationError(f"subject {subject!r} lists a timepoint label twice: {labels}")
+        for before, after in zip(tps, tps[1:]):
+            if after.date <= before.date:
+                raise RecistValidationError(
+                    f"timepoint dates must increase (baseline first): {after.label} {after.date} is not after "
+                    f"{before.label} {before.date}",
+                    timepoint=after.label,
+                )
+        pseudonym = self.pseudonym(subject)
+        with project_lock(self.root):
+            path = self._sdir(pseudonym) / "subject.json"
+            if path.exists():
+                existing = read_json(path, "subject")["subject"]
+                raise ReviewStateError(
+                    f"subject {subject!r} is already in the project"
+                    if existing == subject
+                    else f"pseudonym collision between {subject!r} and {existing!r}: rename one subject"
+                )
+            data = {
+                "format": "recist.review.subject/1",
+                "subject": subject,
+                "pseudonym": pseudonym,
+                "date_shift_days": self.date_shift_days(subject),
+                "timepoints": [tp.to_dict() for tp in tps],
+            }
+            self._commit(actor=as_, action="add", now=now, subject=subject, writes={path: data},
+                         details={"timepoints": len(tps)})
+        return pseudonym
+
+    def add_manifest(self, path: str | Path, *, as_: str, now: _dt.datetime | None = None) -> list[str]:
+        """Add every subject of a manifest CSV (see :func:`load_manifest`); returns the pseudonyms."""
+        return [self.add_subject(s, tps, as_=as_, now=now) for s, tps in load_manifest(path).items()]
+
+    # ------------------------------------------------------------------ reads
+    def _read_path(self, pseudonym: str, reader: str) -> Path:
+        return self._sdir(pseudonym) / "reads" / f"{reader}.json"
+
+    def _load_read(self, pseudonym: str, reader: str) -> dict[str, Any] | None:
+        try:
+            return read_json(self._read_path(pseudonym, reader), "read")
+        except FileNotFoundError:
+            return None
+
+    def _adjudication(self, pseudonym: str) -> dict[str, Any] | None:
+        try:
+            return read_json(self._sdir(pseudonym) / "adjudication.json", "adjudication")
+        except FileNotFoundError:
+            return None
+
+    def _reader_action(self, subject: str, as_: str, action: str, now: _dt.datetime) -> str:
+        self._require(as_, ["reader"], action, now, subject)
+        return self._resolve(subject)
+
+    def _check_case_subject(self, case: dict[str, Any], pseudonym: str) -> None:
+        if case.get("subject") != pseudonym:
+            raise RecistValidationError(
+                f"the case is for subject {case.get('subject')!r}, but this read is of {pseudonym!r}: "
+                "a read names the subject by the pseudonym in the reader package",
+                field="subject",
+            )
+
+    def save_read(self, subject: str, case: Any, *, as_: str, now: _dt.datetime | None = None) -> int:
+        """Save (or replace) the reader's draft read of ``subject``; returns the version number."""
+        now = _utc(now)
+        pseudonym = self._reader_action(subject, as_, "save reads", now)
+        data = _case_dict(case)
+        self._check_case_subject(data, pseudonym)
+        with project_lock(self.root):
+            read = self._load_read(pseudonym, as_) or {
+                "format": "recist.review.read/1", "subject": pseudonym, "reader": as_, "versions": [],
+            }
+            versions = read["versions"]
+            if versions and versions[-1]["status"] == "signed":
+                raise ReviewStateError(
+                    f"{as_}'s read of {pseudonym} is signed (version {versions[-1]['version']}): "
+                    "change it with `review amend ... --reason TEXT`"
+                )
+            if versions:
+                versions.pop()
+            version = {
+                "version": len(versions) + 1, "status": "draft", "case": data, "case_sha256": _sha(data),
+                "saved_at": now.isoformat(), "reason": None, "signature": None, "assessment": None,
+            }
+            versions.append(version)
+            self._commit(actor=as_, action="save", now=now, subject=pseudonym,
+                         writes={self._read_path(pseudonym, as_): read}, details={"version": version["version"]})
+        return version["version"]
+
+    def _assess(self, case: dict[str, Any]) -> dict[str, Any]:
+        """Assess a read with the charter's protocol options in place of the case's."""
+        import recist
+
+        data = copy.deepcopy(case)
+        data["protocol"] = {**(data.get("protocol") or {}), **self.charter.protocol.overrides()}
+        try:
+            return recist.assess(recist.parse_case(data)).to_dict()
+        except RecistError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise RecistValidationError(f"the read cannot be assessed: {exc}") from None
+
+    def _signed_version(self, version: dict[str, Any], as_: str, now: _dt.datetime) -> dict[str, Any]:
+        version["assessment"] = self._assess(version["case"])
+        version["status"] = "signed"
+        version["signature"] = {"signer": as_, "time": now.isoformat(), "meaning": SIGNATURE_MEANING}
+        return version
+
+    def sign(self, subject: str, *, as_: str, now: _dt.datetime | None = None) -> int:
+        """Sign the reader's draft read of ``subject`` ("author of this read"); returns the version."""
+        now = _utc(now)
+        pseudonym = self._reader_action(subject, as_, "sign reads", now)
+        with project_lock(self.root):
+            read = self._load_read(pseudonym, as_)
+            if read is None or not read["versions"]:
+                raise ReviewStateError(f"{as_} has no read of {pseudonym} to sign: save one first")
+            version = read["versions"][-1]
+            if version["status"] == "signed":
+                raise ReviewStateError(f"{as_}'s read of {pseudonym} is already signed (version {version['version']})")
+            self._signed_version(version, as_, now)
+            self._commit(actor=as_, action="sign", now=now, subject=pseudonym,
+                         writes={self._read_path(pseudonym, as_): read},
+                         details={"version": version["version"], "case_sha256": version["case_sha256"]})
+        return version["version"]
+
+    def amend(self, subject: str, case: Any, *, as_: str, reason: str, now: _dt.datetime | None = None) -> int:
+        """Replace a signed read by a new signed version with a mandatory ``reason``; returns the version."""
+        now = _utc(now)
+        pseudonym = self._reader_action(subject, as_, "amend reads", now)
+        if not isinstance(reason, str) or not reason.strip():
+            raise ReviewStateError("an amendment needs a reason (--reason TEXT)")
+        data = _case_dict(case)
+        self._check_case_subject(data, pseudonym)
+        with project_lock(self.root):
+            read = self._load_read(pseudonym, as_)
+            if read is None or not read["versions"] or read["versions"][-1]["status"] != "signed":
+                raise ReviewStateError(
+                    f"{as_}'s read of {pseudonym} is not signed: change a draft with `review save`, then sign it"
+                )
+            if self._adjudication(pseudonym) is not None:
+                raise ReviewStateError(f"{pseudonym} has been adjudicated: its reads are locked")
+            version = {
+                "version": len(read["versions"]) + 1, "status": "draft", "case": data, "case_sha256": _sha(data),
+                "saved_at": now.isoformat(), "reason": reason.strip(), "signature": None, "assessment": None,
+            }
+            read["versions"].append(self._signed_version(version, as_, now))
+            self._commit(actor=as_, action="amend", now=now, subject=pseudonym,
+                         writes={self._read_path(pseudonym, as_): read},
+                         details={"version": version["version"], "reason": version["reason"],
+                                  "case_sha256": version["case_sha256"]})
+        return version["version"]
+
+    # ------------------------------------------------------------------ views
+    def _signed(self, pseudonym: str, reader: str) -> dict[str, Any] | None:
+        read = self._load_read(pseudonym, reader)
+        if read is None:
+            return None
+        signed = [v for v in read["versions"] if v["status"] == "signed"]
+        return signed[-1] if signed else None
+
+    def _pair(self, pseudonym: str) -> dict[str, Any]:
+        """The A/B reads of a subject, their outcomes and the fired triggers (None until both signed)."""
+        labels = ab_readers(self._secret, pseudonym, self.charter.readers)
+        reads = {ab: self._signed(pseudonym, reader) for ab, reader in labels.items()}
+        triggers = None
+        if all(reads.values()):
+            triggers = fired_triggers(
+                outcome_of(reads["A"]["assessment"]), outcome_of(reads["B"]["assessment"]),
+                triggers=self.charter.adjudication.triggers,
+                tolerance_days=self.charter.adjudication.progression_date_tolerance_days,
+            )
+        return {"labels": labels, "reads": reads, "triggers": triggers}
+
+    def show(
+        self, subject: str, *, as_: str, reader: str | None = None, version: int | None = None,
+        now: _dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """What ``as_`` may see of ``subject`` (``reader``: whose read; a reader may ask only for their own).
+
+        A reader: their own read (latest version, or ``version``) and nothing else. An adjudicator:
+        Read A and Read B (case and assessment, no reader identity, no signature) of a subject that
+        needs adjudication once both reads are signed. An administrator: the subject record, both reads
+        with reader ids, and the adjudication.
+        """
+        now = _utc(now)
+        role = self._require(as_, ["reader", "adjudicator", "administrator"], "show reads", now, subject)
+        if role == "reader" and reader not in (None, as_):
+            self._refuse(as_, "show", f"{as_!r} may see only their own reads, not {reader!r}'s", now, subject)
+        if role == "adjudicator" and reader is not None:
+            self._refuse(as_, "show", "an adjudicator sees Read A and Read B, never a named reader's read", now,
+                         subject)
+        pseudonym = self._resolve(subject)
+        if role == "administrator" and reader is not None:
+            if reader not in self.charter.readers:
+                raise ReviewStateError(f"{reader!r} is not a reader of this project")
+            return {"subject": pseudonym, **(self._load_read(pseudonym, reader) or {"reader": reader, "versions": []})}
+        if role == "reader":
+            read = self._load_read(pseudonym, as_)
+            if read is None:
+                return {"subject": pseudonym, "reader": as_, "versions": []}
+            if version is not None:
+                chosen = [v for v in read["versions"] if v["version"] == version]
+                if not chosen:
+                    raise ReviewStateError(f"{as_}'s read of {pseudonym} has no version {version}")
+                return {**read, "versions": chosen}
+            return read
+        if role == "adjudicator":
+            pair = self._pair(pseudonym)
+            if not pair["triggers"]:
+                why = "both reads are not signed yet" if pair["triggers"] is None else "the reads agree"
+                self._refuse(as_, "show", f"{pseudonym} does not need adjudication ({why}): nothing to show", now,
+                             pseudonym)
+            return {
+                "subject": pseudonym,
+                "triggers": pair["triggers"],
+                "reads": {ab: {"case": r["case"], "assessment": r["assessment"]} for ab, r in pair["reads"].items()},
+                "adjudication": self._blind_adjudication(pseudonym),
+            }
+        record = self._subject(pseudonym)
+        reads = {r: self._load_read(pseudonym, r) for r in self.charter.readers}
+        return {"subject": record, "reads": reads, "adjudication": self._adjudication(pseudonym)}
+
+    def _blind_adjudication(self, pseudonym: str) -> dict[str, Any] | None:
+        adj = self._adjudication(pseudonym)
+        return None if adj is None else {k: adj[k] for k in ("choice", "reason", "adjudicator", "time")}
+
+    def status(self, *, as_: str, now: _dt.datetime | None = None) -> list[dict[str, Any]]:
+        """One row per subject of what ``as_`` may know about progress.
+
+        Administrators: reads done and signed per reader, whether adjudication is needed and on which
+        triggers, and whether it is done. Readers: their own read status per subject (pseudonyms).
+        Adjudicators: the subjects waiting for (or done by) adjudication.
+        """
+        now = _utc(now)
+        role = self._require(as_, ["administrator", "reader", "adjudicator"], "see status", now)
+        rows = []
+        for pseudonym in self._pseudonyms():
+            if role == "reader":
+                read = self._load_read(pseudonym, as_)
+                last = read["versions"][-1] if read and read["versions"] else None
+                rows.append({"subject": pseudonym, "status": last["status"] if last else "not started",
+                             "version": last["version"] if last else None})
+                continue
+            pair = self._pair(pseudonym)
+            adj = self._adjudication(pseudonym)
+            if role == "adjudicator":
+                if pair["triggers"]:
+                    rows.append({"subject": pseudonym, "triggers": pair["triggers"],
+                                 "adjudicated": adj is not None})
+                continue
+            reads = {}
+            for reader in self.charter.readers:
+                read = self._load_read(pseudonym, reader)
+                last = read["versions"][-1] if read and read["versions"] else None
+                reads[reader] = last["status"] if last else "not started"
+            rows.append({
+                "subject": self._subject(pseudonym)["subject"], "pseudonym": pseudonym, "reads": reads,
+                "needs_adjudication": None if pair["triggers"] is None else bool(pair["triggers"]),
+                "triggers": pair["triggers"] or [],
+                "adjudicated": adj is not None,
+            })
+        return rows
+
+    # ------------------------------------------------------------------ adjudication and results
+    def adjudicate(
+        self, subject: str, *, choose: str, reason: str, as_: str, now: _dt.datetime | None = None
+    ) -> dict[str, Any]:
+        """Select Read ``"A"`` or ``"B"`` of a subject that needs adjudication, with a written reason."""
+        now = _utc(now)
+        self._require(as_, ["adjudicator"], "adjudicate", now, subject)
+        pseudonym = self._resolve(subject)
+        if choose not in ("A", "B"):
+            raise ReviewStateError(f"choose 'A' or 'B', not {choose!r}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ReviewStateError("an adjudication needs a written reason (--reason TEXT)")
+        with project_lock(self.root):
+            pair = self._pair(pseudonym)
+            if not pair["triggers"]:
+                why = "both reads are not signed yet" if pair["triggers"] is None else "the signed reads agree"
+                self._refuse(as_, "adjudicate", f"{pseudonym} does not need adjudication ({why})", now, pseudonym)
+            if self._adjudication(pseudonym) is not None:
+                raise ReviewStateError(f"{pseudonym} is already adjudicated")
+            chosen = pair["reads"][choose]
+            data = {
+                "format": "recist.review.adjudication/1", "subject": pseudonym, "choice": choose,
+                "reason": reason.strip(), "adjudicator": as_, "time": now.isoformat(), "triggers": pair["triggers"],
+                "reads": {ab: {"reader": pair["labels"][ab], "version": r["version"], "case_sha256": r["case_sha256"]}
+                          for ab, r in pair["reads"].items()},
+                "signature": {"signer": as_, "time": now.isoformat(), "meaning": "adjudicator's selection"},
+            }
+            self._commit(actor=as_, action="adjudicate", now=now, subject=pseudonym,
+                         writes={self._sdir(pseudonym) / "adjudication.json": data},
+                         details={"choice": choose, "reason": data["reason"], "chosen_version": chosen["version"]})
+        return self._blind_adjudication(pseudonym) or {}
+
+    def _final(self, pseudonym: str) -> dict[str, Any]:
+        """The final result row of one subject (administrator view)."""
+        record = self._subject(pseudonym)
+        pair = self._pair(pseudonym)
+        adj = self._adjudication(pseudonym)
+        row: dict[str, Any] = {
+            "subject": record["subject"], "pseudonym": pseudonym, "status": "awaiting reads", "source": None,
+            "read": None, "reader": None, "best_overall_response": None, "progression_date": None,
+            "progression_day": None, "progression_label": None, "progression_trigger": None,
+            "triggers": pair["triggers"] or [], "adjudicator": None, "adjudication_reason": None,
+        }
+        if pair["triggers"] is None:
+            return row
+        if pair["triggers"] and adj is None:
+            return {**row, "status": "awaiting adjudication"}
+        choice = adj["choice"] if pair["triggers"] else "A"
+        if adj is not None:
+            row.update(adjudicator=adj["adjudicator"], adjudication_reason=adj["reason"])
+        outcome = outcome_of(pair["reads"][choice]["assessment"])
+        prog = outcome["progression"] or {}
+        row.update(
+            status="final", source="adjudication" if pair["triggers"] else "agreement", read=choice,
+            reader=pair["labels"][choice], best_overall_response=outcome["best_overall_response"],
+            progression_date=self._true_date(prog.get("date"), record["date_shift_days"]),
+            progression_day=prog.get("day"), progression_label=prog.get("label"),
+            progression_trigger=prog.get("trigger"),
+        )
+        return row
+
+    @staticmethod
+    def _true_date(shifted: str | None, shift_days: int) -> str | None:
+        if not shifted:
+            return None
+        return (_dt.date.fromisoformat(str(shifted)) - _dt.timedelta(days=shift_days)).isoformat()
+
+    def results(self, *, as_: str, now: _dt.datetime | None = None) -> list[dict[str, Any]]:
+        """Each subject's final result (administrators only; logged as an export)."""
+        now = _utc(now)
+        self._require(as_, ["administrator"], "export results", now)
+        rows = [self._final(p) for p in self._pseudonyms()]
+        with project_lock(self.root):
+            self.audit.append(actor=as_, action="export", now=now, details={"what": "results", "subjects": len(rows),
+                                                                            "sha256": _sha(rows)})
+        return rows
+
+    @staticmethod
+    def results_csv(rows: list[dict[str, Any]]) -> str:
+        """Result rows as CSV text (one row per subject; triggers joined by ';')."""
+        out = io.StringIO()
+        columns = list(rows[0]) if rows else ["subject"]
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ";".join(v) if isinstance(v, list) else ("" if v is None else v) for k, v in row.items()})
+        return out.getvalue()
+
+    # ------------------------------------------------------------------ site reads and the report
+    def import_site_read(self, subject: str, case: Any, *, as_: str, now: _dt.datetime | None = None) -> None:
+        """Store the investigator (site) read of ``subject`` apart from the central reads.
+
+        Site reads are never shown to readers or adjudicators; they feed the EDR/LDR of the report. Their
+        dates are true calendar dates, and they are assessed with the charter's protocol options.
+        """
+        now = _utc(now)
+        self._require(as_, ["administrator"], "import site reads", now, subject)
+        pseudonym = self._resolve(subject)
+        data = _case_dict(case)
+        record = {"format": "recist.review.site_read/1", "subject": self._subject(pseudonym)["subject"],
+                  "case": data, "assessment": self._assess(data), "imported_at": now.isoformat()}
+        with project_lock(self.root):
+            self._commit(actor=as_, action="import-site-read", now=now, subject=pseudonym,
+                         writes={self.root / "site_reads" / f"{pseudonym}.json": record})
+
+    def report(self, *, as_: str, now: _dt.datetime | None = None) -> dict[str, Any]:
+        """The reader-agreement report (:func:`recist.review.agreement.agreement_report`); administrators only."""
+        from recist.review.agreement import agreement_report
+
+        now = _utc(now)
+        self._require(as_, ["administrator"], "see the agreement report", now)
+        subjects = []
+        for pseudonym in self._pseudonyms():
+            pair = self._pair(pseudonym)
+            if pair["triggers"] is None:
+                continue
+            record = self._subject(pseudonym)
+            adj = self._adjudication(pseudonym)
+            final = self._final(pseudonym)
+            site = None
+            site_path = self.root / "site_reads" / f"{pseudonym}.json"
+            if site_path.is_file():
+                site = outcome_of(read_json(site_path, "site_read")["assessment"])
+            outcomes = {}
+            for ab in ("A", "B"):
+                outcome = outcome_of(pair["reads"][ab]["assessment"])
+                if outcome["progression"]:
+                    outcome["progression"]["date"] = self._true_date(
+                        outcome["progression"].get("date"), record["date_shift_days"]
+                    )
+                outcomes[pair["labels"][ab]] = outcome
+            subjects.append({
+                "subject": record["subject"], "reads": outcomes, "triggers": pair["triggers"],
+                "chosen_reader": pair["labels"][adj["choice"]] if adj else None,
+                "final": final if final["status"] == "final" else None, "site": site,
+            })
+        result = agreement_report(
+            subjects, readers=self.charter.readers, triggers=[t.value for t in self.charter.adjudication.triggers],
+            visit_interval_days=self.charter.visit_schedule.interval_days,
+            same_date_window_days=self.charter.visit_schedule.window_days,
+        )
+        with project_lock(self.root):
+            self.audit.append(actor=as_, action="export", now=now, details={"what": "report", "sha256": _sha(result)})
+        return result
+
+    # ------------------------------------------------------------------ integrity
+    def verify(self) -> list[Problem]:
+        """Every problem with the audit trail and the files it records (empty: all intact)."""
+        return verify_log(self.root, ignore=(LOCK_NAME,))
+
+
+def load_manifest(path: str | Path) -> dict[str, list[SubjectTimepoint]]:
+    """Read a manifest CSV of subjects and series: columns ``subject,timepoint,date,folder``.
+
+    One row per DICOM folder; several rows with the same subject and timepoint add several series.
+    Timepoints are ordered by date (the earliest is the baseline). Folders are made absolute relative
+    to the manifest's folder.
+
+    Raises
+    ------
+    RecistValidationError
+        Naming the file, row and column of a missing column, empty value or bad date.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecistValidationError(f"cannot read the manifest: {exc}", source=str(path)) from None
+    reader = csv.DictReader(io.StringIO(text))
+    required = ("subject", "timepoint", "date", "folder")
+    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    if missing:
+        raise RecistValidationError(
+            f"missing column(s) {', '.join(missing)}; the header must be {','.join(required)}", source=str(path)
+        )
+    found: dict[str, dict[str, tuple[_dt.date, list[str]]]] = {}
+    for row_no, row in enumerate(reader, start=2):
+        values = {c: (row.get(c) or "").strip() for c in required}
+        for column, value in values.items():
+            if not value:
+                raise RecistValidationError(f"row {row_no}: empty {column!r}", source=str(path), field=column)
+        try:
+            date = _dt.date.fromisoformat(values["date"])
+        except ValueError:
+            raise RecistValidationError(
+                f"row {row_no}: date {values['date']!r} is not an ISO date (YYYY-MM-DD)", source=str(path), field="date"
+            ) from None
+        folder = Path(values["folder"])
+        folder = folder if folder.is_absolute() else (path.parent / folder)
+        tps = found.setdefault(values["subject"], {})
+        if values["timepoint"] in tps and tps[values["timepoint"]][0] != date:
+            raise RecistValidationError(
+                f"row {row_no}: timepoint {values['timepoint']!r} of {values['subject']!r} has two dates",
+                source=str(path), field="date",
+            )
+        tps.setdefault(values["timepoint"], (date, []))[1].append(str(folder))
+    return {
+        subject: [SubjectTimepoint(label, date, tuple(folders)) for label, (date, folders) in
+                  sorted(tps.items(), key=lambda item: item[1][0])]
+        for subject, tps in found.items()
+    }

@@ -1,0 +1,79 @@
+"""Non-target response (RECIST 1.1 [E09] §4.3.3-4.3.4; RECIST_RULES R19-R22)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from recist.model.case import NonTargetEntry
+from recist.model.enums import NonTargetState, Response, TumourMarkers
+from recist.rules._exact import to_um
+
+__all__ = ["is_normal", "non_target_response", "non_target_reappeared"]
+
+_NODE_NORMAL_UM = to_um(10.0)
+
+
+def is_normal(entry: NonTargetEntry, *, nodal: bool) -> bool:
+    """Whether a non-target lesion counts as gone for CR: absent, or a node under 10 mm short axis.
+
+    RECIST 1.1 [E09] §4.3.3 (R19): "All lymph nodes must be non-pathological in size (<10 mm short axis)".
+    """
+    if entry.state == NonTargetState.ABSENT:
+        return True
+    return (
+        nodal
+        and entry.state == NonTargetState.PRESENT
+        and entry.short_axis_mm is not None
+        and to_um(entry.short_axis_mm) < _NODE_NORMAL_UM
+    )
+
+
+def non_target_response(
+    entries: Mapping[str, NonTargetEntry | None],
+    nodal: Mapping[str, bool],
+    *,
+    tumour_markers: TumourMarkers | None = None,
+    ne_with_present: str = "NON-CR/NON-PD",
+) -> Response | None:
+    """The non-target response at a timepoint.
+
+    RECIST 1.1 [E09] §4.3.3 (R19-R22):
+
+    - PD: unequivocal progression of an existing non-target lesion;
+    - CR: every non-target lesion gone (nodes < 10 mm short axis) and tumour markers normal when given;
+    - NON-CR/NON-PD: a lesion persists or markers stay above the upper normal limit;
+    - NE: a lesion not evaluated and the rest gone, so CR cannot be claimed (R22). When a lesion is not
+      evaluated and another is present, the category is ``ne_with_present`` (RECIST_RULES H3: reading A
+      "NON-CR/NON-PD", the default, or reading B "NE"); Table 1 gives the same overall response either way.
+
+    Returns None for a subject without non-target lesions (convention C7: category "none").
+    """
+    if not nodal:
+        return None
+    states = {lesion_id: entries.get(lesion_id) for lesion_id in nodal}
+    if any(e is not None and e.state == NonTargetState.UNEQUIVOCAL_PROGRESSION for e in states.values()):
+        return Response.PD
+    unevaluated = any(e is None or e.state == NonTargetState.NOT_EVALUATED for e in states.values())
+    persisting = any(
+        e is not None and e.state == NonTargetState.PRESENT and not is_normal(e, nodal=nodal[i])
+        for i, e in states.items()
+    )
+    if unevaluated:
+        if persisting or tumour_markers == TumourMarkers.ABOVE_ULN:
+            return Response(ne_with_present)
+        return Response.NE
+    if persisting or tumour_markers == TumourMarkers.ABOVE_ULN:
+        return Response.NON_CR_NON_PD
+    return Response.CR
+
+
+def non_target_reappeared(entries: Mapping[str, NonTargetEntry | None], nodal: Mapping[str, bool]) -> bool:
+    """Whether a non-nodal non-target lesion is present again (used after an overall CR).
+
+    [EORTC-FAQ] "Does a new lesion always result in PD?" and [E09] Table 3 footnote a (R26): after a
+    definitive CR the reappearance of any malignant lesion is PD. A non-target node has "reappeared" only
+    through unequivocal progression ([EORTC-FAQ] "Abnormal lymph node"), which is PD anyway.
+    """
+    return any(
+        e is not None and e.state == NonTargetState.PRESENT and not nodal[i] for i, e in entries.items() if i in nodal
+    )

@@ -1,0 +1,116 @@
+"""Target-lesion selection at baseline (RECIST 1.1 [E09] §4.2; RECIST_RULES R6).
+
+At most 5 target lesions in total and at most 2 per organ; all lymph nodes together count as one organ
+([EORTC-FAQ] "Two target lesions"); only measurable lesions may be targets.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from recist.model.enums import LesionRole, Measurability
+
+__all__ = [
+    "SelectionCandidate",
+    "organ_of",
+    "selection_problems",
+    "propose_targets",
+    "MAX_TARGETS",
+    "MAX_TARGETS_PER_ORGAN",
+]
+
+MAX_TARGETS = 5
+"""At most five target lesions in total ([E09] §4.2)."""
+MAX_TARGETS_PER_ORGAN = 2
+"""At most two target lesions per organ ([E09] §4.2)."""
+LYMPH_NODES = "lymph nodes"
+
+
+@dataclass(frozen=True)
+class SelectionCandidate:
+    """A baseline lesion as selection sees it: its role, organ and size (mm, None if not measured)."""
+
+    id: str
+    role: LesionRole
+    site: str
+    nodal: bool
+    size_mm: float | None
+    measurability: Measurability
+
+
+def organ_of(site: str, *, nodal: bool) -> str:
+    """The organ a lesion counts against: every lymph node is one organ ([EORTC-FAQ] "Two target lesions").
+
+    Sites are compared case- and space-insensitively.
+
+    >>> organ_of("Mesenteric lymph node", nodal=True), organ_of(" Liver ", nodal=False)
+    ('lymph nodes', 'liver')
+    """
+    return LYMPH_NODES if nodal else " ".join(site.lower().split())
+
+
+def selection_problems(candidates: Sequence[SelectionCandidate]) -> list[str]:
+    """Every way the chosen targets break RECIST 1.1 §4.2, as sentences that say how to fix them.
+
+    Checks: more than 5 targets; more than 2 targets in one organ (all nodes one organ); a target that
+    is not measurable at baseline; a non-target node under 10 mm short axis (normal, R3: not a lesion).
+    """
+    problems: list[str] = []
+    targets = [c for c in candidates if c.role == LesionRole.TARGET]
+    if len(targets) > MAX_TARGETS:
+        problems.append(
+            f"{len(targets)} target lesions: RECIST 1.1 §4.2 allows at most {MAX_TARGETS}; "
+            "make the others non-targets"
+        )
+    by_organ: dict[str, list[str]] = defaultdict(list)
+    for c in targets:
+        by_organ[organ_of(c.site, nodal=c.nodal)].append(c.id)
+    for organ, ids in by_organ.items():
+        if len(ids) > MAX_TARGETS_PER_ORGAN:
+            problems.append(
+                f"{len(ids)} target lesions in {organ} ({', '.join(ids)}): RECIST 1.1 §4.2 allows at most "
+                f"{MAX_TARGETS_PER_ORGAN} per organ (all lymph nodes count as one organ)"
+            )
+    for c in targets:
+        if c.measurability != Measurability.MEASURABLE:
+            size = f" ({c.size_mm:g} mm {'short axis' if c.nodal else 'longest diameter'})" if c.size_mm is not None else ""
+            problems.append(
+                f"{c.id} is a target but {c.measurability.value.replace('_', '-')} at baseline{size}: "
+                "only measurable lesions may be targets (RECIST 1.1 §3.1, §4.2); make it a non-target"
+            )
+    for c in candidates:
+        if c.role == LesionRole.NON_TARGET and c.measurability == Measurability.NON_PATHOLOGICAL:
+            problems.append(
+                f"{c.id} is a lymph node under 10 mm short axis at baseline: normal, not a lesion "
+                "(RECIST 1.1 §4.2); remove it"
+            )
+    return problems
+
+
+def propose_targets(candidates: Iterable[SelectionCandidate]) -> list[str]:
+    """Propose target lesions from the measurable candidates, largest first, within the limits.
+
+    RECIST 1.1 §4.2 asks for targets "representative of all involved organs", chosen by size. The
+    proposal first takes the largest measurable lesion of each organ (largest organs' lesions first),
+    then the second largest of each organ, until 5 targets (at most 2 per organ, all nodes one organ).
+    Ties keep the input order. Size is the longest diameter, or the short axis for nodes.
+    The reader confirms: reproducibility of measurement may outweigh size ([S16]).
+
+    Returns
+    -------
+    list of str
+        Lesion ids in the order chosen.
+    """
+    measurable = [c for c in candidates if c.measurability == Measurability.MEASURABLE and c.size_mm is not None]
+    by_organ: dict[str, list[SelectionCandidate]] = defaultdict(list)
+    for c in sorted(measurable, key=lambda c: -c.size_mm):  # type: ignore[operator]
+        by_organ[organ_of(c.site, nodal=c.nodal)].append(c)
+    chosen: list[str] = []
+    for rank in range(MAX_TARGETS_PER_ORGAN):
+        tier = [lesions[rank] for lesions in by_organ.values() if len(lesions) > rank]
+        for c in sorted(tier, key=lambda c: -c.size_mm):  # type: ignore[operator]
+            if len(chosen) < MAX_TARGETS:
+                chosen.append(c.id)
+    return chosen
