@@ -1,0 +1,133 @@
+"""Benchmark: load a 512x512x300 uncompressed CT series with recist vs SimpleITK and a pydicom loop.
+
+Run: ``.venv/bin/python benchmarks/bench_dicom_load.py [--slices 300] [--repeat 3]``
+
+The series is generated in a temporary folder with pydicom. Every reader runs as its own Python
+process (whole-process wall time, imports included; peak RSS from ``getrusage(RUSAGE_CHILDREN)`` measured
+in a small wrapper process per run, so runs do not share a maximum). Each reader runs ``--repeat`` times
+after one warm-up run (the page cache is warm for all of them); the table shows the best wall time and
+the largest peak RSS.
+
+Goals (issue "DICOM series discovery and loading"):
+- recist wall time <= 0.6 x SimpleITK ImageSeriesReader's;
+- recist peak RSS - import-only peak RSS <= 1.3 x the volume's bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+ROOT = Path(__file__).resolve().parents[1]
+
+READERS = {
+    "import only (pydicom+numpy)": "import numpy, pydicom",
+    "SimpleITK ImageSeriesReader": (
+        "import SimpleITK as sitk\n"
+        "names = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(FOLDER)\n"
+        "reader = sitk.ImageSeriesReader(); reader.SetFileNames(names)\n"
+        "array = sitk.GetArrayViewFromImage(reader.Execute())\n"
+        "assert array.shape[0] == len(names)\n"
+    ),
+    "pydicom loop + np.stack": (
+        "import glob, numpy as np, pydicom\n"
+        "datasets = [pydicom.dcmread(f) for f in sorted(glob.glob(FOLDER + '/*.dcm'))]\n"
+        "datasets.sort(key=lambda d: float(d.ImagePositionPatient[2]))\n"
+        "array = np.stack([d.pixel_array for d in datasets]).astype(np.int16)\n"
+        "array += np.int16(datasets[0].RescaleIntercept)\n"
+    ),
+    "recist load_series": (
+        "from recist.io.dicom import load_series\n"
+        "volume = load_series(FOLDER)\n"
+        "assert volume.array.shape[0] > 0\n"
+    ),
+}
+
+# Runs CODE in a child process and prints that child's wall time and peak RSS (KiB) as JSON.
+_WRAPPER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+subprocess.run([sys.executable, "-c", sys.argv[1]], check=True, cwd=sys.argv[2])
+wall = time.perf_counter() - start
+print(json.dumps({"wall_s": wall, "peak_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def write_ct(folder: Path, slices: int, size: int) -> int:
+    """Write an uncompressed signed 16-bit CT series (HU = stored - 1024); return the volume's bytes."""
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 2000, size=(size, size), dtype=np.int16)
+    study, series, frame = generate_uid(), generate_uid(), generate_uid()
+    for k in range(slices):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = CTImageStorage
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = Dataset()
+        ds.file_meta = meta
+        ds.SOPClassUID = CTImageStorage
+        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+        ds.PatientID, ds.PatientName, ds.Modality = "BENCH-1", "Bench^Patient", "CT"
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
+        ds.StudyDate, ds.SeriesDescription, ds.SeriesNumber, ds.InstanceNumber = "20240110", "bench", 1, k + 1
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.ImagePositionPatient = [-250.0, -250.0, -400.0 + 1.25 * k]
+        ds.PixelSpacing = [0.9765625, 0.9765625]
+        ds.SliceThickness = 1.25
+        ds.Rows = ds.Columns = size
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
+        ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
+        ds.PixelData = np.roll(base, k, axis=0).tobytes()
+        ds.save_as(folder / f"ct_{(k * 7919) % slices:04d}.dcm", enforce_file_format=True)
+    return slices * size * size * 2
+
+
+def measure(code: str, folder: Path) -> dict:
+    program = f"FOLDER = {str(folder)!r}\n{code}"
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, program, str(ROOT)], check=True, capture_output=True, text=True
+    )
+    return json.loads(done.stdout)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slices", type=int, default=300)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_dicom_") as tmp:
+        folder = Path(tmp)
+        volume_bytes = write_ct(folder, args.slices, args.size)
+        mib = 1024 * 1024
+        print(f"series: {args.slices} x {args.size} x {args.size} int16 CT, volume {volume_bytes / mib:.0f} MiB")
+        results = {}
+        for name, code in READERS.items():
+            measure(code, folder)  # warm-up: page cache and .pyc files
+            runs = [measure(code, folder) for _ in range(args.repeat)]
+            results[name] = (min(r["wall_s"] for r in runs), max(r["peak_kib"] for r in runs) / 1024)
+        print(f"{'reader':32} {'wall s':>8} {'peak MiB':>9}")
+        for name, (wall, peak) in results.items():
+            print(f"{name:32} {wall:8.3f} {peak:9.0f}")
+        wall, peak = results["recist load_series"]
+        sitk_wall = results["SimpleITK ImageSeriesReader"][0]
+        base_peak = results["import only (pydicom+numpy)"][1]
+        time_ratio = wall / sitk_wall
+        mem_ratio = (peak - base_peak) * mib / volume_bytes
+        print(f"recist / SimpleITK wall time: {time_ratio:.2f} (goal <= 0.60) {'OK' if time_ratio <= 0.6 else 'MISSED'}")
+        print(f"recist (peak - import peak) / volume bytes: {mem_ratio:.2f} (goal <= 1.30) "
+              f"{'OK' if mem_ratio <= 1.3 else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
