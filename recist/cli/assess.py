@@ -1,0 +1,103 @@
+"""``recist assess PATH... [--format json|csv] [--output FILE]``: RECIST 1.1 responses of case files.
+
+One file prints the JSON object of ARCHITECTURE.md. Several files or a folder (its ``*.json`` files,
+sorted by name, not recursive) print one result per case: JSON lines, or CSV with one row per timepoint.
+A bad case in a batch is reported on stderr and the rest assessed; the exit status is then 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from recist.errors import RecistValidationError
+
+__all__ = ["register", "CSV_COLUMNS", "csv_rows", "collect_case_files"]
+
+CSV_COLUMNS = (
+    "subject", "label", "date", "day", "sum_mm", "nadir_mm", "change_from_baseline_pct", "change_from_nadir_pct",
+    "target_response", "non_target_response", "new_lesions", "overall_response", "sum_is_lower_bound",
+    "best_overall_response", "progression_label", "progression_date", "progression_trigger",
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "assess", help="assess case files by RECIST 1.1",
+        description="Assess case files (recist.case/1) by RECIST 1.1 and print the responses.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders of case files")
+    parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format (default json)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    parser.set_defaults(func=run)
+
+
+def collect_case_files(paths: list[str]) -> list[Path]:
+    """The case files named by ``paths``: files as given, folders expanded to their ``*.json`` sorted."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.json") if p.is_file())
+            if not found:
+                raise RecistValidationError("folder holds no *.json case file", source=str(path))
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise RecistValidationError("no such file or folder", source=str(path))
+    return files
+
+
+def csv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One CSV row per follow-up timepoint of an assessment dict."""
+    progression = result.get("progression") or {}
+    rows = []
+    for tp in result["timepoints"]:
+        row = {key: tp.get(key) for key in CSV_COLUMNS}
+        row.update(
+            subject=result["subject"],
+            best_overall_response=result["best_overall_response"],
+            progression_label=progression.get("label"),
+            progression_date=progression.get("date"),
+            progression_trigger=progression.get("trigger"),
+        )
+        rows.append({k: ("" if v is None else v) for k, v in row.items()})
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    from recist.api import assess  # noqa: PLC0415
+    from recist.cli._output import output_stream, progress  # noqa: PLC0415
+
+    files = collect_case_files(args.paths)
+    single = len(files) == 1 and not Path(args.paths[0]).is_dir() and len(args.paths) == 1
+    failures = 0
+    with output_stream(args.output) as out:
+        writer = None
+        if args.format == "csv":
+            writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+        for path in progress(files, total=len(files), desc="assess", unit="case"):
+            try:
+                result = assess(path).to_dict()
+            except RecistValidationError as exc:
+                if single:
+                    raise
+                failures += 1
+                print(f"recist assess: error: {exc}", file=sys.stderr)
+                continue
+            if writer is not None:
+                writer.writerows(csv_rows(result))
+            elif single:
+                out.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+            else:
+                out.write(json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n")
+    if failures:
+        print(f"recist assess: {failures} of {len(files)} case(s) could not be assessed", file=sys.stderr)
+        return 1
+    return 0
