@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from recist.endpoints.pfs import PfsOutcome, SubjectAssessments
+from recist.endpoints.pfs import PfsOutcome, SubjectAssessments, Visit
 from recist.endpoints.subjects import Subject
 from recist.errors import RecistValidationError
 
@@ -43,6 +43,7 @@ __all__ = [
     "pfs_summary",
     "compare_arms",
     "summarise",
+    "best_change_from_baseline_pct",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,23 @@ def is_disease_control(bor: str) -> bool:
     """CR, PR, SD or NON-CR/NON-PD: disease control (RECIST 1.1 [E09] §4.4 and Table 2: NON-CR/NON-PD
     is the non-progression category of non-target-only disease; counted here, see module notes)."""
     return bor in ("CR", "PR", "SD", "NON-CR/NON-PD")
+
+
+def best_change_from_baseline_pct(visits: Iterable[Visit]) -> float | None:
+    """Best (most negative) % change of the target sum from baseline over the follow-up reads.
+
+    The quantity of a waterfall plot: the maximum shrinkage, or the smallest growth when the sum never
+    fell (RECIST 1.1 [E09] §4.3.1 measures response as % change from baseline). ``None`` when no
+    follow-up has an evaluable sum.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> best_change_from_baseline_pct([Visit(dt.date(2024, 3, 1), "SD", 12.0), Visit(dt.date(2024, 5, 1), "PD", 25.0)])
+    12.0
+    """
+    changes = [v.change_from_baseline_pct for v in visits if v.change_from_baseline_pct is not None]
+    return min(changes) if changes else None
 
 
 @dataclass(frozen=True)
