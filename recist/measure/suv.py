@@ -76,8 +76,8 @@ HALF_LIFE_TOLERANCE = 0.01
 # Plausibility bounds (checked, never substituted).
 _WEIGHT_KG = (0.2, 700.0)
 _HEIGHT_M = (0.3, 2.6)
-_DOSE_BQ = (1.0e5, 1.0e11)  # 0.1 MBq .. 100 GBq
-_DOSE_AS_MBQ = (0.1, 1.0e5)  # a value in this range read as MBq (IBSI-SUV DRO_3_0)
+_DOSE_BQ = (1.0e5, 2.0e10)  # 0.1 MBq .. 20 GBq
+_DOSE_AS_MBQ = (0.1, 2.0e4)  # a value in this range read as MBq (IBSI-SUV DRO_3_0)
 _HALF_LIFE_S = (60.0, 30 * 86400.0)
 _MAX_HALF_LIVES = 10.0  # an uptake time beyond this many half-lives is a date error, not a scan
 
@@ -258,7 +258,10 @@ def _missing(source: str | None, keyword: str, purpose: str, fix: str = "") -> S
 
 
 def _value(ds: Any, keyword: str) -> Any:
-    value = ds.get(keyword) if hasattr(ds, "get") else None
+    try:
+        value = ds.get(keyword) if hasattr(ds, "get") else None
+    except Exception as exc:  # pydicom raises while converting a malformed value (e.g. DS "abc")
+        raise SuvError(f"{_tag_label(keyword)} has an unreadable value ({exc}); correct the header") from None
     if value is None or (isinstance(value, (str, bytes)) and not str(value).strip()):
         return None
     return value
