@@ -58,6 +58,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -78,6 +79,13 @@ _STEP_REL_TOL = 0.01
 _STEP_ABS_TOL_MM = 0.005
 _TILT_TOL = 1e-3
 _MAX_FILES_NAMED = 6
+_KEYWORDS = (
+    "SeriesInstanceUID SOPInstanceUID InstanceNumber Rows Columns PixelSpacing ImageOrientationPatient "
+    "ImagePositionPatient SliceThickness SpacingBetweenSlices GantryDetectorTilt RescaleSlope RescaleIntercept "
+    "BitsAllocated BitsStored HighBit PixelRepresentation SamplesPerPixel NumberOfFrames"
+).split()
+_TAGS = {keyword: tag_for_keyword(keyword) for keyword in _KEYWORDS}
+_VR = {keyword: dictionary_VR(tag) for keyword, tag in _TAGS.items()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -97,6 +105,7 @@ class _Slice:
 
     path: Path
     header: Dataset
+    series_uid: str
     sop_uid: str
     instance_number: int | None
     rows: int
@@ -134,7 +143,8 @@ class SeriesInfo:
     files
         Sorted by position along the slice normal (InstanceNumber when positions are missing).
     problem
-        Why :func:`load_series` would refuse this series (None when it loads).
+        Why :func:`load_series` would refuse this series, in short (None when it loads); loading
+        gives the full message naming the files.
     warnings
         What :func:`load_series` would warn about.
     """
@@ -267,9 +277,10 @@ def _series_text(series_uid: str, slices: Sequence[_Slice]) -> str:
 
 
 def _error(series_uid: str, slices: Sequence[_Slice], problem: str, files: Iterable[Path], fix: str) -> DicomLoadError:
-    return DicomLoadError(
-        f"{_series_text(series_uid, slices)}: {problem} (files: {_files_text(files)}). {fix}"
-    )
+    """A DicomLoadError naming the series, the files, the problem and the fix; ``.problem`` is the short form."""
+    error = DicomLoadError(f"{_series_text(series_uid, slices)}: {problem} (files: {_files_text(files)}). {fix}")
+    error.problem = problem  # type: ignore[attr-defined]
+    return error
 
 
 # --------------------------------------------------------------------------------------------------
@@ -279,19 +290,41 @@ class _Skip(Exception):
     """A file that is not a usable image slice; the message is the reason."""
 
 
+def _raw(ds: Dataset, keyword: str) -> tuple[object, bool]:
+    """The element's value without pydicom's conversion (bytes) when still raw, and its endianness.
+
+    Header fields are read from the raw bytes because pydicom's per-element conversion dominates the
+    scan time of a large series; the values are validated here instead.
+    """
+    element = ds.get_item(_TAGS[keyword], keep_deferred=True)
+    if element is None:
+        return None, True
+    return element.value, getattr(element, "is_little_endian", True)
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    """A text element (UI, CS, DS, IS ...) as a stripped str; '' when absent or empty."""
+    value, _ = _raw(ds, keyword)
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("ascii").strip(" \0")
+    if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
 def _floats(ds: Dataset, keyword: str, count: int) -> tuple[float, ...] | None:
-    if keyword not in ds:
+    """A DS/IS element with ``count`` finite values; None when absent; _Skip when invalid."""
+    text = _text(ds, keyword)
+    if not text:
         return None
-    value = ds[keyword].value
-    if value is None or value == "":
-        return None
-    values = list(value) if isinstance(value, (list, tuple, pydicom.multival.MultiValue)) else [value]
     try:
-        numbers = tuple(float(v) for v in values)
-    except (TypeError, ValueError) as exc:
-        raise _Skip(f"invalid {keyword} value {value!r}") from exc
+        numbers = tuple(float(v) for v in text.split("\\"))
+    except ValueError as exc:
+        raise _Skip(f"invalid {keyword} value {text!r}") from exc
     if len(numbers) != count or not all(math.isfinite(v) for v in numbers):
-        raise _Skip(f"invalid {keyword} value {value!r} (expected {count} finite numbers)")
+        raise _Skip(f"invalid {keyword} value {text!r} (expected {count} finite numbers)")
     return numbers
 
 
@@ -301,12 +334,20 @@ def _float(ds: Dataset, keyword: str, default: float | None) -> float | None:
 
 
 def _int(ds: Dataset, keyword: str, default: int | None) -> int | None:
-    if keyword not in ds or ds[keyword].value in (None, ""):
+    """A US (binary) or IS (text) element as int; ``default`` when absent; _Skip when invalid."""
+    value, little_endian = _raw(ds, keyword)
+    if value is None or value == b"" or value == "":
         return default
-    try:
-        return int(ds[keyword].value)
-    except (TypeError, ValueError) as exc:
-        raise _Skip(f"invalid {keyword} value {ds[keyword].value!r}") from exc
+    if isinstance(value, bytes) and _VR[keyword] == "US":
+        if len(value) != 2:
+            raise _Skip(f"invalid {keyword} value {value!r}")
+        return int.from_bytes(value, "little" if little_endian else "big")
+    numbers = _floats(ds, keyword, 1)
+    if numbers is None:
+        return default
+    if not numbers[0].is_integer():
+        raise _Skip(f"invalid {keyword} value {numbers[0]!r} (expected an integer)")
+    return int(numbers[0])
 
 
 def _looks_like_raw_dicom(path: Path) -> bool:
@@ -347,7 +388,8 @@ def _slice_from_header(path: Path, ds: Dataset, size: int) -> _Slice:
     if element is None:
         what = ds.get("Modality", "") or getattr(ds.get("SOPClassUID", None), "name", "") or "DICOM object"
         raise _Skip(f"no pixel data ({what}: not an image)")
-    if "SeriesInstanceUID" not in ds or not str(ds.SeriesInstanceUID).strip():
+    series_uid = _text(ds, "SeriesInstanceUID")
+    if not series_uid:
         raise _Skip("no SeriesInstanceUID")
     value_tell = getattr(element, "value_tell", None)
     length = getattr(element, "length", None)
@@ -376,7 +418,8 @@ def _slice_from_header(path: Path, ds: Dataset, size: int) -> _Slice:
     return _Slice(
         path=path,
         header=ds,
-        sop_uid=str(ds.get("SOPInstanceUID", "")),
+        series_uid=series_uid,
+        sop_uid=_text(ds, "SOPInstanceUID"),
         instance_number=_int(ds, "InstanceNumber", None),
         rows=rows,
         columns=columns,
@@ -446,11 +489,10 @@ def _check_consistent(uid: str, slices: Sequence[_Slice]) -> None:
     for s in slices:
         sizes.setdefault((s.rows, s.columns), []).append(s.path)
     if len(sizes) > 1:
-        detail = "; ".join(f"{r}x{c}: {_files_text(p)}" for (r, c), p in sizes.items())
-        raise DicomLoadError(
-            f"{_series_text(uid, slices)}: inconsistent Rows/Columns between slices ({detail}). "
-            "Remove the odd-sized files (often a scout or dose report) or load them as their own series."
-        )
+        detail = "; ".join(f"{len(p)} files of {r}x{c}" for (r, c), p in sizes.items())
+        odd = [p for paths in list(sizes.values())[1:] for p in paths]
+        raise _error(uid, slices, f"inconsistent Rows/Columns between slices ({detail})", odd,
+                     "Remove the odd-sized files (often a scout or dose report) or load them as their own series.")
     for keyword in ("PixelSpacing", "ImageOrientationPatient", "ImagePositionPatient"):
         attr = {"PixelSpacing": "pixel_spacing", "ImageOrientationPatient": "orientation"}.get(keyword, "position")
         missing = [s.path for s in slices if getattr(s, attr) is None]
@@ -497,6 +539,10 @@ def _check_steps(uid: str, ordered: list[_Slice], depth: np.ndarray) -> float:
     """Return the mean step along the normal after checking for gaps and non-uniform steps."""
     steps = np.diff(depth)
     typical = float(np.median(steps))
+    smallest = float(steps.min())
+    ratios = steps / smallest
+    if np.all(np.abs(ratios - np.round(ratios)) * smallest <= max(_STEP_REL_TOL * smallest, _STEP_ABS_TOL_MM)):
+        typical = smallest  # every step is a whole number of the smallest one: gaps, not irregular steps
     tolerance = max(_STEP_REL_TOL * typical, _STEP_ABS_TOL_MM)
     bad = np.flatnonzero(np.abs(steps - typical) > tolerance)
     if bad.size == 0:
@@ -589,7 +635,7 @@ def _series_info(uid: str, slices: list[_Slice]) -> SeriesInfo:
         ordered += [s for s in slices if id(s) not in kept]  # dropped copies stay listed
         spacing = geometry.spacing_mm[0] if len(geometry.slices) > 1 else None
     except DicomLoadError as exc:
-        problem, ordered = str(exc), _fallback_order(slices)
+        problem, ordered = getattr(exc, "problem", str(exc)), _fallback_order(slices)
     return SeriesInfo(
         patient_id=str(head.get("PatientID", "") or ""),
         patient_name=str(head.get("PatientName", "") or ""),
@@ -651,7 +697,7 @@ def find_series(folder: str | os.PathLike, *, progress: bool = False) -> SeriesS
             logger.info("skipped %s: %s", path, exc)
             skipped.append(SkippedFile(path, str(exc)))
             continue
-        groups.setdefault(str(item.header.SeriesInstanceUID), []).append(item)
+        groups.setdefault(item.series_uid, []).append(item)
     series = [_series_info(uid, slices) for uid, slices in groups.items()]
     series.sort(key=lambda s: (s.patient_id, s.study_date or date.min, s.study_uid, s.series_number or 0, s.series_uid))
     return SeriesScan(series=series, skipped=skipped)
@@ -708,6 +754,7 @@ class _Output:
         self.array = np.empty(shape, dtype=dtype)
 
     def store(self, k: int, stored: np.ndarray, s: _Slice) -> None:
+        """Write stored values of slice ``k`` rescaled by the slice's slope and intercept."""
         out = self.array
         if out.dtype.kind == "f":
             np.multiply(stored, np.float32(s.slope), out=out[k], casting="unsafe")
@@ -715,28 +762,49 @@ class _Output:
                 out[k] += np.float32(s.intercept)
             return
         intercept = int(s.intercept)
-        info = np.iinfo(out.dtype)
-        if intercept or stored.dtype != out.dtype:
-            low, high = int(stored.min()) + intercept, int(stored.max()) + intercept
-            if low < info.min or high > info.max:
-                self.array = out = out.astype(np.int32)
-        np.add(stored, np.int32(intercept), out=out[k], casting="unsafe")
+        if not self._fits(stored, intercept):
+            out = self._widen()
+        np.add(stored, intercept, out=out[k], dtype=out.dtype, casting="unsafe")
+
+    def rescale_in_place(self, k: int, s: _Slice) -> None:
+        """Add the integer intercept to slice ``k``, which already holds the stored values."""
+        intercept = int(s.intercept)
+        if intercept:
+            if not self._fits(self.array[k], intercept):
+                self._widen()
+            self.array[k] += self.array.dtype.type(intercept)
+
+    def _fits(self, stored: np.ndarray, intercept: int) -> bool:
+        info = np.iinfo(self.array.dtype)
+        return info.min <= int(stored.min()) + intercept and int(stored.max()) + intercept <= info.max
+
+    def _widen(self) -> np.ndarray:
+        logger.info("rescaled values exceed int16; using int32")
+        self.array = self.array.astype(np.int32)
+        return self.array
 
     def direct_target(self, k: int, s: _Slice) -> np.ndarray | None:
-        """The output slice itself when the file's bytes can land there unchanged."""
+        """A view of output slice ``k`` (typed as the stored values) the file's bytes can be read into.
+
+        Possible when the output is integer of the stored width and the stored values fit its type
+        (signed, or unsigned with fewer than all bits used); the intercept is then added in place.
+        """
         out = self.array
-        if s.slope == 1 and s.intercept == 0 and s.bits_stored == s.bits_allocated and out.dtype == _stored_dtype(s):
+        if out.dtype.kind == "f" or out.dtype.itemsize * 8 != s.bits_allocated:
+            return None
+        if s.signed:
             return out[k]
+        if s.bits_stored < s.bits_allocated:
+            return out[k].view(_stored_dtype(s))
         return None
 
 
 def _read_native(k: int, s: _Slice, output: _Output, scratch: dict) -> None:
     target = output.direct_target(k, s)
-    dtype = _stored_dtype(s)
     if target is None:
-        key = (dtype, s.rows, s.columns)
+        key = (_stored_dtype(s), s.rows, s.columns)
         if key not in scratch:
-            scratch[key] = np.empty((s.rows, s.columns), dtype=dtype)
+            scratch[key] = np.empty((s.rows, s.columns), dtype=key[0])
         buffer = scratch[key]
     else:
         buffer = target
@@ -746,8 +814,11 @@ def _read_native(k: int, s: _Slice, output: _Output, scratch: dict) -> None:
     if got != buffer.nbytes:
         raise DicomLoadError(f"{s.path}: pixel data ends after {got} of {buffer.nbytes} bytes (file truncated "
                              "after the scan?); re-copy the file")
+    _clean_bits(buffer, s)
     if target is None:
-        output.store(k, _clean_bits(buffer, s), s)
+        output.store(k, buffer, s)
+    else:
+        output.rescale_in_place(k, s)
 
 
 def _read_with_pydicom(s: _Slice) -> np.ndarray | None:
