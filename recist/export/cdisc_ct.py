@@ -64,12 +64,20 @@ class Codelist:
 
 
 CODELISTS: dict[str, Codelist] = {
-    "TUTESTCD": Codelist("C96784", "Tumor or Lesion Identification Test Code", ("TUMIDENT", "TUSPLIT", "TUMERGE")),
-    "TUTEST": Codelist(
-        "C96783", "Tumor or Lesion Identification Test Name", ("Tumor Identification", "Tumor Split", "Tumor Merged")
+    "TUTESTCD": Codelist(
+        "C96784", "Tumor or Lesion Identification Test Code", ("TUMIDENT", "TUSPLIT", "TUMERGE")
     ),
-    "TUSTRESC": Codelist("C123650", "Tumor or Lesion Identification Test Results", ("TARGET", "NON-TARGET", "NEW")),
-    "TRTESTCD": Codelist("C96779", "Tumor or Lesion Properties Test Code", ("LDIAM", "LPERP", "SUMDIAM", "TUMSTATE")),
+    "TUTEST": Codelist(
+        "C96783",
+        "Tumor or Lesion Identification Test Name",
+        ("Tumor Identification", "Tumor Split", "Tumor Merged"),
+    ),
+    "TUSTRESC": Codelist(
+        "C123650", "Tumor or Lesion Identification Test Results", ("TARGET", "NON-TARGET", "NEW")
+    ),
+    "TRTESTCD": Codelist(
+        "C96779", "Tumor or Lesion Properties Test Code", ("LDIAM", "LPERP", "SUMDIAM", "TUMSTATE")
+    ),
     "TRTEST": Codelist(
         "C96778",
         "Tumor or Lesion Properties Test Name",
@@ -82,12 +90,20 @@ CODELISTS: dict[str, Codelist] = {
         extensions=("SPLIT", "MERGED"),
     ),
     "RSTESTCD": Codelist(
-        "C96782", "Oncology Response Assessment Test Code", ("TRGRESP", "NTRGRESP", "NEWLPROG", "OVRLRESP", "BESTRSP")
+        "C96782",
+        "Oncology Response Assessment Test Code",
+        ("TRGRESP", "NTRGRESP", "NEWLPROG", "OVRLRESP", "BESTRSP"),
     ),
     "RSTEST": Codelist(
         "C96781",
         "Oncology Response Assessment Test Name",
-        ("Target Response", "Non-target Response", "New Lesion Progression", "Overall Response", "Best Overall Response"),
+        (
+            "Target Response",
+            "Non-target Response",
+            "New Lesion Progression",
+            "Overall Response",
+            "Best Overall Response",
+        ),
     ),
     "RSSTRESC": Codelist(
         "C96785",
@@ -96,7 +112,9 @@ CODELISTS: dict[str, Codelist] = {
     ),
     "RSCAT": Codelist("C124298", "Category of Oncology Response Assessment", ("RECIST 1.1",)),
     "EVAL": Codelist("C78735", "Evaluator", ("INDEPENDENT ASSESSOR", "INVESTIGATOR")),
-    "EVALID": Codelist("C96777", "Medical Evaluator Identifier", ("RADIOLOGIST 1", "RADIOLOGIST 2", "ADJUDICATOR 1")),
+    "EVALID": Codelist(
+        "C96777", "Medical Evaluator Identifier", ("RADIOLOGIST 1", "RADIOLOGIST 2", "ADJUDICATOR 1")
+    ),
     "METHOD": Codelist("C85492", "Method", ("CT SCAN", "MRI", "X-RAY"), extensions=("CALIPER",)),
     "LOC": Codelist(
         "C74456",
@@ -129,7 +147,6 @@ VARIABLE_CODELIST: dict[str, str] = {
     "TUTESTCD": "TUTESTCD",
     "TUTEST": "TUTEST",
     "TUSTRESC": "TUSTRESC",
-    "TULOC": "LOC",
     "TUMETHOD": "METHOD",
     "TUEVAL": "EVAL",
     "TUEVALID": "EVALID",
@@ -153,7 +170,9 @@ VARIABLE_CODELIST: dict[str, str] = {
 }
 """SDTMIG v3.4 variables with a CDISC codelist, and that codelist (key of :data:`CODELISTS`).
 
-TRSTRESC is coded only for TUMSTATE records (numeric results carry the number as text)."""
+TRSTRESC is coded only for TUMSTATE records (numeric results carry the number as text), see
+:func:`check_state_term`. TULOC is not checked strictly: it is the case's site in upper case, and sites
+outside the ``LOC`` list (the common RECIST sites of codelist C74456) are logged as sponsor terms."""
 
 TEST_NAMES: dict[str, str] = {
     "TUMIDENT": "Tumor Identification",
@@ -212,4 +231,6 @@ def check_state_term(value: str, *, where: str = "") -> None:
         return
     prefix = f"{where}: " if where else ""
     allowed = ", ".join(sorted(CODELISTS["TRSTRESC"].values))
-    raise ExchangeError(f"{prefix}TUMSTATE result {value!r} is not in codelist C124309 ({CT_PACKAGE}); expected one of: {allowed}")
+    raise ExchangeError(
+        f"{prefix}TUMSTATE result {value!r} is not in codelist C124309 ({CT_PACKAGE}); expected one of: {allowed}"
+    )

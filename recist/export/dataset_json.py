@@ -1,4 +1,4 @@
-"""CDISC Dataset-JSON v1.1: writing SDTM datasets and reading them back.
+"""CDISC Dataset-JSON v1.1: writing SDTM datasets (the reader is :mod:`recist.io.sdtm_import`).
 
 A Dataset-JSON v1.1 document is one dataset: top-level metadata (``datasetJSONCreationDateTime``,
 ``datasetJSONVersion`` "1.1", ``itemGroupOID`` "IG.TU", ``records``, ``name``, ``label``), ``columns``
@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from recist import __name__ as _package
 from recist._atomic import atomic_write_text
-from recist.errors import ExchangeError
 
-__all__ = ["DATASET_JSON_VERSION", "to_dataset_json", "write", "read_dataset_json"]
+__all__ = ["DATASET_JSON_VERSION", "to_dataset_json", "write"]
+
+_package = "recist"
 
 DATASET_JSON_VERSION = "1.1"
 _INTEGER_VARIABLES = {"VISITNUM"}
@@ -116,55 +115,3 @@ def write(path: str | os.PathLike[str], document: dict[str, Any]) -> Path:
     """Write a Dataset-JSON document atomically (key order as built: metadata, columns, rows)."""
     atomic_write_text(path, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
     return Path(path)
-
-
-def read_dataset_json(path: str | os.PathLike[str]) -> tuple[str, list[str], list[dict[str, Any]]]:
-    """Read a Dataset-JSON v1.x file.
-
-    Returns
-    -------
-    name, columns, rows
-        The dataset name, the column names, and the rows as dicts keyed by column name.
-
-    Raises
-    ------
-    ExchangeError
-        Not JSON, not Dataset-JSON 1.x, columns without names, a row whose length differs from the
-        columns (names the row number, from 1), ``records`` that disagrees with the rows.
-    """
-    source = Path(path).name
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExchangeError(f"{source}: cannot read: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ExchangeError(f"{source}: not JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(document, dict):
-        raise ExchangeError(f"{source}: not a Dataset-JSON object")
-    version = document.get("datasetJSONVersion")
-    if not isinstance(version, str) or not version.startswith("1."):
-        raise ExchangeError(f"{source}: datasetJSONVersion {version!r} is not Dataset-JSON 1.x (recist writes 1.1)")
-    columns = document.get("columns")
-    rows = document.get("rows")
-    if not isinstance(columns, list) or not isinstance(rows, list):
-        raise ExchangeError(f"{source}: 'columns' and 'rows' must be arrays")
-    names = []
-    for i, column in enumerate(columns, start=1):
-        if not isinstance(column, dict) or not isinstance(column.get("name"), str) or not column["name"]:
-            raise ExchangeError(f"{source}: column {i} has no name")
-        names.append(column["name"])
-    records = document.get("records")
-    if records is not None and records != len(rows):
-        raise ExchangeError(f"{source}: 'records' says {records} but there are {len(rows)} rows")
-    out: list[dict[str, Any]] = []
-    for n, row in enumerate(rows, start=1):
-        if not isinstance(row, list) or len(row) != len(names):
-            raise ExchangeError(f"{source} row {n}: expected {len(names)} values (one per column)")
-        for value in row:
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ExchangeError(f"{source} row {n}: non-finite number")
-            if isinstance(value, (dict, list)):
-                raise ExchangeError(f"{source} row {n}: a value is an object or array, not a scalar")
-        out.append(dict(zip(names, row)))
-    name = document.get("name")
-    return (name if isinstance(name, str) else ""), names, out

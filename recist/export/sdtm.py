@@ -30,6 +30,7 @@ from typing import Any
 
 from recist.errors import ExchangeError
 from recist.export.cdisc_ct import CODELISTS, TEST_NAMES, check_state_term, check_term
+from recist.model.assessment import Assessment
 from recist.model.case import Case, Lesion, Timepoint
 from recist.model.enums import LesionRole, Method, NewLesionStatus, NonTargetState, TargetState
 
@@ -61,7 +62,11 @@ def _vars(*specs: tuple[str, str] | tuple[str, str, bool]) -> tuple[Variable, ..
     return tuple(Variable(*spec) for spec in specs)
 
 
-_ID = (("STUDYID", "Study Identifier"), ("DOMAIN", "Domain Abbreviation"), ("USUBJID", "Unique Subject Identifier"))
+_ID = (
+    ("STUDYID", "Study Identifier"),
+    ("DOMAIN", "Domain Abbreviation"),
+    ("USUBJID", "Unique Subject Identifier"),
+)
 
 DOMAINS: dict[str, tuple[Variable, ...]] = {
     "TU": _vars(
@@ -177,7 +182,7 @@ class SdtmRead:
     """
 
     case: Case
-    assessment: Any
+    assessment: Assessment
     evaluator_role: str | None = "RADIOLOGIST 1"
     accepted: bool | None = True
     evaluator: str = "INDEPENDENT ASSESSOR"
@@ -221,7 +226,9 @@ def _check_site(site: str, nodal: bool, *, subject: str, lesion_id: str) -> str:
         )
     loc = site.upper()
     if loc not in CODELISTS["LOC"].values:
-        log.info("TULOC %r (subject %s, lesion %s) is a sponsor term of codelist C74456", loc, subject, lesion_id)
+        log.info(
+            "TULOC %r (subject %s, lesion %s) is a sponsor term of codelist C74456", loc, subject, lesion_id
+        )
     return loc
 
 
@@ -260,9 +267,13 @@ class _ReadBuilder:
         return record
 
     # TU ------------------------------------------------------------------------------------------------
-    def _tu(self, visitnum: int, tp: Timepoint, testcd: str, link_id: str, result: str, loc: str, **extra: str) -> None:
+    def _tu(
+        self, visitnum: int, tp: Timepoint, testcd: str, link_id: str, result: str, loc: str, **extra: str
+    ) -> None:
         record = self._common("TU", visitnum, tp)
-        record.update(TUTESTCD=testcd, TUTEST=TEST_NAMES[testcd], TULNKID=link_id, TUORRES=result, TUSTRESC=result)
+        record.update(
+            TUTESTCD=testcd, TUTEST=TEST_NAMES[testcd], TULNKID=link_id, TUORRES=result, TUSTRESC=result
+        )
         record.update(TULOC=loc, TUMETHOD=extra.get("method", ""), TUGRPID=extra.get("group", ""))
         self.tu.append(record)
 
@@ -298,7 +309,8 @@ class _ReadBuilder:
             loc = _check_site(lesion.site, lesion.nodal, subject=self.subject, lesion_id=lesion.id)
             result = "TARGET" if lesion.role == LesionRole.TARGET else "NON-TARGET"
             self._tu(1, baseline, "TUMIDENT", lesion.id, result, loc, method=METHOD_TERMS[lesion.method])
-        seen_new: set[str] = set()
+        seen_new: dict[str, tuple[str, bool]] = {}
+        seen_tu: set[str] = set()
         seen_fragments: set[str] = set()
         seen_merged: set[str] = set()
         sums = self._sums()
@@ -310,37 +322,70 @@ class _ReadBuilder:
                 self._diameters(visitnum, tp, lesion_id, entry, method)
                 state = entry.state
                 if state == TargetState.NOT_EVALUATED:
-                    self._tr(visitnum, tp, "LPERP" if lesion.nodal else "LDIAM", lesion_id, not_done=True, method=method)
+                    self._tr(
+                        visitnum,
+                        tp,
+                        "LPERP" if lesion.nodal else "LDIAM",
+                        lesion_id,
+                        not_done=True,
+                        method=method,
+                    )
                 elif state is not None:
                     group = entry.merged_into or ""
-                    self._tr(visitnum, tp, "TUMSTATE", lesion_id, state=TARGET_STATE_TERMS[state], group=group)
+                    self._tr(
+                        visitnum, tp, "TUMSTATE", lesion_id, state=TARGET_STATE_TERMS[state], group=group
+                    )
                 if state == TargetState.SPLIT:
                     testcd = "LPERP" if lesion.nodal else "LDIAM"
                     for k, fragment_mm in enumerate(entry.fragments_mm or [], start=1):
                         fragment_id = f"{lesion_id}.{k}"
                         if fragment_id not in seen_fragments:
                             seen_fragments.add(fragment_id)
-                            self._tu(visitnum, tp, "TUSPLIT", fragment_id, "TARGET", lesion.site.upper(), method=method)
+                            self._tu(
+                                visitnum,
+                                tp,
+                                "TUSPLIT",
+                                fragment_id,
+                                "TARGET",
+                                lesion.site.upper(),
+                                method=method,
+                            )
                         self._tr(visitnum, tp, testcd, fragment_id, mm=fragment_mm, method=method)
                 if state == TargetState.MERGED and lesion_id not in seen_merged:
                     seen_merged.add(lesion_id)
                     self._tu(
-                        visitnum, tp, "TUMERGE", lesion_id, "TARGET", lesion.site.upper(), method=method, group=group
+                        visitnum,
+                        tp,
+                        "TUMERGE",
+                        lesion_id,
+                        "TARGET",
+                        lesion.site.upper(),
+                        method=method,
+                        group=group,
                     )
             for lesion_id, nt_entry in tp.non_targets.items():
                 method = METHOD_TERMS[lesions[lesion_id].method]
                 if nt_entry.state == NonTargetState.NOT_EVALUATED:
                     self._tr(visitnum, tp, "TUMSTATE", lesion_id, not_done=True, method=method)
                 else:
-                    self._tr(visitnum, tp, "TUMSTATE", lesion_id, state=NON_TARGET_STATE_TERMS[nt_entry.state])
+                    self._tr(
+                        visitnum, tp, "TUMSTATE", lesion_id, state=NON_TARGET_STATE_TERMS[nt_entry.state]
+                    )
                 if nt_entry.short_axis_mm is not None:
                     self._tr(visitnum, tp, "LPERP", lesion_id, mm=nt_entry.short_axis_mm, method=method)
             for new in tp.new_lesions:
-                if new.id not in seen_new:
-                    seen_new.add(new.id)
+                if seen_new.setdefault(new.id, (new.site, new.nodal)) != (new.site, new.nodal):
+                    raise ExchangeError(
+                        f"subject {self.subject!r}, timepoint {tp.label!r}: new lesion {new.id!r} has another site "
+                        f"or nodal flag than where it was first seen; TU identifies a lesion once, fix the case"
+                    )
+                if new.id not in seen_tu:
+                    seen_tu.add(new.id)
                     loc = _check_site(new.site, new.nodal, subject=self.subject, lesion_id=new.id)
                     self._tu(visitnum, tp, "TUMIDENT", new.id, "NEW", loc)
-                self._tr(visitnum, tp, "TUMSTATE", new.id, state="EQUIVOCAL" if new.equivocal else "UNEQUIVOCAL")
+                self._tr(
+                    visitnum, tp, "TUMSTATE", new.id, state="EQUIVOCAL" if new.equivocal else "UNEQUIVOCAL"
+                )
                 self._diameters(visitnum, tp, new.id, new, "")
             if sums[index] is not None:
                 self._tr(visitnum, tp, "SUMDIAM", "", mm=sums[index])
@@ -539,7 +584,9 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def write_xpt(path: Path, domain: str, variables: Sequence[Variable], records: Sequence[dict[str, Any]]) -> Path:
+def write_xpt(
+    path: Path, domain: str, variables: Sequence[Variable], records: Sequence[dict[str, Any]]
+) -> Path:
     """Write records as SAS XPORT v5 (the FDA transport format) with pyreadstat, atomically.
 
     Character variables are limited to 200 bytes and labels to 40 characters by the format.
@@ -555,11 +602,15 @@ def write_xpt(path: Path, domain: str, variables: Sequence[Variable], records: S
     for v in variables:
         values = [record[v.name] for record in records]
         if v.numeric:
-            columns[v.name] = pd.Series([math.nan if x is None else float(x) for x in values], dtype="float64")
+            columns[v.name] = pd.Series(
+                [math.nan if x is None else float(x) for x in values], dtype="float64"
+            )
         else:
             too_long = [x for x in values if len(str(x).encode("utf-8")) > 200]
             if too_long:
-                raise ExchangeError(f"{domain}.{v.name} value {too_long[0]!r} is longer than XPORT's 200 bytes")
+                raise ExchangeError(
+                    f"{domain}.{v.name} value {too_long[0]!r} is longer than XPORT's 200 bytes"
+                )
             columns[v.name] = pd.Series([str(x) for x in values], dtype="object")
     frame = pd.DataFrame(columns)
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,503 @@
+"""Read CDISC SDTM TU/TR/RS datasets back into cases: one case per subject per evaluator.
+
+The reader accepts what :mod:`recist.export.sdtm` writes (CSV, Dataset-JSON v1.1 or SAS XPORT) and the
+same structure from other systems. It is the inverse of the export mapping in docs/exchange.md, so that
+``recist assess`` of an imported case gives the responses that were exported. Every problem raises
+:class:`~recist.errors.ExchangeError` naming the file and the row (numbered from 1, header excluded).
+
+What SDTM does not carry comes back as the case-file default: the protocol options (pass ``protocol``),
+image references and line endpoints, slice thickness, tumour markers. The RS responses of each visit are
+attached as the timepoint's ``recorded`` block (``recorded=True``), so ``recist assess`` reports any
+disagreement between the exchanged responses and the ones it computes.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recist.errors import ExchangeError, RecistValidationError
+from recist.model.case import Case, Protocol
+from recist.model.validate import parse_case
+
+__all__ = ["ImportedRead", "read_sdtm", "read_domain", "cases_from_sdtm"]
+
+# Inverse of the export's vocabulary (recist.export.sdtm); kept here because io sits below export.
+_METHODS = {"CT SCAN": "CT", "CT": "CT", "MRI": "MRI", "CALIPER": "caliper", "X-RAY": "chest_xray"}
+_TARGET_STATES = {
+    "TOO SMALL TO MEASURE": "too_small",
+    "ABSENT": "disappeared",
+    "SPLIT": "split",
+    "MERGED": "merged",
+}
+_NON_TARGET_STATES = {
+    "PRESENT": "present",
+    "ABSENT": "absent",
+    "UNEQUIVOCAL PROGRESSION": "unequivocal_progression",
+}
+_NEW_STATES = {"EQUIVOCAL": True, "UNEQUIVOCAL": False, "PRESENT": False}
+_NEWLPROG = {"N": "NO", "Y": "YES", "EQUIVOCAL": "EQUIVOCAL"}
+_RESPONSES = {"CR", "PR", "SD", "PD", "NE", "NON-CR/NON-PD"}
+_RS_FIELDS = {"TRGRESP": "target", "NTRGRESP": "non_target", "NEWLPROG": "new_lesions", "OVRLRESP": "overall"}
+_REQUIRED = {
+    "TU": ("USUBJID", "TULNKID", "TUTESTCD", "TUSTRESC", "TULOC", "VISITNUM", "VISIT", "TUDTC"),
+    "TR": ("USUBJID", "TRLNKID", "TRTESTCD", "TRSTRESC", "VISITNUM", "VISIT", "TRDTC"),
+    "RS": ("USUBJID", "RSTESTCD", "RSSTRESC", "VISITNUM", "VISIT"),
+}
+_FRAGMENT = re.compile(r"^(?P<parent>.+)\.(?P<k>[1-9][0-9]*)$")
+
+
+@dataclass(frozen=True)
+class ImportedRead:
+    """One subject as read by one evaluator, rebuilt from SDTM.
+
+    Attributes
+    ----------
+    case
+        The rebuilt case.
+    evaluator, evaluator_role
+        --EVAL and --EVALID (``""`` where null).
+    accepted
+        --ACPTFL: True ("Y"), False ("N") or None (null).
+    """
+
+    case: Case
+    evaluator: str
+    evaluator_role: str
+    accepted: bool | None
+
+
+@dataclass(frozen=True)
+class _Row:
+    values: Mapping[str, str]
+    where: str
+
+    def __getitem__(self, key: str) -> str:
+        return self.values.get(key, "")
+
+
+def _text(value: Any) -> str:
+    """A cell as text: nulls (None, NaN) become "", integral floats lose their ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    return str(value).strip()
+
+
+def _read_csv(path: Path) -> list[dict[str, Any]]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if not header:
+                raise ExchangeError(f"{path.name}: empty file, expected a header row of SDTM variable names")
+            rows = []
+            for n, cells in enumerate(reader, start=1):
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if len(cells) != len(header):
+                    raise ExchangeError(f"{path.name} row {n}: {len(cells)} cells but {len(header)} columns")
+                rows.append(dict(zip([h.strip() for h in header], cells)))
+            return rows
+    except UnicodeDecodeError:
+        raise ExchangeError(f"{path.name}: not UTF-8 text") from None
+    except csv.Error as exc:
+        raise ExchangeError(f"{path.name}: not valid CSV ({exc})") from None
+
+
+def _read_json(path: Path) -> list[dict[str, Any]]:
+    """Rows of a CDISC Dataset-JSON 1.x file (``columns`` + ``rows``)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ExchangeError(f"{path.name}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ExchangeError(f"{path.name}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise ExchangeError(f"{path.name}: JSON nested too deeply") from None
+    if not isinstance(document, dict):
+        raise ExchangeError(f"{path.name}: not a Dataset-JSON object")
+    version = document.get("datasetJSONVersion")
+    if not isinstance(version, str) or not version.startswith("1."):
+        raise ExchangeError(
+            f"{path.name}: datasetJSONVersion {version!r} is not Dataset-JSON 1.x (recist writes 1.1)"
+        )
+    columns, rows = document.get("columns"), document.get("rows")
+    if not isinstance(columns, list) or not isinstance(rows, list):
+        raise ExchangeError(f"{path.name}: 'columns' and 'rows' must be arrays")
+    names = []
+    for i, column in enumerate(columns, start=1):
+        if not isinstance(column, dict) or not isinstance(column.get("name"), str) or not column["name"]:
+            raise ExchangeError(f"{path.name}: column {i} has no name")
+        names.append(column["name"])
+    records = document.get("records")
+    if records is not None and records != len(rows):
+        raise ExchangeError(f"{path.name}: 'records' says {records!r} but there are {len(rows)} rows")
+    out = []
+    for n, row in enumerate(rows, start=1):
+        if not isinstance(row, list) or len(row) != len(names):
+            raise ExchangeError(
+                f"{path.name} row {n}: expected an array of {len(names)} values (one per column)"
+            )
+        if any(isinstance(value, (dict, list)) for value in row):
+            raise ExchangeError(f"{path.name} row {n}: a value is an object or array, not a scalar")
+        out.append(dict(zip(names, row)))
+    return out
+
+
+def _read_xpt(path: Path) -> list[dict[str, Any]]:
+    import pyreadstat
+
+    try:
+        frame, _meta = pyreadstat.read_xport(str(path))
+    except Exception as exc:  # pyreadstat raises its own ReadstatError and plain exceptions
+        raise ExchangeError(f"{path.name}: not a readable SAS XPORT file ({exc})") from None
+    return frame.to_dict(orient="records")
+
+
+_READERS = {".json": _read_json, ".csv": _read_csv, ".xpt": _read_xpt}
+
+
+def read_domain(path: str | os.PathLike[str]) -> list[_Row]:
+    """Read one dataset file (.csv, .json Dataset-JSON, .xpt) into rows of text values.
+
+    Raises
+    ------
+    ExchangeError
+        Unknown file type, unreadable file, ragged rows.
+    """
+    file = Path(path)
+    reader = _READERS.get(file.suffix.lower())
+    if reader is None:
+        raise ExchangeError(f"{file.name}: unknown dataset file type; use .csv, .json (Dataset-JSON) or .xpt")
+    if not file.is_file():
+        raise ExchangeError(f"{file}: no such file")
+    rows = reader(file)
+    return [
+        _Row({str(k).strip().upper(): _text(v) for k, v in row.items()}, f"{file.name} row {n}")
+        for n, row in enumerate(rows, start=1)
+    ]
+
+
+def read_sdtm(folder: str | os.PathLike[str]) -> dict[str, list[_Row]]:
+    """Find and read TU, TR and RS in ``folder`` (Dataset-JSON preferred, then CSV, then XPORT)."""
+    base = Path(folder)
+    if not base.is_dir():
+        raise ExchangeError(f"{base}: not a folder; give the folder holding tu/tr/rs datasets")
+    found: dict[str, list[_Row]] = {}
+    for domain in ("TU", "TR", "RS"):
+        for suffix in (".json", ".csv", ".xpt"):
+            candidates = [p for p in base.iterdir() if p.name.lower() == f"{domain.lower()}{suffix}"]
+            if candidates:
+                found[domain] = read_domain(candidates[0])
+                break
+    for domain in ("TU", "TR"):
+        if domain not in found:
+            raise ExchangeError(f"{base}: no {domain} dataset ({domain.lower()}.json, .csv or .xpt)")
+    return found
+
+
+def _check_columns(domain: str, rows: list[_Row]) -> None:
+    for row in rows:
+        missing = [name for name in _REQUIRED[domain] if name not in row.values]
+        if missing:
+            raise ExchangeError(f"{row.where}: missing variable(s) {', '.join(missing)} of {domain}")
+        if row["DOMAIN"] not in ("", domain):
+            raise ExchangeError(f"{row.where}: DOMAIN is {row['DOMAIN']!r}, expected {domain!r}")
+        return
+
+
+def _visitnum(row: _Row, prefix: str) -> int:
+    text = row["VISITNUM"]
+    try:
+        number = float(text)
+    except ValueError:
+        raise ExchangeError(f"{row.where}: VISITNUM {text!r} is not a number") from None
+    if not number.is_integer() or not 0 < number < 1e6:
+        raise ExchangeError(f"{row.where}: VISITNUM {text!r} must be a positive whole number")
+    return int(number)
+
+
+def _mm(row: _Row, prefix: str) -> float:
+    text = row[f"{prefix}STRESC"] or row[f"{prefix}ORRES"]
+    try:
+        value = float(text)
+    except ValueError:
+        raise ExchangeError(f"{row.where}: {prefix}STRESC {text!r} is not a number of millimetres") from None
+    unit = row[f"{prefix}STRESU"] or row[f"{prefix}ORRESU"]
+    if unit not in ("mm", "") or not math.isfinite(value) or value < 0:
+        raise ExchangeError(f"{row.where}: {value!r} {unit!r} is not a length in mm (recist expects mm >= 0)")
+    return value
+
+
+def _state(row: _Row, table: Mapping[str, Any], kind: str) -> Any:
+    """The case value of a TUMSTATE result, or ExchangeError naming the row and the allowed results."""
+    state = row["TRSTRESC"] or row["TRORRES"]
+    if state not in table:
+        raise ExchangeError(f"{row.where}: {kind} TUMSTATE {state!r} is not one of {', '.join(table)}")
+    return table[state]
+
+
+def _key(row: _Row, prefix: str) -> tuple[str, str, str]:
+    return (row["USUBJID"], row[f"{prefix}EVAL"], row[f"{prefix}EVALID"])
+
+
+class _CaseBuilder:
+    def __init__(self, key: tuple[str, str, str]) -> None:
+        self.key = key
+        self.lesions: dict[str, dict[str, Any]] = {}
+        self.new_sites: dict[str, tuple[str, bool]] = {}
+        self.visits: dict[int, dict[str, Any]] = {}
+        self.accepted: set[str] = set()
+
+    def visit(self, row: _Row, prefix: str) -> dict[str, Any]:
+        number = _visitnum(row, prefix)
+        date_text = row[f"{prefix}DTC"]
+        try:
+            date = _dt.date.fromisoformat(date_text[:10]) if date_text else None
+        except ValueError:
+            raise ExchangeError(f"{row.where}: {prefix}DTC {date_text!r} is not an ISO 8601 date") from None
+        visit = self.visits.setdefault(
+            number,
+            {
+                "label": row["VISIT"] or f"visit {number}",
+                "date": date,
+                "targets": {},
+                "non_targets": {},
+                "new": {},
+                "recorded": {},
+            },
+        )
+        if date is not None and visit["date"] not in (None, date):
+            raise ExchangeError(
+                f"{row.where}: {prefix}DTC {date} differs from {visit['date']} of visit {number}"
+            )
+        if visit["date"] is None:
+            visit["date"] = date
+        if row["VISIT"] and row["VISIT"] != visit["label"]:
+            raise ExchangeError(
+                f"{row.where}: VISIT {row['VISIT']!r} differs from {visit['label']!r} of visit {number}"
+            )
+        if row[f"{prefix}ACPTFL"]:
+            self.accepted.add(row[f"{prefix}ACPTFL"])
+        return visit
+
+    def add_tu(self, row: _Row) -> None:
+        self.visit(row, "TU")
+        testcd, result, link = row["TUTESTCD"], row["TUSTRESC"] or row["TUORRES"], row["TULNKID"]
+        if not link:
+            raise ExchangeError(f"{row.where}: TULNKID is empty; every tumour record needs its lesion id")
+        loc = row["TULOC"]
+        if testcd in ("TUSPLIT", "TUMERGE"):
+            return
+        if testcd != "TUMIDENT":
+            raise ExchangeError(f"{row.where}: TUTESTCD {testcd!r} is not TUMIDENT, TUSPLIT or TUMERGE")
+        if not loc:
+            raise ExchangeError(f"{row.where}: TULOC is empty; give the lesion's location")
+        nodal = "NODE" in loc.upper()
+        if result == "NEW":
+            self.new_sites[link] = (loc.lower(), nodal)
+            return
+        if result not in ("TARGET", "NON-TARGET"):
+            raise ExchangeError(f"{row.where}: TUSTRESC {result!r} is not TARGET, NON-TARGET or NEW")
+        if link in self.lesions:
+            raise ExchangeError(f"{row.where}: lesion {link!r} is identified twice for this evaluator")
+        method = row["TUMETHOD"] or "CT SCAN"
+        if method not in _METHODS:
+            raise ExchangeError(f"{row.where}: TUMETHOD {method!r} is not one of {', '.join(_METHODS)}")
+        self.lesions[link] = {
+            "id": link,
+            "role": "target" if result == "TARGET" else "non_target",
+            "site": loc.lower(),
+            "nodal": nodal,
+            "method": _METHODS[method],
+        }
+
+    def add_tr(self, row: _Row) -> None:
+        visit = self.visit(row, "TR")
+        testcd, link = row["TRTESTCD"], row["TRLNKID"]
+        if testcd == "SUMDIAM":
+            return
+        if testcd not in ("LDIAM", "LPERP", "TUMSTATE"):
+            raise ExchangeError(f"{row.where}: TRTESTCD {testcd!r} is not LDIAM, LPERP, TUMSTATE or SUMDIAM")
+        if not link:
+            raise ExchangeError(f"{row.where}: TRLNKID is empty; link the result to its lesion (TULNKID)")
+        not_done = row["TRSTAT"].upper() == "NOT DONE"
+        fragment = _FRAGMENT.match(link)
+        if (
+            link not in self.lesions
+            and link not in self.new_sites
+            and fragment
+            and fragment["parent"] in self.lesions
+        ):
+            if testcd == "TUMSTATE" or not_done:
+                raise ExchangeError(f"{row.where}: a split fragment ({link}) carries only LDIAM/LPERP")
+            entry = visit["targets"].setdefault(fragment["parent"], {})
+            entry.setdefault("fragments", {})[int(fragment["k"])] = _mm(row, "TR")
+            return
+        if link in self.new_sites:
+            new = visit["new"].setdefault(link, {})
+            if testcd == "TUMSTATE":
+                new["equivocal"] = _state(row, _NEW_STATES, "new-lesion")
+            elif not not_done:
+                new["long_axis_mm" if testcd == "LDIAM" else "short_axis_mm"] = _mm(row, "TR")
+            return
+        lesion = self.lesions.get(link)
+        if lesion is None:
+            raise ExchangeError(
+                f"{row.where}: TRLNKID {link!r} names no lesion identified in TU for this evaluator"
+            )
+        if lesion["role"] == "target":
+            entry = visit["targets"].setdefault(link, {})
+            if not_done:
+                entry["state"] = "not_evaluated"
+            elif testcd == "TUMSTATE":
+                entry["state"] = _state(row, _TARGET_STATES, "target")
+                if entry["state"] == "merged":
+                    if not row["TRGRPID"]:
+                        raise ExchangeError(
+                            f"{row.where}: a MERGED lesion needs TRGRPID naming the lesion it merged into"
+                        )
+                    entry["merged_into"] = row["TRGRPID"]
+            else:
+                entry["long_axis_mm" if testcd == "LDIAM" else "short_axis_mm"] = _mm(row, "TR")
+        else:
+            entry = visit["non_targets"].setdefault(link, {})
+            if testcd == "TUMSTATE":
+                if not_done:
+                    entry["state"] = "not_evaluated"
+                else:
+                    entry["state"] = _state(row, _NON_TARGET_STATES, "non-target")
+            elif testcd == "LPERP" and not not_done:
+                entry["short_axis_mm"] = _mm(row, "TR")
+            elif not not_done:
+                raise ExchangeError(
+                    f"{row.where}: a non-target lesion carries TUMSTATE and, for nodes, LPERP only"
+                )
+
+    def add_rs(self, row: _Row) -> None:
+        testcd = row["RSTESTCD"]
+        if testcd == "BESTRSP" or testcd not in _RS_FIELDS:
+            return
+        if row["RSCAT"] not in ("", "RECIST 1.1"):
+            return
+        visit = self.visit(row, "RS")
+        value = row["RSSTRESC"] or row["RSORRES"]
+        if testcd == "NEWLPROG":
+            if value not in _NEWLPROG:
+                raise ExchangeError(f"{row.where}: NEWLPROG {value!r} is not Y, N or EQUIVOCAL")
+            value = _NEWLPROG[value]
+        elif value not in _RESPONSES:
+            raise ExchangeError(
+                f"{row.where}: {testcd} {value!r} is not one of {', '.join(sorted(_RESPONSES))}"
+            )
+        visit["recorded"][_RS_FIELDS[testcd]] = value
+
+    def case_dict(self, protocol: Protocol | None, recorded: bool) -> dict[str, Any]:
+        subject = self.key[0]
+        timepoints = []
+        for index, number in enumerate(sorted(self.visits)):
+            visit = self.visits[number]
+            if visit["date"] is None:
+                raise ExchangeError(
+                    f"subject {subject!r}, visit {visit['label']!r}: no --DTC date on any record"
+                )
+            targets = {}
+            for lesion_id, entry in visit["targets"].items():
+                fragments = entry.pop("fragments", None)
+                if fragments is not None:
+                    if entry.get("state") != "split":
+                        raise ExchangeError(
+                            f"subject {subject!r}, visit {visit['label']!r}: lesion {lesion_id!r} has fragments "
+                            "but no TUMSTATE SPLIT record"
+                        )
+                    entry["fragments_mm"] = [fragments[k] for k in sorted(fragments)]
+                targets[lesion_id] = entry
+            new_lesions = []
+            for lesion_id, entry in visit["new"].items():
+                site, nodal = self.new_sites[lesion_id]
+                new_lesions.append(
+                    {"id": lesion_id, "site": site, "nodal": nodal, "equivocal": False, **entry}
+                )
+            tp: dict[str, Any] = {"label": visit["label"], "date": visit["date"].isoformat()}
+            if targets:
+                tp["targets"] = targets
+            if visit["non_targets"]:
+                tp["non_targets"] = visit["non_targets"]
+            if new_lesions:
+                tp["new_lesions"] = new_lesions
+            if recorded and visit["recorded"] and index > 0:
+                tp["recorded"] = visit["recorded"]
+            timepoints.append(tp)
+        data: dict[str, Any] = {
+            "format": "recist.case/1",
+            "subject": subject,
+            "lesions": list(self.lesions.values()),
+            "timepoints": timepoints,
+        }
+        if protocol is not None:
+            data["protocol"] = protocol.model_dump(mode="json")
+        return data
+
+
+def cases_from_sdtm(
+    datasets: Mapping[str, Iterable[_Row]], *, protocol: Protocol | None = None, recorded: bool = True
+) -> list[ImportedRead]:
+    """Rebuild one case per subject per evaluator from TU, TR (and optionally RS) rows.
+
+    Parameters
+    ----------
+    datasets
+        ``{"TU": rows, "TR": rows, "RS": rows}`` as returned by :func:`read_sdtm`.
+    protocol
+        Protocol options for every case (SDTM does not carry them; default: the case-file defaults).
+    recorded
+        Attach each follow-up's RS responses as the timepoint's ``recorded`` block.
+
+    Raises
+    ------
+    ExchangeError
+        Naming the file and row of the first malformed record, or the subject and evaluator whose
+        records do not make a valid case.
+    """
+    builders: dict[tuple[str, str, str], _CaseBuilder] = {}
+    for domain, prefix, method in (("TU", "TU", "add_tu"), ("TR", "TR", "add_tr"), ("RS", "RS", "add_rs")):
+        rows = list(datasets.get(domain, []))
+        _check_columns(domain, rows)
+        # TU first and in two passes (baseline lesions before new ones) so TR can resolve every link.
+        for row in rows:
+            if not row["USUBJID"]:
+                raise ExchangeError(f"{row.where}: USUBJID is empty")
+            key = _key(row, prefix)
+            if key not in builders:
+                if domain != "TU":
+                    raise ExchangeError(
+                        f"{row.where}: subject {key[0]!r}, evaluator {key[1]} {key[2]!r} has no TU records"
+                    )
+                builders[key] = _CaseBuilder(key)
+            getattr(builders[key], method)(row)
+    reads = []
+    for key, builder in builders.items():
+        data = builder.case_dict(protocol, recorded)
+        try:
+            case = parse_case(data, source=f"SDTM subject {key[0]} ({key[1]} {key[2]})".strip())
+        except RecistValidationError as exc:
+            raise ExchangeError(f"the SDTM records do not make a valid case: {exc}") from None
+        accepted = None if not builder.accepted else ("Y" in builder.accepted)
+        reads.append(ImportedRead(case=case, evaluator=key[1], evaluator_role=key[2], accepted=accepted))
+    return reads
