@@ -156,6 +156,10 @@ class AuditLog:
         atomic_write_json(self.head_path, {"seq": head.seq, "hash": head.hash, "size": head.size})
         return head
 
+    def head_seq(self) -> int:
+        """The sequence number of the last entry (0 for an empty trail)."""
+        return self._recover_tail(self._read_head()).seq
+
     def append(
         self,
         *,

@@ -37,20 +37,24 @@ back to the calendar (``date - shift``); days since baseline are unchanged by th
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import datetime as _dt
 import hashlib
 import hmac
 import io
+import json
 import logging
+import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recist._atomic import atomic_write_bytes, atomic_write_json
 from recist.errors import BlindingError, RecistError, RecistValidationError, ReviewStateError
 from recist.review.adjudication import ab_readers, fired_triggers, outcome_of
 from recist.review.audit import AuditLog, Problem, file_sha256, verify_log
@@ -63,6 +67,8 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_MEANING = "author of this read"
 PROJECT_FORMAT = "recist.review.project/1"
+JOURNAL_NAME = "journal.json"
+PENDING_SUFFIX = ".pending"
 _SUBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,99}$")
 
 
@@ -97,8 +103,6 @@ def _case_dict(case: Any) -> dict[str, Any]:
 
 
 def _sha(obj: Any) -> str:
-    import json
-
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -119,6 +123,7 @@ class ReviewProject:
         self.charter = charter
         self._secret = secret
         self.audit = AuditLog(root)
+        self._lock = project_lock(root)  # one re-entrant lock object per project handle
 
     # ------------------------------------------------------------------ creation and opening
     @classmethod
@@ -144,8 +149,6 @@ class ReviewProject:
         now = _utc(now)
         with project_lock(root):
             secret = secrets.token_bytes(32)
-            from recist._atomic import atomic_write_bytes
-
             atomic_write_bytes(root / "secret.key", secret.hex().encode())
             (root / "secret.key").chmod(0o600)
             files = {
@@ -206,7 +209,7 @@ class ReviewProject:
 
     def _refuse(self, actor: str, action: str, message: str, now: _dt.datetime, subject: str | None = None) -> None:
         """Log a refused operation and raise BlindingError."""
-        with project_lock(self.root):
+        with self._locked():
             self.audit.append(
                 actor=actor, action="refused", now=now, subject=subject, details={"attempted": action, "why": message}
             )
@@ -220,13 +223,57 @@ class ReviewProject:
             self._refuse(actor, action, f"{actor!r} is {who}: only {' or '.join(roles)}s may {action}", now, subject)
         return role  # type: ignore[return-value]
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the project lock and finish (or undo) a change a killed process left half done."""
+        with self._lock:
+            self._recover()
+            yield
+
+    def _recover(self) -> None:
+        """Roll an interrupted :meth:`_commit` forward (its audit entry was written) or back (it was not)."""
+        journal_path = self.root / JOURNAL_NAME
+        if not journal_path.exists():
+            return
+        try:
+            journal = json.loads(journal_path.read_text(encoding="utf-8"))
+            seq, files = int(journal["seq"]), dict(journal["files"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ReviewStateError(f"{journal_path} is damaged: run `recist review verify` and restore it") from None
+        forward = False
+        if self.audit.head_seq() >= seq:
+            logged = next((e for e in self.audit.entries() if e.get("seq") == seq), None)
+            forward = logged is not None and logged.get("files") == files
+        for rel in files:
+            pending = self.root / (rel + PENDING_SUFFIX)
+            if pending.exists():
+                if forward:
+                    os.replace(pending, self.root / rel)
+                else:
+                    pending.unlink()
+        log.warning("recovered an interrupted change (entry %d): %s", seq, "completed" if forward else "undone")
+        journal_path.unlink()
+
     def _commit(
         self, *, actor: str, action: str, now: _dt.datetime, subject: str | None, writes: Mapping[Path, dict[str, Any]],
         details: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Write files atomically and log them (the caller holds the lock)."""
-        files = {self._rel(path): write_json(path, data) for path, data in writes.items()}
-        return self.audit.append(actor=actor, action=action, now=now, subject=subject, details=details, files=files)
+        """Write files and log them as one change (the caller holds the lock).
+
+        Crash-safe in three steps: the new contents go to ``<file>.pending`` and a journal names them
+        with the sequence number the audit entry will get; the entry is appended; the pending files are
+        renamed over the old ones and the journal removed. A process killed at any point leaves the old
+        files intact, and the next change (or verify) completes the change when its entry was logged
+        and discards it when not (:meth:`_recover`).
+        """
+        files = {self._rel(path): write_json(Path(str(path) + PENDING_SUFFIX), data) for path, data in writes.items()}
+        seq = self.audit.head_seq() + 1
+        atomic_write_json(self.root / JOURNAL_NAME, {"seq": seq, "files": files})
+        entry = self.audit.append(actor=actor, action=action, now=now, subject=subject, details=details, files=files)
+        for rel in files:
+            os.replace(self.root / (rel + PENDING_SUFFIX), self.root / rel)
+        (self.root / JOURNAL_NAME).unlink()
+        return entry
 
     # ------------------------------------------------------------------ subjects
     def add_subject(
@@ -253,7 +300,7 @@ class ReviewProject:
                     timepoint=after.label,
                 )
         pseudonym = self.pseudonym(subject)
-        with project_lock(self.root):
+        with self._locked():
             path = self._sdir(pseudonym) / "subject.json"
             if path.exists():
                 existing = read_json(path, "subject")["subject"]
@@ -276,6 +323,60 @@ class ReviewProject:
     def add_manifest(self, path: str | Path, *, as_: str, now: _dt.datetime | None = None) -> list[str]:
         """Add every subject of a manifest CSV (see :func:`load_manifest`); returns the pseudonyms."""
         return [self.add_subject(s, tps, as_=as_, now=now) for s, tps in load_manifest(path).items()]
+
+    # ------------------------------------------------------------------ reader packages
+    def package(self, reader: str, out: str | Path, *, as_: str, now: _dt.datetime | None = None) -> dict[str, Any]:
+        """Write what ``reader`` may see into the new folder ``out``: de-identified series and a manifest.
+
+        Every subject's series are de-identified (:mod:`recist.review.deid`) with the subject's pseudonym
+        and date shift; ``out/manifest.json`` lists per pseudonym the timepoints (label, shifted date,
+        series). Nothing else goes in: no subject id, no arm, no site read, no read of anyone. An
+        administrator, or the reader themself, may package.
+        """
+        from recist.review.deid import (
+            DEIDENTIFICATION_METHOD,
+            PROFILE_CODES,
+            TABLE_EDITION,
+            deidentify_folder,
+        )
+
+        now = _utc(now)
+        role = self._require(as_, ["administrator", "reader"], "package reads", now)
+        if reader not in self.charter.readers:
+            raise ReviewStateError(f"{reader!r} is not a reader of this project (readers: {self.charter.readers})")
+        if role == "reader" and reader != as_:
+            self._refuse(as_, "package", f"{as_!r} may package only their own reading material, not {reader!r}'s", now)
+        out = Path(out)
+        if out.exists() and any(out.iterdir()):
+            raise ReviewStateError(f"{out} is not empty: write a reader package into a new folder")
+        subjects = []
+        for pseudonym in self._pseudonyms():
+            record = self._subject(pseudonym)
+            shift = record["date_shift_days"]
+            timepoints = []
+            for number, tp in enumerate(record["timepoints"]):
+                slug = re.sub(r"[^A-Za-z0-9]+", "-", tp["label"]).strip("-").lower() or "timepoint"
+                folder = Path(pseudonym) / f"{number:02d}-{slug}"
+                series = []
+                for source in tp["folders"]:
+                    series.extend(deidentify_folder(source, out / folder, secret=self._secret, shift_days=shift,
+                                                    pseudonym=pseudonym))
+                shifted = _dt.date.fromisoformat(tp["date"]) + _dt.timedelta(days=shift)
+                timepoints.append({"label": tp["label"], "date": shifted.isoformat(), "folder": folder.as_posix(),
+                                   "series": series})
+            subjects.append({"subject": pseudonym, "timepoints": timepoints})
+        manifest = {
+            "format": "recist.review.package/1", "trial": self.charter.trial, "reader": reader,
+            "created": now.isoformat(), "subjects": subjects,
+            "deidentification": {"method": DEIDENTIFICATION_METHOD, "table": f"PS3.15 Table E.1-1 ({TABLE_EDITION})",
+                                 "codes": [{"scheme": "DCM", "value": v, "meaning": m} for v, m in PROFILE_CODES]},
+        }
+        digest = write_json(out / "manifest.json", manifest)
+        with self._locked():
+            self.audit.append(actor=as_, action="package", now=now,
+                              details={"reader": reader, "out": str(out.resolve()), "manifest_sha256": digest,
+                                       "subjects": len(subjects)})
+        return manifest
 
     # ------------------------------------------------------------------ reads
     def _read_path(self, pseudonym: str, reader: str) -> Path:
@@ -311,7 +412,7 @@ class ReviewProject:
         pseudonym = self._reader_action(subject, as_, "save reads", now)
         data = _case_dict(case)
         self._check_case_subject(data, pseudonym)
-        with project_lock(self.root):
+        with self._locked():
             read = self._load_read(pseudonym, as_) or {
                 "format": "recist.review.read/1", "subject": pseudonym, "reader": as_, "versions": [],
             }
@@ -355,7 +456,7 @@ class ReviewProject:
         """Sign the reader's draft read of ``subject`` ("author of this read"); returns the version."""
         now = _utc(now)
         pseudonym = self._reader_action(subject, as_, "sign reads", now)
-        with project_lock(self.root):
+        with self._locked():
             read = self._load_read(pseudonym, as_)
             if read is None or not read["versions"]:
                 raise ReviewStateError(f"{as_} has no read of {pseudonym} to sign: save one first")
@@ -376,7 +477,7 @@ class ReviewProject:
             raise ReviewStateError("an amendment needs a reason (--reason TEXT)")
         data = _case_dict(case)
         self._check_case_subject(data, pseudonym)
-        with project_lock(self.root):
+        with self._locked():
             read = self._load_read(pseudonym, as_)
             if read is None or not read["versions"] or read["versions"][-1]["status"] != "signed":
                 raise ReviewStateError(
@@ -518,7 +619,7 @@ class ReviewProject:
             raise ReviewStateError(f"choose 'A' or 'B', not {choose!r}")
         if not isinstance(reason, str) or not reason.strip():
             raise ReviewStateError("an adjudication needs a written reason (--reason TEXT)")
-        with project_lock(self.root):
+        with self._locked():
             pair = self._pair(pseudonym)
             if not pair["triggers"]:
                 why = "both reads are not signed yet" if pair["triggers"] is None else "the signed reads agree"
@@ -578,7 +679,7 @@ class ReviewProject:
         now = _utc(now)
         self._require(as_, ["administrator"], "export results", now)
         rows = [self._final(p) for p in self._pseudonyms()]
-        with project_lock(self.root):
+        with self._locked():
             self.audit.append(actor=as_, action="export", now=now, details={"what": "results", "subjects": len(rows),
                                                                             "sha256": _sha(rows)})
         return rows
@@ -607,7 +708,7 @@ class ReviewProject:
         data = _case_dict(case)
         record = {"format": "recist.review.site_read/1", "subject": self._subject(pseudonym)["subject"],
                   "case": data, "assessment": self._assess(data), "imported_at": now.isoformat()}
-        with project_lock(self.root):
+        with self._locked():
             self._commit(actor=as_, action="import-site-read", now=now, subject=pseudonym,
                          writes={self.root / "site_reads" / f"{pseudonym}.json": record})
 
@@ -647,14 +748,18 @@ class ReviewProject:
             visit_interval_days=self.charter.visit_schedule.interval_days,
             same_date_window_days=self.charter.visit_schedule.window_days,
         )
-        with project_lock(self.root):
+        with self._locked():
             self.audit.append(actor=as_, action="export", now=now, details={"what": "report", "sha256": _sha(result)})
         return result
 
     # ------------------------------------------------------------------ integrity
     def verify(self) -> list[Problem]:
-        """Every problem with the audit trail and the files it records (empty: all intact)."""
-        return verify_log(self.root, ignore=(LOCK_NAME,))
+        """Every problem with the audit trail and the files it records (empty: all intact).
+
+        Holds the project lock, and first completes or undoes a change a killed process left half done.
+        """
+        with self._locked():
+            return verify_log(self.root, ignore=(LOCK_NAME,))
 
 
 def load_manifest(path: str | Path) -> dict[str, list[SubjectTimepoint]]:

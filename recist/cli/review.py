@@ -1,0 +1,182 @@
+"""``recist review``: the blinded independent central review (see docs/review.md).
+
+Sub-verbs: init, add-subject, package, save, sign, amend, show, status, adjudicate, results, report,
+import-site-read, verify. Every sub-verb but ``verify`` is done as someone (``--as ID``), a person the
+charter names. Each calls one method of :class:`recist.review.workflow.ReviewProject`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def _project(args: argparse.Namespace) -> Any:
+    from recist.review.workflow import ReviewProject
+
+    return ReviewProject.open(args.dir)
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def _init(args: argparse.Namespace) -> int:
+    from recist.review.workflow import ReviewProject
+
+    ReviewProject.init(args.dir, Path(args.charter), as_=args.as_)
+    print(f"created review project {args.dir}")
+    return 0
+
+
+def _add_subject(args: argparse.Namespace) -> int:
+    from recist.errors import RecistValidationError
+    from recist.review.workflow import SubjectTimepoint
+
+    project = _project(args)
+    if args.manifest:
+        if args.subject or args.timepoint:
+            raise RecistValidationError("give either --manifest or SUBJECT with --timepoint, not both")
+        for pseudonym in project.add_manifest(args.manifest, as_=args.as_):
+            print(pseudonym)
+        return 0
+    if not args.subject or not args.timepoint:
+        raise RecistValidationError("give SUBJECT and one --timepoint LABEL DATE FOLDER per timepoint (or --manifest)")
+    tps = []
+    for label, date, folder in args.timepoint:
+        try:
+            day = _dt.date.fromisoformat(date)
+        except ValueError:
+            raise RecistValidationError(f"--timepoint {label}: {date!r} is not an ISO date (YYYY-MM-DD)") from None
+        tps.append(SubjectTimepoint(label, day, (str(Path(folder).resolve()),)))
+    print(project.add_subject(args.subject, tps, as_=args.as_))
+    return 0
+
+
+def _package(args: argparse.Namespace) -> int:
+    manifest = _project(args).package(args.reader, args.out, as_=args.as_)
+    print(f"wrote {len(manifest['subjects'])} subject(s) for reader {args.reader} to {args.out}")
+    return 0
+
+
+def _save(args: argparse.Namespace) -> int:
+    version = _project(args).save_read(args.subject, Path(args.case), as_=args.as_)
+    print(f"saved draft version {version}")
+    return 0
+
+
+def _sign(args: argparse.Namespace) -> int:
+    version = _project(args).sign(args.subject, as_=args.as_)
+    print(f"signed version {version}")
+    return 0
+
+
+def _amend(args: argparse.Namespace) -> int:
+    version = _project(args).amend(args.subject, Path(args.case), as_=args.as_, reason=args.reason)
+    print(f"amended: signed version {version}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    _print_json(_project(args).show(args.subject, as_=args.as_, reader=args.reader, version=args.version))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    _print_json(_project(args).status(as_=args.as_))
+    return 0
+
+
+def _adjudicate(args: argparse.Namespace) -> int:
+    _project(args).adjudicate(args.subject, choose=args.choose, reason=args.reason, as_=args.as_)
+    print(f"adjudicated: Read {args.choose}")
+    return 0
+
+
+def _results(args: argparse.Namespace) -> int:
+    from recist._atomic import atomic_write_text
+    from recist.review.workflow import ReviewProject
+
+    rows = _project(args).results(as_=args.as_)
+    text = ReviewProject.results_csv(rows) if args.format == "csv" else json.dumps(rows, indent=2, sort_keys=True) + "\n"
+    if args.out:
+        atomic_write_text(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    _print_json(_project(args).report(as_=args.as_))
+    return 0
+
+
+def _import_site_read(args: argparse.Namespace) -> int:
+    _project(args).import_site_read(args.subject, Path(args.case), as_=args.as_)
+    print(f"imported the site read of {args.subject}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    problems = _project(args).verify()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s): the project is NOT intact", file=sys.stderr)
+        return 1
+    print("audit trail and files intact")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``recist review`` and its sub-verbs."""
+    parser = subparsers.add_parser("review", help="blinded independent central review (2 readers + adjudicator)")
+    verbs = parser.add_subparsers(dest="review_command", metavar="VERB")
+
+    def verb(name: str, func: Any, help_: str, *, subject: bool = False, as_: bool = True) -> argparse.ArgumentParser:
+        p = verbs.add_parser(name, help=help_)
+        p.add_argument("dir", metavar="DIR", help="the review project folder")
+        if subject:
+            p.add_argument("subject", metavar="SUBJECT", help="subject pseudonym (or id)")
+        if as_:
+            p.add_argument("--as", dest="as_", required=True, metavar="ID", help="who does this (named in the charter)")
+        p.set_defaults(func=func)
+        return p
+
+    p = verb("init", _init, "create a project from a charter")
+    p.add_argument("--charter", required=True, help="charter JSON (format recist.charter/1)")
+    p = verb("add-subject", _add_subject, "add a subject (a DICOM folder per timepoint) or a manifest CSV")
+    p.add_argument("subject", metavar="SUBJECT", nargs="?", help="subject id")
+    p.add_argument("--timepoint", nargs=3, action="append", metavar=("LABEL", "DATE", "FOLDER"),
+                   help="one timepoint: label, ISO date, DICOM folder (repeat; baseline first)")
+    p.add_argument("--manifest", help="CSV with columns subject,timepoint,date,folder")
+    p = verb("package", _package, "write the de-identified reading material of one reader")
+    p.add_argument("--reader", required=True, help="the reader id")
+    p.add_argument("out", metavar="OUT", help="new output folder")
+    p = verb("save", _save, "save a draft read", subject=True)
+    p.add_argument("case", metavar="CASE.json")
+    verb("sign", _sign, "sign your draft read (author of this read)", subject=True)
+    p = verb("amend", _amend, "amend a signed read (new signed version)", subject=True)
+    p.add_argument("case", metavar="CASE.json")
+    p.add_argument("--reason", required=True, help="why the signed read changes")
+    p = verb("show", _show, "print what you may see of a subject", subject=True)
+    p.add_argument("--reader", help="whose read (a reader may ask only for their own)")
+    p.add_argument("--version", type=int, help="an earlier version of the read")
+    verb("status", _status, "progress of each subject")
+    p = verb("adjudicate", _adjudicate, "select Read A or Read B", subject=True)
+    p.add_argument("--choose", required=True, choices=["A", "B"])
+    p.add_argument("--reason", required=True, help="the written reason for the selection")
+    p = verb("results", _results, "final result per subject")
+    p.add_argument("--format", choices=["json", "csv"], default="json")
+    p.add_argument("--out", help="write to this file instead of standard output")
+    verb("report", _report, "reader-agreement report (kappa, adjudication rates, EDR/LDR)")
+    p = verb("import-site-read", _import_site_read, "store a site (investigator) read apart", subject=True)
+    p.add_argument("case", metavar="CASE.json")
+    verb("verify", _verify, "check the audit trail and every recorded file (exit 0 only when intact)", as_=False)
+    parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])

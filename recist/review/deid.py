@@ -1,0 +1,359 @@
+"""DICOM de-identification for reader packages (DICOM PS3.15 Annex E).
+
+Profile: the Basic Application Level Confidentiality Profile (PS3.15 E.2) with the options
+
+- Retain Longitudinal Temporal Information with Modified Dates (E.3.6): every date is shifted by one
+  number of days per subject, so intervals between scans survive; times of day are kept (a whole-day
+  shift does not change them);
+- Clean Descriptors (E.3.5): descriptions a reader needs (study, series, protocol ...) are kept after
+  cleaning instead of removed.
+
+The action of each attribute (``D``, ``Z``, ``X``, ``U`` and the compound ``X/Z``, ``X/D``, ``Z/D``,
+``X/Z/D``, ``X/Z/U*``) comes from the Basic Prof. column of PS3.15 Table E.1-1, 2026c edition, as
+generated from the standard by the ``dicom-anonymizer`` package (Kitware,
+``dicomanonymizer.dicom_anonymization_databases.dicomfields_2026c``); see :data:`TABLE_EDITION`. Where the
+table leaves a choice, this module takes the one that keeps an IOD valid: ``X/Z`` -> Z,
+``X/D``/``Z/D``/``X/Z/D`` -> D, ``X/Z/U*`` -> U for a UID and Z otherwise.
+
+The options change the basic actions as follows (documented choices, see docs/review.md):
+
+- dates: every DA and DT element that the basic profile does not simply remove (``X``) is shifted,
+  as is every DA/DT element the table does not list, and such TM elements are kept; the patient's birth
+  date and birth time are not longitudinal information of the study and keep their basic action
+  (emptied / removed);
+- descriptors: the attributes of :data:`CLEAN_DESCRIPTORS` (the "C" entries of the Clean Desc. column
+  that a reader uses) are kept with every word outside :data:`SAFE_WORDS` removed.
+
+UIDs are replaced by ``2.25.<128-bit integer>`` derived from HMAC-SHA256(project secret, UID) (PS3.5 B.2
+form), so the same UID maps to the same new UID in every file and study/series/SOP relations survive.
+Private attributes are removed (E.3.10 Retain Safe Private Option is not offered). Patient name and id
+become the subject pseudonym. The header records what was done: PatientIdentityRemoved ``YES``,
+DeidentificationMethod (text), DeidentificationMethodCodeSequence with DCM 113100, 113107 and 113105
+(CID 7050), and LongitudinalTemporalInformationModified ``MODIFIED``.
+
+Not done: burned-in annotation in pixel data is not inspected (E.3.1 Clean Pixel Data option is not
+claimed); a series whose BurnedInAnnotation is ``YES`` is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from recist.errors import BlindingError, DicomLoadError
+
+__all__ = [
+    "TABLE_EDITION",
+    "PROFILE_CODES",
+    "CLEAN_DESCRIPTORS",
+    "SAFE_WORDS",
+    "DEIDENTIFICATION_METHOD",
+    "basic_profile_actions",
+    "hashed_uid",
+    "shift_date",
+    "clean_descriptor",
+    "deidentify_dataset",
+    "deidentify_folder",
+]
+
+log = logging.getLogger(__name__)
+
+TABLE_EDITION = "dicomfields_2026c"
+"""The PS3.15 Table E.1-1 edition (module of ``dicom-anonymizer``) that drives the basic actions."""
+
+PROFILE_CODES = (
+    ("113100", "Basic Application Confidentiality Profile"),
+    ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"),
+    ("113105", "Clean Descriptors Option"),
+)
+"""DCM codes (PS3.16 CID 7050) of the profile and options applied."""
+
+DEIDENTIFICATION_METHOD = (
+    "PS3.15 Basic Application Level Confidentiality Profile (Table E.1-1 2026c), Retain Longitudinal "
+    "Temporal Information with Modified Dates, Clean Descriptors; recist"
+)
+
+CLEAN_DESCRIPTORS = {
+    (0x0008, 0x1030): "StudyDescription",
+    (0x0008, 0x103E): "SeriesDescription",
+    (0x0018, 0x1030): "ProtocolName",
+    (0x0040, 0x0254): "PerformedProcedureStepDescription",
+    (0x0032, 0x1060): "RequestedProcedureDescription",
+    (0x0040, 0x0007): "ScheduledProcedureStepDescription",
+    (0x0008, 0x2111): "DerivationDescription",
+    (0x0018, 0x1400): "AcquisitionDeviceProcessingDescription",
+    (0x0012, 0x0072): "ClinicalTrialSeriesDescription",
+    (0x0012, 0x0051): "ClinicalTrialTimePointDescription",
+    (0x0018, 0x0010): "ContrastBolusAgent",
+}
+"""Descriptors kept after cleaning (E.3.5 Clean Descriptors: Table E.1-1 "C" in the Clean Desc. column)."""
+
+SAFE_WORDS = frozenset(
+    """
+    ct pet mr mri pt nm us cr dx spect fdg psma dotatate dotatoc ga68 f18 c11 lu177 ac ctac nac
+    head neck brain chest thorax lung lungs abdomen abdo abd pelvis pelvic liver body whole wb spine
+    thoracic lumbar cervical extremity bone bones soft tissue mediastinum mediastinal kidney renal
+    adrenal pancreas breast axial coronal sagittal cor sag ax ap pa lat mip mpr recon reconstruction
+    with without w wo contrast iv oral non enhanced venous portal arterial phase delayed late early
+    plain native dual energy kv mas ma mm cm thin thick slice slices std standard sharp smooth soft
+    kernel b b30f b31f b40f b70f i30f i31f i40f fc fc08 fc13 fc17 and or of to the for in on at
+    routine staging restaging follow up followup fu baseline screening scan scans series study exam
+    localizer scout topogram survey dose report ir iterative fbp asir ada idose safire admire
+    t1 t2 flair dwi adc stir gre tse fse se hass vibe dixon fat sat pre post gd gad gadolinium
+    """.split()
+)
+"""Words a descriptor may keep (modality, anatomy, technique). Any other word is removed."""
+
+_BIRTH = {(0x0010, 0x0030), (0x0010, 0x0032)}
+_PATIENT_NAME = (0x0010, 0x0010)
+_PATIENT_ID = (0x0010, 0x0020)
+
+
+def basic_profile_actions() -> tuple[dict[tuple[int, int], str], list[tuple[int, int, int, int, str]]]:
+    """The Basic Prof. action of each attribute of PS3.15 Table E.1-1 (:data:`TABLE_EDITION`).
+
+    Returns
+    -------
+    exact, masked
+        ``exact``: (group, element) -> action code. ``masked``: (group, element, group mask, element mask,
+        action) for the repeating groups (curves 50xx, overlays 60xx).
+    """
+    return _table()
+
+
+@lru_cache(maxsize=1)
+def _table() -> tuple[dict[tuple[int, int], str], list[tuple[int, int, int, int, str]]]:
+    try:
+        from dicomanonymizer.dicomfields_selector import dicom_anonymization_database_selector
+    except ImportError:
+        raise DicomLoadError(
+            "de-identification needs the PS3.15 table of the 'dicom-anonymizer' package: pip install dicom-anonymizer"
+        ) from None
+    categories = {
+        "D_TAGS": "D", "Z_TAGS": "Z", "X_TAGS": "X", "U_TAGS": "U", "Z_D_TAGS": "Z/D", "X_Z_TAGS": "X/Z",
+        "X_D_TAGS": "X/D", "X_Z_D_TAGS": "X/Z/D", "X_Z_U_STAR_TAGS": "X/Z/U*",
+    }
+    database = dicom_anonymization_database_selector(TABLE_EDITION)
+    exact: dict[tuple[int, int], str] = {}
+    masked: list[tuple[int, int, int, int, str]] = []
+    for name, action in categories.items():
+        for tag in database[name]:
+            if len(tag) == 2:
+                exact[(int(tag[0]), int(tag[1]))] = action
+            else:
+                masked.append((int(tag[0]), int(tag[1]), int(tag[2]), int(tag[3]), action))
+    return exact, masked
+
+
+def _action(group: int, element: int) -> str | None:
+    exact, masked = _table()
+    found = exact.get((group, element))
+    if found is not None:
+        return found
+    for g, e, gmask, emask, action in masked:
+        if group & gmask == g and element & emask == e:
+            return action
+    return None
+
+
+def hashed_uid(uid: str, secret: bytes) -> str:
+    """A new UID derived from ``uid`` and the project secret: ``2.25.`` + a 128-bit integer (PS3.5 B.2)."""
+    digest = hmac.new(secret, b"uid:" + uid.strip().encode("ascii", "replace"), hashlib.sha256).digest()
+    return "2.25." + str(int.from_bytes(digest[:16], "big"))
+
+
+def shift_date(value: str, days: int, vr: str) -> str:
+    """Shift a DA (``YYYYMMDD``) or DT (``YYYYMMDDHHMMSS.FFFFFF&ZZXX``) value by whole ``days``.
+
+    The time of a DT is kept (a whole-day shift does not change it). A value that is not a valid date
+    is emptied (it cannot be shifted, and kept as is it could identify).
+    """
+    text = str(value).strip()
+    if len(text) < 8 or not text[:8].isdigit():
+        return ""
+    try:
+        shifted = _dt.date(int(text[:4]), int(text[4:6]), int(text[6:8])) + _dt.timedelta(days=days)
+    except ValueError:
+        return ""
+    return shifted.strftime("%Y%m%d") + (text[8:] if vr == "DT" else "")
+
+
+def clean_descriptor(text: str) -> str:
+    """Keep only the words of ``text`` found in :data:`SAFE_WORDS` (case-insensitive; numbers kept).
+
+    ``"CT CHEST W CONTRAST SMITH JOHN 3mm"`` becomes ``"CT CHEST W CONTRAST 3mm"``.
+    """
+    kept = []
+    for word in re.split(r"[\s^_/\\,;:|]+", str(text)):
+        if not word:
+            continue
+        bare = word.strip("()[]{}.-+*#\"'").lower()
+        if bare in SAFE_WORDS or re.fullmatch(r"\d+(\.\d+)?(mm|cm|kv|mas|s)?", bare):
+            kept.append(word)
+    return " ".join(kept)
+
+
+_DUMMY = {
+    "PN": "ANONYMOUS", "LO": "ANONYMIZED", "SH": "ANONYMIZED", "LT": "ANONYMIZED", "ST": "ANONYMIZED",
+    "UT": "ANONYMIZED", "UC": "ANONYMIZED", "CS": "ANONYMIZED", "AE": "ANONYMIZED", "DA": "19000101",
+    "DT": "19000101000000", "TM": "000000", "IS": "0", "DS": "0", "AS": "000Y", "UR": "",
+}
+
+
+def _dummy(vr: str) -> Any:
+    if vr in _DUMMY:
+        return _DUMMY[vr]
+    if vr in ("US", "SS", "UL", "SL", "UV", "SV", "AT"):
+        return 0
+    if vr in ("FL", "FD"):
+        return 0.0
+    if vr in ("OB", "OW", "OF", "OD", "OL", "OV", "UN"):
+        return b""
+    return ""
+
+
+def _resolve(action: str, vr: str) -> str:
+    """The single action of a compound Table E.1-1 code (the choice that keeps an IOD valid)."""
+    if action == "X/Z":
+        return "Z"
+    if action in ("X/D", "Z/D", "X/Z/D"):
+        return "D"
+    if action == "X/Z/U*":
+        return "U" if vr == "UI" else "Z"
+    return action
+
+
+def deidentify_dataset(ds: Any, *, secret: bytes, shift_days: int, pseudonym: str) -> Any:
+    """De-identify a pydicom Dataset in place (see the module docstring) and return it."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds.remove_private_tags()
+    _walk(ds, secret=secret, shift_days=shift_days)
+    ds.PatientName = pseudonym
+    ds.PatientID = pseudonym
+    ds.PatientIdentityRemoved = "YES"
+    ds.DeidentificationMethod = DEIDENTIFICATION_METHOD
+    items = []
+    for value, meaning in PROFILE_CODES:
+        item = Dataset()
+        item.CodeValue = value
+        item.CodingSchemeDesignator = "DCM"
+        item.CodeMeaning = meaning
+        items.append(item)
+    ds.DeidentificationMethodCodeSequence = Sequence(items)
+    ds.LongitudinalTemporalInformationModified = "MODIFIED"
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        if "MediaStorageSOPInstanceUID" in meta:
+            meta.MediaStorageSOPInstanceUID = hashed_uid(str(meta.MediaStorageSOPInstanceUID), secret)
+        for keyword in ("SourceApplicationEntityTitle", "SendingApplicationEntityTitle",
+                        "ReceivingApplicationEntityTitle", "PrivateInformationCreatorUID", "PrivateInformation"):
+            if keyword in meta:
+                delattr(meta, keyword)
+    return ds
+
+
+def _walk(ds: Any, *, secret: bytes, shift_days: int) -> None:
+    for elem in list(ds):
+        key = (elem.tag.group, elem.tag.element)
+        vr = elem.VR
+        action = _action(*key)
+        if key in CLEAN_DESCRIPTORS:
+            cleaned = clean_descriptor(str(elem.value or ""))
+            if cleaned:
+                elem.value = cleaned
+            else:
+                del ds[elem.tag]
+            continue
+        if vr in ("DA", "DT", "TM") and key not in _BIRTH and action != "X":
+            if vr != "TM":  # times of day are kept: a whole-day shift does not change them
+                elem.value = _shift_value(elem.value, shift_days, vr)
+            continue
+        if action is None:
+            if vr == "SQ":
+                for item in elem.value:
+                    _walk(item, secret=secret, shift_days=shift_days)
+            continue
+        action = _resolve(action, vr)
+        if action == "X":
+            del ds[elem.tag]
+        elif action == "U" or (vr == "UI" and action in ("D", "Z")):
+            elem.value = _map_uids(elem.value, secret)
+        elif action == "Z":
+            elem.value = [] if vr == "SQ" else ("" if vr not in ("US", "SS", "UL", "SL", "FL", "FD") else None)
+        elif action == "D":
+            elem.value = [] if vr == "SQ" else _dummy(vr)
+
+
+def _shift_value(value: Any, days: int, vr: str) -> Any:
+    if value is None or value == "":
+        return value
+    from pydicom.multival import MultiValue
+
+    if isinstance(value, (list, MultiValue)):
+        return [shift_date(str(v), days, vr) for v in value]
+    return shift_date(str(value), days, vr)
+
+
+def _map_uids(value: Any, secret: bytes) -> Any:
+    from pydicom.multival import MultiValue
+
+    if isinstance(value, (list, MultiValue)):
+        return [hashed_uid(str(v), secret) for v in value]
+    return hashed_uid(str(value), secret) if value else value
+
+
+def deidentify_folder(
+    source: str | Path, out: str | Path, *, secret: bytes, shift_days: int, pseudonym: str
+) -> list[dict[str, Any]]:
+    """De-identify every DICOM file under ``source`` into ``out`` (one file per instance).
+
+    Files that are not DICOM are skipped (and logged). Output files are named by their new SOP Instance
+    UID. Returns one entry per series written: ``{"series_uid", "study_uid", "modality", "files"}``.
+
+    Raises
+    ------
+    DicomLoadError
+        When ``source`` holds no DICOM file.
+    BlindingError
+        When an image declares burned-in annotation (BurnedInAnnotation ``YES``), which this profile
+        cannot clean.
+    """
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    source, out = Path(source), Path(out)
+    series: dict[str, dict[str, Any]] = {}
+    files: Iterable[Path] = sorted(p for p in source.rglob("*") if p.is_file())
+    for path in files:
+        try:
+            ds = pydicom.dcmread(path)
+        except (InvalidDicomError, OSError, ValueError, EOFError):
+            log.info("skipping %s: not a DICOM file", path)
+            continue
+        if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
+            raise BlindingError(
+                f"{path}: BurnedInAnnotation is YES; burned-in text cannot be removed by this profile: "
+                "exclude the image or clean its pixels first"
+            )
+        deidentify_dataset(ds, secret=secret, shift_days=shift_days, pseudonym=pseudonym)
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / f"{ds.SOPInstanceUID}.dcm"
+        ds.save_as(target, enforce_file_format=True)
+        entry = series.setdefault(
+            str(ds.get("SeriesInstanceUID", "")),
+            {"series_uid": str(ds.get("SeriesInstanceUID", "")), "study_uid": str(ds.get("StudyInstanceUID", "")),
+             "modality": str(ds.get("Modality", "")), "files": 0},
+        )
+        entry["files"] += 1
+    if not series:
+        raise DicomLoadError(f"{source}: no DICOM file found: check the folder given for this timepoint")
+    return list(series.values())
