@@ -1,0 +1,580 @@
+"""The reading session without Qt: the case being read, its edits, undo, autosave and the table.
+
+:class:`CaseController` holds one :class:`recist.model.Case` (frozen; every edit builds a new one),
+calls :func:`recist.assess` after every change and :func:`recist.write_case` (atomic) when the case has
+a file, and tells its listeners. It holds no clinical rule: responses come from ``recist.assess``,
+lengths from :func:`recist.measure.geometry.line_length_mm`, the short-axis proposal from
+:func:`recist.measure.lines.perpendicular_line`. The Qt widgets bind to it; the tests drive it directly.
+
+Editing choices (docs/plugin.md):
+
+- A lesion is created by its first finding (a line, a state, a non-target state), with the role, site
+  and nodal flag chosen in the widget; changing a role moves the lesion's entries between ``targets`` and
+  ``non_targets`` (a measured target becomes a "present" non-target keeping its size, a non-target with a
+  size becomes a measured target).
+- For a node, drawing the long axis proposes a short axis (perpendicular, through its middle, half its
+  length) unless one is already there; the short axis is what counts (RECIST 1.1 §4.2).
+- Edits are accepted even when the case is not yet complete (a target without baseline measurement):
+  object-level checks run at once (a bad value raises ``RecistValidationError``); whole-case problems
+  are reported by :attr:`CaseController.problems` and shown in the table instead of responses.
+- Undo restores the case as it was before the last edit (any number of steps).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+import recist
+from recist.errors import RecistError
+from recist.measure.geometry import line_length_mm
+from recist.measure.lines import perpendicular_line
+from recist.model.case import Case, ImageRef, Line
+from recist.model.enums import LesionRole, NonTargetState, TargetState
+from recist.model.validate import _from_pydantic, check_case
+
+__all__ = ["CaseController", "CaseTable", "TableRow", "TableCell", "SITES"]
+
+logger = logging.getLogger(__name__)
+
+#: Organ sites offered in the widget (free text is accepted too).
+SITES = (
+    "liver", "lung", "lymph node", "mesenteric lymph node", "retroperitoneal lymph node", "pancreas",
+    "peritoneum", "mesentery", "bone", "adrenal", "kidney", "spleen", "small bowel", "brain", "pleura",
+    "soft tissue", "other",
+)
+
+_STATE_TEXT = {
+    TargetState.TOO_SMALL.value: "too small",
+    TargetState.DISAPPEARED.value: "disappeared",
+    TargetState.NOT_EVALUATED.value: "NE",
+}
+_NT_TEXT = {
+    NonTargetState.PRESENT.value: "present",
+    NonTargetState.ABSENT.value: "absent",
+    NonTargetState.UNEQUIVOCAL_PROGRESSION.value: "unequivocal PD",
+    NonTargetState.NOT_EVALUATED.value: "NE",
+}
+
+
+@dataclass(frozen=True)
+class TableCell:
+    """One cell of the case table: its text and where it leads (lesion, timepoint, position)."""
+
+    text: str
+    timepoint: str | None = None
+    lesion_id: str | None = None
+    location_mm: tuple[float, float, float] | None = None
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """A row: a lesion (``lesion_id``) or a summary (sum, responses); ``problem`` is shown beside it."""
+
+    header: str
+    cells: tuple[TableCell, ...]
+    lesion_id: str | None = None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class CaseTable:
+    """Lesions x timepoints with the sums and responses of :func:`recist.assess`."""
+
+    columns: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+    best_overall_response: str
+    notes: tuple[str, ...] = ()
+
+
+def _fmt_mm(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _fmt_pct(value: float | None) -> str:
+    return "" if value is None else f"{value:+.1f} %"
+
+
+def _midpoint(line: dict | None) -> tuple[float, float, float] | None:
+    if not line:
+        return None
+    start, end = line["start_mm"], line["end_mm"]
+    return tuple((a + b) / 2 for a, b in zip(start, end))  # type: ignore[return-value]
+
+
+@dataclass
+class CaseController:
+    """The case being read, with undo, autosave and listeners.
+
+    Parameters
+    ----------
+    case
+        The case to start from.
+    path
+        Where to autosave after every change (None: not saved until :meth:`save` gets a path).
+    """
+
+    case: Case
+    path: Path | None = None
+    autosave: bool = True
+    _undo: list[Case] = field(default_factory=list, repr=False)
+    _listeners: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    _assessment: Any = field(default=None, repr=False)
+    _problem: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.path is not None:
+            self.path = Path(self.path)
+        self._reassess()
+
+    # ---------------------------------------------------------------- construction
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> CaseController:
+        """Open a case file (raises :class:`recist.RecistValidationError` naming the file)."""
+        return cls(recist.read_case(path), Path(path))
+
+    @classmethod
+    def new(cls, subject: str, timepoints: list[dict], path: str | os.PathLike[str] | None = None) -> CaseController:
+        """A new, empty reading: ``timepoints`` are ``{"label", "date"}`` dicts, the first the baseline."""
+        case = Case.model_validate({"subject": subject, "lesions": [], "timepoints": timepoints})
+        return cls(case, Path(path) if path else None)
+
+    # ---------------------------------------------------------------- state and events
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every change (edit, undo, reload)."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[], None]) -> None:
+        """Stop calling ``listener``."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    @property
+    def assessment(self) -> recist.Assessment | None:
+        """The result of :func:`recist.assess` for the current case (None while it cannot be assessed)."""
+        return self._assessment
+
+    @property
+    def problems(self) -> str | None:
+        """Why the case cannot be assessed yet (the validation message), or None."""
+        return self._problem
+
+    @property
+    def can_undo(self) -> bool:
+        """Whether there is an edit to undo."""
+        return bool(self._undo)
+
+    @property
+    def timepoint_labels(self) -> list[str]:
+        """Timepoint labels in order (the first is the baseline)."""
+        return [tp.label for tp in self.case.timepoints]
+
+    def replace_case(self, case: Case, path: str | os.PathLike[str] | None = None) -> None:
+        """Start reading another case (clears undo)."""
+        self.case = case
+        if path is not None:
+            self.path = Path(path)
+        self._undo.clear()
+        self._changed(save=False)
+
+    def _reassess(self) -> None:
+        try:
+            check_case(self.case)
+            self._assessment, self._problem = recist.assess(self.case), None
+        except RecistError as exc:
+            self._assessment, self._problem = None, str(exc)
+
+    def _changed(self, *, save: bool = True) -> None:
+        self._reassess()
+        if save and self.autosave and self.path is not None:
+            self.save()
+        for listener in list(self._listeners):
+            listener()
+
+    def _commit(self, data: dict) -> None:
+        """Validate the edited dict into a Case (object-level checks), push undo, save, notify."""
+        try:
+            case = Case.model_validate(data)
+        except ValidationError as exc:
+            raise _from_pydantic(exc, data, str(self.path) if self.path else None) from None
+        self._undo.append(self.case)
+        self.case = case
+        self._changed()
+
+    def undo(self) -> bool:
+        """Restore the case as it was before the last edit; False when there is nothing to undo."""
+        if not self._undo:
+            return False
+        self.case = self._undo.pop()
+        self._changed()
+        return True
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Write the case atomically (``recist.write_case``) to ``path`` or the controller's path."""
+        if path is not None:
+            self.path = Path(path)
+        if self.path is None:
+            raise RecistError("no file to save the case to: choose one with 'Save as'")
+        recist.write_case(self.case, self.path)
+        return self.path
+
+    # ---------------------------------------------------------------- editing helpers
+    def _data(self) -> dict:
+        return self.case.model_dump(mode="json", exclude_none=True)
+
+    @staticmethod
+    def _timepoint(data: dict, label: str) -> dict:
+        for tp in data["timepoints"]:
+            if tp["label"] == label:
+                return tp
+        raise RecistError(f"no timepoint {label!r} in the case (timepoints: "
+                          f"{', '.join(t['label'] for t in data['timepoints'])})")
+
+    @staticmethod
+    def _lesion(data: dict, lesion_id: str) -> dict | None:
+        return next((lesion for lesion in data["lesions"] if lesion["id"] == lesion_id), None)
+
+    def _ensure_lesion(self, data: dict, lesion_id: str, role: str | None, site: str | None,
+                       nodal: bool | None) -> dict:
+        lesion = self._lesion(data, lesion_id)
+        if lesion is None:
+            lesion = {"id": lesion_id, "role": role or "target", "site": site or "other", "nodal": bool(nodal)}
+            data["lesions"].append(lesion)
+        return lesion
+
+    def lesion_ids(self) -> list[str]:
+        """Baseline lesion ids in case order."""
+        return [lesion.id for lesion in self.case.lesions]
+
+    def new_lesion_ids(self, timepoint: str) -> list[str]:
+        """Ids of the new lesions recorded at ``timepoint``."""
+        return [new.id for new in next(tp for tp in self.case.timepoints if tp.label == timepoint).new_lesions]
+
+    def next_lesion_id(self, prefix: str = "T") -> str:
+        """The next free id with ``prefix`` (T1, T2 ... / NT1 ... / N1 ...)."""
+        used = set(self.lesion_ids()) | {n.id for tp in self.case.timepoints for n in tp.new_lesions}
+        number = 1
+        while f"{prefix}{number}" in used:
+            number += 1
+        return f"{prefix}{number}"
+
+    # ---------------------------------------------------------------- edits
+    def set_lesion(self, lesion_id: str, *, role: str | None = None, site: str | None = None,
+                   nodal: bool | None = None) -> None:
+        """Create a baseline lesion or change its role, site or nodal flag.
+
+        A role change moves the lesion's entries: target -> non-target keeps sizes with state "present"
+        ("absent" for a disappeared lesion, "not_evaluated" otherwise); non-target -> target turns sizes
+        into measurements and drops entries without one.
+        """
+        data = self._data()
+        lesion = self._lesion(data, lesion_id)
+        if lesion is None:
+            self._ensure_lesion(data, lesion_id, role, site, nodal)
+            self._commit(data)
+            return
+        if site is not None:
+            lesion["site"] = site
+        if nodal is not None:
+            lesion["nodal"] = bool(nodal)
+        if role is not None and role != lesion["role"]:
+            LesionRole(role)
+            lesion["role"] = role
+            for tp in data["timepoints"]:
+                if role == LesionRole.NON_TARGET.value and lesion_id in tp.get("targets", {}):
+                    tp.setdefault("non_targets", {})[lesion_id] = self._as_non_target(tp["targets"].pop(lesion_id))
+                elif role == LesionRole.TARGET.value and lesion_id in tp.get("non_targets", {}):
+                    entry = tp["non_targets"].pop(lesion_id)
+                    sizes = {k: entry[k] for k in ("long_axis_mm", "short_axis_mm", "image") if k in entry}
+                    if "long_axis_mm" in sizes or "short_axis_mm" in sizes:
+                        tp.setdefault("targets", {})[lesion_id] = sizes
+        self._commit(data)
+
+    @staticmethod
+    def _as_non_target(entry: dict) -> dict:
+        state = entry.get("state")
+        if state is None or state == TargetState.TOO_SMALL.value:
+            out = {"state": NonTargetState.PRESENT.value}
+        elif state == TargetState.DISAPPEARED.value:
+            out = {"state": NonTargetState.ABSENT.value}
+        else:
+            out = {"state": NonTargetState.NOT_EVALUATED.value}
+        for key in ("long_axis_mm", "short_axis_mm", "image"):
+            if key in entry:
+                out[key] = entry[key]
+        if "long_axis_line" in entry:
+            out["point_mm"] = list(_midpoint(entry["long_axis_line"]))
+        return out
+
+    def set_long_axis(self, timepoint: str, lesion_id: str, start_mm, end_mm, *, image: ImageRef | None = None,
+                      plane_normal=None, site: str | None = None, nodal: bool | None = None) -> float:
+        """Record a target's long axis (LPS mm endpoints); returns its length in mm.
+
+        A lesion not in the case yet is created as a target with ``site`` and ``nodal``. For a node
+        without a short axis at this timepoint, a short axis is proposed perpendicular through the
+        middle (:func:`recist.measure.lines.perpendicular_line`, in the plane whose normal is
+        ``plane_normal``, default the axial normal (0, 0, 1)).
+        """
+        line = Line(start_mm=tuple(map(float, start_mm)), end_mm=tuple(map(float, end_mm)))
+        length = float(line_length_mm(line.start_mm, line.end_mm))
+        data = self._data()
+        lesion = self._ensure_lesion(data, lesion_id, LesionRole.TARGET.value, site, nodal)
+        if lesion["role"] != LesionRole.TARGET.value:
+            raise RecistError(f"lesion {lesion_id} is a non-target: make it a target before measuring it "
+                              "(non-targets are followed by state)")
+        tp = self._timepoint(data, timepoint)
+        old = tp.setdefault("targets", {}).get(lesion_id, {})
+        entry = {"long_axis_mm": round(length, 3), "long_axis_line": line.model_dump(mode="json")}
+        if image is not None:
+            entry["image"] = image.model_dump(mode="json", exclude_none=True)
+        if lesion.get("nodal"):
+            if "short_axis_line" in old and "state" not in old:
+                entry["short_axis_line"], entry["short_axis_mm"] = old["short_axis_line"], old["short_axis_mm"]
+            else:
+                short = perpendicular_line(line.start_mm, line.end_mm,
+                                           plane_normal=(0, 0, 1) if plane_normal is None else plane_normal)
+                entry["short_axis_line"] = {"start_mm": list(short[0]), "end_mm": list(short[1])}
+                entry["short_axis_mm"] = round(float(line_length_mm(*short)), 3)
+        tp["targets"][lesion_id] = entry
+        self._commit(data)
+        return length
+
+    def set_short_axis(self, timepoint: str, lesion_id: str, start_mm, end_mm) -> float:
+        """Record (adjust) a target's short axis, LPS mm endpoints; returns its length in mm."""
+        line = Line(start_mm=tuple(map(float, start_mm)), end_mm=tuple(map(float, end_mm)))
+        length = float(line_length_mm(line.start_mm, line.end_mm))
+        data = self._data()
+        tp = self._timepoint(data, timepoint)
+        entry = tp.get("targets", {}).get(lesion_id)
+        if entry is None or "state" in entry:
+            raise RecistError(f"timepoint {timepoint!r}, lesion {lesion_id}: draw the long axis first; the "
+                              "short axis is measured perpendicular to it")
+        entry["short_axis_line"] = line.model_dump(mode="json")
+        entry["short_axis_mm"] = round(length, 3)
+        self._commit(data)
+        return length
+
+    def set_target_state(self, timepoint: str, lesion_id: str, state: str, *,
+                         fragments_mm: list[float] | None = None, merged_into: str | None = None) -> None:
+        """Mark a target too small, disappeared, not evaluated, split (``fragments_mm``) or merged."""
+        state = TargetState(state).value
+        data = self._data()
+        lesion = self._lesion(data, lesion_id)
+        if lesion is None or lesion["role"] != LesionRole.TARGET.value:
+            raise RecistError(f"lesion {lesion_id} is not a target lesion of the case")
+        entry: dict[str, Any] = {"state": state}
+        if fragments_mm is not None:
+            entry["fragments_mm"] = [float(v) for v in fragments_mm]
+        if merged_into is not None:
+            entry["merged_into"] = merged_into
+        self._timepoint(data, timepoint).setdefault("targets", {})[lesion_id] = entry
+        self._commit(data)
+
+    def set_non_target(self, timepoint: str, lesion_id: str, state: str, *, point_mm=None,
+                       image: ImageRef | None = None, site: str | None = None, nodal: bool | None = None) -> None:
+        """Record a non-target lesion's state (creating the lesion as a non-target when new)."""
+        state = NonTargetState(state).value
+        data = self._data()
+        lesion = self._ensure_lesion(data, lesion_id, LesionRole.NON_TARGET.value, site, nodal)
+        if lesion["role"] != LesionRole.NON_TARGET.value:
+            raise RecistError(f"lesion {lesion_id} is a target: its findings are measurements or target states")
+        tp = self._timepoint(data, timepoint)
+        entry = dict(tp.setdefault("non_targets", {}).get(lesion_id, {}))
+        entry["state"] = state
+        if point_mm is not None:
+            entry["point_mm"] = [float(v) for v in point_mm]
+        if image is not None:
+            entry["image"] = image.model_dump(mode="json", exclude_none=True)
+        tp["non_targets"][lesion_id] = entry
+        self._commit(data)
+
+    def set_new_lesion(self, timepoint: str, lesion_id: str, *, site: str, equivocal: bool = False,
+                       start_mm=None, end_mm=None, image: ImageRef | None = None) -> None:
+        """Record (or update) a new lesion at a follow-up, equivocal or not, optionally with its line."""
+        data = self._data()
+        tp = self._timepoint(data, timepoint)
+        entry: dict[str, Any] = {"id": lesion_id, "site": site, "equivocal": bool(equivocal)}
+        if start_mm is not None and end_mm is not None:
+            line = Line(start_mm=tuple(map(float, start_mm)), end_mm=tuple(map(float, end_mm)))
+            entry["long_axis_line"] = line.model_dump(mode="json")
+            entry["long_axis_mm"] = round(float(line_length_mm(line.start_mm, line.end_mm)), 3)
+        if image is not None:
+            entry["image"] = image.model_dump(mode="json", exclude_none=True)
+        news = tp.setdefault("new_lesions", [])
+        old = next((n for n in news if n["id"] == lesion_id), None)
+        if old is not None:
+            for key in ("long_axis_line", "long_axis_mm", "image"):
+                if key in old and key not in entry:
+                    entry[key] = old[key]
+            news[news.index(old)] = entry
+        else:
+            news.append(entry)
+        self._commit(data)
+
+    def clear_entry(self, timepoint: str, lesion_id: str) -> None:
+        """Remove a lesion's finding at a timepoint (it becomes not evaluated there)."""
+        data = self._data()
+        tp = self._timepoint(data, timepoint)
+        tp.get("targets", {}).pop(lesion_id, None)
+        tp.get("non_targets", {}).pop(lesion_id, None)
+        tp["new_lesions"] = [n for n in tp.get("new_lesions", []) if n["id"] != lesion_id]
+        self._commit(data)
+
+    # ---------------------------------------------------------------- queries
+    def entry(self, timepoint: str, lesion_id: str):
+        """The TargetEntry / NonTargetEntry / NewLesion of a lesion at a timepoint, or None."""
+        tp = next((t for t in self.case.timepoints if t.label == timepoint), None)
+        if tp is None:
+            return None
+        if lesion_id in tp.targets:
+            return tp.targets[lesion_id]
+        if lesion_id in tp.non_targets:
+            return tp.non_targets[lesion_id]
+        return next((n for n in tp.new_lesions if n.id == lesion_id), None)
+
+    def location_mm(self, timepoint: str, lesion_id: str) -> tuple[float, float, float] | None:
+        """Where a lesion's finding is (midpoint of its long axis, or its point), LPS mm, or None."""
+        entry = self.entry(timepoint, lesion_id)
+        if entry is None:
+            return None
+        line = getattr(entry, "long_axis_line", None) or getattr(entry, "short_axis_line", None)
+        if line is not None:
+            return _midpoint(line.model_dump())
+        return getattr(entry, "point_mm", None)
+
+    def lines(self, timepoint: str) -> list[tuple[str, str, Line]]:
+        """Every line recorded at a timepoint: (lesion id, "long" | "short", Line)."""
+        tp = next(t for t in self.case.timepoints if t.label == timepoint)
+        out = []
+        for lesion_id, entry in list(tp.targets.items()) + [(n.id, n) for n in tp.new_lesions]:
+            if entry.long_axis_line is not None:
+                out.append((lesion_id, "long", entry.long_axis_line))
+            if entry.short_axis_line is not None:
+                out.append((lesion_id, "short", entry.short_axis_line))
+        return out
+
+    def reference_timepoint(self, current: str, kind: str = "baseline") -> str:
+        """The timepoint to compare ``current`` with: the baseline, or the nadir (the timepoint with the
+        smallest evaluable sum before ``current``, as :func:`recist.assess` reports it; baseline when
+        none is smaller)."""
+        labels = self.timepoint_labels
+        if kind == "baseline" or self.assessment is None or current not in labels:
+            return labels[0]
+        index = labels.index(current)
+        best_label, best_sum = labels[0], self.assessment.baseline_sum_mm
+        for tp in self.assessment.timepoints:
+            if labels.index(tp.label) >= index:
+                break
+            if tp.sum_mm is not None and best_sum is not None and tp.sum_mm < best_sum and not tp.sum_is_lower_bound:
+                best_label, best_sum = tp.label, tp.sum_mm
+        return best_label
+
+    def timepoint_for_series(self, study_uid: str, series_uid: str, study_date=None) -> str | None:
+        """The timepoint a series belongs to: by the case's image references, else by study date."""
+        for tp in self.case.timepoints:
+            refs = list(tp.images) + [e.image for e in tp.targets.values() if e.image] + [
+                e.image for e in tp.non_targets.values() if e.image]
+            if any(ref.series_uid == series_uid or ref.study_uid == study_uid for ref in refs):
+                return tp.label
+        if study_date is not None:
+            for tp in self.case.timepoints:
+                if tp.date == study_date:
+                    return tp.label
+        return None
+
+    # ---------------------------------------------------------------- the table
+    def table(self) -> CaseTable:
+        """Lesions x timepoints with measurements, sums, % change and responses (from recist.assess)."""
+        case, result = self.case, self.assessment
+        labels = tuple(self.timepoint_labels)
+        per_tp = {tp.label: tp for tp in case.timepoints}
+        problems_by_lesion: dict[str, list[str]] = {}
+        notes: list[str] = []
+        if self.problems:
+            notes.append(f"cannot assess yet: {self.problems}")
+        if result is not None:
+            for lesion in result.baseline.lesions:
+                if lesion.role == LesionRole.TARGET.value and not lesion.target_eligible:
+                    problems_by_lesion.setdefault(lesion.id, []).append(
+                        f"{lesion.measurability.value.replace('_', '-')}: not eligible as target")
+            for problem in result.baseline.problems:
+                hit = [lid for lid in self.lesion_ids() if _mentions(problem, lid)]
+                for lid in hit:
+                    problems_by_lesion.setdefault(lid, []).append(problem)
+                if not hit:
+                    notes.append(problem)
+        rows: list[TableRow] = []
+        for lesion in case.lesions:
+            cells = []
+            for label in labels:
+                tp = per_tp[label]
+                text = ""
+                if lesion.id in tp.targets:
+                    text = _target_text(tp.targets[lesion.id], lesion.nodal)
+                elif lesion.id in tp.non_targets:
+                    text = _NT_TEXT.get(tp.non_targets[lesion.id].state.value, "")
+                cells.append(TableCell(text, label, lesion.id, self.location_mm(label, lesion.id)))
+            role = "T" if lesion.role == LesionRole.TARGET else "NT"
+            header = f"{lesion.id} ({role}, {lesion.site}{', node' if lesion.nodal else ''})"
+            rows.append(TableRow(header, tuple(cells), lesion.id, "; ".join(problems_by_lesion.get(lesion.id, []))))
+        new_ids = []
+        for tp in case.timepoints:
+            new_ids += [n.id for n in tp.new_lesions if n.id not in new_ids]
+        for new_id in new_ids:
+            cells = []
+            for label in labels:
+                found = next((n for n in per_tp[label].new_lesions if n.id == new_id), None)
+                text = "" if found is None else ("equivocal" if found.equivocal else "new") + (
+                    f" {found.long_axis_mm:.1f}" if found.long_axis_mm is not None else "")
+                cells.append(TableCell(text, label, new_id, self.location_mm(label, new_id)))
+            rows.append(TableRow(f"{new_id} (new)", tuple(cells), new_id))
+        by_label = {tp.label: tp for tp in result.timepoints} if result is not None else {}
+        baseline_sum = result.baseline_sum_mm if result is not None else None
+
+        def summary(header: str, first: str, value: Callable[[Any], str]) -> TableRow:
+            cells = [TableCell(first, labels[0])]
+            cells += [TableCell(value(by_label[label]) if label in by_label else "", label) for label in labels[1:]]
+            return TableRow(header, tuple(cells))
+
+        rows += [
+            summary("Sum (mm)", _fmt_mm(baseline_sum),
+                    lambda a: _fmt_mm(a.sum_mm) + (" (at least)" if a.sum_is_lower_bound else "")),
+            summary("Change from baseline", "", lambda a: _fmt_pct(a.change_from_baseline_pct)),
+            summary("Nadir (mm)", "", lambda a: _fmt_mm(a.nadir_mm)),
+            summary("Change from nadir", "", lambda a: _fmt_pct(a.change_from_nadir_pct)),
+            summary("Target response", "", lambda a: _enum(a.target_response)),
+            summary("Non-target response", "", lambda a: _enum(a.non_target_response)),
+            summary("New lesions", "", lambda a: _enum(a.new_lesions)),
+            summary("Overall response", "", lambda a: _enum(a.overall_response)),
+        ]
+        best = _enum(result.best_overall_response) if result is not None else ""
+        return CaseTable(labels, tuple(rows), best, tuple(notes))
+
+
+def _mentions(problem: str, lesion_id: str) -> bool:
+    import re
+
+    return re.search(rf"(?<![\w-]){re.escape(lesion_id)}(?![\w-])", problem) is not None
+
+
+def _enum(value: Any) -> str:
+    return "" if value is None else str(getattr(value, "value", value))
+
+
+def _target_text(entry, nodal: bool) -> str:
+    if entry.state is None:
+        if nodal and entry.short_axis_mm is not None:
+            return f"{entry.short_axis_mm:.1f} SA"
+        return _fmt_mm(entry.long_axis_mm if entry.long_axis_mm is not None else entry.short_axis_mm)
+    state = entry.state.value
+    if state == TargetState.SPLIT.value:
+        return "split " + " + ".join(f"{v:.1f}" for v in entry.fragments_mm or [])
+    if state == TargetState.MERGED.value:
+        return f"merged into {entry.merged_into}"
+    return _STATE_TEXT[state]
