@@ -235,6 +235,7 @@ def test_half_life_contradicting_the_nuclide_is_an_error():
         suv_bw_factor(header(rp_RadionuclideHalfLife="4057.7"))
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize(
     ("change", "tag"),
     [
