@@ -19,6 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description="Assess the example cases of sample_data/ and print their responses.")
     parser.add_argument("out", nargs="?", default="demo_out", help="folder for the demo's outputs")
     parser.add_argument("--sample-data", default=str(_REPO_SAMPLE), help="the sample_data folder")
+    parser.add_argument("--cases-only", action="store_true",
+                        help="only assess the example cases (skip the simulated trial)")
     parser.set_defaults(func=run)
 
 

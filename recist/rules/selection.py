@@ -70,7 +70,7 @@ def selection_problems(candidates: Sequence[SelectionCandidate]) -> list[str]:
     for organ, ids in by_organ.items():
         if len(ids) > MAX_TARGETS_PER_ORGAN:
             problems.append(
-                f"{len(ids)} target lesions in {organ} ({', '.join(ids)}): RECIST 1.1 §4.2 allows at most "
+                f"{len(ids)} target lesions in {organ} ({', '.join(sorted(ids))}): RECIST 1.1 §4.2 allows at most "
                 f"{MAX_TARGETS_PER_ORGAN} per organ (all lymph nodes count as one organ)"
             )
     for c in targets:

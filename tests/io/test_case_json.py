@@ -1,0 +1,169 @@
+"""Case-file reading and writing: validation messages, format versions, atomic writes, fuzzing."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import recist
+from recist.errors import RecistValidationError, UnsupportedFormatError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rules"))
+from strategies import cases  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "cases" / "NET-001_partial_response.json"
+
+
+def write(tmp_path: Path, data) -> Path:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+def example() -> dict:
+    return json.loads(EXAMPLE.read_text())
+
+
+def test_example_reads(tmp_path):
+    case = recist.read_case(EXAMPLE)
+    assert case.subject == "NET-001" and len(case.timepoints) == 3
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["timepoints"][1]["targets"]["T1"].update(long_axis_mm="big"),
+         ["case.json", "'week 12'", "'T1'", "long_axis_mm"]),
+        (lambda d: d["timepoints"][1]["targets"]["T1"].update(long_axis_mm=-3),
+         ["'week 12'", "'T1'", "greater than or equal to 0"]),
+        (lambda d: d["timepoints"][1]["targets"].update(T2={"long_axis_mm": 20.0}),
+         ["'week 12'", "'T2'", "short_axis_mm is required", "short axis"]),
+        (lambda d: d["timepoints"][1]["targets"]["T1"].update(state="too_small"),
+         ["'T1'", "exclusive"]),
+        (lambda d: d["timepoints"][1].update(date="2024-13-01"), ["'week 12'", "date", "not an ISO date"]),
+        (lambda d: d["timepoints"][2].update(date="2024-01-01"), ["'week 24'", "date order"]),
+        (lambda d: d["lesions"].append({"id": "T1", "role": "target", "site": "x"}), ["'T1'", "used twice"]),
+        (lambda d: d["timepoints"][1]["targets"].update(T9={"long_axis_mm": 1.0}), ["'T9'", "not a lesion"]),
+        (lambda d: d["timepoints"][1]["targets"]["T1"].update(long_axs_mm=1.0), ["long_axs_mm", "unknown key"]),
+        (lambda d: d["timepoints"][0]["targets"].pop("T1"), ["'baseline'", "'T1'", "no baseline measurement"]),
+        (lambda d: d["lesions"][0].update(role="goal"), ["lesions[0]", "'T1'", "role"]),
+        (lambda d: d.pop("subject"), ["subject", "missing"]),
+    ],
+)
+def test_errors_name_the_file_timepoint_lesion_and_field(tmp_path, mutate, expected):
+    data = example()
+    mutate(data)
+    with pytest.raises(RecistValidationError) as info:
+        recist.read_case(write(tmp_path, data))
+    for fragment in expected:
+        assert fragment in str(info.value)
+
+
+def test_unknown_major_version_is_rejected_with_the_supported_ones(tmp_path):
+    data = example()
+    data["format"] = "recist.case/2"
+    with pytest.raises(UnsupportedFormatError, match=r"recist\.case/1"):
+        recist.read_case(write(tmp_path, data))
+    data["format"] = "something-else"
+    with pytest.raises(UnsupportedFormatError):
+        recist.read_case(write(tmp_path, data))
+
+
+@pytest.mark.parametrize("text", ["", "{", "[]", "null", '"x"', "\xff\xfe"])
+def test_broken_files(tmp_path, text):
+    with pytest.raises(RecistValidationError, match="case.json"):
+        recist.read_case(write(tmp_path, text))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(RecistValidationError, match="no such file"):
+        recist.read_case(tmp_path / "absent.json")
+
+
+def test_write_is_stable_and_round_trips(tmp_path):
+    case = recist.read_case(EXAMPLE)
+    out = tmp_path / "out.json"
+    recist.write_case(case, out)
+    text = out.read_text()
+    assert recist.read_case(out) == case
+    recist.write_case(recist.read_case(out), out)
+    assert out.read_text() == text  # stable: the same case writes the same bytes
+    assert list(json.loads(text)) == sorted(json.loads(text))
+
+
+def test_write_is_atomic_when_the_rename_fails(tmp_path, monkeypatch):
+    case = recist.read_case(EXAMPLE)
+    out = tmp_path / "out.json"
+    recist.write_case(case, out)
+    before = out.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        recist.write_case(case.model_copy(update={"subject": "OTHER"}), out)
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temp file left behind
+
+
+FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@FUZZ
+@given(JSON)
+def test_random_json_loads_or_raises_validation_error(data):
+    try:
+        recist.parse_case(data)
+    except RecistValidationError:
+        pass
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _paths(value, (*prefix, i))
+
+
+@FUZZ
+@given(cases(), st.data())
+def test_mutated_cases_load_or_raise_validation_error(case, data):
+    paths = [p for p in _paths(case) if p]
+    path = data.draw(st.sampled_from(paths))
+    parent = case
+    for key in path[:-1]:
+        parent = parent[key]
+    action = data.draw(st.sampled_from(["replace", "delete"]))
+    if action == "delete":
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = data.draw(JSON)
+    try:
+        parsed = recist.parse_case(case)
+    except RecistValidationError:
+        return
+    recist.assess(parsed)  # whatever loads can be assessed
+
+
+@settings(max_examples=100, deadline=None)
+@given(cases())
+def test_write_then_read_is_the_identity(tmp_path_factory, case):
+    parsed = recist.parse_case(case)
+    out = tmp_path_factory.mktemp("rt") / "c.json"
+    recist.write_case(parsed, out)
+    assert recist.read_case(out) == parsed
