@@ -125,6 +125,8 @@ def subject_assessments(assessment: Any, *, baseline_date: dt.date | None = None
     data = assessment if isinstance(assessment, Mapping) else assessment.to_dict()
     subject = str(data.get("subject", ""))
     timepoints = list(data.get("timepoints") or [])
+    if baseline_date is None and data.get("baseline_date"):
+        baseline_date = dt.date.fromisoformat(str(data["baseline_date"]))
     if baseline_date is None:
         for tp in timepoints:
             if tp.get("date") and tp.get("day") is not None:
@@ -158,7 +160,8 @@ def subject_assessments(assessment: Any, *, baseline_date: dt.date | None = None
 
 @dataclass(frozen=True)
 class VisitSchedule:
-    """The charter's tumour-assessment schedule, counted from randomisation.
+    """The charter's tumour-assessment schedule, counted from randomisation (no default: a guessed
+    schedule would silently change who is censored).
 
     Attributes
     ----------
@@ -168,8 +171,8 @@ class VisitSchedule:
         Allowed deviation either side of the due day (e.g. 7 for +/- 7 days).
     """
 
-    interval_days: int = 56
-    window_days: int = 7
+    interval_days: int
+    window_days: int
 
     def __post_init__(self) -> None:
         if self.interval_days <= 0:

@@ -225,14 +225,14 @@ def _compare(arm: str, control: str, outcomes: Sequence[PfsOutcome]) -> ArmCompa
     c = [o for o in outcomes if o.arm == control]
     events_a, events_c = sum(o.event for o in a), sum(o.event for o in c)
     if events_a + events_c == 0:
-        return ArmComparison(arm, control, None, None, None, None, None, "no events: not estimable")
+        return ArmComparison(arm, control, None, None, None, None, None, "no events in either arm")
     test = logrank_test([o.months for o in a], [o.months for o in c], [o.event for o in a],
                         [o.event for o in c])
     chi2, p = float(test.test_statistic), float(test.p_value)
     if events_a == 0 or events_c == 0:
         empty = arm if events_a == 0 else control
         return ArmComparison(arm, control, None, None, None, chi2, p,
-                             f"hazard ratio not estimable: no events in arm {empty!r}")
+                             f"no events in arm {empty!r}")
     frame = pd.DataFrame({
         "months": [o.months for o in a + c],
         "event": [int(o.event) for o in a + c],
@@ -244,7 +244,7 @@ def _compare(arm: str, control: str, outcomes: Sequence[PfsOutcome]) -> ArmCompa
             cox = CoxPHFitter().fit(frame, duration_col="months", event_col="event")
         except Exception as exc:  # lifelines raises ConvergenceError and linear-algebra errors
             logger.warning("Cox model of %s vs %s failed: %s", arm, control, exc)
-            return ArmComparison(arm, control, None, None, None, chi2, p, f"Cox model did not converge ({exc})")
+            return ArmComparison(arm, control, None, None, None, chi2, p, f"Cox model did not converge: {exc}")
     row = cox.summary.loc["arm"]
     return ArmComparison(arm, control, float(row["exp(coef)"]), float(row["exp(coef) lower 95%"]),
                          float(row["exp(coef) upper 95%"]), chi2, p)

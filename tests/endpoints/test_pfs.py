@@ -142,7 +142,7 @@ def test_schedule_validation():
     with pytest.raises(RecistValidationError, match="window_days"):
         VisitSchedule(interval_days=14, window_days=7)
     with pytest.raises(RecistValidationError, match="interval_days"):
-        VisitSchedule(interval_days=0)
+        VisitSchedule(interval_days=0, window_days=0)
 
 
 def test_read_before_randomisation_is_rejected():
@@ -180,3 +180,19 @@ def test_converter_from_assessment_json():
     with pytest.raises(RecistValidationError, match="week 8"):
         subject_assessments(undated)
     assert subject_assessments(undated, baseline_date=RAND).timepoints[0].date == day(56)
+
+
+def test_converter_from_the_rules_engine(repo_dir):
+    import recist
+
+    case = repo_dir / "sample_data" / "cases" / "NET-004_equivocal_new_lesion.json"
+    if not case.exists():
+        pytest.skip(f"sample case absent: {case}")
+    sa = subject_assessments(recist.assess(case))
+    # the equivocal new lesion seen at week 12 and confirmed at week 24 dates progression to week 12
+    assert sa.subject == "NET-004"
+    assert [v.date for v in sa.timepoints] == [dt.date(2024, 5, 27), dt.date(2024, 8, 19)]
+    assert [v.overall_response for v in sa.timepoints] == ["SD", "PD"]
+    assert sa.progression_date == dt.date(2024, 5, 27)
+    out = pfs_outcome(Subject("NET-004", dt.date(2024, 3, 1), "A"), sa, schedule=VisitSchedule(84, 7))
+    assert (out.event, out.date, out.event_type) == (True, dt.date(2024, 5, 27), "progression")
