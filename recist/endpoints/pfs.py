@@ -93,6 +93,8 @@ class SubjectAssessments:
 
     def __post_init__(self) -> None:
         visits = tuple(Visit(*tp) for tp in self.timepoints)
+        visits = tuple(v._replace(overall_response=_text(v.overall_response)) for v in visits)
+        object.__setattr__(self, "best_overall_response", _text(self.best_overall_response))
         for visit in visits:
             if not isinstance(visit.date, dt.date):
                 raise TypeError(f"subject {self.subject!r}: timepoint date must be a datetime.date, "
@@ -286,7 +288,7 @@ def adequate_dates(timepoints: Iterable[Visit], *, on_or_before: dt.date | None 
     """
     dates = sorted(
         tp.date for tp in timepoints
-        if str(tp.overall_response) != "NE" and (on_or_before is None or tp.date <= on_or_before)
+        if tp.overall_response != "NE" and (on_or_before is None or tp.date <= on_or_before)
     )
     return dates
 

@@ -196,3 +196,13 @@ def test_converter_from_the_rules_engine(repo_dir):
     assert sa.progression_date == dt.date(2024, 5, 27)
     out = pfs_outcome(Subject("NET-004", dt.date(2024, 3, 1), "A"), sa, schedule=VisitSchedule(84, 7))
     assert (out.event, out.date, out.event_type) == (True, dt.date(2024, 5, 27), "progression")
+
+
+def test_enum_responses_are_normalised_to_their_values():
+    from recist.model.enums import Response
+
+    sa = SubjectAssessments("S1", ((day(56), Response.NE), (day(112), Response.SD)),
+                            best_overall_response=Response.SD)
+    assert [v.overall_response for v in sa.timepoints] == ["NE", "SD"] and sa.best_overall_response == "SD"
+    out = pfs_outcome(subject(), sa, schedule=SCHEDULE)
+    assert out.date == day(112)
