@@ -236,3 +236,17 @@ def test_dicom_files_pass_dciodvfy(patient):
         run = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, check=False)
         errors = [line for line in (run.stdout + run.stderr).splitlines() if line.startswith("Error")]
         assert errors == [], path.name
+
+
+@pytest.mark.slow
+def test_full_size_geometry_and_diameters(tmp_path):
+    full = make_sample_patient(tmp_path / "full", size="full")
+    assert full.ct_shape == (144, 512, 512) and full.ct_spacing_mm == (1.25, 0.75, 0.75)
+    tp = full.timepoints[2]
+    ct = _read_series(tp.ct_dir)
+    assert ct.GetSize() == (512, 512, 144) and ct.GetOrigin() == pytest.approx(full.ct_origin_mm)
+    half_diagonal_mm = 0.5 * math.hypot(0.75, 0.75)
+    image = sitk.ReadImage(str(tp.lesion_mask))
+    measured = {m.label: m for m in measure_lesions(sitk.GetArrayFromImage(image), spacing_mm=(1.25, 0.75, 0.75))}
+    for lesion in tp.lesions:
+        assert measured[lesion.label].long_axis_mm == pytest.approx(lesion.long_axis_mm, abs=half_diagonal_mm)
