@@ -831,7 +831,7 @@ def make_sample_patient(
     seed
         Seed of the random generator (default :data:`DEFAULT_SEED`); give either ``seed`` or ``rng``.
     size
-        ``"small"``: CT 128 x 128 x 36 at 3 x 3 x 5 mm, PET 64 x 64 x 36 at 6 x 6 x 5 mm (about 4 MB);
+        ``"small"``: CT 128 x 128 x 36 at 3 x 3 x 5 mm, PET 64 x 64 x 36 at 6 x 6 x 5 mm (about 5 MB);
         ``"full"``: CT 512 x 512 x 144 at 0.75 x 0.75 x 1.25 mm, PET 96 x 96 x 60 at 4 x 4 x 3 mm.
     rng
         The random generator to draw noise, UIDs and the fictional identity from.
