@@ -125,7 +125,7 @@ def headline(summary: TrialSummary) -> list[str]:
     lines = []
     for r in summary.responses:
         p = pfs.get(r.arm)
-        median = f"; median PFS {_median_text(p)} months ({p.events} events)" if p else ""
+        median = f"; median PFS {_median_text(p)} months ({p.events} event{'' if p.events == 1 else 's'})" if p else ""
         lines.append(f"{r.arm} (n={r.n}): ORR {r.orr.format()}{median}")
     for c in summary.comparisons:
         lines.append(f"{c.arm} vs {c.control_arm}: HR {_hr_text(c)}; log-rank p {_fmt_p(c.logrank_p)}")
