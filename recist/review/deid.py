@@ -76,9 +76,12 @@ PROFILE_CODES = (
 """DCM codes (PS3.16 CID 7050) of the profile and options applied."""
 
 DEIDENTIFICATION_METHOD = (
-    "PS3.15 Basic Application Level Confidentiality Profile (Table E.1-1 2026c), Retain Longitudinal "
-    "Temporal Information with Modified Dates, Clean Descriptors; recist"
+    "Basic Application Level Confidentiality Profile",
+    "Retain Longitudinal Temporal Information Modified Dates",
+    "Clean Descriptors",
+    "PS3.15 Table E.1-1 2026c; recist",
 )
+"""The DeidentificationMethod (0012,0063) values (LO, VM 1-n: each at most 64 characters)."""
 
 CLEAN_DESCRIPTORS = {
     (0x0008, 0x1030): "StudyDescription",
@@ -103,7 +106,7 @@ SAFE_WORDS = frozenset(
     adrenal pancreas breast axial coronal sagittal cor sag ax ap pa lat mip mpr recon reconstruction
     with without w wo contrast iv oral non enhanced venous portal arterial phase delayed late early
     plain native dual energy kv mas ma mm cm thin thick slice slices std standard sharp smooth soft
-    kernel b b30f b31f b40f b70f i30f i31f i40f fc fc08 fc13 fc17 and or of to the for in on at
+    kernel b30f b31f b40f b70f i30f i31f i40f fc fc08 fc13 fc17 and or of to the for in on at
     routine staging restaging follow up followup fu baseline screening scan scans series study exam
     localizer scout topogram survey dose report ir iterative fbp asir ada idose safire admire
     t1 t2 flair dwi adc stir gre tse fse se hass vibe dixon fat sat pre post gd gad gadolinium
@@ -240,7 +243,7 @@ def deidentify_dataset(ds: Any, *, secret: bytes, shift_days: int, pseudonym: st
     ds.PatientName = pseudonym
     ds.PatientID = pseudonym
     ds.PatientIdentityRemoved = "YES"
-    ds.DeidentificationMethod = DEIDENTIFICATION_METHOD
+    ds.DeidentificationMethod = list(DEIDENTIFICATION_METHOD)
     items = []
     for value, meaning in PROFILE_CODES:
         item = Dataset()

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recist._atomic import atomic_write_bytes, atomic_write_json
+from recist._atomic import atomic_write_bytes, atomic_write_json, dumps_stable
 from recist.errors import BlindingError, RecistError, RecistValidationError, ReviewStateError
 from recist.review.adjudication import ab_readers, fired_triggers, outcome_of
 from recist.review.audit import AuditLog, Problem, file_sha256, verify_log
@@ -232,6 +232,8 @@ class ReviewProject:
 
     def _recover(self) -> None:
         """Roll an interrupted :meth:`_commit` forward (its audit entry was written) or back (it was not)."""
+        for stray in self.root.glob(".*.tmp"):  # a temporary file of a write killed before its rename
+            stray.unlink()
         journal_path = self.root / JOURNAL_NAME
         if not journal_path.exists():
             return
@@ -246,6 +248,8 @@ class ReviewProject:
             forward = logged is not None and logged.get("files") == files
         for rel in files:
             pending = self.root / (rel + PENDING_SUFFIX)
+            for stray in pending.parent.glob(f".{pending.name}.*.tmp"):
+                stray.unlink()
             if pending.exists():
                 if forward:
                     os.replace(pending, self.root / rel)
@@ -260,15 +264,19 @@ class ReviewProject:
     ) -> dict[str, Any]:
         """Write files and log them as one change (the caller holds the lock).
 
-        Crash-safe in three steps: the new contents go to ``<file>.pending`` and a journal names them
-        with the sequence number the audit entry will get; the entry is appended; the pending files are
+        Crash-safe in three steps: a journal names the files and their new hashes with the sequence
+        number the audit entry will get, and the new contents go to ``<file>.pending``; the entry is
+        appended; the pending files are
         renamed over the old ones and the journal removed. A process killed at any point leaves the old
         files intact, and the next change (or verify) completes the change when its entry was logged
         and discards it when not (:meth:`_recover`).
         """
-        files = {self._rel(path): write_json(Path(str(path) + PENDING_SUFFIX), data) for path, data in writes.items()}
+        raw = {path: dumps_stable(data).encode("utf-8") for path, data in writes.items()}
+        files = {self._rel(path): hashlib.sha256(data).hexdigest() for path, data in raw.items()}
         seq = self.audit.head_seq() + 1
         atomic_write_json(self.root / JOURNAL_NAME, {"seq": seq, "files": files})
+        for path, data in raw.items():
+            atomic_write_bytes(Path(str(path) + PENDING_SUFFIX), data)
         entry = self.audit.append(actor=actor, action=action, now=now, subject=subject, details=details, files=files)
         for rel in files:
             os.replace(self.root / (rel + PENDING_SUFFIX), self.root / rel)
@@ -368,7 +376,7 @@ class ReviewProject:
         manifest = {
             "format": "recist.review.package/1", "trial": self.charter.trial, "reader": reader,
             "created": now.isoformat(), "subjects": subjects,
-            "deidentification": {"method": DEIDENTIFICATION_METHOD, "table": f"PS3.15 Table E.1-1 ({TABLE_EDITION})",
+            "deidentification": {"method": list(DEIDENTIFICATION_METHOD), "table": f"PS3.15 Table E.1-1 ({TABLE_EDITION})",
                                  "codes": [{"scheme": "DCM", "value": v, "meaning": m} for v, m in PROFILE_CODES]},
         }
         digest = write_json(out / "manifest.json", manifest)

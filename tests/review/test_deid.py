@@ -1,0 +1,152 @@
+"""De-identification of reader packages: planted PHI must not reach a package or a read file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from recist.review.deid import (
+    PROFILE_CODES,
+    basic_profile_actions,
+    clean_descriptor,
+    hashed_uid,
+    shift_date,
+)
+from recist.review.workflow import ReviewProject, SubjectTimepoint
+
+from .conftest import CHARTER, NOW, load_factory, make_case
+
+PHI = {
+    "PatientName": "Smithson^Johanna",
+    "PatientID": "MRN99887766",
+    "PatientBirthDate": "19510317",
+    "InstitutionName": "Saint Elsewhere Hospital",
+    "InstitutionAddress": "12 Harbour Road Springfield",
+    "ReferringPhysicianName": "Welby^Marcus",
+    "PerformingPhysicianName": "Quincy^Jack",
+    "OperatorsName": "Tech^Tanya",
+    "AccessionNumber": "ACC5551234",
+    "OtherPatientIDs": "OPID424242",
+    "StudyID": "STUDY8675309",
+    "StudyDate": "20240110",
+    "SeriesDate": "20240110",
+    "AcquisitionDate": "20240110",
+    "ContentDate": "20240110",
+    "StudyDescription": "CT CHEST W CONTRAST Smithson arm B",
+    "SeriesDescription": "AXIAL 3mm Johanna",
+    "ClinicalTrialSiteName": "Springfield General Site 042",
+    "ClinicalTrialSubjectID": "NET-SUBJ-0042",
+}
+PLANTED = ["Smithson", "Johanna", "MRN99887766", "19510317", "Elsewhere", "Harbour", "Welby", "Quincy", "Tanya",
+           "ACC5551234", "OPID424242", "STUDY8675309", "20240110", "Springfield", "NET-SUBJ-0042", "arm B"]
+
+
+def _write_subject_series(root: Path, day: int) -> tuple[Path, list[Path]]:
+    factory = load_factory()
+    folder = root / f"tp{day}"
+    date = (dt.date(2024, 1, 10) + dt.timedelta(days=day)).strftime("%Y%m%d")
+    extra = {**PHI, **({"StudyDate": date, "SeriesDate": date, "AcquisitionDate": date, "ContentDate": date}
+                       if day else {})}
+    files = factory.write_series(folder, shape=(3, 8, 8), extra=extra)
+    for path in files:  # a private tag with PHI
+        ds = pydicom.dcmread(path)
+        block = ds.private_block(0x0011, "ACME PHI", create=True)
+        block.add_new(0x01, "LO", "Smithson Johanna MRN99887766")
+        ds.save_as(path)
+    return folder, files
+
+
+@pytest.fixture
+def packaged(tmp_path: Path) -> tuple[ReviewProject, Path, Path]:
+    base, _ = _write_subject_series(tmp_path / "src", 0)
+    follow, _ = _write_subject_series(tmp_path / "src", 56)
+    project = ReviewProject.init(tmp_path / "review", CHARTER, as_="PM1", now=NOW)
+    project.add_subject("NET-SUBJ-0042", [
+        SubjectTimepoint("baseline", dt.date(2024, 1, 10), (str(base),)),
+        SubjectTimepoint("week 8", dt.date(2024, 3, 6), (str(follow),)),
+    ], as_="PM1", now=NOW)
+    out = tmp_path / "pkg_R1"
+    project.package("R1", out, as_="PM1", now=NOW)
+    return project, out, tmp_path / "src"
+
+
+def _all_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def test_no_planted_phi_reaches_the_package_or_a_read(packaged) -> None:
+    project, out, _ = packaged
+    blob = _all_bytes(out)
+    for phi in PLANTED:
+        assert phi.encode() not in blob, phi
+    pseudonym = project.pseudonym("NET-SUBJ-0042")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [s["subject"] for s in manifest["subjects"]] == [pseudonym]
+    # a reader's read built from the package carries only the pseudonym and shifted dates
+    dates = [tp["date"] for tp in manifest["subjects"][0]["timepoints"]]
+    case = make_case(pseudonym, [30, 20], start=dt.date.fromisoformat(dates[0]))
+    project.save_read(pseudonym, case, as_="R1", now=NOW)
+    project.sign(pseudonym, as_="R1", now=NOW)
+    read_bytes = _all_bytes(project.root / "subjects" / pseudonym / "reads")
+    for phi in PLANTED:
+        assert phi.encode() not in read_bytes, phi
+    assert project.verify() == []
+
+
+def test_headers_record_the_profile_and_keep_intervals_and_relations(packaged) -> None:
+    project, out, src = packaged
+    files = sorted(out.rglob("*.dcm"))
+    assert len(files) == 6
+    datasets = [pydicom.dcmread(p) for p in files]
+    first = datasets[0]
+    assert first.PatientIdentityRemoved == "YES"
+    assert first.LongitudinalTemporalInformationModified == "MODIFIED"
+    assert "Basic Application Level Confidentiality Profile" in list(first.DeidentificationMethod)
+    codes = [(i.CodingSchemeDesignator, i.CodeValue) for i in first.DeidentificationMethodCodeSequence]
+    assert codes == [("DCM", c) for c, _ in PROFILE_CODES] == [("DCM", "113100"), ("DCM", "113107"), ("DCM", "113105")]
+    assert all(not any(e.tag.is_private for e in ds) for ds in datasets)
+    assert "PatientBirthDate" not in first or first.PatientBirthDate == ""
+    # one shift per subject: the 56-day interval survives
+    by_date = sorted({ds.StudyDate for ds in datasets})
+    assert len(by_date) == 2
+    d0, d1 = (dt.datetime.strptime(d, "%Y%m%d").date() for d in by_date)
+    assert (d1 - d0).days == 56
+    assert (d0 - dt.date(2024, 1, 10)).days == project.date_shift_days("NET-SUBJ-0042")
+    # UIDs replaced consistently: each series keeps one study and series UID, SOP UID matches file meta
+    originals = {str(pydicom.dcmread(p).SeriesInstanceUID) for p in src.rglob("*.dcm")}
+    series = {str(ds.SeriesInstanceUID) for ds in datasets}
+    assert len(series) == 2 and not series & originals
+    assert all(s.startswith("2.25.") for s in series)
+    assert all(ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID for ds in datasets)
+    frames = {ds.SeriesInstanceUID: ds.FrameOfReferenceUID for ds in datasets}
+    assert len(set(frames.values())) == 2
+    # descriptors cleaned, geometry kept
+    assert first.StudyDescription == "CT CHEST W CONTRAST"
+    assert first.ImageOrientationPatient == [1, 0, 0, 0, 1, 0]
+
+
+def test_reader_may_package_only_their_own_material(packaged, tmp_path: Path) -> None:
+    from recist.errors import BlindingError
+
+    project, _, _ = packaged
+    with pytest.raises(BlindingError):
+        project.package("R2", tmp_path / "steal", as_="R1", now=NOW)
+    project.package("R2", tmp_path / "own", as_="R2", now=NOW)
+
+
+def test_table_and_helpers() -> None:
+    exact, masked = basic_profile_actions()
+    assert exact[(0x0010, 0x0010)] == "Z"  # Patient's Name
+    assert exact[(0x0020, 0x000D)] == "U"  # Study Instance UID
+    assert exact[(0x0008, 0x0080)].startswith("X")  # Institution Name
+    assert any(g == 0x5000 for g, *_ in masked)  # curve data groups
+    assert shift_date("20240110", -10, "DA") == "20231231"
+    assert shift_date("20240110083000.5+0100", 1, "DT") == "20240111083000.5+0100"
+    assert shift_date("garbage", 3, "DA") == ""
+    assert clean_descriptor("CT CHEST W CONTRAST SMITH JOHN 3mm") == "CT CHEST W CONTRAST 3mm"
+    assert hashed_uid("1.2.3", b"s") == hashed_uid("1.2.3", b"s") != hashed_uid("1.2.3", b"t")
+    assert len(hashed_uid("1.2.3.4.5.6.7.8.9", b"s")) <= 64
