@@ -23,10 +23,10 @@ ASSESSMENT_FORMAT = "recist.assessment/1"
 
 
 def _value(v: Any) -> Any:
+    """JSON-ready form of a field. Enum members are ``str`` subclasses equal to their value and
+    serialised by ``json`` as it, so they pass through (reading ``.value`` costs more than the rules)."""
     if isinstance(v, _dt.date):
         return v.isoformat()
-    if hasattr(v, "value"):
-        return v.value
     return v
 
 
@@ -44,7 +44,7 @@ class BaselineLesionAssessment:
         return {
             "id": self.id,
             "role": self.role,
-            "measurability": self.measurability.value,
+            "measurability": self.measurability,
             "target_eligible": self.target_eligible,
             "size_mm": self.size_mm,
         }
@@ -127,8 +127,8 @@ class Progression:
             "label": self.label,
             "date": _value(self.date),
             "day": self.day,
-            "trigger": self.trigger.value,
-            "triggers": [t.value for t in self.triggers],
+            "trigger": self.trigger,
+            "triggers": list(self.triggers),
             "confirmed_at": self.confirmed_at,
         }
 
@@ -171,7 +171,7 @@ class Assessment:
             "baseline_date": _value(self.baseline_date),
             "baseline": self.baseline.to_dict(),
             "timepoints": [tp.to_dict() for tp in self.timepoints],
-            "best_overall_response": self.best_overall_response.value,
+            "best_overall_response": self.best_overall_response,
             "progression": None if self.progression is None else self.progression.to_dict(),
             "discrepancies": [d.to_dict() for d in self.discrepancies],
         }

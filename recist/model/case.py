@@ -53,14 +53,6 @@ __all__ = [
 CASE_FORMAT = "recist.case/1"
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("expected a number of millimetres, got a boolean")
-    if isinstance(value, (int, float)) and not math.isfinite(value):
-        raise ValueError("expected a finite number of millimetres")
-    return value
-
-
 def _iso_date(value: Any) -> Any:
     if isinstance(value, _dt.datetime):
         raise ValueError("expected an ISO date (YYYY-MM-DD), got a date-time")
@@ -74,16 +66,13 @@ def _iso_date(value: Any) -> Any:
         raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
-Millimetres = Annotated[float, BeforeValidator(_finite), Field(ge=0.0, strict=True)]
+Millimetres = Annotated[float, Field(ge=0.0, strict=True, allow_inf_nan=False)]
 """A non-negative, finite length in millimetres."""
 
 IsoDate = Annotated[_dt.date, BeforeValidator(_iso_date)]
 Identifier = Annotated[StrictStr, Field(min_length=1, max_length=200)]
-Point3 = tuple[
-    Annotated[float, BeforeValidator(_finite), Field(strict=True)],
-    Annotated[float, BeforeValidator(_finite), Field(strict=True)],
-    Annotated[float, BeforeValidator(_finite), Field(strict=True)],
-]
+_Coordinate = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Point3 = tuple[_Coordinate, _Coordinate, _Coordinate]
 
 
 class _Model(BaseModel):
@@ -246,7 +235,7 @@ class Timepoint(_Model):
     label: Annotated[StrictStr, Field(min_length=1, max_length=200)]
     date: IsoDate | None = None
     day: Annotated[StrictInt, Field(ge=-36500, le=36500)] | None = None
-    slice_thickness_mm: Annotated[float, BeforeValidator(_finite), Field(gt=0.0, strict=True)] | None = None
+    slice_thickness_mm: Annotated[float, Field(gt=0.0, strict=True, allow_inf_nan=False)] | None = None
     targets: dict[Identifier, TargetEntry] = Field(default_factory=dict)
     non_targets: dict[Identifier, NonTargetEntry] = Field(default_factory=dict)
     new_lesions: list[NewLesion] = Field(default_factory=list)
