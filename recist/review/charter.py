@@ -100,12 +100,14 @@ class Charter(_Strict):
     protocol: ProtocolOptions = ProtocolOptions()
     visit_schedule: VisitSchedule = VisitSchedule()
     adjudication: Adjudication = Adjudication()
-    readers: tuple[str, str]
+    readers: tuple[str, ...]
     adjudicators: tuple[str, ...] = Field(min_length=1)
     administrators: tuple[str, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _people(self) -> Charter:
+        if len(self.readers) != 2:
+            raise ValueError(f"readers must name exactly two readers (the 2 + 1 paradigm), not {len(self.readers)}")
         everyone = [*self.readers, *self.adjudicators, *self.administrators]
         for person in everyone:
             if not isinstance(person, str) or not re.match(_PERSON_PATTERN, person):

@@ -1,0 +1,84 @@
+"""``recist review``: the whole workflow through recist.cli.main, exit statuses and refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from recist.cli import main
+from recist.review.workflow import ReviewProject
+
+CHARTER = {"format": "recist.charter/1", "trial": "T", "readers": ["R1", "R2"], "adjudicators": ["ADJ1"],
+           "administrators": ["PM1"]}
+
+
+def _case(subject: str, sizes: list[float], start: dt.date) -> dict:
+    return {"format": "recist.case/1", "subject": subject,
+            "lesions": [{"id": "T1", "role": "target", "site": "liver"}],
+            "timepoints": [{"label": "baseline" if k == 0 else f"week {8 * k}",
+                            "date": (start + dt.timedelta(days=56 * k)).isoformat(),
+                            "targets": {"T1": {"long_axis_mm": float(s)}}} for k, s in enumerate(sizes)]}
+
+
+def test_review_workflow_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    charter = tmp_path / "charter.json"
+    charter.write_text(json.dumps(CHARTER))
+    d = str(tmp_path / "rev")
+    assert main(["review", "init", d, "--charter", str(charter), "--as", "PM1"]) == 0
+    assert main(["review", "add-subject", d, "NET-1", "--timepoint", "baseline", "2024-01-08", str(tmp_path),
+                 "--timepoint", "week 8", "2024-03-04", str(tmp_path), "--as", "PM1"]) == 0
+    pseudonym = capsys.readouterr().out.strip().splitlines()[-1]
+    project = ReviewProject.open(d)
+    assert pseudonym == project.pseudonym("NET-1")
+    start = dt.date(2024, 1, 8) + dt.timedelta(days=project.date_shift_days("NET-1"))
+    for reader, sizes in (("R1", [30, 40]), ("R2", [30, 29])):
+        case = tmp_path / f"{reader}.json"
+        case.write_text(json.dumps(_case(pseudonym, sizes, start)))
+        assert main(["review", "save", d, pseudonym, str(case), "--as", reader]) == 0
+        assert main(["review", "sign", d, pseudonym, "--as", reader]) == 0
+    amended = tmp_path / "amended.json"
+    amended.write_text(json.dumps(_case(pseudonym, [30, 41], start)))
+    assert main(["review", "amend", d, pseudonym, str(amended), "--as", "R1", "--reason", "re-measured"]) == 0
+    capsys.readouterr()
+    assert main(["review", "show", d, pseudonym, "--as", "R2", "--reader", "R1"]) == 2
+    assert "may see only their own" in capsys.readouterr().err
+    assert main(["review", "status", d, "--as", "PM1"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status[0]["triggers"] == ["progression", "best_overall_response"]
+    assert main(["review", "show", d, pseudonym, "--as", "ADJ1"]) == 0
+    view = json.loads(capsys.readouterr().out)
+    choice = next(ab for ab, r in view["reads"].items() if r["assessment"]["progression"])
+    assert main(["review", "adjudicate", d, pseudonym, "--choose", choice, "--reason", "growth", "--as", "ADJ1"]) == 0
+    capsys.readouterr()
+    assert main(["review", "results", d, "--as", "PM1"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results[0]["best_overall_response"] == "PD" and results[0]["progression_date"] == "2024-03-04"
+    out_csv = tmp_path / "results.csv"
+    assert main(["review", "results", d, "--as", "PM1", "--format", "csv", "--out", str(out_csv)]) == 0
+    assert out_csv.read_text().splitlines()[1].startswith("NET-1,")
+    assert main(["review", "report", d, "--as", "PM1"]) == 0
+    assert json.loads(capsys.readouterr().out)["adjudication"]["needed"] == 1
+    assert main(["review", "verify", d]) == 0
+    read = tmp_path / "rev" / "subjects" / pseudonym / "reads" / "R2.json"
+    read.write_text(read.read_text().replace("29.0", "19.0"))
+    capsys.readouterr()
+    assert main(["review", "verify", d]) == 1
+    assert f"subjects/{pseudonym}/reads/R2.json" in capsys.readouterr().err
+
+
+def test_manifest_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    charter = tmp_path / "charter.json"
+    charter.write_text(json.dumps(CHARTER))
+    d = str(tmp_path / "rev")
+    assert main(["review", "init", d, "--charter", str(charter), "--as", "R1"]) == 2
+    assert main(["review", "init", d, "--charter", str(charter), "--as", "PM1"]) == 0
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("subject,timepoint,date,folder\nA,baseline,2024-01-01,x\nB,baseline,2024-01-02,y\n")
+    assert main(["review", "add-subject", d, "--manifest", str(manifest), "--as", "PM1"]) == 0
+    assert capsys.readouterr().out.split()[-2:][0].startswith("S-")
+    assert len(ReviewProject.open(d).status(as_="PM1")) == 2
+    assert main(["review", "status", str(tmp_path / "nothing"), "--as", "PM1"]) == 2
+    assert "not a review project" in capsys.readouterr().err
