@@ -167,3 +167,11 @@ def test_write_then_read_is_the_identity(tmp_path_factory, case):
     out = tmp_path_factory.mktemp("rt") / "c.json"
     recist.write_case(parsed, out)
     assert recist.read_case(out) == parsed
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    out = tmp_path / "out.json"
+    recist.write_case(recist.read_case(EXAMPLE), out)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
