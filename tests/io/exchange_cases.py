@@ -8,6 +8,7 @@ by hand), new lesions (equivocal or not, measured or not) and scan dates.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
@@ -156,3 +157,16 @@ def without_recorded(case: recist.Case) -> dict[str, Any]:
     for timepoint in data["timepoints"]:
         timepoint.pop("recorded", None)
     return data
+
+
+def write_images(case: recist.Case, folder: Path, shape: tuple[int, int, int] = (2, 8, 8)) -> list[Path]:
+    """One small CT series per timepoint of ``case``, dated like the timepoint; returns the series folders."""
+    from dicom_factory import write_series
+
+    folders = []
+    for k, timepoint in enumerate(case.timepoints):
+        series = folder / f"tp{k}"
+        date = timepoint.date.strftime("%Y%m%d")
+        write_series(series, shape=shape, extra={"StudyDate": date, "SeriesDate": date, "PatientID": "P-1"})
+        folders.append(series)
+    return folders
