@@ -58,12 +58,14 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+from numpy.typing import ArrayLike
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from recist.errors import DicomLoadError
+from recist.measure.geometry import affine_from_geometry, index_to_patient, patient_to_index
 
 __all__ = ["SeriesInfo", "SkippedFile", "SeriesScan", "Volume", "find_series", "load_series"]
 
@@ -248,13 +250,19 @@ class Volume:
         """4x4 matrix mapping a homogeneous index (z, y, x, 1) to LPS (x, y, z, 1) in mm.
 
         Column j of the upper 3x3 is the direction of index axis j (z, y, x order) times its spacing;
-        the last column is :attr:`origin_mm` (DICOM PS3.3 C.7.6.2.1.1, equation for P_xyz).
+        the last column is :attr:`origin_mm` (DICOM PS3.3 C.7.6.2.1.1).
         """
-        affine = np.eye(4)
-        for j, (axis, spacing) in enumerate(zip((2, 1, 0), self.spacing_mm)):
-            affine[:3, j] = self.direction[:, axis] * spacing
-        affine[:3, 3] = self.origin_mm
-        return affine
+        return affine_from_geometry(origin_mm=self.origin_mm, spacing_mm=self.spacing_mm, direction=self.direction)
+
+    def index_to_patient(self, index_zyx: ArrayLike) -> np.ndarray:
+        """Voxel index (z, y, x), ``(3,)`` or ``(N, 3)``, possibly fractional -> LPS (x, y, z) in mm."""
+        return index_to_patient(index_zyx, origin_mm=self.origin_mm, spacing_mm=self.spacing_mm,
+                                direction=self.direction)
+
+    def patient_to_index(self, point_lps_mm: ArrayLike) -> np.ndarray:
+        """LPS (x, y, z) in mm, ``(3,)`` or ``(N, 3)`` -> fractional voxel index (z, y, x)."""
+        return patient_to_index(point_lps_mm, origin_mm=self.origin_mm, spacing_mm=self.spacing_mm,
+                                direction=self.direction)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -271,7 +279,7 @@ def _series_text(series_uid: str, slices: Sequence[_Slice]) -> str:
     head = slices[0].header
     folders = sorted({str(s.path.parent) for s in slices})
     return (
-        f"series {series_uid} ({head.get('Modality', '?')} {str(head.get('SeriesDescription', '')).strip()!r}, "
+        f"series {series_uid} ({_header_text(head, 'Modality') or '?'} {_header_text(head, 'SeriesDescription')!r}, "
         f"{len(slices)} files in {', '.join(folders[:3])}{' ...' if len(folders) > 3 else ''})"
     )
 
@@ -386,7 +394,7 @@ def _read_slice(path: Path) -> _Slice:
 def _slice_from_header(path: Path, ds: Dataset, size: int) -> _Slice:
     element = ds.get_item(_PIXEL_DATA, keep_deferred=True)
     if element is None:
-        what = ds.get("Modality", "") or getattr(ds.get("SOPClassUID", None), "name", "") or "DICOM object"
+        what = _header_text(ds, "Modality") or "DICOM object"
         raise _Skip(f"no pixel data ({what}: not an image)")
     series_uid = _text(ds, "SeriesInstanceUID")
     if not series_uid:
@@ -490,7 +498,8 @@ def _check_consistent(uid: str, slices: Sequence[_Slice]) -> None:
         sizes.setdefault((s.rows, s.columns), []).append(s.path)
     if len(sizes) > 1:
         detail = "; ".join(f"{len(p)} files of {r}x{c}" for (r, c), p in sizes.items())
-        odd = [p for paths in list(sizes.values())[1:] for p in paths]
+        by_count = sorted(sizes.values(), key=len, reverse=True)
+        odd = [p for paths in by_count[1:] for p in paths]  # the minority sizes
         raise _error(uid, slices, f"inconsistent Rows/Columns between slices ({detail})", odd,
                      "Remove the odd-sized files (often a scout or dose report) or load them as their own series.")
     for keyword in ("PixelSpacing", "ImageOrientationPatient", "ImagePositionPatient"):
@@ -569,6 +578,7 @@ def _geometry(uid: str, slices: Sequence[_Slice], allow_gantry_tilt: bool) -> _G
     row = orientation[:3] / np.linalg.norm(orientation[:3])
     col = orientation[3:] / np.linalg.norm(orientation[3:])
     normal = np.cross(row, col)
+    normal /= np.linalg.norm(normal)
     ordered = sorted(slices, key=lambda s: (float(np.dot(s.position, normal)), s.instance_number or 0))
     positions = np.array([s.position for s in ordered], dtype=float)
     depth = positions @ normal
@@ -637,14 +647,14 @@ def _series_info(uid: str, slices: list[_Slice]) -> SeriesInfo:
     except DicomLoadError as exc:
         problem, ordered = getattr(exc, "problem", str(exc)), _fallback_order(slices)
     return SeriesInfo(
-        patient_id=str(head.get("PatientID", "") or ""),
-        patient_name=str(head.get("PatientName", "") or ""),
-        study_uid=str(head.get("StudyInstanceUID", "") or ""),
+        patient_id=_header_text(head, "PatientID"),
+        patient_name=_header_text(head, "PatientName"),
+        study_uid=_header_text(head, "StudyInstanceUID"),
         series_uid=uid,
-        study_date=_parse_date(head.get("StudyDate", "")),
-        modality=str(head.get("Modality", "") or ""),
-        description=str(head.get("SeriesDescription", "") or "").strip(),
-        series_number=_safe_int(head.get("SeriesNumber")),
+        study_date=_parse_date(_header_text(head, "StudyDate")),
+        modality=_header_text(head, "Modality"),
+        description=_header_text(head, "SeriesDescription"),
+        series_number=_safe_int(_header_text(head, "SeriesNumber")),
         rows=slices[0].rows,
         columns=slices[0].columns,
         pixel_spacing_mm=slices[0].pixel_spacing,
@@ -655,6 +665,15 @@ def _series_info(uid: str, slices: list[_Slice]) -> SeriesInfo:
         warnings=tuple(warnings),
         _slices=tuple(ordered),
     )
+
+
+def _header_text(ds: Dataset, keyword: str) -> str:
+    """A descriptive element as text; '' when absent or undecodable (a damaged name must not stop a scan)."""
+    try:
+        return str(ds.get(keyword, "") or "").strip()
+    except Exception as exc:  # pydicom raises several types for damaged values
+        logger.info("unreadable %s (%s: %s)", keyword, type(exc).__name__, exc)
+        return ""
 
 
 def _safe_int(value: object) -> int | None:

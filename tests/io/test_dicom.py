@@ -1,0 +1,436 @@
+"""recist.io.dicom: discovery, geometry checks and loading, checked against SimpleITK on the same files."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+import SimpleITK as sitk
+from dicom_factory import default_pixels, write_series
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydicom.uid import RLELossless
+
+from recist.errors import DicomLoadError
+from recist.io import dicom
+from recist.io.dicom import Volume, find_series, load_series
+
+OBLIQUE = (0.8, 0.6, 0.0, -0.36, 0.48, 0.8)  # orthonormal row / column cosines, not axis-aligned
+
+
+def _sitk(folder: Path, series_uid: str) -> sitk.Image:
+    names = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_uid)
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(names)
+    return reader.Execute()
+
+
+def _assert_same_as_sitk(volume: Volume, image: sitk.Image) -> None:
+    sitk_spacing = image.GetSpacing()[::-1]
+    if volume.array.shape[0] == 1:  # SimpleITK gives a single slice 1 mm; recist its SliceThickness
+        sitk_spacing = (volume.slice_thickness_mm, *sitk_spacing[1:])
+    np.testing.assert_allclose(volume.spacing_mm, sitk_spacing, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(volume.origin_mm, image.GetOrigin(), atol=1e-6)
+    np.testing.assert_allclose(volume.direction, np.reshape(image.GetDirection(), (3, 3)), atol=1e-6)
+    expected = sitk.GetArrayFromImage(image)
+    assert volume.array.shape == expected.shape
+    np.testing.assert_allclose(volume.array, expected, rtol=1e-6, atol=1e-4)
+
+
+def _error_text(excinfo) -> str:
+    return str(excinfo.value)
+
+
+# --- round trip ------------------------------------------------------------------------------------
+def test_ct_round_trip_matches_simpleitk(tmp_path):
+    files = write_series(tmp_path, shape=(6, 10, 12), spacing_mm=(2.5, 0.7, 0.9), origin_mm=(-90, -80.5, 12))
+    uid = pydicom.dcmread(files[0]).SeriesInstanceUID
+    volume = load_series(tmp_path)
+    _assert_same_as_sitk(volume, _sitk(tmp_path, uid))
+    assert volume.array.dtype == np.int16  # HU, stored - 1024
+    np.testing.assert_array_equal(volume.array[3], default_pixels(3, 10, 12).astype(int) - 1024)
+    assert volume.modality == "CT" and volume.series_uid == uid
+    assert volume.slice_thickness_mm == 2.5
+    assert volume.study_date.isoformat() == "2024-01-10"
+
+
+def test_oblique_round_trip_and_affine(tmp_path):
+    files = write_series(tmp_path, shape=(5, 7, 9), spacing_mm=(3.0, 0.6, 0.8), orientation=OBLIQUE)
+    volume = load_series(tmp_path)
+    _assert_same_as_sitk(volume, _sitk(tmp_path, volume.series_uid))
+    # DICOM PS3.3 C.7.6.2.1.1: P = S + i * dc * row_cos + j * dr * col_cos, slice k at its own IPP.
+    row, col = np.array(OBLIQUE[:3]), np.array(OBLIQUE[3:])
+    for k, path in enumerate(files):
+        ipp = np.array([float(v) for v in pydicom.dcmread(path).ImagePositionPatient])
+        expected = ipp + 4 * 0.8 * row + 6 * 0.6 * col
+        np.testing.assert_allclose(volume.affine @ [k, 6, 4, 1], [*expected, 1], atol=1e-6)
+        np.testing.assert_allclose(volume.index_to_patient([k, 6, 4]), expected, atol=1e-6)
+        np.testing.assert_allclose(volume.patient_to_index(expected), [k, 6, 4], atol=1e-9)
+
+
+def test_pet_per_slice_slope_is_float32(tmp_path):
+    write_series(tmp_path, shape=(4, 6, 5), modality="PT")
+    volume = load_series(tmp_path)
+    assert volume.array.dtype == np.float32
+    _assert_same_as_sitk(volume, _sitk(tmp_path, volume.series_uid))
+    np.testing.assert_allclose(volume.array[2], default_pixels(2, 6, 5) * 0.52, rtol=1e-6)
+
+
+def test_files_sorted_by_position_not_name(tmp_path):
+    positions = [(0, 0, 10 - 2 * k) for k in range(5)]  # file 0 is the top slice
+    files = write_series(tmp_path, shape=(5, 4, 4), positions=positions)
+    volume = load_series(tmp_path)
+    assert volume.files == tuple(reversed(files))
+    assert volume.origin_mm == (0.0, 0.0, 2.0)
+    assert volume.sop_instance_uids == tuple(pydicom.dcmread(f).SOPInstanceUID for f in reversed(files))
+    assert find_series(tmp_path).series[0].files == tuple(reversed(files))
+    np.testing.assert_array_equal(volume.array[0], default_pixels(4, 4, 4).astype(int) - 1024)
+
+
+def test_headers_are_kept_without_pixel_data(tmp_path):
+    write_series(tmp_path, shape=(3, 4, 4), modality="PT")
+    volume = load_series(tmp_path)
+    assert len(volume.headers) == 3
+    assert all("PixelData" not in h for h in volume.headers)
+    assert [h.SOPInstanceUID for h in volume.headers] == list(volume.sop_instance_uids)
+    assert volume.headers[0].Units == "BQML"
+
+
+def test_series_info_fields(tmp_path):
+    write_series(tmp_path, shape=(4, 6, 8), spacing_mm=(1.25, 0.5, 0.6), modality="PT",
+                 extra={"SeriesDescription": "PET AC", "PatientID": "P-7", "SeriesNumber": 4})
+    (info,) = find_series(tmp_path).series
+    assert (info.patient_id, info.patient_name, info.modality, info.description) == ("P-7", "Test^Patient", "PT",
+                                                                                    "PET AC")
+    assert (info.num_slices, info.rows, info.columns, info.series_number) == (4, 6, 8, 4)
+    assert info.pixel_spacing_mm == (0.5, 0.6) and info.slice_thickness_mm == 1.25
+    assert info.slice_spacing_mm == pytest.approx(1.25)
+    assert info.problem is None and info.study_date.isoformat() == "2024-01-10"
+    assert info.to_dict()["num_slices"] == 4
+
+
+def test_load_series_from_series_info_reuses_headers(tmp_path, monkeypatch):
+    write_series(tmp_path, shape=(3, 4, 4))
+    (info,) = find_series(tmp_path).series
+    monkeypatch.setattr(pydicom, "dcmread", lambda *a, **k: pytest.fail("headers read twice"))
+    assert load_series(info).array.shape == (3, 4, 4)
+
+
+# --- value handling --------------------------------------------------------------------------------
+def test_unsigned_12_bit_masks_unused_high_bits(tmp_path):
+    def pixels(k, rows, columns):
+        stored = (np.arange(rows * columns).reshape(rows, columns) * 37 + k) % 4096
+        return (stored | 0x7000).astype(np.uint16).view(np.int16)  # garbage in bits 12-14
+
+    write_series(tmp_path, shape=(2, 5, 6), pixel_fn=pixels,
+                 extra={"BitsStored": 12, "HighBit": 11, "PixelRepresentation": 0})
+    volume = load_series(tmp_path)
+    expected = (np.arange(30).reshape(5, 6) * 37 + 1) % 4096 - 1024
+    np.testing.assert_array_equal(volume.array[1], expected)
+    assert volume.array.dtype == np.int16
+
+
+def test_signed_12_bit_is_sign_extended(tmp_path):
+    def pixels(k, rows, columns):
+        values = np.full((rows, columns), -5, dtype=np.int16)
+        return (values.view(np.uint16) & 0x0FFF).view(np.int16)  # -5 in 12-bit two's complement, no sign bits
+
+    write_series(tmp_path, shape=(2, 3, 3), pixel_fn=pixels, extra={"BitsStored": 12, "HighBit": 11})
+    np.testing.assert_array_equal(load_series(tmp_path).array, -5 - 1024)
+
+
+def test_values_beyond_int16_widen_to_int32(tmp_path):
+    write_series(tmp_path, shape=(3, 4, 4), pixel_fn=lambda k, r, c: np.full((r, c), -32000 + k, np.int16))
+    volume = load_series(tmp_path)
+    assert volume.array.dtype == np.int32
+    np.testing.assert_array_equal(volume.array[:, 0, 0], [-33024, -33023, -33022])
+
+
+def _rle_copy(files: list[Path], folder: Path) -> Path:
+    folder.mkdir()
+    for path in files:
+        ds = pydicom.dcmread(path)
+        ds.compress(RLELossless, generate_instance_uid=False)
+        ds.save_as(folder / path.name)
+    return folder
+
+
+def test_compressed_series_decoded_by_pydicom(tmp_path):
+    files = write_series(tmp_path / "raw", shape=(3, 8, 8))
+    volume = load_series(_rle_copy(files, tmp_path / "rle"))
+    np.testing.assert_array_equal(volume.array, load_series(tmp_path / "raw").array)
+
+
+def test_simpleitk_fallback_when_pydicom_has_no_decoder(tmp_path, monkeypatch):
+    files = write_series(tmp_path / "raw", shape=(3, 8, 8), modality="PT")
+    rle = _rle_copy(files, tmp_path / "rle")
+    monkeypatch.setattr(dicom, "_read_with_pydicom", lambda s: None)
+    volume = load_series(rle)
+    np.testing.assert_allclose(volume.array, load_series(tmp_path / "raw").array, rtol=1e-6)
+
+
+# --- discovery --------------------------------------------------------------------------------------
+def test_non_dicom_and_truncated_files_are_skipped_with_reasons(tmp_path):
+    good = write_series(tmp_path, shape=(4, 6, 6))
+    other = write_series(tmp_path, shape=(5, 6, 6), modality="PT")
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "empty.dcm").write_bytes(b"")
+    data = other[-1].read_bytes()
+    other[-1].write_bytes(data[: len(data) - 10])  # pixel data cut short
+    scan = find_series(tmp_path)
+    reasons = {s.path.name: s.reason for s in scan.skipped}
+    assert set(reasons) == {"notes.txt", "empty.dcm", other[-1].name}
+    assert "not a DICOM file" in reasons["notes.txt"]
+    assert "truncated" in reasons[other[-1].name]
+    assert [s.num_slices for s in scan.series] == [4, 4]
+    assert all(s.problem is None for s in scan.series)
+    (ct,) = [s for s in scan.series if s.modality == "CT"]
+    assert load_series(ct).files == tuple(good)
+
+
+def test_header_truncated_file_is_skipped(tmp_path):
+    files = write_series(tmp_path, shape=(3, 4, 4))
+    files[0].write_bytes(files[0].read_bytes()[:300])
+    scan = find_series(tmp_path)
+    assert [s.path for s in scan.skipped] == [files[0]]
+    assert scan.series[0].num_slices == 2
+
+
+def test_non_image_dicom_is_skipped(tmp_path):
+    ds = pydicom.dcmread(write_series(tmp_path / "tmp", shape=(1, 4, 4))[0])
+    del ds.PixelData
+    ds.Modality = "SR"
+    ds.save_as(tmp_path / "report.dcm")
+    (reason,) = [s.reason for s in find_series(tmp_path).skipped]
+    assert "no pixel data" in reason
+
+
+def test_interleaved_series_are_separated(tmp_path):
+    study = pydicom.uid.generate_uid()
+    a = write_series(tmp_path, shape=(4, 6, 6), study_uid=study, extra={"SeriesDescription": "arterial"})
+    b = write_series(tmp_path, shape=(4, 6, 6), study_uid=study,
+                     extra={"SeriesDescription": "venous", "SeriesNumber": 2})
+    scan = find_series(tmp_path)
+    assert [s.description for s in scan.series] == ["arterial", "venous"]
+    assert [set(s.files) for s in scan.series] == [set(a), set(b)]
+    with pytest.raises(DicomLoadError, match="2 series found.*series_uid"):
+        load_series(tmp_path)
+    uid = scan.series[1].series_uid
+    assert load_series(tmp_path, series_uid=uid).files == tuple(b)
+    with pytest.raises(DicomLoadError, match="no series 1.2.3"):
+        load_series(tmp_path, series_uid="1.2.3")
+
+
+def test_missing_folder_and_empty_folder(tmp_path):
+    with pytest.raises(DicomLoadError, match="no such file or folder"):
+        find_series(tmp_path / "absent")
+    (tmp_path / "readme.txt").write_text("x")
+    with pytest.raises(DicomLoadError, match="no DICOM image series.*1 files skipped"):
+        load_series(tmp_path)
+
+
+# --- geometry errors --------------------------------------------------------------------------------
+def _with_good_neighbour(tmp_path: Path) -> list[Path]:
+    return write_series(tmp_path, shape=(3, 4, 4), modality="PT")
+
+
+def _bad_series(tmp_path: Path, excinfo, files: list[Path], named: list[Path], words: str) -> None:
+    text = _error_text(excinfo)
+    uid = pydicom.dcmread(files[0]).SeriesInstanceUID
+    assert uid in text and words in text
+    for path in named:
+        assert str(path) in text
+    scan = find_series(tmp_path)
+    bad = [s for s in scan.series if s.series_uid == uid]
+    good = [s for s in scan.series if s.series_uid != uid]
+    assert bad[0].problem is not None and words in bad[0].problem
+    assert good and good[0].problem is None
+    assert load_series(good[0]).array.shape[0] == good[0].num_slices
+
+
+def test_missing_slice(tmp_path):
+    _with_good_neighbour(tmp_path)
+    files = write_series(tmp_path, shape=(6, 4, 4))
+    files[3].unlink()
+    with pytest.raises(DicomLoadError) as excinfo:
+        load_series(tmp_path, series_uid=_uid(files))
+    _bad_series(tmp_path, excinfo, files, [files[2], files[4]], "missing slices")
+    assert "1 missing between" in _error_text(excinfo)
+
+
+def test_duplicate_positions_of_different_images(tmp_path):
+    _with_good_neighbour(tmp_path)
+    positions = [(0, 0, 0), (0, 0, 2), (0, 0, 2), (0, 0, 4)]
+    files = write_series(tmp_path, shape=(4, 4, 4), positions=positions)
+    with pytest.raises(DicomLoadError) as excinfo:
+        load_series(tmp_path, series_uid=_uid(files))
+    _bad_series(tmp_path, excinfo, files, [files[1], files[2]], "duplicate positions")
+
+
+def test_copied_file_is_dropped_with_warning(tmp_path):
+    files = write_series(tmp_path, shape=(4, 4, 4))
+    shutil.copy(files[1], tmp_path / "copy_of_1.dcm")
+    volume = load_series(tmp_path)
+    assert volume.array.shape == (4, 4, 4)
+    assert any("copy" in w for w in volume.warnings)
+
+
+def test_non_uniform_spacing(tmp_path):
+    _with_good_neighbour(tmp_path)
+    files = write_series(tmp_path, shape=(4, 4, 4), positions=[(0, 0, 0), (0, 0, 2), (0, 0, 5), (0, 0, 7)])
+    with pytest.raises(DicomLoadError) as excinfo:
+        load_series(tmp_path, series_uid=_uid(files))
+    _bad_series(tmp_path, excinfo, files, [files[1], files[2]], "non-uniform slice spacing")
+
+
+def test_small_position_jitter_is_accepted(tmp_path):
+    files = write_series(tmp_path, shape=(4, 4, 4), positions=[(0, 0, 0), (0, 0, 2.001), (0, 0, 3.999), (0, 0, 6)])
+    assert load_series(tmp_path).spacing_mm[0] == pytest.approx(2.0)
+    assert len(files) == 4
+
+
+def test_mixed_orientations(tmp_path):
+    _with_good_neighbour(tmp_path)
+    files = write_series(tmp_path, shape=(4, 4, 4))
+    ds = pydicom.dcmread(files[2])
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 0, -1]
+    ds.save_as(files[2])
+    with pytest.raises(DicomLoadError) as excinfo:
+        load_series(tmp_path, series_uid=_uid(files))
+    _bad_series(tmp_path, excinfo, files, [files[2]], "mixed orientations")
+
+
+def test_inconsistent_rows_and_columns(tmp_path):
+    _with_good_neighbour(tmp_path)
+    files = write_series(tmp_path, shape=(4, 4, 4))
+    odd = write_series(tmp_path / "odd", shape=(1, 5, 4), series_uid=_uid(files),
+                       positions=[(0, 0, 8)])
+    with pytest.raises(DicomLoadError) as excinfo:
+        load_series(tmp_path, series_uid=_uid(files))
+    _bad_series(tmp_path, excinfo, files, odd, "inconsistent Rows/Columns")
+
+
+def test_gantry_tilt_refused_unless_allowed(tmp_path):
+    _with_good_neighbour(tmp_path)
+    shear = np.tan(np.radians(15))
+    positions = [(0, 2.0 * k * shear, 2.0 * k) for k in range(5)]  # steps lean 15 degrees towards +y
+    files = write_series(tmp_path, shape=(5, 4, 4), positions=positions, extra={"GantryDetectorTilt": 15})
+    with pytest.raises(DicomLoadError) as excinfo:
+        load_series(tmp_path, series_uid=_uid(files))
+    _bad_series(tmp_path, excinfo, files, [files[0], files[-1]], "gantry tilt")
+    assert "15.00 degrees" in _error_text(excinfo)
+    volume = load_series(tmp_path, series_uid=_uid(files), allow_gantry_tilt=True)
+    for k, position in enumerate(positions):
+        np.testing.assert_allclose(volume.index_to_patient([k, 0, 0]), position, atol=1e-9)
+    assert any("gantry tilt" in w for w in volume.warnings)
+
+
+def test_tilt_tag_with_consistent_geometry_only_warns(tmp_path):
+    write_series(tmp_path, shape=(3, 4, 4), orientation=OBLIQUE, extra={"GantryDetectorTilt": 12})
+    volume = load_series(tmp_path)
+    assert any("GantryDetectorTilt" in w for w in volume.warnings)
+
+
+def test_positions_off_one_line(tmp_path):
+    files = write_series(tmp_path, shape=(4, 4, 4), positions=[(0, 0, 0), (5, 0, 2), (0, 0, 4), (0, 0, 6)])
+    with pytest.raises(DicomLoadError, match="do not lie on one line"):
+        load_series(tmp_path, series_uid=_uid(files))
+
+
+def test_single_slice_uses_slice_thickness(tmp_path):
+    write_series(tmp_path, shape=(1, 4, 4), spacing_mm=(3.0, 1, 1))
+    assert load_series(tmp_path).spacing_mm == (3.0, 1.0, 1.0)
+
+
+def test_single_slice_without_thickness_is_refused(tmp_path):
+    write_series(tmp_path, shape=(1, 4, 4), extra={"SliceThickness": None})
+    with pytest.raises(DicomLoadError, match="single slice without"):
+        load_series(tmp_path)
+
+
+def test_missing_position_is_refused(tmp_path):
+    files = write_series(tmp_path, shape=(2, 4, 4))
+    ds = pydicom.dcmread(files[1])
+    del ds.ImagePositionPatient
+    ds.save_as(files[1])
+    with pytest.raises(DicomLoadError, match="missing ImagePositionPatient") as excinfo:
+        load_series(tmp_path)
+    assert str(files[1]) in _error_text(excinfo)
+
+
+def test_colour_image_is_refused(tmp_path):
+    write_series(tmp_path, shape=(2, 4, 4), extra={"SamplesPerPixel": 3})
+    with pytest.raises(DicomLoadError, match="colour image"):
+        load_series(tmp_path)
+
+
+def _uid(files: list[Path]) -> str:
+    return str(pydicom.dcmread(files[0], stop_before_pixels=True).SeriesInstanceUID)
+
+
+# --- properties of the loader of outside data ------------------------------------------------------
+def _rotation(q: tuple[float, float, float, float]) -> np.ndarray:
+    w, x, y, z = np.asarray(q) / np.linalg.norm(q)
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+    ])
+
+
+_quaternion = st.tuples(*[st.floats(-1, 1) for _ in range(4)]).filter(lambda q: np.linalg.norm(q) > 0.2)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shape=st.tuples(st.integers(1, 5), st.integers(2, 7), st.integers(2, 7)),  # SimpleITK folds 1-pixel images
+    spacing=st.tuples(st.floats(0.3, 6), st.floats(0.2, 3), st.floats(0.2, 3)),
+    origin=st.tuples(*[st.floats(-500, 500) for _ in range(3)]),
+    quaternion=_quaternion,
+    modality=st.sampled_from(["CT", "PT"]),
+)
+def test_random_geometry_loads_as_simpleitk_reads_it(shape, spacing, origin, quaternion, modality):
+    rotation = _rotation(quaternion)
+    orientation = tuple(float(v) for v in np.round(np.concatenate([rotation[:, 0], rotation[:, 1]]), 8))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_series(folder, shape=shape, spacing_mm=spacing, origin_mm=origin, orientation=orientation,
+                     modality=modality)
+        volume = load_series(folder)
+        _assert_same_as_sitk(volume, _sitk(folder, volume.series_uid))
+
+
+@pytest.fixture(scope="module")
+def pristine_series():
+    with tempfile.TemporaryDirectory() as tmp:
+        files = write_series(Path(tmp), shape=(4, 6, 6), modality="PT")
+        yield [f.read_bytes() for f in files]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_damaged_files_load_or_raise_dicom_load_error(pristine_series, data):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for k, content in enumerate(pristine_series):
+            content = bytearray(content)
+            if data.draw(st.booleans(), label=f"damage file {k}"):
+                if data.draw(st.booleans(), label="truncate"):
+                    content = content[: data.draw(st.integers(0, len(content) - 1), label="keep bytes")]
+                else:
+                    for _ in range(data.draw(st.integers(1, 8), label="mutations")):
+                        position = data.draw(st.integers(0, len(content) - 1), label="offset")
+                        content[position] = data.draw(st.integers(0, 255), label="byte")
+            (folder / f"f{k}.dcm").write_bytes(bytes(content))
+        scan = find_series(folder)
+        assert len(scan.series) <= 4
+        for info in scan.series:
+            try:
+                volume = load_series(info)
+            except DicomLoadError:
+                continue
+            assert volume.array.shape[0] >= 1 and np.all(np.isfinite(volume.spacing_mm))
