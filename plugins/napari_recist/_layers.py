@@ -1,0 +1,134 @@
+"""Build napari layer data from DICOM series and case files (no widgets).
+
+Every image layer carries ``metadata["recist"] = {"kind": "image", "series": SeriesRef metadata}``;
+a case's lines are one Shapes layer per timepoint with ``{"kind": "lines", "timepoint": label,
+"case_path": path}``. Layers are in world coordinates (LPS mm, reversed: see :mod:`napari_recist._world`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from napari.utils.notifications import show_error, show_warning
+
+from napari_recist._controller import CaseController
+from napari_recist._presets import PET_COLORMAP, PET_SUV_LIMITS, contrast_limits
+from napari_recist._world import SeriesRef, lps_to_world, world_affine
+from recist.errors import RecistError, SuvError
+
+__all__ = ["series_layers", "case_layers", "lines_layer_data", "LINE_COLOURS"]
+
+logger = logging.getLogger(__name__)
+
+LINE_COLOURS = {"long": "#00e5ff", "short": "#ffd500"}
+
+
+def _volume_layer(volume, name: str, timepoint: str | None) -> tuple:
+    ref = SeriesRef.from_volume(volume)
+    meta = {"kind": "image", "series": ref.to_metadata(), "timepoint": timepoint}
+    kwargs = {"name": name, "affine": world_affine(volume.affine), "metadata": {"recist": meta}}
+    return volume.array, kwargs, "image"
+
+
+def series_layers(folder: str | Path, *, timepoint_of=None, series_filter=None) -> list[tuple]:
+    """Image layer data for every readable series under ``folder``.
+
+    CT gets the soft-tissue window; PET is converted to SUVbw (``recist.io.pet.load_suv_volume``) with a
+    colour map and additive blending, so it fuses over the CT. A series that cannot be loaded, or a PET
+    without the SUV header fields, is reported with a napari warning naming the series and the problem
+    (the PET is then shown in its stored units). ``timepoint_of(info)`` names the timepoint of a series
+    (layer names and metadata); ``series_filter(info)`` selects series.
+    """
+    from recist.io.dicom import find_series, load_series
+    from recist.io.pet import load_suv_volume
+
+    scan = find_series(folder)
+    layers = []
+    for info in scan.series:
+        if series_filter is not None and not series_filter(info):
+            continue
+        if info.problem:
+            show_warning(f"recist: {info.problem}")
+            continue
+        label = timepoint_of(info) if timepoint_of else None
+        prefix = f"{label} " if label else (f"{info.study_date} " if info.study_date else "")
+        try:
+            volume = load_series(info)
+        except RecistError as exc:
+            show_warning(f"recist: {exc}")
+            continue
+        if info.modality.upper() == "PT":
+            try:
+                suv = load_suv_volume(volume)
+            except SuvError as exc:
+                show_warning(f"recist: {exc}. The PET is shown in stored units, not SUV.")
+                data, kwargs, kind = _volume_layer(volume, f"{prefix}PET (not SUV)", label)
+                kwargs.update(colormap=PET_COLORMAP, blending="additive")
+            else:
+                data, kwargs, kind = _volume_layer(suv, f"{prefix}PET SUVbw", label)
+                kwargs.update(colormap=PET_COLORMAP, blending="additive", contrast_limits=PET_SUV_LIMITS)
+            layers.append((data, kwargs, kind))
+        else:
+            data, kwargs, kind = _volume_layer(volume, f"{prefix}{info.modality or 'image'}", label)
+            if info.modality.upper() == "CT":
+                kwargs.update(colormap="gray", contrast_limits=contrast_limits("soft tissue"))
+            layers.append((data, kwargs, kind))
+    layers.sort(key=lambda layer: layer[0].dtype.kind == "f" and "PET" in layer[1]["name"])  # CT under PET
+    return layers
+
+
+def lines_layer_data(controller: CaseController, timepoint: str) -> tuple[list, dict]:
+    """Shapes data (world coordinates) and features of a timepoint's lines."""
+    data, lesions, axes, lengths = [], [], [], []
+    for lesion_id, axis, line in controller.lines(timepoint):
+        data.append(lps_to_world(np.array([line.start_mm, line.end_mm])))
+        lesions.append(lesion_id)
+        axes.append(axis)
+        lengths.append(line.length_mm)
+    features = {"lesion": lesions, "axis": axes, "length_mm": lengths}
+    return data, features
+
+
+def lines_layer_kwargs(controller: CaseController, timepoint: str) -> dict:
+    """Keyword arguments of a timepoint's Shapes layer."""
+    data, features = lines_layer_data(controller, timepoint)
+    return {
+        "name": f"{timepoint} lines",
+        "ndim": 3,
+        "shape_type": "line",
+        "edge_width": 1.5,
+        "edge_color": [LINE_COLOURS[a] for a in features["axis"]] or "#00e5ff",
+        "features": features,
+        "text": {"string": "{lesion} {length_mm:.1f} mm", "color": "white", "size": 9, "anchor": "upper_left"},
+        "metadata": {"recist": {"kind": "lines", "timepoint": timepoint,
+                                "case_path": str(controller.path) if controller.path else None}},
+        "_data": data,
+    }
+
+
+def case_layers(path: str | Path) -> list[tuple]:
+    """Layers of a case file: the series found beside it (its timepoints) and each timepoint's lines.
+
+    Returns the napari null sentinel ``[(None,)]`` after an error notification naming the file when
+    the case cannot be read.
+    """
+    try:
+        controller = CaseController.open(path)
+    except RecistError as exc:
+        show_error(f"recist: cannot open the case: {exc}")
+        return [(None,)]
+    folder = Path(path).parent
+
+    def timepoint_of(info):
+        return controller.timepoint_for_series(info.study_uid, info.series_uid, info.study_date)
+
+    layers = []
+    if any(p.is_dir() for p in folder.iterdir()):
+        layers = series_layers(folder, timepoint_of=timepoint_of, series_filter=lambda i: timepoint_of(i) is not None)
+    for label in controller.timepoint_labels:
+        kwargs = lines_layer_kwargs(controller, label)
+        data = kwargs.pop("_data")
+        layers.append((data, kwargs, "shapes"))
+    return layers

@@ -1,0 +1,45 @@
+"""CT window/level presets, PET display defaults and the plugin's keyboard shortcuts.
+
+Window presets (width W / level L, Hounsfield units) are the usual abdominal-CT reading windows:
+soft tissue W400/L40, liver W150/L90, lung W1500/L-600, bone W2000/L500 (see e.g. the Radiopaedia
+article "Windowing (CT)", https://radiopaedia.org/articles/windowing-ct, and Hoang JK et al., "An
+exponential growth in incidence of ... / CT window settings", AJR; the liver window is the narrow
+contrast-enhanced liver setting W150/L90 used for hypodense metastases). The limits shown are
+``[L - W/2, L + W/2]``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["WINDOWS", "contrast_limits", "PET_SUV_LIMITS", "PET_COLORMAP", "SHORTCUTS"]
+
+#: name -> (width HU, level HU)
+WINDOWS: dict[str, tuple[float, float]] = {
+    "soft tissue": (400.0, 40.0),
+    "liver": (150.0, 90.0),
+    "lung": (1500.0, -600.0),
+    "bone": (2000.0, 500.0),
+}
+
+#: SUVbw display range of a fused PET (0 to 10 g/ml: DOTATATE-avid NET lesions saturate, as readers
+#: prefer for localisation; change it in the layer controls).
+PET_SUV_LIMITS = (0.0, 10.0)
+PET_COLORMAP = "hot"
+
+#: key -> action (bound on the viewer by the measurement widget; docs/plugin.md lists them).
+SHORTCUTS = {
+    "Shift-L": "draw the long axis",
+    "Shift-S": "draw / adjust the short axis",
+    "Shift-F": "measure from mask (click inside the lesion)",
+    "Shift-U": "undo the last measurement",
+    "Shift-T": "next timepoint",
+    "Alt-1": "window: soft tissue",
+    "Alt-2": "window: liver",
+    "Alt-3": "window: lung",
+    "Alt-4": "window: bone",
+}
+
+
+def contrast_limits(name: str) -> tuple[float, float]:
+    """``(L - W/2, L + W/2)`` of a window preset, HU."""
+    width, level = WINDOWS[name]
+    return level - width / 2, level + width / 2

@@ -1,0 +1,83 @@
+"""npe2 reader: a DICOM folder (its series, CT windowed, PET as fused SUVbw) or a recist case file.
+
+``get_reader`` only sniffs (a ``.json`` whose start names ``recist.case``, a folder holding a DICOM file
+or a ``case.json``) and returns None for anything else; it never raises. The reader functions report
+bad input with a napari notification naming the file and return the null sentinel ``[(None,)]``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from napari.utils.notifications import show_error
+
+from napari_recist._layers import case_layers, series_layers
+from recist.errors import RecistError
+
+__all__ = ["get_reader", "read_path"]
+
+_MAX_SNIFF_FILES = 200
+
+
+def _is_case_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fp:
+            head = fp.read(4096)
+    except OSError:
+        return False
+    return b"recist.case/" in head
+
+
+def _has_dicom(folder: Path) -> bool:
+    seen = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            seen += 1
+            if seen > _MAX_SNIFF_FILES:
+                return False
+            try:
+                with open(os.path.join(root, name), "rb") as fp:
+                    fp.seek(128)
+                    if fp.read(4) == b"DICM":
+                        return True
+            except OSError:
+                continue
+    return False
+
+
+def get_reader(path: str | list[str]):
+    """Return :func:`read_path` for a readable path, else None (never raises)."""
+    try:
+        if isinstance(path, (list, tuple)):
+            if len(path) != 1:
+                return None
+            path = path[0]
+        p = Path(path)
+        if p.is_file() and p.suffix.lower() == ".json":
+            return read_path if _is_case_file(p) else None
+        if p.is_dir() and ((p / "case.json").is_file() and _is_case_file(p / "case.json") or _has_dicom(p)):
+            return read_path
+    except (OSError, TypeError, ValueError):
+        return None
+    return None
+
+
+def read_path(path: str | list[str]) -> list[tuple]:
+    """Layer data of a case file, a folder with a ``case.json`` (the case and its images) or a DICOM folder."""
+    if isinstance(path, (list, tuple)):
+        path = path[0]
+    p = Path(path)
+    if p.is_dir() and (p / "case.json").is_file():
+        return case_layers(p / "case.json")
+    if p.is_file():
+        return case_layers(p)
+    try:
+        layers = series_layers(p)
+    except RecistError as exc:
+        show_error(f"recist: {exc}")
+        return [(None,)]
+    if not layers:
+        show_error(f"recist: {p}: no readable DICOM image series found")
+        return [(None,)]
+    return layers

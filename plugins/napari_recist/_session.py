@@ -1,0 +1,263 @@
+"""One reading session per napari viewer: binds a :class:`CaseController` to the viewer's layers.
+
+The session adopts the layers the reader made (``metadata["recist"]``), shows one timepoint at a time,
+turns lines drawn on a timepoint's Shapes layer into controller edits (the length in mm appears at once
+as the shape's text) and rebuilds the Shapes layers from the case after every change (so undo and
+reopening show exactly what is saved). Widgets share it through :func:`get_session`.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from napari.utils.notifications import show_error
+
+from napari_recist._controller import CaseController
+from napari_recist._layers import LINE_COLOURS, lines_layer_data, lines_layer_kwargs
+from napari_recist._world import SeriesRef, lps_to_world, world_to_lps
+from recist.errors import RecistError
+
+__all__ = ["Session", "get_session"]
+
+logger = logging.getLogger(__name__)
+
+_SESSIONS: dict[int, Session] = {}
+
+
+def get_session(viewer) -> Session:
+    """The session of ``viewer`` (created on first use; it holds the viewer weakly)."""
+    for key in [k for k, s in _SESSIONS.items() if s.viewer is None]:
+        del _SESSIONS[key]
+    session = _SESSIONS.get(id(viewer))
+    if session is None or session.viewer is not viewer:
+        session = Session(viewer)
+        _SESSIONS[id(viewer)] = session
+        weakref.finalize(viewer, _SESSIONS.pop, id(viewer), None)
+    return session
+
+
+class Session:
+    """The case being read in one viewer and the mapping between its layers and timepoints.
+
+    Attributes
+    ----------
+    mode
+        What the next line drawn means: ``"long"``, ``"short"`` or ``"new"`` (a new lesion's long axis).
+    lesion_id, site, nodal, equivocal
+        The lesion being measured and the attributes given to a lesion created by a line.
+    """
+
+    def __init__(self, viewer, controller: CaseController | None = None) -> None:
+        self._viewer = weakref.ref(viewer)
+        self.controller = controller
+        self.timepoint: str | None = None
+        self.mode = "long"
+        self.lesion_id = "T1"
+        self.site = "liver"
+        self.nodal = False
+        self.equivocal = False
+        self._syncing = False
+        self._listeners: list[Callable[[], Callable[[], None] | None]] = []
+        viewer.layers.events.inserted.connect(self._on_inserted)
+        for layer in list(viewer.layers):
+            self._adopt(layer)
+
+    @property
+    def viewer(self):
+        """The viewer (None once it is gone)."""
+        return self._viewer()
+
+    # ------------------------------------------------------------------ wiring
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every case change or timepoint switch (a bound method is held
+        weakly, so a closed widget is not kept alive by the session)."""
+        ref = weakref.WeakMethod(listener) if hasattr(listener, "__self__") else (lambda: listener)
+        self._listeners.append(ref)
+
+    def _notify(self) -> None:
+        for ref in list(self._listeners):
+            listener = ref()
+            if listener is None:
+                self._listeners.remove(ref)
+            else:
+                listener()
+
+    def _on_inserted(self, event) -> None:
+        self._adopt(event.value)
+
+    def _adopt(self, layer) -> None:
+        meta = layer.metadata.get("recist") if hasattr(layer, "metadata") else None
+        if not meta:
+            return
+        if meta.get("kind") == "lines":
+            case_path = meta.get("case_path")
+            if case_path and (self.controller is None or self.controller.path != Path(case_path)):
+                try:
+                    self.set_controller(CaseController.open(case_path))
+                except RecistError as exc:
+                    show_error(f"recist: {exc}")
+                    return
+            layer.events.data.connect(lambda event, layer=layer: self._on_lines_changed(layer, event))
+        if meta.get("kind") == "image" and self.controller is not None and not meta.get("timepoint"):
+            ref = SeriesRef.from_metadata(meta["series"])
+            meta["timepoint"] = self.controller.timepoint_for_series(ref.study_uid, ref.series_uid, ref.study_date)
+        if self.controller is not None and self.timepoint is None:
+            self.set_timepoint(self.controller.timepoint_labels[0])
+        elif self.timepoint is not None:
+            self._apply_visibility()
+
+    def set_controller(self, controller: CaseController) -> None:
+        """Read another case in this viewer."""
+        self.controller = controller
+        controller.subscribe(self._on_case_changed)
+        for layer in self._layers("image"):
+            meta = layer.metadata["recist"]
+            if not meta.get("timepoint"):
+                ref = SeriesRef.from_metadata(meta["series"])
+                meta["timepoint"] = controller.timepoint_for_series(ref.study_uid, ref.series_uid, ref.study_date)
+        self.timepoint = None
+        self.set_timepoint(controller.timepoint_labels[0])
+        self.sync_lines()
+
+    # ------------------------------------------------------------------ layers
+    def _layers(self, kind: str, timepoint: str | None = None) -> list:
+        out = []
+        for layer in self.viewer.layers:
+            meta = layer.metadata.get("recist") if hasattr(layer, "metadata") else None
+            if meta and meta.get("kind") == kind and (timepoint is None or meta.get("timepoint") == timepoint):
+                out.append(layer)
+        return out
+
+    def image_layers(self, timepoint: str) -> list:
+        """The image layers of a timepoint (CT first)."""
+        return self._layers("image", timepoint)
+
+    def ct_layer(self, timepoint: str | None = None):
+        """The CT (or first non-PET) image layer of a timepoint, or None."""
+        layers = self.image_layers(timepoint or self.timepoint)
+        return next((la for la in layers if la.metadata["recist"]["series"]["modality"] != "PT"),
+                    layers[0] if layers else None)
+
+    def lines_layer(self, timepoint: str | None = None):
+        """The Shapes layer of a timepoint's lines (created when missing)."""
+        timepoint = timepoint or self.timepoint
+        found = self._layers("lines", timepoint)
+        if found:
+            return found[0]
+        kwargs = lines_layer_kwargs(self.controller, timepoint)
+        data = kwargs.pop("_data")
+        return self.viewer.add_shapes(data, **kwargs)
+
+    def series(self, timepoint: str | None = None) -> SeriesRef | None:
+        """The series lines are referenced to at a timepoint (its CT), or None."""
+        layer = self.ct_layer(timepoint)
+        return SeriesRef.from_metadata(layer.metadata["recist"]["series"]) if layer is not None else None
+
+    def set_timepoint(self, timepoint: str) -> None:
+        """Show one timepoint: its images and lines; the others are hidden."""
+        if self.controller is None or timepoint not in self.controller.timepoint_labels:
+            return
+        self.timepoint = timepoint
+        self._apply_visibility()
+        layer = self.lines_layer(timepoint)
+        self.viewer.layers.selection.active = layer
+        self._notify()
+
+    def _apply_visibility(self) -> None:
+        for layer in self.viewer.layers:
+            meta = layer.metadata.get("recist") if hasattr(layer, "metadata") else None
+            if meta and meta.get("timepoint") is not None:
+                layer.visible = meta["timepoint"] == self.timepoint
+
+    def sync_lines(self) -> None:
+        """Rebuild every timepoint's Shapes layer from the case."""
+        if self.controller is None:
+            return
+        self._syncing = True
+        try:
+            for label in self.controller.timepoint_labels:
+                layer = self.lines_layer(label)
+                data, features = lines_layer_data(self.controller, label)
+                layer.data = []
+                if data:
+                    layer.add_lines(data, edge_color=[LINE_COLOURS[a] for a in features["axis"]],
+                                    edge_width=1.5)
+                layer.features = features
+                layer.refresh_text()
+        finally:
+            self._syncing = False
+
+    def _on_case_changed(self) -> None:
+        self.sync_lines()
+        self._notify()
+
+    # ------------------------------------------------------------------ drawing
+    def draw(self, mode: str) -> None:
+        """Start drawing a line of ``mode`` ("long", "short" or "new") on the current timepoint."""
+        self.mode = mode
+        layer = self.lines_layer()
+        self.viewer.layers.selection.active = layer
+        layer.mode = "add_line"
+
+    def _on_lines_changed(self, layer, event) -> None:
+        if self._syncing or self.controller is None:
+            return
+        action = str(getattr(event, "action", ""))
+        if not action.endswith(("added", "changed", "removed")) and action:
+            return
+        timepoint = layer.metadata["recist"]["timepoint"]
+        features = layer.features
+        try:
+            if action.endswith("added") or not action:
+                line = np.asarray(layer.data[-1])
+                self.record_line(timepoint, world_to_lps(line[0]), world_to_lps(line[-1]))
+            elif action.endswith("changed"):
+                for index in getattr(event, "data_indices", ()) or ():
+                    if index < 0 or index >= len(features):
+                        continue
+                    line = np.asarray(layer.data[index])
+                    lesion, axis = features["lesion"].iloc[index], features["axis"].iloc[index]
+                    self.record_line(timepoint, world_to_lps(line[0]), world_to_lps(line[-1]),
+                                     mode=axis, lesion_id=lesion)
+            elif action.endswith("removed"):
+                self.sync_lines()
+        except RecistError as exc:
+            show_error(f"recist: {exc}")
+            self.sync_lines()
+
+    def record_line(self, timepoint: str, start_mm, end_mm, *, mode: str | None = None,
+                    lesion_id: str | None = None) -> float:
+        """Give a line drawn at a timepoint (LPS mm endpoints) to the controller; returns its length, mm."""
+        mode = mode or self.mode
+        lesion_id = lesion_id or self.lesion_id
+        series = self.series(timepoint)
+        image = series.image_ref(np.add(start_mm, end_mm) / 2) if series else None
+        normal = series.slice_normal if series else None
+        if mode == "short":
+            return self.controller.set_short_axis(timepoint, lesion_id, start_mm, end_mm)
+        if mode == "new":
+            self.controller.set_new_lesion(timepoint, lesion_id, site=self.site, equivocal=self.equivocal,
+                                           start_mm=start_mm, end_mm=end_mm, image=image)
+            return float(np.linalg.norm(np.subtract(end_mm, start_mm)))
+        return self.controller.set_long_axis(timepoint, lesion_id, start_mm, end_mm, image=image,
+                                             plane_normal=normal, site=self.site, nodal=self.nodal)
+
+    # ------------------------------------------------------------------ navigation
+    def go_to(self, timepoint: str, lesion_id: str | None) -> None:
+        """Show ``timepoint`` at the slice and position of ``lesion_id``'s finding there."""
+        self.set_timepoint(timepoint)
+        location = self.controller.location_mm(timepoint, lesion_id) if lesion_id else None
+        if location is None and lesion_id:  # not measured here: go where it was at the baseline
+            for label in self.controller.timepoint_labels:
+                location = self.controller.location_mm(label, lesion_id)
+                if location is not None:
+                    break
+        if location is None:
+            return
+        world = lps_to_world(np.asarray(location))
+        self.viewer.dims.set_point(0, float(world[0]))
+        self.viewer.camera.center = tuple(float(v) for v in world)

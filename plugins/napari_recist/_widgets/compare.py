@@ -1,0 +1,110 @@
+"""Timepoint comparison: a second canvas showing the reference timepoint (baseline or nadir) beside the
+main viewer's current timepoint, linked by patient position.
+
+napari has one canvas per viewer, so the widget holds its own ``ViewerModel`` shown by a ``QtViewer``
+(the "multiple viewer" pattern). It shows the reference timepoint's layers (the same arrays and affines,
+so world coordinates are LPS mm in both) and follows the main viewer's slice position (``dims.point``),
+camera centre and zoom: the same lesion region appears in both at once.
+"""
+
+from __future__ import annotations
+
+from napari.components.viewer_model import ViewerModel
+from napari.layers import Image, Shapes
+from napari.qt import QtViewer
+from qtpy.QtWidgets import QComboBox, QFormLayout, QVBoxLayout, QWidget
+
+from napari_recist._controller import CaseController
+from napari_recist._session import get_session
+
+__all__ = ["CompareWidget"]
+
+
+class CompareWidget(QWidget):
+    """Reference timepoint (baseline, nadir or a chosen one) in a linked second canvas."""
+
+    def __init__(self, napari_viewer, controller: CaseController | None = None, parent=None) -> None:
+        super().__init__(parent)
+        viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)  # napari passes a PublicOnlyProxy
+        self.viewer = viewer
+        self.session = get_session(viewer)
+        if controller is not None:
+            self.session.set_controller(controller)
+        self.reference = QComboBox()
+        self.reference.addItems(["baseline", "nadir"])
+        self.model = ViewerModel(title="reference")
+        self.qt_viewer = QtViewer(self.model)
+        form = QFormLayout()
+        form.addRow("Compare with", self.reference)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.qt_viewer, 1)
+        self.shown: str | None = None
+        self.reference.currentTextChanged.connect(lambda _text: self.refresh())
+        self.session.subscribe(self.refresh)
+        viewer.dims.events.point.connect(self._follow)
+        viewer.camera.events.center.connect(self._follow)
+        viewer.camera.events.zoom.connect(self._follow)
+        self.refresh()
+
+    def close_canvas(self) -> None:
+        """Close the second canvas (also done when the widget closes)."""
+        for name in ("point",):
+            getattr(self.viewer.dims.events, name).disconnect(self._follow)
+        self.viewer.camera.events.center.disconnect(self._follow)
+        self.viewer.camera.events.zoom.disconnect(self._follow)
+        self.model.layers.clear()
+        self.qt_viewer.close()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.close_canvas()
+        super().closeEvent(event)
+
+    def reference_timepoint(self) -> str | None:
+        """The timepoint shown: the baseline, the nadir before the current one, or a chosen label."""
+        ctl = self.session.controller
+        if ctl is None or self.session.timepoint is None:
+            return None
+        choice = self.reference.currentText()
+        if choice in ("baseline", "nadir"):
+            return ctl.reference_timepoint(self.session.timepoint, choice)
+        return choice
+
+    def refresh(self) -> None:
+        """Show the reference timepoint's layers (rebuilt when it or the case changes)."""
+        ctl = self.session.controller
+        if ctl is not None:
+            wanted = ["baseline", "nadir", *ctl.timepoint_labels]
+            if [self.reference.itemText(i) for i in range(self.reference.count())] != wanted:
+                current = self.reference.currentText()
+                self.reference.blockSignals(True)
+                self.reference.clear()
+                self.reference.addItems(wanted)
+                self.reference.setCurrentText(current)
+                self.reference.blockSignals(False)
+        label = self.reference_timepoint()
+        if label is None:
+            return
+        self.model.layers.clear()
+        for layer in self.session.image_layers(label):
+            self.model.add_layer(Image(layer.data, affine=layer.affine.affine_matrix, name=layer.name,
+                                       colormap=layer.colormap, contrast_limits=layer.contrast_limits,
+                                       blending=layer.blending, opacity=layer.opacity))
+        lines = self.session.lines_layer(label)
+        if len(lines.data):
+            self.model.add_layer(Shapes(list(lines.data), shape_type="line", edge_color=lines.edge_color,
+                                        edge_width=1.5, features=lines.features, text=
+                                        {"string": "{lesion} {length_mm:.1f} mm", "color": "white", "size": 9},
+                                        name=lines.name))
+        self.model.title = f"reference: {label}"
+        self.shown = label
+        self._follow()
+
+    def _follow(self, *_event) -> None:
+        if not len(self.model.layers):
+            return
+        point = self.viewer.dims.point
+        if len(point) == self.model.dims.ndim:
+            self.model.dims.point = point
+        self.model.camera.center = self.viewer.camera.center
+        self.model.camera.zoom = self.viewer.camera.zoom

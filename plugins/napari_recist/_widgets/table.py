@@ -1,0 +1,94 @@
+"""Case table widget: lesions x timepoints, sums, % change, responses (recist.assess); click to navigate."""
+
+from __future__ import annotations
+
+from qtpy.QtCore import Qt
+from qtpy.QtGui import QColor
+from qtpy.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from napari_recist._controller import CaseController, CaseTable
+from napari_recist._session import get_session
+
+__all__ = ["CaseTableWidget"]
+
+_PROBLEM = QColor("#ff8a65")
+
+
+class CaseTableWidget(QWidget):
+    """The case of ``viewer``'s session as a table, rebuilt after every change."""
+
+    def __init__(self, napari_viewer, controller: CaseController | None = None, parent=None) -> None:
+        super().__init__(parent)
+        viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)  # napari passes a PublicOnlyProxy
+        self.viewer = viewer
+        self.session = get_session(viewer)
+        if controller is not None:
+            self.session.set_controller(controller)
+        self.table_widget = QTableWidget()
+        self.table_widget.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table_widget.cellClicked.connect(self._on_click)
+        self.best = QLabel("")
+        self.best.setStyleSheet("font-weight: bold")
+        self.notes = QLabel("")
+        self.notes.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table_widget)
+        layout.addWidget(self.best)
+        layout.addWidget(self.notes)
+        self.model: CaseTable | None = None
+        self.session.subscribe(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the table from the controller."""
+        ctl = self.session.controller
+        if ctl is None:
+            self.notes.setText("No case open.")
+            return
+        model = ctl.table()
+        self.model = model
+        table = self.table_widget
+        table.setUpdatesEnabled(False)
+        try:
+            table.setRowCount(len(model.rows))
+            table.setColumnCount(len(model.columns) + 1)
+            table.setHorizontalHeaderLabels([*model.columns, "Problem"])
+            table.setVerticalHeaderLabels([row.header for row in model.rows])
+            for r, row in enumerate(model.rows):
+                for c, cell in enumerate(row.cells):
+                    item = table.item(r, c)
+                    if item is None:
+                        item = QTableWidgetItem()
+                        item.setTextAlignment(int(Qt.AlignmentFlag.AlignCenter))
+                        table.setItem(r, c, item)
+                    item.setText(cell.text)
+                    if cell.timepoint == self.session.timepoint and row.lesion_id == self.session.lesion_id:
+                        item.setBackground(QColor("#3d5a80"))
+                    else:
+                        item.setBackground(QColor(0, 0, 0, 0))
+                problem = table.item(r, len(model.columns))
+                if problem is None:
+                    problem = QTableWidgetItem()
+                    table.setItem(r, len(model.columns), problem)
+                problem.setText(row.problem)
+                problem.setForeground(_PROBLEM)
+                problem.setToolTip(row.problem)
+        finally:
+            table.setUpdatesEnabled(True)
+        self.best.setText(f"Best overall response: {model.best_overall_response or '-'}")
+        self.notes.setText("\n".join(model.notes))
+
+    def cell_text(self, header: str, timepoint: str) -> str:
+        """The text of a cell by row header and timepoint (for tests and scripts)."""
+        model = self.model
+        r = next(i for i, row in enumerate(model.rows) if row.header == header)
+        c = model.columns.index(timepoint)
+        return self.table_widget.item(r, c).text()
+
+    def _on_click(self, r: int, c: int) -> None:
+        model = self.model
+        if model is None or c >= len(model.columns):
+            return
+        row = model.rows[r]
+        self.session.lesion_id = row.lesion_id or self.session.lesion_id
+        self.session.go_to(model.columns[c], row.lesion_id)
