@@ -168,6 +168,7 @@ class SeriesInfo:
     problem: str | None = None
     warnings: tuple[str, ...] = ()
     _slices: tuple[_Slice, ...] = field(default=(), repr=False, compare=False)
+    _geometry: _Geometry | None = field(default=None, repr=False, compare=False)
 
     @property
     def num_slices(self) -> int:
@@ -637,7 +638,7 @@ def _geometry(uid: str, slices: Sequence[_Slice], allow_gantry_tilt: bool) -> _G
 # --------------------------------------------------------------------------------------------------
 def _series_info(uid: str, slices: list[_Slice]) -> SeriesInfo:
     head = slices[0].header
-    problem, warnings, spacing = None, (), None
+    problem, warnings, spacing, geometry = None, (), None, None
     try:
         geometry = _geometry(uid, slices, allow_gantry_tilt=False)
         ordered, warnings = list(geometry.slices), geometry.warnings
@@ -664,6 +665,7 @@ def _series_info(uid: str, slices: list[_Slice]) -> SeriesInfo:
         problem=problem,
         warnings=tuple(warnings),
         _slices=tuple(ordered),
+        _geometry=geometry,
     )
 
 
@@ -945,7 +947,9 @@ def load_series(
     info = source if isinstance(source, SeriesInfo) else _pick_series(source, series_uid)
     if not info._slices:
         raise DicomLoadError(f"{info.label()}: this SeriesInfo carries no headers; build it with find_series")
-    geometry = _geometry(info.series_uid, info._slices, allow_gantry_tilt)
+    geometry = info._geometry
+    if geometry is None or allow_gantry_tilt:
+        geometry = _geometry(info.series_uid, info._slices, allow_gantry_tilt)
     for warning in geometry.warnings:
         logger.warning("%s: %s", info.label(), warning)
     slices = geometry.slices

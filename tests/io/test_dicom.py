@@ -434,3 +434,14 @@ def test_damaged_files_load_or_raise_dicom_load_error(pristine_series, data):
             except DicomLoadError:
                 continue
             assert volume.array.shape[0] >= 1 and np.all(np.isfinite(volume.spacing_mm))
+
+
+def test_deflated_transfer_syntax_goes_through_pydicom(tmp_path):
+    files = write_series(tmp_path / "raw", shape=(3, 5, 5), modality="PT")
+    (tmp_path / "deflated").mkdir()
+    for path in files:
+        ds = pydicom.dcmread(path)
+        ds.file_meta.TransferSyntaxUID = pydicom.uid.DeflatedExplicitVRLittleEndian
+        ds.save_as(tmp_path / "deflated" / path.name)
+    volume = load_series(tmp_path / "deflated")
+    np.testing.assert_array_equal(volume.array, load_series(tmp_path / "raw").array)
