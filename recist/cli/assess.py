@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders of case files")
     parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format (default json)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="assess a batch in N processes (output order is kept; default 1)")
     parser.set_defaults(func=run)
 
 
@@ -70,33 +74,64 @@ def csv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def run(args: argparse.Namespace) -> int:
+def _assess_one(path: Path, fmt: str, pretty: bool) -> tuple[str, str | None]:
+    """Assess one case file; return (its output text, None) or ("", the error message)."""
     from recist.api import assess  # noqa: PLC0415
-    from recist.cli._output import output_stream, progress  # noqa: PLC0415
 
+    try:
+        result = assess(path).to_dict()
+    except RecistValidationError as exc:
+        return "", str(exc)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n").writerows(csv_rows(result))
+        return buffer.getvalue(), None
+    if pretty:
+        return json.dumps(result, indent=2, ensure_ascii=False) + "\n", None
+    return json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n", None
+
+
+def _assess_chunk(paths: list[Path], fmt: str) -> list[tuple[str, str | None]]:
+    return [_assess_one(path, fmt, False) for path in paths]
+
+
+def _results(files: list[Path], fmt: str, pretty: bool, workers: int) -> Iterator[tuple[str, str | None]]:
+    """Yield (text, error) in the order of ``files``, from ``workers`` processes when > 1."""
+    if workers <= 1 or len(files) < 2:
+        for path in files:
+            yield _assess_one(path, fmt, pretty)
+        return
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    size = max(1, min(256, len(files) // (workers * 8)))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for outputs in pool.map(_assess_chunk, chunks, [fmt] * len(chunks)):
+            yield from outputs
+
+
+def run(args: argparse.Namespace) -> int:
+    from recist.cli._output import output_stream, progress, throughput_mode  # noqa: PLC0415
+
+    if args.workers < 1:
+        raise RecistValidationError(f"--workers must be at least 1, got {args.workers}")
     files = collect_case_files(args.paths)
     single = len(files) == 1 and not Path(args.paths[0]).is_dir() and len(args.paths) == 1
+    if len(files) > 1:
+        throughput_mode()
     failures = 0
     with output_stream(args.output) as out:
-        writer = None
         if args.format == "csv":
-            writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-            writer.writeheader()
-        for path in progress(files, total=len(files), desc="assess", unit="case"):
-            try:
-                result = assess(path).to_dict()
-            except RecistValidationError as exc:
+            csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n").writeheader()
+        results = _results(files, args.format, single, args.workers)
+        for text, error in progress(results, total=len(files), desc="assess", unit="case"):
+            if error is not None:
                 if single:
-                    raise
+                    raise RecistValidationError(error)
                 failures += 1
-                print(f"recist assess: error: {exc}", file=sys.stderr)
+                print(f"recist assess: error: {error}", file=sys.stderr)
                 continue
-            if writer is not None:
-                writer.writerows(csv_rows(result))
-            elif single:
-                out.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-            else:
-                out.write(json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n")
+            out.write(text)
     if failures:
         print(f"recist assess: {failures} of {len(files)} case(s) could not be assessed", file=sys.stderr)
         return 1

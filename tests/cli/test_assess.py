@@ -80,3 +80,13 @@ def test_python_dash_m_recist_works_like_recist():
     bad = subprocess.run([sys.executable, "-m", "recist", "assess", str(path.parent / "absent.json")],
                          capture_output=True, text=True, check=False, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "absent.json" in bad.stderr
+
+
+def test_workers_give_the_same_output_in_the_same_order(tmp_path):
+    for path in CASES.glob("*.json"):
+        shutil.copy(path, tmp_path)
+    (tmp_path / "b_broken.json").write_text("[]")
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert main(["assess", str(tmp_path), "-o", str(one)]) == 1
+    assert main(["assess", str(tmp_path), "-o", str(two), "--workers", "2"]) == 1
+    assert one.read_text() == two.read_text() and one.read_text().count("\n") == len(list(CASES.glob("*.json")))

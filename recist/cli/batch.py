@@ -1,0 +1,100 @@
+"""``recist batch SOURCE --subjects subjects.csv --out OUT [--workers N] [--scheduler ADDRESS]``.
+
+Assess every subject of a folder of case files or of a central-review project, compute PFS and the
+per-arm summaries and write the HTML report, the CSV tables and ``problems.csv`` to OUT
+(:func:`recist.export.batch.run_batch`; docs/batch.md). Bad subjects are printed on stderr, written to
+``OUT/problems.csv`` and left out; the rest is finished. Exit status 1 when any subject was bad, else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "batch", help="assess a whole trial (case folder or review project) and write the endpoints report",
+        description="Assess every subject of SOURCE (a folder of case files, or a central-review project: "
+                    "each subject's final read), compute PFS and per-arm summaries and write the HTML report, "
+                    "CSV tables and problems.csv to OUT. Exit status 1 when any subject was bad.",
+    )
+    parser.add_argument("source", metavar="SOURCE", help="folder of case files (*.json) or a review project folder")
+    parser.add_argument("--subjects", required=True, metavar="CSV",
+                        help="subjects table: subject, randomisation_date, arm, death_date, new_therapy_date")
+    parser.add_argument("--out", required=True, metavar="OUT", help="output folder (created if needed)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="worker processes for the assessment (default 1: this process)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the assessment on a Dask distributed cluster (e.g. tcp://host:8786)")
+    parser.add_argument("--interval-days", type=int, metavar="DAYS",
+                        help="days between scheduled assessments; required for a case folder, a review project "
+                             "uses its charter's")
+    parser.add_argument("--window-days", type=int, metavar="DAYS",
+                        help="visit window either side of the due day (case folder default 7; review: the charter's)")
+    parser.add_argument("--rules", choices=("fda", "ema"), default="fda",
+                        help="PFS censoring rules: FDA 2018 table (default) or EMA 2012 primary analysis")
+    parser.add_argument("--control", metavar="ARM", help="control arm for HR and log-rank (default: first by name)")
+    parser.add_argument("--title", default="RECIST 1.1 trial report", help="report title")
+    parser.add_argument("--as", dest="as_", metavar="ID",
+                        help="review project: the administrator exporting results (default: the charter's first)")
+    parser.set_defaults(func=run)
+
+
+def _progress_bar() -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+    """A ``progress(done, total)`` callback drawing a tqdm bar on a terminal, and its closer."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar: list[tqdm] = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc="assess", unit="subject", file=sys.stderr, leave=False))
+        bar[0].update(done - bar[0].n)
+
+    return update, lambda: bar and bar[0].close()
+
+
+def run(args: argparse.Namespace) -> int:
+    import recist
+    from recist.endpoints.pfs import EMA_2012, FDA_2018
+    from recist.errors import RecistValidationError
+    from recist.export.batch import batch_headline, run_batch
+
+    if args.scheduler and args.workers != 1:
+        raise RecistValidationError("give --workers N or --scheduler ADDRESS, not both")
+    progress, close = _progress_bar()
+    try:
+        result = run_batch(
+            args.source, args.subjects, args.out, now=dt.datetime.now(dt.timezone.utc), version=recist.__version__,
+            interval_days=args.interval_days, window_days=args.window_days,
+            rules=FDA_2018 if args.rules == "fda" else EMA_2012, control_arm=args.control, title=args.title,
+            workers=args.workers, scheduler=args.scheduler, as_=args.as_, progress=progress,
+        )
+    finally:
+        close()
+    for problem in result.problems:
+        print(f"recist batch: {problem}", file=sys.stderr)
+    if result.report is not None:
+        print(f"report: {result.report.html}")
+        print(f"tables: {result.report.pfs_csv}, {result.report.summary_csv}, {result.report.bor_csv}")
+    else:
+        print("no report: no subject could be analysed")
+    arms: dict[str, int] = {}
+    for subject in result.subjects:
+        arms[subject.arm] = arms.get(subject.arm, 0) + 1
+    source = "review project (final reads)" if result.source_kind == "review" else "case folder"
+    print(f"{len(result.subjects)} subjects analysed from the {source}: "
+          + ", ".join(f"{arm} {n}" for arm, n in sorted(arms.items())))
+    for line in batch_headline(result):
+        print(line)
+    if result.problems:
+        print(f"{len(result.problems)} problem(s) (left out of the analysis): {result.problems_csv}")
+        return 1
+    return 0
