@@ -207,6 +207,7 @@ class _Document:
         evaluations = [
             (sr_codes.ROLE, sr_codes.ROLE_VALUES["target"]),
             (sr_codes.NODAL, _YES_NO[lesion.nodal]),
+            (sr_codes.METHOD, sr_codes.METHOD_VALUES[lesion.method.value]),
         ]
         if entry.state is not None:
             evaluations.append((sr_codes.STATE, sr_codes.TARGET_STATE_VALUES[entry.state.value]))
@@ -244,6 +245,7 @@ class _Document:
         evaluations = [
             (sr_codes.ROLE, sr_codes.ROLE_VALUES["non_target"]),
             (sr_codes.NODAL, _YES_NO[lesion.nodal]),
+            (sr_codes.METHOD, sr_codes.METHOD_VALUES[lesion.method.value]),
             (sr_codes.STATE, sr_codes.NON_TARGET_STATE_VALUES[nt.state.value]),
         ]
         measurements = []
