@@ -75,6 +75,13 @@ _NON_TARGET_STATES = _reverse(sr_codes.NON_TARGET_STATE_VALUES)
 _SITES = _reverse(sr_codes.SITE_CODES)
 _METHODS = _reverse(sr_codes.METHOD_VALUES)
 _YES_NO = {sr_codes.YES[:2]: True, sr_codes.NO[:2]: False}
+_EVALUATIONS: dict[tuple[str, str], tuple[str, dict[tuple[str, str], Any], str]] = {
+    sr_codes.ROLE[:2]: ("role", _ROLES, "RECIST lesion role"),
+    sr_codes.NODAL[:2]: ("nodal", _YES_NO, "'Lymph node lesion' value (SCT Yes or No expected)"),
+    sr_codes.METHOD[:2]: ("method", _METHODS, "lesion measurement method"),
+    sr_codes.EQUIVOCAL[:2]: ("equivocal", _YES_NO, "'Equivocal new lesion' value (SCT Yes or No expected)"),
+}
+"""Qualitative evaluations of recist's encoding: concept name -> (group attribute, values, what it is)."""
 
 
 @dataclass(frozen=True)
@@ -254,26 +261,18 @@ class _Reader:
 
     def _evaluation(self, item: Any, where: str, name: tuple[str, str] | None, group: _Group) -> None:
         value = _code_of(item, "ConceptCodeSequence")
-        if name == sr_codes.ROLE[:2]:
-            if value not in _ROLES:
-                raise self.error(where, f"unknown RECIST lesion role {value}")
-            group.role = _ROLES[value]
-        elif name == sr_codes.NODAL[:2]:
-            if value not in _YES_NO:
-                raise self.error(where, f"'Lymph node lesion' must be SCT Yes or No, got {value}")
-            group.nodal = _YES_NO[value]
-        elif name == sr_codes.METHOD[:2]:
-            if value not in _METHODS:
-                raise self.error(where, f"unknown lesion measurement method {value}")
-            group.method = _METHODS[value]
-        elif name == sr_codes.EQUIVOCAL[:2]:
-            if value not in _YES_NO:
-                raise self.error(where, f"'Equivocal new lesion' must be SCT Yes or No, got {value}")
-            group.equivocal = _YES_NO[value]
-        elif name == sr_codes.STATE[:2]:
+        if name == sr_codes.STATE[:2]:
             if value is None:
                 raise self.error(where, "RECIST lesion state without a value")
             group.state = (value, where)
+            return
+        spec = _EVALUATIONS.get(name) if name is not None else None
+        if spec is None:
+            return
+        attribute, table, meaning = spec
+        if value not in table:
+            raise self.error(where, f"unknown {meaning} {value}")
+        setattr(group, attribute, table[value])
 
     def document(self) -> _Document:
         ds = self.ds
