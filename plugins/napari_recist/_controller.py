@@ -29,15 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 import recist
 from recist.errors import RecistError
 from recist.measure.geometry import line_length_mm
 from recist.measure.lines import perpendicular_line
 from recist.model.case import Case, ImageRef, Line
 from recist.model.enums import LesionRole, NonTargetState, TargetState
-from recist.model.validate import _from_pydantic, check_case
+from recist.model.validate import check_case, parse_case
 
 __all__ = ["CaseController", "CaseTable", "TableRow", "TableCell", "SITES"]
 
@@ -199,10 +197,7 @@ class CaseController:
 
     def _commit(self, data: dict) -> None:
         """Validate the edited dict into a Case (object-level checks), push undo, save, notify."""
-        try:
-            case = Case.model_validate(data)
-        except ValidationError as exc:
-            raise _from_pydantic(exc, data, str(self.path) if self.path else None) from None
+        case = parse_case(data, str(self.path) if self.path else None, whole_case=False)
         self._undo.append(self.case)
         self.case = case
         self._changed()

@@ -85,7 +85,7 @@ def _from_pydantic(exc: ValidationError, data: Any, source: str | None) -> Recis
     return RecistValidationError(message, source=source, field=field or None, lesion=lesion, timepoint=timepoint)
 
 
-def parse_case(data: Any, source: str | None = None) -> Case:
+def parse_case(data: Any, source: str | None = None, *, whole_case: bool = True) -> Case:
     """Validate ``data`` (the decoded JSON of a case file) and return the :class:`Case`.
 
     Parameters
@@ -94,6 +94,10 @@ def parse_case(data: Any, source: str | None = None) -> Case:
         A mapping in the case-file form of ARCHITECTURE.md.
     source
         Where the data came from (a file name), used in error messages.
+    whole_case
+        Also run :func:`check_case` (the checks that need the whole case). An editor holding a case
+        that is still being built (a target without its baseline measurement yet) passes False and
+        checks the whole case before assessing it.
 
     Raises
     ------
@@ -111,6 +115,8 @@ def parse_case(data: Any, source: str | None = None) -> Case:
         case = Case.model_validate(data)
     except ValidationError as exc:
         raise _from_pydantic(exc, data, source) from None
+    if not whole_case:
+        return case
     try:
         check_case(case)
     except RecistValidationError as exc:
