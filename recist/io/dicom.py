@@ -101,7 +101,7 @@ class SkippedFile:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Slice:
     """One file's header and the facts taken from it (all validated at scan time)."""
 
@@ -706,7 +706,7 @@ def find_series(folder: str | os.PathLike, *, progress: bool = False) -> SeriesS
     DicomLoadError
         Only when ``folder`` does not exist.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     root = Path(folder)
     groups: dict[str, list[_Slice]] = {}
@@ -731,22 +731,31 @@ def _stored_dtype(s: _Slice) -> np.dtype:
     return np.dtype(f"<{'i' if s.signed else 'u'}{s.bits_allocated // 8}")
 
 
+def _pixel_format_problem(s: _Slice) -> tuple[str, str] | None:
+    """(problem, fix) when the slice's pixel format is one this loader refuses, else None."""
+    convert = "Convert the series to single-frame greyscale images (e.g. with dcmtk or gdcmconv)."
+    if s.frames != 1:
+        return f"multi-frame object ({s.frames} frames): enhanced multi-frame images are not supported", convert
+    if s.samples_per_pixel != 1:
+        return f"colour image (SamplesPerPixel {s.samples_per_pixel}): only greyscale is supported", convert
+    if s.bits_allocated not in (8, 16, 32):
+        return f"BitsAllocated {s.bits_allocated} is not supported (8, 16 or 32)", convert
+    damaged = "The header is damaged; re-export the series."
+    if not 0 < s.bits_stored <= s.bits_allocated or s.high_bit != s.bits_stored - 1:
+        return f"invalid BitsStored {s.bits_stored} / HighBit {s.high_bit} for BitsAllocated {s.bits_allocated}", damaged
+    if s.slope == 0:
+        return "RescaleSlope is 0 (every value would be the intercept)", damaged
+    if s.pixel_offset is not None and s.pixel_length < s.rows * s.columns * s.bits_allocated // 8:
+        return (f"pixel data has {s.pixel_length} bytes, fewer than {s.rows}x{s.columns} pixels of "
+                f"{s.bits_allocated} bits"), damaged
+    return None
+
+
 def _check_pixel_format(uid: str, slices: Sequence[_Slice]) -> None:
     for s in slices:
-        problem = None
-        if s.frames != 1:
-            problem = f"multi-frame object ({s.frames} frames): enhanced multi-frame images are not supported"
-        elif s.samples_per_pixel != 1:
-            problem = f"colour image (SamplesPerPixel {s.samples_per_pixel}): only greyscale is supported"
-        elif s.bits_allocated not in (8, 16, 32):
-            problem = f"BitsAllocated {s.bits_allocated} is not supported (8, 16 or 32)"
-        elif not 0 < s.bits_stored <= s.bits_allocated or s.high_bit != s.bits_stored - 1:
-            problem = f"invalid BitsStored {s.bits_stored} / HighBit {s.high_bit} for BitsAllocated {s.bits_allocated}"
-        elif s.pixel_offset is not None and s.pixel_length < s.rows * s.columns * s.bits_allocated // 8:
-            problem = (f"pixel data has {s.pixel_length} bytes, {s.rows}x{s.columns}x{s.bits_allocated} bits "
-                       "need more")
-        if problem:
-            raise _error(uid, slices, problem, [s.path], "Convert the series to single-frame greyscale images.")
+        found = _pixel_format_problem(s)
+        if found:
+            raise _error(uid, slices, found[0], [s.path], found[1])
 
 
 def _output_dtype(slices: Sequence[_Slice]) -> np.dtype:

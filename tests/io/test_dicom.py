@@ -445,3 +445,32 @@ def test_deflated_transfer_syntax_goes_through_pydicom(tmp_path):
         ds.save_as(tmp_path / "deflated" / path.name)
     volume = load_series(tmp_path / "deflated")
     np.testing.assert_array_equal(volume.array, load_series(tmp_path / "raw").array)
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"NumberOfFrames": 2}, "multi-frame"),
+        ({"RescaleSlope": 0}, "RescaleSlope is 0"),
+        ({"BitsStored": 12, "HighBit": 15}, "invalid BitsStored 12 / HighBit 15"),
+        ({"BitsAllocated": 1}, "BitsAllocated 1"),
+    ],
+)
+def test_refused_pixel_formats_name_the_file(tmp_path, extra, words):
+    files = write_series(tmp_path, shape=(2, 4, 4), extra=extra)
+    with pytest.raises(DicomLoadError, match=words) as excinfo:
+        load_series(tmp_path)
+    assert str(files[0]) in _error_text(excinfo) and _uid(files) in _error_text(excinfo)
+
+
+def test_pixel_data_shorter_than_rows_times_columns(tmp_path):
+    files = write_series(tmp_path, shape=(2, 4, 4), extra={"Rows": 5})
+    with pytest.raises(DicomLoadError, match="fewer than 5x4 pixels") as excinfo:
+        load_series(tmp_path)
+    assert str(files[0]) in _error_text(excinfo)
+
+
+def test_nested_folders_and_single_file(tmp_path):
+    files = write_series(tmp_path / "patient" / "study" / "series", shape=(3, 4, 4))
+    assert find_series(tmp_path).series[0].files == tuple(files)
+    assert load_series(files[1]).array.shape == (1, 4, 4)
