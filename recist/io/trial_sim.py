@@ -40,6 +40,7 @@ import numpy as np
 
 from recist._atomic import atomic_write_json, atomic_write_text
 from recist.api import assess
+from recist.errors import RecistValidationError
 from recist.model.validate import parse_case
 
 __all__ = [
@@ -704,7 +705,8 @@ def simulate_trial(
     ['active surveillance', 'lutathera']
     """
     if not isinstance(n_subjects, int) or n_subjects < 2:
-        raise ValueError(f"n_subjects must be an integer of at least 2, not {n_subjects!r}")
+        raise RecistValidationError(f"n_subjects must be an integer of at least 2, not {n_subjects!r}",
+                                    field="n_subjects")
     params = parameters or SimulationParameters()
     children = rng.spawn(n_subjects)
     accrual_days = int(round(params.accrual_months * DAYS_PER_MONTH))
