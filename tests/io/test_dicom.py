@@ -474,3 +474,14 @@ def test_nested_folders_and_single_file(tmp_path):
     files = write_series(tmp_path / "patient" / "study" / "series", shape=(3, 4, 4))
     assert find_series(tmp_path).series[0].files == tuple(files)
     assert load_series(files[1]).array.shape == (1, 4, 4)
+
+
+def test_ibsi_reference_pet_folder(ibsi_dro_dir):
+    folder = ibsi_dro_dir / "DRO_0_0"
+    scan = find_series(folder)
+    (info,) = scan.series
+    assert (info.modality, info.num_slices, info.problem) == ("PT", 20, None)
+    reasons = {s.path.name: s.reason for s in scan.skipped}
+    assert "no pixel data (RTSTRUCT" in reasons["RS_dro_0_0.dcm"]
+    assert "not a DICOM file" in reasons["DRO_mask.nii.gz"]
+    _assert_same_as_sitk(load_series(info), _sitk(folder / "PT", info.series_uid))
