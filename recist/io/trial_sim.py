@@ -284,10 +284,9 @@ def tumour_size(size0_mm: np.ndarray, shrink_per_day: np.ndarray, grow_per_day: 
                 day: np.ndarray) -> np.ndarray:
     """Tumour regression-growth model: ``size0 * (exp(-d t) + exp(g t) - 1)``, millimetres.
 
-    Stein WD et al., "Other paradigms: growth rate constants and tumor burden determined using
-    computed tomography data correlate strongly with the overall survival of patients with renal cell
-    carcinoma", Cancer J 2009, and Stein et al., Clin Cancer Res 2011;17:907-917 (the same two-rate
-    model). Broadcasts lesions (rows) against days (columns); ``day`` counts from the baseline scan.
+    The two-rate regression-growth model of Stein WD et al., "Tumor regression and growth rates
+    determined in five intramural NCI prostate cancer trials", Clin Cancer Res 2011;17:907-917.
+    Broadcasts lesions (rows) against days (columns); ``day`` counts from the baseline scan.
     """
     t = np.asarray(day, dtype=float)[None, :]
     d = np.asarray(shrink_per_day, dtype=float)[:, None]
