@@ -509,13 +509,15 @@ def _check_consistent(uid: str, slices: Sequence[_Slice]) -> None:
         if missing:
             raise _error(uid, slices, f"missing {keyword}", missing,
                          "The slices cannot be placed in patient coordinates; this series cannot be measured.")
-    ref = np.asarray(slices[0].pixel_spacing)
-    odd = [s.path for s in slices if not np.allclose(s.pixel_spacing, ref, atol=_SPACING_TOL_MM, rtol=0)]
+    spacings = np.array([s.pixel_spacing for s in slices])
+    ref = spacings[0]
+    odd = [slices[k].path for k in np.flatnonzero(np.abs(spacings - ref).max(axis=1) > _SPACING_TOL_MM)]
     if odd:
         raise _error(uid, slices, f"PixelSpacing differs from the first slice's {list(ref)}", odd,
                      "Remove the files that do not belong to this reconstruction.")
-    ref_orientation = np.asarray(slices[0].orientation)
-    odd = [s.path for s in slices if not np.allclose(s.orientation, ref_orientation, atol=_ORIENTATION_TOL, rtol=0)]
+    orientations = np.array([s.orientation for s in slices])
+    ref_orientation = orientations[0]
+    odd = [slices[k].path for k in np.flatnonzero(np.abs(orientations - ref_orientation).max(axis=1) > _ORIENTATION_TOL)]
     if odd:
         raise _error(uid, slices, f"mixed orientations: ImageOrientationPatient differs from the first slice's "
                      f"{[round(v, 5) for v in ref_orientation]}", odd,
