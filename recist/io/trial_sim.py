@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 
 from recist._atomic import atomic_write_json, atomic_write_text
-from recist.api import assess
 from recist.errors import RecistValidationError
 from recist.model.validate import parse_case
+from recist.rules.assess import assess_case
 
 __all__ = [
     "ARM_CONTROL",
@@ -532,7 +532,7 @@ def _truncate(case: dict[str, Any], n_scans: int) -> dict[str, Any]:
 
 def _progression_index(case: dict[str, Any]) -> int | None:
     """Index (into the case's timepoints) of the scan that documents progression, or None."""
-    progression = assess(case).progression
+    progression = assess_case(parse_case(case)).progression
     if progression is None:
         return None
     labels = [tp["label"] for tp in case["timepoints"]]
@@ -638,7 +638,7 @@ def _simulate_subject(subject: str, arm: str, randomised: dt.date, data_cutoff: 
                           x.first_progressed_scan) for x in lesions if x.first_scan < n_keep]
     truth = _truncate(truth, n_keep)
     reads = {r: SimulatedRead(r, _truncate(read.case, n_keep), read.lesion_map) for r, read in reads.items()}
-    truth_assessment = assess(truth)
+    truth_assessment = assess_case(parse_case(truth))
     true_progression_date = truth_assessment.progression.date if truth_assessment.progression else None
 
     # dates after progression

@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from recist._atomic import atomic_write_json
-from recist.api import assess
 from recist.io.trial_sim import READERS, SITE_READER, SimulatedSubject, SimulatedTrial
+from recist.model.validate import parse_case
 from recist.review.adjudication import fired_triggers, outcome_of
 from recist.review.charter import parse_charter
 from recist.review.workflow import ReviewProject, SubjectTimepoint
+from recist.rules.assess import assess_case
 
 __all__ = [
     "ADMINISTRATOR",
@@ -69,7 +70,7 @@ class CentralReviewSummary:
 def _assessed_outcome(case: Mapping[str, Any], protocol: Mapping[str, Any]) -> dict[str, Any]:
     data = copy.deepcopy(dict(case))
     data["protocol"] = {**(data.get("protocol") or {}), **protocol}
-    return outcome_of(assess(data).to_dict())
+    return outcome_of(assess_case(parse_case(data)).to_dict())
 
 
 def adjudication_triggers(trial: SimulatedTrial) -> dict[str, list[str]]:
