@@ -15,9 +15,17 @@ pytest.importorskip("pytestqt")
 
 @pytest.fixture(scope="session")
 def sample_patient_dir(tmp_path_factory):
-    """A generated synthetic NET patient (small), once per session."""
+    """The synthetic NET patient (small), once per session: a copy of the committed sample_data/patient
+    (byte-identical to a fresh generation, tests/plugin/test_sample_data.py), generated when absent."""
+    import shutil
+
+    from napari_recist._sample_data import COMMITTED_SAMPLE
+
     from recist.io.sample import make_sample_patient
 
     out = tmp_path_factory.mktemp("patient")
-    make_sample_patient(out)
+    if (COMMITTED_SAMPLE / "case.json").is_file():
+        shutil.copytree(COMMITTED_SAMPLE, out, dirs_exist_ok=True)
+    else:
+        make_sample_patient(out)
     return out
