@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HASH := $(shell sha1sum pyproject.toml | cut -c1-12)
+CORE_STAMP := $(VENV)/.core-$(HASH)
+STAMP := $(VENV)/.test-$(HASH)
 APT_PACKAGES := xvfb libxcb-icccm4 libxcb-keysyms1 dicom3tools dcmtk
 DEMO_OUT ?= demo_out
 
@@ -13,10 +15,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# the core alone (what `make demo` needs)
+$(CORE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	rm -f $(VENV)/.core-*
+	touch $(CORE_STAMP)
+
+# everything: the core, the napari plugin with its Qt binding, and the test tools
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[napari,test]'
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	rm -f $(VENV)/.test-* $(VENV)/.core-*
+	touch $(STAMP) $(CORE_STAMP)
 
 # System packages for headless Qt (../shared/HEADLESS.md) and the DICOM validators (dciodvfy, dsrdump).
 # Installed only when missing, and only when run as root (CI runs as root on a fresh machine).
@@ -29,7 +38,7 @@ system-packages:
 	  else echo "warning: missing system packages:$$missing (run as root or install them; GUI and DICOM-validator tests will skip)"; fi; \
 	fi
 
-demo: $(STAMP)
+demo: $(CORE_STAMP)
 	$(BIN)/python -m recist demo $(DEMO_OUT)
 
 lint: $(STAMP)
