@@ -44,6 +44,7 @@ __all__ = [
     "write_sdtm",
     "format_mm",
     "visit_group",
+    "reads_from_review",
 ]
 
 log = logging.getLogger(__name__)
@@ -625,3 +626,57 @@ def write_xpt(
         )
         atomic_write_bytes(path, tmp_path.read_bytes())
     return path
+
+
+def reads_from_review(project: Any, *, as_: str, now: _dt.datetime | None = None) -> list[SdtmRead]:
+    """The signed reads of a central-review project as :class:`SdtmRead` inputs (administrators only).
+
+    Each charter reader becomes ``RADIOLOGIST k`` in charter order. The case of each reader's latest signed
+    version is taken with the true subject id and calendar dates (the review's date shift undone; days
+    since baseline are unchanged) and assessed with the charter's protocol options, as at signing.
+    ``accepted`` marks the read that gives the final result (Read A when the reads agree, the
+    adjudicator's selection otherwise); it is None while the subject is not final. The adjudicator
+    selects a read and writes none, so no ADJUDICATOR record is produced (docs/exchange.md).
+
+    Parameters
+    ----------
+    project
+        An open :class:`recist.review.workflow.ReviewProject`.
+    as_
+        An administrator of the project (reading results is logged in its audit trail).
+    """
+    import copy
+
+    from recist.api import assess
+    from recist.model.validate import parse_case
+
+    roles = {reader: f"RADIOLOGIST {k}" for k, reader in enumerate(project.charter.readers, start=1)}
+    overrides = project.charter.protocol.overrides()
+    reads: list[SdtmRead] = []
+    for row in project.results(as_=as_, now=now):
+        shown = project.show(row["subject"], as_=as_, now=now)
+        shift = _dt.timedelta(days=int(shown["subject"]["date_shift_days"]))
+        for reader, role in roles.items():
+            versions = (shown["reads"].get(reader) or {}).get("versions", [])
+            signed = [v for v in versions if v["status"] == "signed"]
+            if not signed:
+                continue
+            data = copy.deepcopy(signed[-1]["case"])
+            data["subject"] = row["subject"]
+            data["protocol"] = {**(data.get("protocol") or {}), **overrides}
+            for tp in data["timepoints"]:
+                if tp.get("date"):
+                    tp["date"] = (_dt.date.fromisoformat(tp["date"]) - shift).isoformat()
+            case = parse_case(data, source=f"review read of {row['subject']} by {reader}")
+            assessment = assess(case)
+            stored = [
+                t["overall_response"] for t in (signed[-1].get("assessment") or {}).get("timepoints", [])
+            ]
+            if stored != [t.overall_response.value for t in assessment.timepoints]:
+                raise ExchangeError(
+                    f"subject {row['subject']!r}, reader {reader!r}: the signed assessment differs from today's "
+                    "rules engine; re-assess the project before exporting"
+                )
+            accepted = None if row["status"] != "final" else row["reader"] == reader
+            reads.append(SdtmRead(case, assessment, role, accepted))
+    return reads
