@@ -198,3 +198,20 @@ def test_errors_name_the_timepoint_or_image(tmp_path, exported):
         warnings.simplefilter("ignore")
         with pytest.raises(ExchangeError, match="reader name"):
             build_sr(case, 0, images, reader="")
+
+
+def test_the_sample_patient_srs_validate(repo_dir, tmp_path):
+    folder = repo_dir / "sample_data" / "patient"
+    if not (folder / "case.json").is_file():
+        pytest.skip(f"{folder} is absent: generate it with sample_data/make_sample_data.py")
+    dciodvfy, dsrdump = _tool("dciodvfy"), _tool("dsrdump")
+    case = recist.read_case(folder / "case.json")
+    paths = export_sr(case, index_images(sorted(folder.glob("*/CT"))), tmp_path, reader="RADIOLOGIST 1")
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        assert ds.PatientID and ds.StudyInstanceUID == case.timepoints[paths.index(path)].images[0].study_uid
+        result = subprocess.run([dciodvfy, str(path)], capture_output=True, text=True, timeout=60)
+        errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("Error")]
+        assert errors == [], f"{path.name}: {errors}"
+        dump = subprocess.run([dsrdump, str(path)], capture_output=True, text=True, timeout=60)
+        assert dump.returncode == 0 and "SCOORD3D" in dump.stdout

@@ -221,3 +221,29 @@ def test_files_csv_dataset_json_and_xpt(datasets, tmp_path):
     ]
     with pytest.raises(ExchangeError, match="unknown SDTM format"):
         write_sdtm(datasets, tmp_path, formats=["sas7bdat"], study_id="S")
+
+
+def test_the_sample_patient_exports_and_returns(repo_dir, tmp_path):
+    from recist.io.sdtm_import import cases_from_sdtm, read_sdtm
+
+    path = repo_dir / "sample_data" / "patient" / "case.json"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: generate it with sample_data/make_sample_data.py")
+    case = recist.read_case(path)
+    assessment = recist.assess(case)
+    datasets = build_sdtm([SdtmRead(case, assessment)], study_id="NET-3")
+    write_sdtm(datasets, tmp_path, study_id="NET-3")
+    lperp = [r for r in datasets["TR"] if r["TRTESTCD"] == "LPERP" and r["TRLNKID"] == "T4"]
+    assert lperp and all(r["TRSTRESU"] == "mm" for r in lperp)  # the nodal target's short axis
+    for suffix in ("json", "csv", "xpt"):
+        folder = tmp_path / suffix
+        folder.mkdir()
+        for domain in ("tu", "tr", "rs"):
+            (folder / f"{domain}.{suffix}").write_bytes((tmp_path / f"{domain}.{suffix}").read_bytes())
+        imported = cases_from_sdtm(read_sdtm(folder))[0].case
+        again = recist.assess(imported)
+        assert [t.overall_response for t in again.timepoints] == [
+            t.overall_response for t in assessment.timepoints
+        ]
+        assert [t.sum_mm for t in again.timepoints] == [t.sum_mm for t in assessment.timepoints]
+        assert again.discrepancies == ()

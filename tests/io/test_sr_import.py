@@ -64,16 +64,22 @@ def test_sr_to_case_to_sr_is_exact(tmp_path):
         ]
 
 
-@pytest.mark.slow
-def test_the_sample_patient_round_trips_with_its_lines(tmp_path):
-    from recist.io.sample import make_sample_patient
+@pytest.fixture(scope="module")
+def sample_patient(repo_dir: Path) -> Path:
+    """The committed synthetic patient (sample_data/patient: CT, PET and the ground-truth case)."""
+    folder = repo_dir / "sample_data" / "patient"
+    if not (folder / "case.json").is_file():
+        pytest.skip(f"{folder} is absent: generate it with sample_data/make_sample_data.py")
+    return folder
 
-    patient = make_sample_patient(tmp_path / "patient", seed=7)
-    truth = recist.read_case(patient.case_path)
-    images = index_images([tp.ct_dir for tp in patient.timepoints])
+
+def test_the_sample_patient_round_trips_with_its_lines(tmp_path, sample_patient):
+    truth = recist.read_case(sample_patient / "case.json")
+    images = index_images(sorted(sample_patient.glob("*/CT")))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         paths = export_sr(truth, images, tmp_path / "sr", reader="RADIOLOGIST 1")
+    assert len(paths) == len(truth.timepoints)
     imported = cases_from_sr(read_sr_files(paths))[0].case
     expected = truth.to_dict()
     for timepoint in expected["timepoints"]:
@@ -81,7 +87,7 @@ def test_the_sample_patient_round_trips_with_its_lines(tmp_path):
         timepoint["images"] = [image for image in timepoint["images"] if image["modality"] == "CT"]
     assert imported.to_dict() == expected
     line = imported.timepoints[0].targets["T1"].long_axis_line
-    assert line == truth.timepoints[0].targets["T1"].long_axis_line
+    assert line is not None and line == truth.timepoints[0].targets["T1"].long_axis_line
     assert recist.assess(imported).to_dict()["timepoints"] == recist.assess(truth).to_dict()["timepoints"]
 
 
