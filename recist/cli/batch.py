@@ -13,7 +13,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "progress_bar"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _progress_bar() -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+def progress_bar() -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
     """A ``progress(done, total)`` callback drawing a tqdm bar on a terminal, and its closer."""
     if not sys.stderr.isatty():
         return None, lambda: None
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.scheduler and args.workers != 1:
         raise RecistValidationError("give --workers N or --scheduler ADDRESS, not both")
-    progress, close = _progress_bar()
+    progress, close = progress_bar()
     try:
         result = run_batch(
             args.source, args.subjects, args.out, now=dt.datetime.now(dt.timezone.utc), version=recist.__version__,

@@ -1,7 +1,17 @@
-"""``recist demo [OUT]``: the main job of ``make demo`` on ``sample_data/``.
+"""``recist demo [OUT]``: the main job of ``make demo``.
 
-Assesses the hand-written example cases in ``sample_data/cases/`` and prints a readable table of their
-responses.
+1. Assesses the hand-written example cases in ``sample_data/cases/`` and prints a readable table of their
+   responses.
+2. Runs a whole trial (unless ``--cases-only``): simulates a randomised trial shaped like NCT04954820
+   (:mod:`recist.io.trial_sim`, fixed seed) into ``OUT/trial``, files it into a blinded central review
+   project ``OUT/review`` (two simulated readers, scripted adjudicator:
+   :func:`recist.review.simulated.run_central_review`), runs the batch on the project's final reads
+   (:func:`recist.export.batch.run_batch`) into ``OUT/report`` and prints the report's path and the
+   headline figures: subjects per arm, ORR and DCR, PFS events and medians with CIs, HR with CI,
+   log-rank p and the adjudication rate.
+
+OUT must be new, empty, or an earlier demo's folder (recognised by its ``.recist-demo`` marker), whose
+``trial``, ``review`` and ``report`` folders are then replaced.
 """
 
 from __future__ import annotations
@@ -12,6 +22,10 @@ from pathlib import Path
 __all__ = ["register", "response_table"]
 
 _REPO_SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+_MARKER = ".recist-demo"
+_PARTS = ("trial", "review", "report")
+DEMO_SUBJECTS = 100
+DEMO_SEED = 20210701
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sample-data", default=str(_REPO_SAMPLE), help="the sample_data folder")
     parser.add_argument("--cases-only", action="store_true",
                         help="only assess the example cases (skip the simulated trial)")
+    parser.add_argument("--subjects", type=int, default=DEMO_SUBJECTS, metavar="N",
+                        help="subjects of the simulated trial (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=DEMO_SEED, help="seed of the simulated trial (default %(default)s)")
     parser.set_defaults(func=run)
 
 
@@ -64,4 +81,77 @@ def run(args: argparse.Namespace) -> int:
     results = [assess(path).to_dict() for path in cases]
     print(f"RECIST 1.1 responses of the {len(results)} example cases in {Path(args.sample_data) / 'cases'}:\n")
     print(response_table(results))
-    return 0
+    if args.cases_only:
+        return 0
+    return _trial(Path(args.out), n_subjects=args.subjects, seed=args.seed)
+
+
+def _prepare(out: Path) -> None:
+    """Make ``out`` ready: new or empty, or an earlier demo's folder whose parts are removed."""
+    import shutil
+
+    from recist.errors import RecistValidationError
+
+    if out.exists() and not out.is_dir():
+        raise RecistValidationError("OUT is a file: name a folder for the demo", source=str(out))
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / _MARKER).is_file():
+            raise RecistValidationError("OUT is not empty and not an earlier demo's folder: name a new folder",
+                                        source=str(out))
+        for part in _PARTS:
+            if (out / part).exists():
+                shutil.rmtree(out / part)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / _MARKER).write_text("written by `recist demo`; its trial/, review/ and report/ are replaced on rerun\n")
+
+
+def _trial(out: Path, *, n_subjects: int, seed: int) -> int:
+    """Simulate -> central review -> batch -> report, printing the steps and the headline figures."""
+    import datetime as dt
+    import sys
+    import time
+
+    import numpy as np
+
+    import recist
+    from recist.cli.batch import progress_bar
+    from recist.errors import RecistValidationError
+    from recist.export.batch import batch_headline, run_batch
+    from recist.io.trial_sim import simulate_trial, write_trial
+    from recist.review.simulated import run_central_review
+
+    if n_subjects < 2:
+        raise RecistValidationError(f"--subjects must be at least 2, not {n_subjects}", field="--subjects")
+    _prepare(out)
+    started = time.perf_counter()
+    print(f"\nSimulated trial (NCT04954820-shaped, {n_subjects} subjects, seed {seed}):")
+    trial = simulate_trial(n_subjects, rng=np.random.default_rng(seed))
+    files = write_trial(trial, out / "trial")
+    print(f"  trial files (subjects, charter, reads of R1/R2, site reads): {out / 'trial'}")
+    wrap = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        def wrap(items):  # noqa: ANN001, ANN202
+            return tqdm(items, desc="central review", unit="subject", file=sys.stderr, leave=False)
+    review = run_central_review(trial, out / "review", now=dt.datetime.now(dt.timezone.utc), progress=wrap)
+    print(f"  central review project: {review.project_dir} ({review.adjudicated} of {review.subjects} "
+          "subjects adjudicated by the scripted adjudicator)")
+    progress, close = progress_bar()
+    try:
+        result = run_batch(review.project_dir, files["subjects"], out / "report", now=dt.datetime.now(dt.timezone.utc),
+                           version=recist.__version__, title=f"{trial.charter['trial']}: demo trial report",
+                           progress=progress)
+    finally:
+        close()
+    for problem in result.problems:
+        print(f"recist demo: {problem}", file=sys.stderr)
+    if result.report is None:
+        print("no report: no subject could be analysed")
+        return 1
+    print(f"\nreport: {result.report.html}")
+    print(f"{len(result.subjects)} subjects analysed (final reads of the central review) in "
+          f"{time.perf_counter() - started:.1f} s. Headline figures:")
+    for line in batch_headline(result):
+        print(f"  {line}")
+    return 1 if result.problems else 0
