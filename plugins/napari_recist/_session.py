@@ -21,11 +21,17 @@ from napari_recist._layers import LINE_COLOURS, lines_layer_data, lines_layer_kw
 from napari_recist._world import SeriesRef, lps_to_world, world_to_lps
 from recist.errors import RecistError
 
-__all__ = ["Session", "get_session"]
+__all__ = ["Session", "get_session", "camera_of"]
 
 logger = logging.getLogger(__name__)
 
 _SESSIONS: dict[int, Session] = {}
+
+
+def camera_of(viewer):
+    """The camera of a viewer model (``viewer.scene.camera`` from napari 0.9, ``viewer.camera`` before)."""
+    scene = getattr(viewer, "scene", None)
+    return scene.camera if scene is not None and hasattr(scene, "camera") else viewer.camera
 
 
 def get_session(viewer) -> Session:
@@ -260,4 +266,4 @@ class Session:
             return
         world = lps_to_world(np.asarray(location))
         self.viewer.dims.set_point(0, float(world[0]))
-        self.viewer.camera.center = tuple(float(v) for v in world)
+        camera_of(self.viewer).center = tuple(float(v) for v in world)

@@ -5,6 +5,10 @@ napari has one canvas per viewer, so the widget holds its own ``ViewerModel`` sh
 (the "multiple viewer" pattern). It shows the reference timepoint's layers (the same arrays and affines,
 so world coordinates are LPS mm in both) and follows the main viewer's slice position (``dims.point``),
 camera centre and zoom: the same lesion region appears in both at once.
+
+The second canvas lives as long as the main window: the widget watches the main window's Close event
+and then closes its canvas and gives it up (closing the widget does the same), so no ``QtViewer``
+outlives the viewer.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from __future__ import annotations
 from napari.components.viewer_model import ViewerModel
 from napari.layers import Image, Shapes
 from napari.qt import QtViewer
+from qtpy.QtCore import QEvent
 from qtpy.QtWidgets import QComboBox, QFormLayout, QVBoxLayout, QWidget
 
 from napari_recist._controller import CaseController
-from napari_recist._session import get_session
+from napari_recist._session import camera_of, get_session
 
 __all__ = ["CompareWidget"]
 
@@ -40,21 +45,38 @@ class CompareWidget(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.qt_viewer, 1)
         self.shown: str | None = None
-        self.reference.currentTextChanged.connect(lambda _text: self.refresh())
+        self.reference.currentTextChanged.connect(self._on_reference)
         self.session.subscribe(self.refresh)
         viewer.dims.events.point.connect(self._follow)
-        viewer.camera.events.center.connect(self._follow)
-        viewer.camera.events.zoom.connect(self._follow)
+        camera_of(viewer).events.center.connect(self._follow)
+        camera_of(viewer).events.zoom.connect(self._follow)
+        self._main_window = getattr(getattr(viewer, "window", None), "_qt_window", None)
+        if self._main_window is not None:
+            self._main_window.installEventFilter(self)
+        self.refresh()
+
+    def _on_reference(self, _text: str) -> None:
         self.refresh()
 
     def close_canvas(self) -> None:
-        """Close the second canvas (also done when the widget closes)."""
-        for name in ("point",):
-            getattr(self.viewer.dims.events, name).disconnect(self._follow)
-        self.viewer.camera.events.center.disconnect(self._follow)
-        self.viewer.camera.events.zoom.disconnect(self._follow)
+        """Close the second canvas and give it up (done when the main window or the widget closes)."""
+        qt_viewer, self.qt_viewer = self.qt_viewer, None
+        if qt_viewer is None:
+            return
+        self.viewer.dims.events.point.disconnect(self._follow)
+        camera_of(self.viewer).events.center.disconnect(self._follow)
+        camera_of(self.viewer).events.zoom.disconnect(self._follow)
+        if self._main_window is not None:
+            self._main_window.removeEventFilter(self)
+            self._main_window = None
         self.model.layers.clear()
-        self.qt_viewer.close()
+        qt_viewer.close()
+        qt_viewer.setParent(None)  # back to Python ownership: freed with its last reference, here
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        if watched is self._main_window and event.type() == QEvent.Type.Close:
+            self.close_canvas()
+        return False
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self.close_canvas()
@@ -72,6 +94,8 @@ class CompareWidget(QWidget):
 
     def refresh(self) -> None:
         """Show the reference timepoint's layers (rebuilt when it or the case changes)."""
+        if self.qt_viewer is None:  # closed with the main window
+            return
         ctl = self.session.controller
         if ctl is not None:
             wanted = ["baseline", "nadir", *ctl.timepoint_labels]
@@ -101,10 +125,12 @@ class CompareWidget(QWidget):
         self._follow()
 
     def _follow(self, *_event) -> None:
-        if not len(self.model.layers):
+        if self.qt_viewer is None or not len(self.model.layers):
             return
         point = self.viewer.dims.point
         if len(point) == self.model.dims.ndim:
             self.model.dims.point = point
-        self.model.camera.center = self.viewer.camera.center
-        self.model.camera.zoom = self.viewer.camera.zoom
+        main, mine = camera_of(self.viewer), camera_of(self.model)
+        mine.center = main.center
+        mine.zoom = main.zoom
+
