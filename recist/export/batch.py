@@ -91,6 +91,9 @@ PROJECT_MARKER = "project.json"
 
 PROBLEM_COLUMNS = ("subject", "file", "row", "field", "problem")
 
+DASK_CONNECT_TIMEOUT_S = 20.0
+"""Seconds to wait for a Dask scheduler to answer before giving up."""
+
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` with the number of subjects assessed so far."""
 
@@ -368,7 +371,7 @@ def _run_dask(chunks: list[list[WorkItem]], address: str, done: Callable[[int, l
     from distributed import Client, as_completed
 
     try:
-        client = Client(address, timeout="20s", set_as_default=False)
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
         raise RecistError(f"cannot connect to the Dask scheduler at {address} ({exc}); start one "
                           "(`dask scheduler` and `dask worker ADDRESS`) or check the address") from None
