@@ -15,14 +15,17 @@ from napari.utils.notifications import show_error, show_warning
 
 from napari_recist._controller import CaseController
 from napari_recist._presets import PET_COLORMAP, PET_SUV_LIMITS, contrast_limits
-from napari_recist._world import SeriesRef, lps_to_world, world_affine
+from napari_recist._world import SeriesRef, lps_to_world, tilt_deg, world_affine
 from recist.errors import RecistError, SuvError
 
-__all__ = ["series_layers", "case_layers", "lines_layer_data", "LINE_COLOURS"]
+__all__ = ["series_layers", "case_layers", "lines_layer_data", "LINE_COLOURS", "MAX_EXACT_TILT_DEG"]
 
 logger = logging.getLogger(__name__)
 
 LINE_COLOURS = {"long": "#00e5ff", "short": "#ffd500"}
+
+#: A series tilted more than this from axial is shown by napari without its tilt (the reader is warned).
+MAX_EXACT_TILT_DEG = 0.1
 
 
 def _volume_layer(volume, name: str, timepoint: str | None) -> tuple:
@@ -59,6 +62,11 @@ def series_layers(folder: str | Path, *, timepoint_of=None, series_filter=None) 
         except RecistError as exc:
             show_warning(f"recist: {exc}")
             continue
+        tilt = tilt_deg(volume.affine)
+        if tilt > MAX_EXACT_TILT_DEG:
+            show_warning(f"recist: {info.modality} series {info.series_uid} is tilted {tilt:.1f} degrees from axial: "
+                         "napari shows its slices without the tilt, so a line drawn on the screen is not at the "
+                         "voxels shown; measure on an axial reconstruction (lines read from case files stay exact)")
         if info.modality.upper() == "PT":
             try:
                 suv = load_suv_volume(volume)

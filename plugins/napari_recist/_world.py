@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from recist.model.case import ImageRef
 
-__all__ = ["SeriesRef", "world_affine", "world_to_lps", "lps_to_world", "REVERSE"]
+__all__ = ["SeriesRef", "world_affine", "world_to_lps", "lps_to_world", "tilt_deg", "REVERSE"]
 
 #: Swaps LPS (x, y, z, 1) and world (z, y, x, 1) homogeneous coordinates (its own inverse).
 REVERSE = np.array([[0, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]], dtype=float)
@@ -32,6 +32,19 @@ def world_affine(volume_affine: ArrayLike) -> NDArray[np.float64]:
     if affine.shape != (4, 4):
         raise ValueError(f"a series affine is 4x4, got shape {affine.shape}")
     return REVERSE @ affine
+
+
+def tilt_deg(volume_affine: ArrayLike) -> float:
+    """Angle in degrees between a series' slice normal (its z index axis) and the LPS z axis.
+
+    0 for axial series, whatever their in-plane rotation. napari's 2-D view shows the affine restricted
+    to the two displayed axes, so a rotation within the slice is shown exactly, while a tilt (gantry tilt,
+    oblique reformat) is dropped from the view (napari warns "Non-orthogonal slicing ... displayed without
+    applying an out-of-slice rotation or shear"): the plugin then warns the reader (docs/plugin.md).
+    """
+    column = np.asarray(volume_affine, dtype=float)[:3, 0]
+    cosine = abs(column[2]) / np.linalg.norm(column)
+    return float(np.degrees(np.arccos(np.clip(cosine, 0.0, 1.0))))
 
 
 def world_to_lps(points_world: ArrayLike) -> NDArray[np.float64]:
