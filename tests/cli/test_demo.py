@@ -1,0 +1,33 @@
+"""``recist demo``: the example cases, then simulate -> central review -> batch -> report (small N)."""
+
+from __future__ import annotations
+
+import re
+
+from recist.cli import main
+
+
+def test_demo_runs_the_whole_trial_and_prints_the_headline(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", str(out), "--subjects", "12", "--seed", "5"]) == 0
+    printed = capsys.readouterr().out
+    assert "RECIST 1.1 responses of the 7 example cases" in printed
+    assert printed.index("NET-001") < printed.index("Simulated trial")
+    report = out / "report" / "report.html"
+    assert f"report: {report}" in printed and report.is_file()
+    assert (out / "review" / "project.json").is_file() and (out / "trial" / "subjects.csv").is_file()
+    # subjects per arm, ORR and PFS events/medians with CI, HR with CI and log-rank p, DCR, adjudication rate
+    assert re.search(r"active surveillance \(n=\d+\): ORR \d+/\d+ .*median PFS .*95% CI.* \(\d+ events?\)", printed)
+    assert re.search(r"lutathera vs active surveillance: HR .*; log-rank p", printed)
+    assert re.search(r"lutathera: DCR \d+/\d+", printed)
+    assert re.search(r"adjudication: \d+ of 12 subjects with two signed reads", printed)
+    # a second run replaces the earlier demo's outputs
+    assert main(["demo", str(out), "--subjects", "4", "--seed", "5"]) == 0
+    assert "4 subjects analysed" in capsys.readouterr().out
+
+
+def test_demo_refuses_a_foreign_non_empty_folder(tmp_path, capsys):
+    (tmp_path / "keep.txt").write_text("mine")
+    assert main(["demo", str(tmp_path), "--subjects", "4"]) == 2
+    assert "not an earlier demo's folder" in capsys.readouterr().err
+    assert (tmp_path / "keep.txt").read_text() == "mine"
