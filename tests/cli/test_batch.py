@@ -9,15 +9,16 @@ import pytest
 
 from recist.cli import main
 
+from .test_report import _case as report_case
+
 HEADER = "subject,randomisation_date,arm,death_date,new_therapy_date\n"
 
 
 def _case(subject: str, follow_up_mm: list[float]) -> dict:
-    dates = ["2024-01-02", "2024-02-27", "2024-04-23", "2024-06-18"]
-    timepoints = [{"label": "baseline" if k == 0 else f"week {8 * k}", "date": dates[k],
-                   "targets": {"T1": {"long_axis_mm": size}}} for k, size in enumerate([40.0, *follow_up_mm])]
-    return {"format": "recist.case/1", "subject": subject,
-            "lesions": [{"id": "T1", "role": "target", "site": "liver"}], "timepoints": timepoints}
+    """One target lesion of 40 mm at baseline (2024-01-02), then the given sizes every 8 weeks."""
+    dates = ["2024-02-27", "2024-04-23", "2024-06-18"]
+    return report_case(subject, "2024-01-02",
+                       [(f"week {8 * (k + 1)}", dates[k], size, False) for k, size in enumerate(follow_up_mm)])
 
 
 @pytest.fixture()
