@@ -118,6 +118,8 @@ class Session:
 
     def set_controller(self, controller: CaseController) -> None:
         """Read another case in this viewer."""
+        if self.controller is not None and self.controller is not controller:
+            self.controller.unsubscribe(self._on_case_changed)
         self.controller = controller
         controller.subscribe(self._on_case_changed)
         for layer in self._layers("image"):
@@ -253,17 +255,45 @@ class Session:
                                              plane_normal=normal, site=self.site, nodal=self.nodal)
 
     # ------------------------------------------------------------------ navigation
-    def go_to(self, timepoint: str, lesion_id: str | None) -> None:
-        """Show ``timepoint`` at the slice and position of ``lesion_id``'s finding there."""
-        self.set_timepoint(timepoint)
-        location = self.controller.location_mm(timepoint, lesion_id) if lesion_id else None
+    def go_to(self, timepoint: str, lesion_id: str | None, controller: CaseController | None = None) -> None:
+        """Show ``timepoint`` at the slice and position of ``lesion_id``'s finding there.
+
+        ``controller``: the case to take the position from when it is not the one being read (the
+        adjudicator's Read A / Read B); only the layers of ``timepoint`` are then shown.
+        """
+        if controller is None or controller is self.controller:
+            controller = self.controller
+            self.set_timepoint(timepoint)
+        else:
+            self.show_timepoint_layers(timepoint)
+        location = controller.location_mm(timepoint, lesion_id) if lesion_id else None
         if location is None and lesion_id:  # not measured here: go where it was at the baseline
-            for label in self.controller.timepoint_labels:
-                location = self.controller.location_mm(label, lesion_id)
+            for label in controller.timepoint_labels:
+                location = controller.location_mm(label, lesion_id)
                 if location is not None:
                     break
-        if location is None:
-            return
-        world = lps_to_world(np.asarray(location))
+        if location is not None:
+            self.center_on(location)
+
+    def center_on(self, location_mm) -> None:
+        """Move the slice and the camera centre to an LPS point (mm)."""
+        world = lps_to_world(np.asarray(location_mm, dtype=float))
         self.viewer.dims.set_point(0, float(world[0]))
         camera_of(self.viewer).center = tuple(float(v) for v in world)
+
+    def show_timepoint_layers(self, timepoint: str) -> None:
+        """Show only the layers of ``timepoint`` (any layer whose metadata names a timepoint) without a
+        case being read (the adjudicator's view)."""
+        self.timepoint = timepoint
+        self._apply_visibility()
+        self._notify()
+
+    def clear(self) -> None:
+        """Stop reading: forget the controller and remove every layer the plugin made."""
+        if self.controller is not None:
+            self.controller.unsubscribe(self._on_case_changed)
+        self.controller = None
+        self.timepoint = None
+        for layer in [la for la in self.viewer.layers if la.metadata.get("recist")]:
+            self.viewer.layers.remove(layer)
+        self._notify()

@@ -15,14 +15,20 @@ _PROBLEM = QColor("#ff8a65")
 
 
 class CaseTableWidget(QWidget):
-    """The case of ``viewer``'s session as a table, rebuilt after every change."""
+    """The case of ``viewer``'s session as a table, rebuilt after every change.
 
-    def __init__(self, napari_viewer, controller: CaseController | None = None, parent=None) -> None:
+    With ``bind_session=False`` the table shows ``controller`` only, not the case being read in the
+    viewer (the adjudicator's Read A / Read B tables); a click then shows that case's lesion position.
+    """
+
+    def __init__(self, napari_viewer, controller: CaseController | None = None, parent=None, *,
+                 bind_session: bool = True) -> None:
         super().__init__(parent)
         viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)  # napari passes a PublicOnlyProxy
         self.viewer = viewer
         self.session = get_session(viewer)
-        if controller is not None:
+        self._own = None if bind_session else controller
+        if controller is not None and bind_session:
             self.session.set_controller(controller)
         self.table_widget = QTableWidget()
         self.table_widget.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -39,9 +45,14 @@ class CaseTableWidget(QWidget):
         self.session.subscribe(self.refresh)
         self.refresh()
 
+    @property
+    def controller(self) -> CaseController | None:
+        """The case shown: the session's, or the one given with ``bind_session=False``."""
+        return self._own if self._own is not None else self.session.controller
+
     def refresh(self) -> None:
         """Rebuild the table from the controller."""
-        ctl = self.session.controller
+        ctl = self.controller
         if ctl is None:
             self.notes.setText("No case open.")
             return
@@ -90,5 +101,8 @@ class CaseTableWidget(QWidget):
         if model is None or c >= len(model.columns):
             return
         row = model.rows[r]
+        if self._own is not None:
+            self.session.go_to(model.columns[c], row.lesion_id, controller=self._own)
+            return
         self.session.lesion_id = row.lesion_id or self.session.lesion_id
         self.session.go_to(model.columns[c], row.lesion_id)
