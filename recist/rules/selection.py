@@ -95,7 +95,7 @@ def propose_targets(candidates: Iterable[SelectionCandidate]) -> list[str]:
     RECIST 1.1 §4.2 asks for targets "representative of all involved organs", chosen by size. The
     proposal first takes the largest measurable lesion of each organ (largest organs' lesions first),
     then the second largest of each organ, until 5 targets (at most 2 per organ, all nodes one organ).
-    Ties keep the input order. Size is the longest diameter, or the short axis for nodes.
+    Ties go to the lesion whose id sorts first, so the proposal never depends on input order. Size is the longest diameter, or the short axis for nodes.
     The reader confirms: reproducibility of measurement may outweigh size ([S16]).
 
     Returns
@@ -105,12 +105,12 @@ def propose_targets(candidates: Iterable[SelectionCandidate]) -> list[str]:
     """
     measurable = [c for c in candidates if c.measurability == Measurability.MEASURABLE and c.size_mm is not None]
     by_organ: dict[str, list[SelectionCandidate]] = defaultdict(list)
-    for c in sorted(measurable, key=lambda c: -c.size_mm):  # type: ignore[operator]
+    for c in sorted(measurable, key=lambda c: (-c.size_mm, c.id)):  # type: ignore[operator]
         by_organ[organ_of(c.site, nodal=c.nodal)].append(c)
     chosen: list[str] = []
     for rank in range(MAX_TARGETS_PER_ORGAN):
         tier = [lesions[rank] for lesions in by_organ.values() if len(lesions) > rank]
-        for c in sorted(tier, key=lambda c: -c.size_mm):  # type: ignore[operator]
+        for c in sorted(tier, key=lambda c: (-c.size_mm, c.id)):  # type: ignore[operator]
             if len(chosen) < MAX_TARGETS:
                 chosen.append(c.id)
     return chosen

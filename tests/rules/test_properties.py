@@ -31,7 +31,6 @@ def _clinical(result: dict) -> dict:
     """The result with its lists of lesions put in a canonical order (their order is presentation only)."""
     result["baseline"]["lesions"].sort(key=lambda les: les["id"])
     result["baseline"]["problems"].sort()
-    result["baseline"]["proposed_targets"].sort()
     for tp in result["timepoints"]:
         tp["not_evaluated"].sort()
     return result

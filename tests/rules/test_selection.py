@@ -56,3 +56,8 @@ def test_proposal_largest_first_within_limits_and_representative():
     assert set(chosen[:4]) == {"L1", "N1", "P1", "B1"}
     assert chosen[4] == "L2"
     assert selection_problems([c for c in candidates if c.id in chosen]) == []
+
+
+def test_proposal_ties_do_not_depend_on_input_order():
+    a = [cand("T2", "liver", 20), cand("T1", "liver", 20), cand("T3", "liver", 20)]
+    assert propose_targets(a) == propose_targets(list(reversed(a))) == ["T1", "T2"]
