@@ -9,9 +9,16 @@ The public API:
 
 Imaging (:mod:`recist.io.dicom`, :mod:`recist.measure`), central review (:mod:`recist.review`),
 endpoints (:mod:`recist.endpoints`) and exports (:mod:`recist.export`) are imported from their modules.
+
+Names are loaded on first use (PEP 562), so importing a submodule such as :mod:`recist.io.dicom` does not
+pay for pydantic and the case model.
 """
 
-from recist.api import assess
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from recist.errors import (
     BlindingError,
     DicomLoadError,
@@ -22,30 +29,23 @@ from recist.errors import (
     SuvError,
     UnsupportedFormatError,
 )
-from recist.io.case_json import read_case, write_case
-from recist.model import (
-    Assessment,
-    Case,
-    ImageRef,
-    Lesion,
-    LesionRole,
-    Line,
-    Measurability,
-    Method,
-    NewLesion,
-    NewLesionStatus,
-    NonTargetEntry,
-    NonTargetState,
-    Protocol,
-    Recorded,
-    Response,
-    TargetEntry,
-    TargetState,
-    Timepoint,
-)
-from recist.model.validate import parse_case
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "assess": "recist.api",
+    "read_case": "recist.io.case_json",
+    "write_case": "recist.io.case_json",
+    "parse_case": "recist.model.validate",
+    **{
+        name: "recist.model"
+        for name in (
+            "Assessment", "Case", "ImageRef", "Lesion", "LesionRole", "Line", "Measurability", "Method",
+            "NewLesion", "NewLesionStatus", "NonTargetEntry", "NonTargetState", "Protocol", "Recorded",
+            "Response", "TargetEntry", "TargetState", "Timepoint",
+        )
+    },
+}
 
 __all__ = [
     "__version__",
@@ -56,3 +56,41 @@ __all__ = [
     "RecistError", "RecistValidationError", "UnsupportedFormatError", "DicomLoadError", "SuvError",
     "MeasurementError", "ReviewStateError", "BlindingError",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from recist.api import assess
+    from recist.io.case_json import read_case, write_case
+    from recist.model import (
+        Assessment,
+        Case,
+        ImageRef,
+        Lesion,
+        LesionRole,
+        Line,
+        Measurability,
+        Method,
+        NewLesion,
+        NewLesionStatus,
+        NonTargetEntry,
+        NonTargetState,
+        Protocol,
+        Recorded,
+        Response,
+        TargetEntry,
+        TargetState,
+        Timepoint,
+    )
+    from recist.model.validate import parse_case
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'recist' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

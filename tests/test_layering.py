@@ -46,3 +46,15 @@ def test_lower_layers_never_import_higher_ones():
                 if other in LAYER and LAYER[other] > LAYER[top]:
                     problems.append(f"{rel}: imports {name}")
     assert problems == []
+
+
+def test_public_names_resolve_and_submodules_do_not_load_the_case_model():
+    code = (
+        "import sys, recist.io.dicom\n"
+        "assert 'pydantic' not in sys.modules, 'importing recist.io.dicom loaded pydantic'\n"
+        "import recist\n"
+        "missing = [n for n in recist.__all__ if getattr(recist, n, None) is None]\n"
+        "assert not missing, missing\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
