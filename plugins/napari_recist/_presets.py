@@ -20,9 +20,13 @@ WINDOWS: dict[str, tuple[float, float]] = {
     "bone": (2000.0, 500.0),
 }
 
-#: SUVbw display range of a fused PET (0 to 10 g/ml: DOTATATE-avid NET lesions saturate, as readers
-#: prefer for localisation; change it in the layer controls).
-PET_SUV_LIMITS = (0.0, 10.0)
+#: SUVbw display range of a fused PET, g/ml. Chosen for 68Ga-DOTATATE, whose physiological uptake is high:
+#: liver ~7, spleen ~20 (the hottest normal organ besides kidneys and adrenals), NET lesions up to 30-40 and
+#: more (e.g. the sample patient: tumours SUVmax 26-38, docs/sample_data.md). A 0-10 or 0-15 window (usual
+#: for FDG) saturates spleen and every tumour alike; 0-30 keeps the order visible with the "hot" map:
+#: liver ~23 % (red), spleen ~67 % (orange-yellow), tumours 87-100 % (yellow-white), only the hottest
+#: saturate. Readers change it in the layer controls.
+PET_SUV_LIMITS = (0.0, 30.0)
 PET_COLORMAP = "hot"
 
 #: key -> action (bound on the viewer by the measurement widget; docs/plugin.md lists them).

@@ -110,10 +110,13 @@ class CompareWidget(QWidget):
         if label is None:
             return
         self.model.layers.clear()
+        shown = {_modality(layer): layer.visible for layer in self.session.image_layers(self.session.timepoint)}
         for layer in self.session.image_layers(label):
+            # the same modalities as the main view shows (a PET hidden there is hidden here too)
             self.model.add_layer(Image(layer.data, affine=layer.affine.affine_matrix, name=layer.name,
                                        colormap=layer.colormap, contrast_limits=layer.contrast_limits,
-                                       blending=layer.blending, opacity=layer.opacity))
+                                       blending=layer.blending, opacity=layer.opacity,
+                                       visible=shown.get(_modality(layer), True)))
         lines = self.session.lines_layer(label)
         if len(lines.data):
             self.model.add_layer(Shapes(list(lines.data), shape_type="line", edge_color=lines.edge_color,
@@ -134,3 +137,6 @@ class CompareWidget(QWidget):
         mine.center = main.center
         mine.zoom = main.zoom
 
+
+def _modality(layer) -> str:
+    return layer.metadata["recist"]["series"]["modality"]
