@@ -111,3 +111,24 @@ def test_batch_of_a_review_project(tmp_path, capsys):
     assert "Reader agreement" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert main(["batch", str(review.project_dir), "--subjects", str(files["subjects"]),
                  "--out", str(tmp_path / "out2"), "--interval-days", "56"]) == 2
+
+
+def test_progress_bar_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    from recist.cli.batch import progress_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    update, close = progress_bar()
+    update(3, 10)
+    update(10, 10)
+    close()
+    assert "assess:" in terminal.getvalue() and "/10 [" in terminal.getvalue()  # drawn with the total
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert progress_bar()[0] is None
