@@ -75,6 +75,15 @@ _Coordinate = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Point3 = tuple[_Coordinate, _Coordinate, _Coordinate]
 
 
+def _axes_in_order(long_axis_mm: float | None, short_axis_mm: float | None) -> None:
+    """The short axis is the longest diameter perpendicular to the long axis: it cannot be longer."""
+    if long_axis_mm is not None and short_axis_mm is not None and short_axis_mm > long_axis_mm:
+        raise ValueError(
+            f"short_axis_mm {short_axis_mm:g} is longer than long_axis_mm {long_axis_mm:g}; "
+            "the short axis cannot exceed the long axis: were they swapped?"
+        )
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, validate_default=False)
 
@@ -172,6 +181,7 @@ class TargetEntry(_Model):
 
     @model_validator(mode="after")
     def _measurement_or_state(self) -> TargetEntry:
+        _axes_in_order(self.long_axis_mm, self.short_axis_mm)
         measured = self.long_axis_mm is not None or self.short_axis_mm is not None
         if self.state is None and not measured:
             raise ValueError("give long_axis_mm / short_axis_mm, or a state (too_small, disappeared, ...)")
@@ -207,7 +217,11 @@ class NonTargetEntry(_Model):
 
 
 class NewLesion(_Model):
-    """A new lesion seen at a follow-up ([E09] §4.3.5); ``equivocal`` while it may not be tumour."""
+    """A new lesion seen at a follow-up ([E09] §4.3.5); ``equivocal`` while it may not be tumour.
+
+    ``equivocal`` defaults to False: in RECIST a "new lesion" is unequivocal new disease (PD) unless the
+    reader says it is equivocal.
+    """
 
     id: Identifier
     site: Annotated[StrictStr, Field(min_length=1, max_length=200)]
@@ -218,6 +232,11 @@ class NewLesion(_Model):
     long_axis_line: Line | None = None
     short_axis_line: Line | None = None
     image: ImageRef | None = None
+
+    @model_validator(mode="after")
+    def _axes(self) -> NewLesion:
+        _axes_in_order(self.long_axis_mm, self.short_axis_mm)
+        return self
 
 
 class Recorded(_Model):

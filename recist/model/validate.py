@@ -11,7 +11,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from recist.errors import RecistValidationError, UnsupportedFormatError
-from recist.model.case import CASE_FORMAT, Case, Protocol, Timepoint
+from recist.model.case import (
+    CASE_FORMAT,
+    Case,
+    ImageRef,
+    Lesion,
+    Line,
+    NewLesion,
+    NonTargetEntry,
+    Protocol,
+    Recorded,
+    TargetEntry,
+    Timepoint,
+)
 from recist.model.enums import LesionRole, TargetState
 
 __all__ = ["parse_case", "parse_protocol", "check_case", "timepoint_days", "SUPPORTED_CASE_FORMATS"]
@@ -70,13 +82,31 @@ def _where(loc: tuple[Any, ...], data: Any) -> tuple[str | None, str | None, str
     return timepoint, lesion, ".".join(parts)
 
 
+_KNOWN_KEYS = frozenset(
+    name
+    for model in (Case, Protocol, Lesion, ImageRef, Line, TargetEntry, NonTargetEntry, NewLesion, Recorded, Timepoint)
+    for name in model.model_fields
+)
+
+
+def _suggestion(loc: tuple[Any, ...]) -> str:
+    """", did you mean 'long_axis_mm'?" for a misspelt key, or nothing."""
+    import difflib  # noqa: PLC0415
+
+    key = loc[-1] if loc else None
+    if not isinstance(key, str):
+        return ""
+    close = difflib.get_close_matches(key, sorted(_KNOWN_KEYS), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _from_pydantic(exc: ValidationError, data: Any, source: str | None) -> RecistValidationError:
     first = exc.errors(include_url=False)[0]
     loc = tuple(k for k in first["loc"] if not (isinstance(k, str) and k.startswith(("function-", "str"))))
     timepoint, lesion, field = _where(loc, data)
-    message = first["msg"]
+    message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = "unknown key (check its spelling against the case format in ARCHITECTURE.md)"
+        message = "unknown key" + _suggestion(loc) + " (see docs/case-format.md or `recist schema`)"
     elif first["type"] == "missing":
         message = "required key is missing"
     more = exc.error_count() - 1
@@ -173,7 +203,9 @@ def timepoint_days(case: Case) -> list[int]:
     return days
 
 
-def _check_timepoint(case: Case, tp: Timepoint, *, is_baseline: bool) -> None:
+def _check_timepoint(case: Case, tp: Timepoint, *, index: int) -> None:
+    is_baseline = index == 0
+    at = f"timepoints[{index}]"
     roles = {lesion.id: lesion for lesion in case.lesions}
     for lesion_id, entry in tp.targets.items():
         lesion = roles.get(lesion_id)
@@ -181,7 +213,7 @@ def _check_timepoint(case: Case, tp: Timepoint, *, is_baseline: bool) -> None:
             what = "is not a lesion of the case" if lesion is None else "is a non-target lesion"
             raise RecistValidationError(
                 f"{what}; list it in 'lesions' with role 'target' or move it to 'non_targets'",
-                timepoint=tp.label, lesion=lesion_id, field="targets",
+                timepoint=tp.label, lesion=lesion_id, field=f"{at}.targets",
             )
         if entry.state is None:
             needed = "short_axis_mm" if lesion.nodal else "long_axis_mm"
@@ -190,20 +222,20 @@ def _check_timepoint(case: Case, tp: Timepoint, *, is_baseline: bool) -> None:
                     "a non-nodal lesion is measured by its longest diameter")
                 raise RecistValidationError(
                     f"{needed} is required ({why}, RECIST 1.1 §4.2)",
-                    timepoint=tp.label, lesion=lesion_id, field=f"targets.{lesion_id}.{needed}",
+                    timepoint=tp.label, lesion=lesion_id, field=f"{at}.targets.{lesion_id}.{needed}",
                 )
         if entry.state == TargetState.MERGED:
             other = roles.get(entry.merged_into or "")
             if other is None or other.role != LesionRole.TARGET or other.id == lesion_id:
                 raise RecistValidationError(
                     f"merged_into {entry.merged_into!r} must name another target lesion of the case",
-                    timepoint=tp.label, lesion=lesion_id, field=f"targets.{lesion_id}.merged_into",
+                    timepoint=tp.label, lesion=lesion_id, field=f"{at}.targets.{lesion_id}.merged_into",
                 )
         if is_baseline and entry.state is not None:
             raise RecistValidationError(
                 f"a target lesion needs a baseline measurement, not the state {entry.state.value!r}; "
                 "measure it or make it a non-target",
-                timepoint=tp.label, lesion=lesion_id, field=f"targets.{lesion_id}.state",
+                timepoint=tp.label, lesion=lesion_id, field=f"{at}.targets.{lesion_id}.state",
             )
     for lesion_id in tp.non_targets:
         lesion = roles.get(lesion_id)
@@ -211,20 +243,20 @@ def _check_timepoint(case: Case, tp: Timepoint, *, is_baseline: bool) -> None:
             what = "is not a lesion of the case" if lesion is None else "is a target lesion"
             raise RecistValidationError(
                 f"{what}; list it in 'lesions' with role 'non_target' or move it to 'targets'",
-                timepoint=tp.label, lesion=lesion_id, field="non_targets",
+                timepoint=tp.label, lesion=lesion_id, field=f"{at}.non_targets",
             )
     seen: set[str] = set()
     for new in tp.new_lesions:
         if new.id in seen or new.id in roles:
             raise RecistValidationError(
                 "new-lesion id is used twice at this timepoint or by a baseline lesion; give it its own id",
-                timepoint=tp.label, lesion=new.id, field="new_lesions",
+                timepoint=tp.label, lesion=new.id, field=f"{at}.new_lesions",
             )
         seen.add(new.id)
     if is_baseline and tp.new_lesions:
         raise RecistValidationError(
             "the baseline cannot have new lesions; record them as baseline lesions",
-            timepoint=tp.label, field="new_lesions",
+            timepoint=tp.label, field=f"{at}.new_lesions",
         )
 
 
@@ -252,7 +284,7 @@ def check_case(case: Case) -> None:
                                         timepoint=tp.label, field="label")
         labels.add(tp.label)
     for index, tp in enumerate(case.timepoints):
-        _check_timepoint(case, tp, is_baseline=index == 0)
+        _check_timepoint(case, tp, index=index)
     baseline = case.timepoints[0]
     for lesion in case.lesions:
         if lesion.role == LesionRole.TARGET and lesion.id not in baseline.targets:
@@ -261,9 +293,15 @@ def check_case(case: Case) -> None:
                 timepoint=baseline.label, lesion=lesion.id, field="targets",
             )
     days = timepoint_days(case)
-    for previous, (tp, day) in zip(days, list(zip(case.timepoints, days))[1:]):
-        if day <= previous:
+    for index in range(1, len(days)):
+        if days[index] <= days[index - 1]:
+            before, tp = case.timepoints[index - 1], case.timepoints[index]
+
+            def when(t: Timepoint, day: int) -> str:
+                return t.date.isoformat() if t.date is not None else f"day {day}"
+
             raise RecistValidationError(
-                f"timepoints must be in date order; day {day} is not after day {previous}",
-                timepoint=tp.label, field="date",
+                f"timepoints must be in date order: {tp.label!r} ({when(tp, days[index])}) is not after "
+                f"{before.label!r} ({when(before, days[index - 1])}); fix the dates or the order",
+                timepoint=tp.label, field=f"timepoints[{index}].date",
             )

@@ -24,15 +24,21 @@ from recist.model.enums import (
     NewLesionStatus,
     ProgressionTrigger,
     Response,
+    TumourMarkers,
 )
 from recist.model.validate import timepoint_days
 from recist.rules._exact import percent_change, to_mm
 from recist.rules.best_response import ScoredTimepoint, best_overall_response
 from recist.rules.measurability import classify_node, classify_non_nodal
 from recist.rules.new_lesions import is_unequivocal, new_lesion_status
-from recist.rules.non_target import non_target_reappeared, non_target_response
+from recist.rules.non_target import non_target_nodes_normal, non_target_reappeared, non_target_response
 from recist.rules.overall import overall_response_non_target_only, overall_response_with_targets
-from recist.rules.selection import SelectionCandidate, propose_targets, selection_problems
+from recist.rules.selection import (
+    SelectionCandidate,
+    baseline_state_problems,
+    propose_targets,
+    selection_problems,
+)
 from recist.rules.target import (
     continuing_partial_response,
     is_complete_response,
@@ -80,9 +86,10 @@ def assess_baseline(case: Case) -> BaselineAssessment:
         )
     nodal = {lesion.id: lesion.nodal for lesion in case.lesions if lesion.role == LesionRole.TARGET}
     sum_mm = to_mm(target_sum(baseline.targets, nodal).sum_um) if nodal else None
-    return BaselineAssessment(
-        tuple(lesions), tuple(selection_problems(candidates)), sum_mm, tuple(propose_targets(candidates))
+    problems = selection_problems(candidates) + baseline_state_problems(
+        {lesion_id: entry.state for lesion_id, entry in baseline.non_targets.items()}
     )
+    return BaselineAssessment(tuple(lesions), tuple(problems), sum_mm, tuple(propose_targets(candidates)))
 
 
 def _recorded_timepoint(
@@ -188,13 +195,14 @@ def assess_case(case: Case, protocol: Protocol | None = None) -> Assessment:
     nadir_um = baseline_um
     last_evaluable_cr = False
     earlier_response = False
+    markers_elevated = case.baseline.tumour_markers == TumourMarkers.ABOVE_ULN
     results: list[TimepointAssessment] = []
     triggers: list[tuple[ProgressionTrigger, ...]] = []
     discrepancies: list[Discrepancy] = []
     for tp, day in zip(case.follow_ups, days[1:]):
         if not tp.targets and not tp.non_targets and tp.recorded is not None:
             result, hit = _recorded_timepoint(
-                tp, day, tp.recorded, has_targets=has_targets, has_non_targets=bool(non_targets)
+                tp, day, tp.recorded, has_targets=has_targets, has_non_targets=bool(non_targets) or markers_elevated
             )
         else:
             new = new_lesion_status(tp.new_lesions)
@@ -212,7 +220,8 @@ def assess_case(case: Case, protocol: Protocol | None = None) -> Assessment:
                 if ts.complete:
                     target = target_response(
                         ts.sum_um, baseline_um=baseline_um, nadir_um=nadir_um,
-                        complete_response=is_complete_response(ts.contributions_um, targets),
+                        complete_response=is_complete_response(ts.contributions_um, targets)
+                        and non_target_nodes_normal(tp.non_targets, non_targets),
                     )
                     if protocol.continuing_pr:
                         target = continuing_partial_response(target, earlier_response=earlier_response)
@@ -225,7 +234,7 @@ def assess_case(case: Case, protocol: Protocol | None = None) -> Assessment:
                     sum_um, lower_bound = ts.sum_um, True
             non_target = non_target_response(
                 tp.non_targets, non_targets, tumour_markers=tp.tumour_markers,
-                ne_with_present=protocol.non_target_ne_with_present,
+                markers_elevated_at_baseline=markers_elevated, ne_with_present=protocol.non_target_ne_with_present,
             )
             if (
                 protocol.reappearance_after_cr_is_pd and last_evaluable_cr

@@ -8,7 +8,7 @@ from recist.model.case import NonTargetEntry
 from recist.model.enums import NonTargetState, Response, TumourMarkers
 from recist.rules._exact import to_um
 
-__all__ = ["is_normal", "non_target_response", "non_target_reappeared"]
+__all__ = ["is_normal", "non_target_response", "non_target_nodes_normal", "non_target_reappeared"]
 
 _NODE_NORMAL_UM = to_um(10.0)
 
@@ -33,6 +33,7 @@ def non_target_response(
     nodal: Mapping[str, bool],
     *,
     tumour_markers: TumourMarkers | None = None,
+    markers_elevated_at_baseline: bool = False,
     ne_with_present: str = "NON-CR/NON-PD",
 ) -> Response | None:
     """The non-target response at a timepoint.
@@ -40,31 +41,58 @@ def non_target_response(
     RECIST 1.1 [E09] §4.3.3 (R19-R22):
 
     - PD: unequivocal progression of an existing non-target lesion;
-    - CR: every non-target lesion gone (nodes < 10 mm short axis) and tumour markers normal when given;
+    - CR: every non-target lesion gone (nodes < 10 mm short axis) and tumour markers normal. "If tumour
+      markers are initially above the upper normal limit, they must normalise for a patient to be
+      considered a complete responder" ([E09] §3.2.2): when ``markers_elevated_at_baseline``, a timepoint
+      that does not report them has not shown normalisation, so it counts as not evaluated;
     - NON-CR/NON-PD: a lesion persists or markers stay above the upper normal limit;
-    - NE: a lesion not evaluated and the rest gone, so CR cannot be claimed (R22). When a lesion is not
-      evaluated and another is present, the category is ``ne_with_present`` (RECIST_RULES H3: reading A
-      "NON-CR/NON-PD", the default, or reading B "NE"); Table 1 gives the same overall response either way.
+    - NE: a lesion (or the markers) not evaluated and the rest gone, so CR cannot be claimed (R22). When
+      something is not evaluated and a lesion is present, the category is ``ne_with_present``
+      (RECIST_RULES H3: reading A "NON-CR/NON-PD", the default, or reading B "NE"); Table 1 gives the same
+      overall response either way.
 
-    Returns None for a subject without non-target lesions (convention C7: category "none").
+    Returns None for a subject without non-target lesions (convention C7: category "none"), unless its
+    tumour markers were above normal at baseline: the markers are then its only non-target disease
+    (CR when normal, NON-CR/NON-PD when above normal, NE when not reported).
     """
+    markers_unknown = tumour_markers is None and markers_elevated_at_baseline
+    markers_high = tumour_markers == TumourMarkers.ABOVE_ULN
     if not nodal:
-        return None
+        if not markers_elevated_at_baseline:
+            return None
+        return Response.NE if markers_unknown else (Response.NON_CR_NON_PD if markers_high else Response.CR)
     states = {lesion_id: entries.get(lesion_id) for lesion_id in nodal}
     if any(e is not None and e.state == NonTargetState.UNEQUIVOCAL_PROGRESSION for e in states.values()):
         return Response.PD
-    unevaluated = any(e is None or e.state == NonTargetState.NOT_EVALUATED for e in states.values())
+    unevaluated = markers_unknown or any(
+        e is None or e.state == NonTargetState.NOT_EVALUATED for e in states.values()
+    )
     persisting = any(
         e is not None and e.state == NonTargetState.PRESENT and not is_normal(e, nodal=nodal[i])
         for i, e in states.items()
     )
     if unevaluated:
-        if persisting or tumour_markers == TumourMarkers.ABOVE_ULN:
+        if persisting or markers_high:
             return Response(ne_with_present)
         return Response.NE
-    if persisting or tumour_markers == TumourMarkers.ABOVE_ULN:
+    if persisting or markers_high:
         return Response.NON_CR_NON_PD
     return Response.CR
+
+
+def non_target_nodes_normal(entries: Mapping[str, NonTargetEntry | None], nodal: Mapping[str, bool]) -> bool:
+    """Whether every non-target lymph node is known to be under 10 mm short axis (or absent).
+
+    RECIST 1.1 [E09] §4.3.1, target CR (R9): "Any pathological lymph nodes (whether target or non-target)
+    must have reduction in short axis to <10 mm". A node present without a measured short axis, or not
+    evaluated, is not known to be normal.
+    """
+    for lesion_id, is_node in nodal.items():
+        if is_node:
+            entry = entries.get(lesion_id)
+            if entry is None or not is_normal(entry, nodal=True):
+                return False
+    return True
 
 
 def non_target_reappeared(entries: Mapping[str, NonTargetEntry | None], nodal: Mapping[str, bool]) -> bool:

@@ -7,13 +7,14 @@ At most 5 target lesions in total and at most 2 per organ; all lymph nodes toget
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from recist.model.enums import LesionRole, Measurability
+from recist.model.enums import LesionRole, Measurability, NonTargetState
 
 __all__ = [
     "SelectionCandidate",
+    "baseline_state_problems",
     "organ_of",
     "selection_problems",
     "propose_targets",
@@ -87,6 +88,18 @@ def selection_problems(candidates: Sequence[SelectionCandidate]) -> list[str]:
                 "(RECIST 1.1 §4.2); remove it"
             )
     return problems
+
+
+def baseline_state_problems(non_target_states: Mapping[str, NonTargetState]) -> list[str]:
+    """Non-target lesions whose baseline state makes no sense: a baseline lesion is present by definition
+    ([E09] §4.2: all lesions are identified at baseline), so "absent", "not evaluated" or "unequivocal
+    progression" at baseline is a reading error."""
+    return [
+        f"{lesion_id} is recorded {state.value.replace('_', ' ')} at baseline: a baseline lesion is present; "
+        "correct its state or remove it"
+        for lesion_id, state in non_target_states.items()
+        if state != NonTargetState.PRESENT
+    ]
 
 
 def propose_targets(candidates: Iterable[SelectionCandidate]) -> list[str]:

@@ -175,3 +175,18 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_swapped_axes_are_refused(tmp_path):
+    data = example()
+    data["timepoints"][1]["targets"]["T2"] = {"long_axis_mm": 10.0, "short_axis_mm": 22.0}
+    with pytest.raises(RecistValidationError, match="short_axis_mm 22 is longer than long_axis_mm 10") as info:
+        recist.read_case(write(tmp_path, data))
+    assert "Value error" not in str(info.value)
+
+
+def test_misspelt_key_gets_a_suggestion(tmp_path):
+    data = example()
+    data["timepoints"][1]["targets"]["T1"] = {"long_axs_mm": 10.0}
+    with pytest.raises(RecistValidationError, match="did you mean 'long_axis_mm'"):
+        recist.read_case(write(tmp_path, data))

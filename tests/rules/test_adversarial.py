@@ -339,14 +339,8 @@ def test_non_target_only_markers_must_normalise_for_cr():
     assert result["progression"] is None
 
 
-MARKERS_BUG = (
-    "R19 ([E09] §3.2.2/§4.3.3): tumour markers above ULN at baseline must normalise before CR, but "
-    "recist.rules.non_target.non_target_response only sees the follow-up's tumour_markers ('normal when "
-    "given'); the baseline's 'above_uln' is never passed in (assess.py), so an unreported marker gives CR"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=MARKERS_BUG)
 def test_non_target_only_markers_elevated_at_baseline_and_not_reported_is_not_cr():
     """R19 ([E09] §3.2.2): markers above ULN at baseline must normalise before CR. Lesions gone but no
     marker result at the follow-up: normalisation is not shown, so CR cannot be claimed (R22: not all
@@ -357,7 +351,6 @@ def test_non_target_only_markers_elevated_at_baseline_and_not_reported_is_not_cr
     assert fu["overall_response"] != "CR"
 
 
-@pytest.mark.xfail(strict=True, reason=MARKERS_BUG)
 def test_markers_elevated_at_baseline_and_not_reported_prevent_overall_cr_with_targets():
     """R19 + Table 1: target CR, every non-target gone, markers above ULN at baseline and not reported at
     the follow-up: the non-target category cannot be CR, so the overall response is PR (row CR / not all

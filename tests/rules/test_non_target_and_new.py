@@ -94,3 +94,28 @@ def test_equivocal_lesion_never_confirmed_is_not_progression():
          {"targets": {"T1": 47.0}}],
     )
     assert assess(case).progression is None
+
+
+@pytest.mark.parametrize(("node", "target", "overall"), [(9.9, Response.CR, Response.CR),
+                                                          (12.0, Response.PR, Response.PR)])
+def test_target_cr_needs_non_target_nodes_under_10_mm_too(node, target, overall):
+    """R9 ([E09] §4.3.1): "Any pathological lymph nodes (whether target or non-target) must have reduction
+    in short axis to <10 mm" for a target CR."""
+    case = target_case({"T1": 30.0}, [{"targets": {"T1": 0.0},
+                                       "non_targets": {"NT1": {"state": "present", "short_axis_mm": node}}}],
+                       non_targets={"NT1": {"state": "present", "short_axis_mm": 14.0}})
+    case["lesions"][-1]["nodal"] = True
+    tp = assess(case).timepoints[0]
+    assert tp.target_response == target and tp.overall_response == overall
+
+
+@pytest.mark.parametrize(("markers", "overall"), [("normal", Response.CR), ("above_uln", Response.PR), (None, Response.PR)])
+def test_markers_elevated_at_baseline_without_non_target_lesions(markers, overall):
+    """[E09] §3.2.2: markers above normal at baseline must normalise for CR, even without non-target
+    lesions; until then target CR gives overall PR (Table 1, non-target not CR)."""
+    follow_up = {"targets": {"T1": 0.0}}
+    if markers:
+        follow_up["tumour_markers"] = markers
+    case = target_case({"T1": 30.0}, [follow_up])
+    case["timepoints"][0]["tumour_markers"] = "above_uln"
+    assert assess(case).timepoints[0].overall_response == overall

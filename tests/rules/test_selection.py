@@ -61,3 +61,15 @@ def test_proposal_largest_first_within_limits_and_representative():
 def test_proposal_ties_do_not_depend_on_input_order():
     a = [cand("T2", "liver", 20), cand("T1", "liver", 20), cand("T3", "liver", 20)]
     assert propose_targets(a) == propose_targets(list(reversed(a))) == ["T1", "T2"]
+
+
+def test_a_non_target_must_be_present_at_baseline():
+    from recist import assess
+
+    case = {"format": "recist.case/1", "subject": "S",
+            "lesions": [{"id": "T1", "role": "target", "site": "liver"},
+                        {"id": "NT1", "role": "non_target", "site": "bone"}],
+            "timepoints": [{"label": "b", "day": 0, "targets": {"T1": {"long_axis_mm": 20.0}},
+                            "non_targets": {"NT1": "absent"}}, {"label": "f", "day": 50}]}
+    problems = assess(case).baseline.problems
+    assert len(problems) == 1 and "NT1" in problems[0] and "absent at baseline" in problems[0]
