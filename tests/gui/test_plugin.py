@@ -99,6 +99,12 @@ def test_compare_widget_follows_position(make_napari_viewer, sample_patient_dir)
     viewer.dims.set_point(0, viewer.dims.point[0] + 10)
     assert compare.model.dims.point[0] == pytest.approx(viewer.dims.point[0])
     assert any("CT" in layer.name for layer in compare.model.layers)
+    # the reference shows the modalities the main view shows: a PET hidden there is hidden here
+    for layer in session.image_layers(session.timepoint):
+        layer.visible = "PET" not in layer.name
+    compare.refresh()
+    shown = {layer.name: layer.visible for layer in compare.model.layers if layer.name.endswith(("CT", "SUVbw"))}
+    assert any(v for n, v in shown.items() if "CT" in n) and not any(v for n, v in shown.items() if "PET" in n)
     # closing the viewer closes and frees the reference canvas (the napari fixture also counts leaks)
     canvas = weakref.ref(compare.qt_viewer)
     viewer.close()
