@@ -43,11 +43,17 @@ def _reading(make_napari_viewer, folder: Path, case_path: Path | None = None):
     return viewer, get_session(viewer), widget
 
 
+@pytest.mark.filterwarnings("ignore:Non-orthogonal slicing:UserWarning")  # napari's, for the tilt
 @pytest.mark.parametrize("orientation", [IN_PLANE, TILTED], ids=["in-plane rotation", "gantry tilt"])
 def test_world_lines_convert_to_index_to_patient_on_oblique_series(make_napari_viewer, tmp_path, orientation):
+    from napari.utils.notifications import notification_manager
+
     write_series(tmp_path / "ct", shape=(6, 24, 20), spacing_mm=(3.0, 0.9, 0.7), orientation=orientation)
     volume = load_series(find_series(tmp_path / "ct").series[0])
+    seen = len(notification_manager.records)
     viewer, session, _widget = _reading(make_napari_viewer, tmp_path / "ct")
+    tilt_warnings = [n for n in notification_manager.records[seen:] if "tilted 20.0 degrees" in str(n.message)]
+    assert len(tilt_warnings) == (0 if orientation is IN_PLANE else 1)
     ct = session.ct_layer("baseline")
     start_index, end_index = np.array([2.0, 3.0, 4.0]), np.array([2.0, 17.0, 15.0])
     expected = index_to_patient(np.array([start_index, end_index]), origin_mm=volume.origin_mm,
