@@ -42,7 +42,7 @@ demo: $(CORE_STAMP)
 	$(BIN)/python -m recist demo $(DEMO_OUT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check recist plugins tests benchmarks sample_data
+	$(BIN)/ruff check recist plugins tests benchmarks sample_data docs
 
 test: system-packages $(STAMP) lint
 	XDG_CONFIG_HOME=$$(mktemp -d) XDG_CACHE_HOME=$$(mktemp -d) MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider

@@ -37,7 +37,7 @@ def _grab(viewer, app, path: Path) -> None:
     _settle(app)
     image = viewer.window._qt_window.grab().toImage()
     if (image.width(), image.height()) != SIZE:
-        from qtpy.QtCore import Qt  # noqa: TID251 (a napari script, not recist/)
+        from qtpy.QtCore import Qt
 
         image = image.scaled(*SIZE, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
     if not image.save(str(path)):
@@ -49,11 +49,11 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="recist-shots-")
     os.environ.setdefault("XDG_CONFIG_HOME", os.path.join(tmp, "config"))
     os.environ["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")  # never the user's working copy
-    import napari  # noqa: TID251 (a napari script, not recist/)
+    import napari
     from napari_recist._sample_data import sample_folder
     from napari_recist._session import get_session
     from napari_recist._widgets import CaseTableWidget, CompareWidget, MeasurementWidget
-    from qtpy.QtWidgets import QApplication  # noqa: TID251 (a napari script, not recist/)
+    from qtpy.QtWidgets import QApplication
 
     OUT.mkdir(exist_ok=True)
     viewer = napari.Viewer(show=True, title="recist: synthetic NET patient")
@@ -67,7 +67,7 @@ def main() -> None:
     viewer.window.add_dock_widget(measurement, name="Measurement", area="right")
     table_dock = viewer.window.add_dock_widget(table, name="Case table", area="bottom")
     _settle(app)
-    from qtpy.QtCore import Qt  # noqa: TID251 (a napari script, not recist/)
+    from qtpy.QtCore import Qt
 
     viewer.window._qt_window.resizeDocks([table_dock], [330], Qt.Orientation.Vertical)
     camera = viewer.scene.camera

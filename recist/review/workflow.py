@@ -339,7 +339,10 @@ class ReviewProject:
         Every subject's series are de-identified (:mod:`recist.review.deid`) with the subject's pseudonym
         and date shift; ``out/manifest.json`` lists per pseudonym the timepoints (label, shifted date,
         series). Nothing else goes in: no subject id, no arm, no site read, no read of anyone. An
-        administrator, or the reader themself, may package.
+        administrator, or the person themself, may package. ``reader`` may also be an adjudicator: the
+        adjudicator's package holds the same de-identified images (so Read A's and Read B's lines can be
+        shown on them) and, like every package, no read; the reads come through :meth:`show` once a
+        subject needs adjudication.
         """
         from recist.review.deid import (
             DEIDENTIFICATION_METHOD,
@@ -349,10 +352,13 @@ class ReviewProject:
         )
 
         now = _utc(now)
-        role = self._require(as_, ["administrator", "reader"], "package reads", now)
-        if reader not in self.charter.readers:
-            raise ReviewStateError(f"{reader!r} is not a reader of this project (readers: {self.charter.readers})")
-        if role == "reader" and reader != as_:
+        role = self._require(as_, ["administrator", "reader", "adjudicator"], "package reads", now)
+        if reader not in self.charter.readers and reader not in self.charter.adjudicators:
+            raise ReviewStateError(
+                f"{reader!r} is not a reader or adjudicator of this project "
+                f"(readers: {self.charter.readers}, adjudicators: {self.charter.adjudicators})"
+            )
+        if role != "administrator" and reader != as_:
             self._refuse(as_, "package", f"{as_!r} may package only their own reading material, not {reader!r}'s", now)
         out = Path(out)
         if out.exists() and any(out.iterdir()):

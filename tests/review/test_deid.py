@@ -150,3 +150,18 @@ def test_table_and_helpers() -> None:
     assert clean_descriptor("CT CHEST W CONTRAST SMITH JOHN 3mm") == "CT CHEST W CONTRAST 3mm"
     assert hashed_uid("1.2.3", b"s") == hashed_uid("1.2.3", b"s") != hashed_uid("1.2.3", b"t")
     assert len(hashed_uid("1.2.3.4.5.6.7.8.9", b"s")) <= 64
+
+
+def test_adjudicator_package_has_the_same_images_and_no_reads(packaged, tmp_path: Path) -> None:
+    from recist.errors import BlindingError
+
+    project, out, _ = packaged
+    adj = project.package("ADJ1", tmp_path / "adj", as_="ADJ1", now=NOW)
+    reader = json.loads((out / "manifest.json").read_text())
+    assert adj["reader"] == "ADJ1"
+    assert [s["subject"] for s in adj["subjects"]] == [s["subject"] for s in reader["subjects"]]
+    assert [tp["series"] for s in adj["subjects"] for tp in s["timepoints"]] == [
+        tp["series"] for s in reader["subjects"] for tp in s["timepoints"]]
+    assert not list((tmp_path / "adj").rglob("*read*.json"))
+    with pytest.raises(BlindingError):
+        project.package("R1", tmp_path / "not-mine", as_="ADJ1", now=NOW)
