@@ -203,10 +203,9 @@ def timepoint_days(case: Case) -> list[int]:
     return days
 
 
-def _check_timepoint(case: Case, tp: Timepoint, *, index: int) -> None:
+def _check_timepoint(roles: Mapping[str, Lesion], tp: Timepoint, *, index: int) -> None:
     is_baseline = index == 0
     at = f"timepoints[{index}]"
-    roles = {lesion.id: lesion for lesion in case.lesions}
     for lesion_id, entry in tp.targets.items():
         lesion = roles.get(lesion_id)
         if lesion is None or lesion.role != LesionRole.TARGET:
@@ -283,8 +282,9 @@ def check_case(case: Case) -> None:
             raise RecistValidationError("timepoint label used twice; give each timepoint its own label",
                                         timepoint=tp.label, field="label")
         labels.add(tp.label)
+    roles = {lesion.id: lesion for lesion in case.lesions}
     for index, tp in enumerate(case.timepoints):
-        _check_timepoint(case, tp, index=index)
+        _check_timepoint(roles, tp, index=index)
     baseline = case.timepoints[0]
     for lesion in case.lesions:
         if lesion.role == LesionRole.TARGET and lesion.id not in baseline.targets:

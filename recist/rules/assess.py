@@ -50,7 +50,20 @@ from recist.rules.target import (
 
 __all__ = ["assess_case", "assess_baseline", "find_progression"]
 
-_TRIGGER_ORDER = (ProgressionTrigger.TARGET, ProgressionTrigger.NON_TARGET, ProgressionTrigger.NEW_LESION)
+
+
+def _triggers(
+    target: Response | None, non_target: Response | None, new: NewLesionStatus
+) -> tuple[ProgressionTrigger, ...]:
+    """What made a timepoint PD, in the order target, non-target, new lesion."""
+    found = []
+    if target == Response.PD:
+        found.append(ProgressionTrigger.TARGET)
+    if non_target == Response.PD:
+        found.append(ProgressionTrigger.NON_TARGET)
+    if new == NewLesionStatus.YES:
+        found.append(ProgressionTrigger.NEW_LESION)
+    return tuple(found)
 
 
 def assess_baseline(case: Case) -> BaselineAssessment:
@@ -109,10 +122,7 @@ def _recorded_timepoint(
             overall = Response.PD if new == NewLesionStatus.YES else Response.NE
     triggers: tuple[ProgressionTrigger, ...] = ()
     if overall == Response.PD:
-        triggers = tuple(
-            t for t, hit in zip(_TRIGGER_ORDER, (target == Response.PD, non_target == Response.PD,
-                                                 new == NewLesionStatus.YES)) if hit
-        ) or (ProgressionTrigger.RECORDED,)
+        triggers = _triggers(target, non_target, new) or (ProgressionTrigger.RECORDED,)
     result = TimepointAssessment(
         label=tp.label, date=tp.date, day=day, sum_mm=None, nadir_mm=None, change_from_baseline_pct=None,
         change_from_nadir_pct=None, target_response=target, non_target_response=non_target, new_lesions=new,
@@ -245,10 +255,7 @@ def assess_case(case: Case, protocol: Protocol | None = None) -> Assessment:
                 overall = overall_response_with_targets(target, non_target, new)  # type: ignore[arg-type]
             else:
                 overall = overall_response_non_target_only(non_target, new)  # type: ignore[arg-type]
-            hit = tuple(
-                t for t, h in zip(_TRIGGER_ORDER, (target == Response.PD, non_target == Response.PD,
-                                                   new == NewLesionStatus.YES)) if h
-            )
+            hit = _triggers(target, non_target, new) if overall == Response.PD else ()
             result = TimepointAssessment(
                 label=tp.label, date=tp.date, day=day,
                 sum_mm=None if sum_um is None else to_mm(sum_um),
@@ -258,7 +265,8 @@ def assess_case(case: Case, protocol: Protocol | None = None) -> Assessment:
                 target_response=target, non_target_response=non_target, new_lesions=new,
                 overall_response=overall, sum_is_lower_bound=lower_bound, not_evaluated=missing,
             )
-            discrepancies.extend(_discrepancies(tp, result))
+            if tp.recorded is not None:
+                discrepancies.extend(_discrepancies(tp, result))
             if sum_um is not None and not lower_bound:
                 nadir_um = min(nadir_um, sum_um)
             if target in (Response.PR, Response.CR):
