@@ -407,7 +407,9 @@ def pfs_outcome(
                         "no progression: censored at the last adequate assessment")
 
     event_date, kind = first
-    prior = [d for d in adequate if d < event_date]
+    # the reads before the event: a progression's own read is the event, but a scan on the day of a
+    # death shows follow-up up to the death (FDA 2018 table: missed visits must precede the event)
+    prior = [d for d in adequate if d < event_date or (kind == "death" and d == event_date)]
     last = prior[-1] if prior else rand
     if rules.censor_after_missed_visits:
         missed = missed_visits(last, event_date, randomisation_date=rand, schedule=schedule)
