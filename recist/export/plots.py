@@ -3,13 +3,27 @@
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot, so nothing leaks into
 pyplot's global state and the figures render on any backend (``fig.savefig(path)``). Times on the x axes
 count from randomisation: weeks for the per-subject plots, months for Kaplan-Meier.
+
+The figures stay fast and readable from 10 to 10,000+ subjects: each series is one vectorised artist
+(one ``bar``/``barh`` call, one ``scatter`` per marker kind, one ``LineCollection`` for the spider
+lines), never one artist per subject, and every figure has a bounded size. Large trials change what is
+drawn, and the figure says so:
+
+- waterfall: one bar per subject up to :data:`WATERFALL_BAR_LIMIT` subjects per panel; beyond, the
+  sorted bars touch and are drawn as one filled step outline per best overall response;
+- spider: line opacity and marker size fall with the number of subjects (:func:`spider_alpha`);
+- swimmer: at most :data:`SWIMMER_MAX_SUBJECTS` rows; beyond, a deterministic selection described in
+  the title (:func:`swimmer_selection`, :func:`swimmer_note`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -22,10 +36,16 @@ __all__ = [
     "BOR_COLOURS",
     "waterfall_plot",
     "spider_plot",
+    "spider_alpha",
     "swimmer_plot",
+    "swimmer_selection",
+    "swimmer_note",
+    "SwimmerRow",
     "km_plot",
     "PR_THRESHOLD_PCT",
     "PD_THRESHOLD_PCT",
+    "WATERFALL_BAR_LIMIT",
+    "SWIMMER_MAX_SUBJECTS",
 ]
 
 BOR_COLOURS: dict[str, str] = {
@@ -40,9 +60,15 @@ PR_THRESHOLD_PCT = -30.0
 """RECIST 1.1 [E09] §4.3.1: PR is at least a 30% decrease of the target sum from baseline."""
 PD_THRESHOLD_PCT = 20.0
 """RECIST 1.1 [E09] §4.3.1: PD is at least a 20% increase of the target sum (from the nadir)."""
+WATERFALL_BAR_LIMIT = 300
+"""Subjects per waterfall panel drawn as separate bars; above it the bars touch (a filled step outline)."""
+SWIMMER_MAX_SUBJECTS = 100
+"""Rows of the swimmer plot; a larger trial shows a selection of this many subjects."""
 
 _ARM_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+_NE_COLOUR = BOR_COLOURS["NE"]
 _DAYS_PER_WEEK = 7.0
+_RESPONDERS = frozenset({"CR", "PR"})
 
 
 def _arm_colours(arms: Sequence[str]) -> dict[str, str]:
@@ -57,6 +83,25 @@ def _reference_lines(ax) -> None:
     ax.axhline(PR_THRESHOLD_PCT, color="#555555", linestyle="--", linewidth=0.9)
     ax.axhline(PD_THRESHOLD_PCT, color="#555555", linestyle=":", linewidth=0.9)
     ax.axhline(0, color="black", linewidth=0.6)
+
+
+def _bor_order(categories: set[str]) -> list[str]:
+    """Categories in BOR_CATEGORIES order, unknown labels last (sorted)."""
+    return [c for c in BOR_CATEGORIES if c in categories] + sorted(categories - set(BOR_CATEGORIES))
+
+
+def _waterfall_panel(ax, changes_pct: np.ndarray, bors: np.ndarray) -> None:
+    """Draw sorted best changes: one ``bar`` call, or touching filled steps per BOR above the limit."""
+    n = len(changes_pct)
+    if n <= WATERFALL_BAR_LIMIT:
+        ax.bar(np.arange(n), changes_pct, color=[BOR_COLOURS.get(b, _NE_COLOUR) for b in bors], width=0.8,
+               edgecolor="none")
+        return
+    edges = np.arange(n + 1) - 0.5
+    for category in _bor_order(set(bors.tolist())):
+        ax.stairs(np.where(bors == category, changes_pct, 0.0), edges, baseline=0.0, fill=True,
+                  color=BOR_COLOURS.get(category, _NE_COLOUR), linewidth=0, gid=f"waterfall {category}")
+    ax.set_xlim(edges[0], edges[-1])
 
 
 def waterfall_plot(
@@ -76,6 +121,11 @@ def waterfall_plot(
     Subjects without an evaluable target sum after baseline (non-target-only disease, only NE
     reads) have no bar; the panel title gives "n shown of N". Dashed line: -30% (PR); dotted: +20% (PD,
     which RECIST measures from the nadir, so a bar above +20% is not necessarily PD).
+    Up to :data:`WATERFALL_BAR_LIMIT` subjects a panel has one ``bar`` call with a gap between bars
+    (``ax.patches`` holds one rectangle per subject). Above it, bars would be narrower than a pixel, so
+    they are drawn touching, as one filled ``stairs`` artist per best overall response (the values of
+    the other subjects are 0): every subject is still one step of width 1 at its sorted position.
+    The figure is 4.5 inches tall and 4.5 inches wide per arm (at least 6) whatever the number of subjects.
     """
     groups: dict[str, list[str]] = {}
     for subject in reads:
@@ -91,97 +141,106 @@ def waterfall_plot(
             if change is not None:
                 bars.append((change, reads[subject].best_overall_response or "NE", subject))
         bars.sort(key=lambda b: (-b[0], b[2]))
-        ax.bar(
-            range(len(bars)),
-            [b[0] for b in bars],
-            color=[BOR_COLOURS.get(b[1], "#9e9e9e") for b in bars],
-            width=0.8,
-            edgecolor="none",
-        )
+        _waterfall_panel(ax, np.array([b[0] for b in bars], dtype=float), np.array([b[1] for b in bars], dtype=str))
         shown_bors.update(b[1] for b in bars)
         _reference_lines(ax)
         ax.set_xticks([])
         ax.set_xlabel("Subjects (sorted by best change)")
         title = f"{name}: " if name else ""
-        ax.set_title(f"{title}{len(bars)} shown of {len(groups[name])}", fontsize=10)
+        ax.set_title(f"{title}{len(bars):,} shown of {len(groups[name]):,}", fontsize=10)
     axes[0].set_ylabel("Best change in target sum from baseline (%)")
-    handles = [Patch(color=BOR_COLOURS[c], label=c) for c in BOR_CATEGORIES if c in shown_bors]
+    handles = [Patch(color=BOR_COLOURS.get(c, _NE_COLOUR), label=c) for c in _bor_order(shown_bors)]
     handles += [
         Line2D([], [], color="#555555", linestyle="--", label="-30% (PR)"),
         Line2D([], [], color="#555555", linestyle=":", label="+20% (PD)"),
     ]
-    axes[-1].legend(handles=handles, title="Best overall response", fontsize=8, loc="upper right")
+    axes[-1].legend(handles=handles, title="Best overall response", fontsize=8, loc="upper left",
+                    bbox_to_anchor=(1.01, 1.0))  # outside the bars
     fig.suptitle("Waterfall plot")
     return fig
+
+
+def _interleaved_by_arm(subject_ids: Sequence[str], by_id: Mapping[str, Subject]) -> list[str]:
+    """``subject_ids`` reordered to take one subject of each arm in turn (arms by name, ids in order)."""
+    by_arm: dict[str, list[str]] = {}
+    for subject_id in subject_ids:
+        by_arm.setdefault(by_id[subject_id].arm, []).append(subject_id)
+    columns = [by_arm[arm] for arm in sorted(by_arm)]
+    return [ids[i] for i in range(max(map(len, columns), default=0)) for ids in columns if i < len(ids)]
+
+
+def spider_alpha(n_lines: int) -> float:
+    """Opacity of the spider plot's lines for ``n_lines`` subjects: 0.85 up to ~90, then 8 / sqrt(n),
+    at least 0.06, so that 10 lines read as lines and 10,000 as a density."""
+    return float(min(0.85, max(0.06, 8.0 / np.sqrt(max(n_lines, 1)))))
 
 
 def spider_plot(reads: Mapping[str, SubjectAssessments], subjects: Sequence[Subject]) -> Figure:
     """% change of the target sum from baseline over time, one line per subject, coloured by arm.
 
     Each line starts at 0% at week 0 (randomisation: the baseline) and has one point per follow-up
-    with an evaluable sum; subjects with none have no line. Progression is marked with a cross.
+    with an evaluable sum; subjects with none have no line. The first read documenting progression
+    (overall response PD with an evaluable sum) is marked with a cross.
+
+    All lines are one :class:`~matplotlib.collections.LineCollection`, drawn taking one subject of each
+    arm in turn (ids in order within an arm) so that no arm covers the others; the points one ``scatter`` and the
+    progression crosses another; opacity and sizes fall with the number of lines (:func:`spider_alpha`).
     """
     by_id = {s.subject: s for s in subjects}
     colours = _arm_colours([s.arm for s in subjects])
+    segments: list[np.ndarray] = []
+    segment_colours: list[str] = []
+    pd_points: list[tuple[float, float]] = []
+    for subject_id in _interleaved_by_arm([s for s in sorted(reads) if s in by_id], by_id):
+        read, subject = reads[subject_id], by_id[subject_id]
+        visits = [v for v in read.timepoints if v.change_from_baseline_pct is not None]
+        if not visits:
+            continue
+        weeks = [_weeks(v.date, subject.randomisation_date) for v in visits]
+        segments.append(np.array([[0.0, 0.0]] + [[w, v.change_from_baseline_pct] for w, v in zip(weeks, visits)]))
+        segment_colours.append(colours[subject.arm])
+        first_pd = next(((w, v.change_from_baseline_pct) for w, v in zip(weeks, visits)
+                         if v.overall_response == "PD"), None)
+        if first_pd is not None:
+            pd_points.append(first_pd)
+    alpha = spider_alpha(len(segments))
     fig = Figure(figsize=(7.5, 4.8), layout="constrained")
     ax = fig.add_subplot()
-    for subject_id in sorted(reads):
-        read, subject = reads[subject_id], by_id.get(subject_id)
-        if subject is None:
-            continue
-        points = [
-            (_weeks(v.date, subject.randomisation_date), v.change_from_baseline_pct)
-            for v in read.timepoints
-            if v.change_from_baseline_pct is not None
-        ]
-        if not points:
-            continue
-        xs = [0.0] + [p[0] for p in points]
-        ys = [0.0] + [p[1] for p in points]
-        ax.plot(xs, ys, color=colours[subject.arm], marker="o", markersize=3, linewidth=1.2, alpha=0.85)
-        pd_points = [
-            (_weeks(v.date, subject.randomisation_date), v.change_from_baseline_pct)
-            for v in read.timepoints
-            if v.overall_response == "PD" and v.change_from_baseline_pct is not None
-        ]
-        if pd_points:
-            ax.plot(
-                [p[0] for p in pd_points[:1]],
-                [p[1] for p in pd_points[:1]],
-                linestyle="none",
-                marker="x",
-                color="black",
-                markersize=7,
-            )
+    ax.add_collection(LineCollection(segments, colors=segment_colours, linewidths=0.4 + 0.8 * alpha, alpha=alpha,
+                                     gid="subjects"))
+    if segments:
+        points = np.concatenate(segments)
+        point_colours = np.repeat(segment_colours, [len(s) for s in segments])
+        ax.scatter(points[:, 0], points[:, 1], s=9 * alpha, c=point_colours, alpha=alpha, linewidths=0,
+                   gid="visits")
+    if pd_points:
+        crosses = np.array(pd_points)
+        ax.scatter(crosses[:, 0], crosses[:, 1], marker="x", color="black", s=49 * alpha,
+                   alpha=min(1.0, 1.5 * alpha), linewidths=1.0, gid="progression")
+    ax.autoscale_view()
     _reference_lines(ax)
     ax.set_xlabel("Weeks since randomisation")
     ax.set_ylabel("Change in target sum from baseline (%)")
     handles = [Line2D([], [], color=c, marker="o", markersize=3, label=arm) for arm, c in colours.items()]
     handles += [Line2D([], [], color="black", marker="x", linestyle="none", label="PD")]
-    ax.legend(handles=handles, title="Arm", fontsize=8, loc="upper left")
-    ax.set_title("Spider plot")
+    ax.legend(handles=handles, title="Arm", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title(f"Spider plot ({len(segments):,} subjects)")
     return fig
 
 
-def _first_response_date(read: SubjectAssessments) -> tuple[dt.date, str] | None:
-    for visit in read.timepoints:
-        if visit.overall_response in ("CR", "PR"):
-            return visit.date, visit.overall_response
-    return None
+@dataclass(frozen=True)
+class SwimmerRow:
+    """One subject of the swimmer plot: time on study (weeks) and whether the BOR is a response."""
+
+    subject: str
+    arm: str
+    weeks_on_study: float
+    responder: bool
 
 
-def swimmer_plot(
-    subjects: Sequence[Subject], reads: Mapping[str, SubjectAssessments], outcomes: Sequence[PfsOutcome]
-) -> Figure:
-    """Time on study per subject (weeks), with first response, progression, death and ongoing markers.
-
-    A bar runs from randomisation to the latest of: last read, death, last contact, PFS date. Markers:
-    first CR / PR (triangles), progression (red cross), death (black square); an arrow at the end of
-    the bar marks a subject without a PFS event and not known to have died (ongoing at data cut-off).
-    Bars are coloured by arm and sorted by length within arm.
-    """
-    outcome_of = {o.subject: o for o in outcomes}
-    colours = _arm_colours([s.arm for s in subjects])
+def _swimmer_rows(
+    subjects: Sequence[Subject], reads: Mapping[str, SubjectAssessments], outcome_of: Mapping[str, PfsOutcome]
+) -> list[SwimmerRow]:
     rows = []
     for s in subjects:
         read = reads.get(s.subject)
@@ -191,96 +250,147 @@ def swimmer_plot(
         if s.subject in outcome_of:
             ends.append(outcome_of[s.subject].date)
         end = max(ends, default=s.randomisation_date)
-        rows.append((s.arm, -_weeks(end, s.randomisation_date), s.subject))
-    rows.sort()
-    fig = Figure(figsize=(8.0, max(3.0, 0.28 * len(rows) + 1.6)), layout="constrained")
+        responder = read is not None and read.best_overall_response in _RESPONDERS
+        rows.append(SwimmerRow(s.subject, s.arm, _weeks(end, s.randomisation_date), responder))
+    return rows
+
+
+def swimmer_selection(rows: Sequence[SwimmerRow], max_subjects: int = SWIMMER_MAX_SUBJECTS) -> list[SwimmerRow]:
+    """The rows a swimmer plot shows: all of them up to ``max_subjects``, else a deterministic selection.
+
+    Selection (a choice, as no guideline sets one): the ``max_subjects`` rows are shared equally between
+    the arms (round robin in arm-name order; an arm with fewer subjects than its share gives the rest to
+    the others), so every arm is shown whatever its size. Within an arm, subjects whose best overall
+    response is CR or PR come first, longest time on study first, then the other subjects, longest time
+    on study first; ties by subject id. This is the swimmer plot trial reports show for large trials
+    (duration of response of the responders, then the longest on study); it is not a random sample, and
+    the figure's title says so (:func:`swimmer_note`).
+
+    Returns the selected rows sorted for display: by arm, then longest time on study first, then id.
+    """
+    if max_subjects < 1:
+        raise ValueError(f"max_subjects must be at least 1, got {max_subjects}")
+    by_arm: dict[str, list[SwimmerRow]] = {}
+    for row in rows:
+        by_arm.setdefault(row.arm, []).append(row)
+    if len(rows) > max_subjects:
+        quotas = dict.fromkeys(by_arm, 0)
+        left = max_subjects
+        while left:
+            for arm in sorted(by_arm):
+                if left and quotas[arm] < len(by_arm[arm]):
+                    quotas[arm] += 1
+                    left -= 1
+        by_arm = {arm: sorted(members, key=lambda r: (not r.responder, -r.weeks_on_study, r.subject))[:quotas[arm]]
+                  for arm, members in by_arm.items()}
+    return sorted((r for members in by_arm.values() for r in members),
+                  key=lambda r: (r.arm, -r.weeks_on_study, r.subject))
+
+
+def swimmer_note(n_shown: int, n_total: int) -> str:
+    """The selection sentence of a swimmer plot that does not show every subject ("" when it does)."""
+    if n_shown >= n_total:
+        return ""
+    return (f"{n_shown:,} of {n_total:,} subjects shown: an equal share per arm, responders (CR/PR) first, "
+            "then the longest time on study")
+
+
+def _first_response(read: SubjectAssessments, start: dt.date) -> tuple[float, str] | None:
+    for visit in read.timepoints:
+        if visit.overall_response in _RESPONDERS:
+            return _weeks(visit.date, start), visit.overall_response
+    return None
+
+
+def swimmer_plot(
+    subjects: Sequence[Subject],
+    reads: Mapping[str, SubjectAssessments],
+    outcomes: Sequence[PfsOutcome],
+    *,
+    max_subjects: int = SWIMMER_MAX_SUBJECTS,
+) -> Figure:
+    """Time on study per subject (weeks), with first response, progression, death and ongoing markers.
+
+    A bar runs from randomisation to the latest of: last read, death, last contact, PFS date. Markers:
+    first CR / PR (star / triangle), progression (red cross), death (black square); an arrow at the end
+    of the bar marks a subject without a PFS event and not known to have died (ongoing at data cut-off).
+    Bars are coloured by arm and sorted by length within arm.
+
+    At most ``max_subjects`` rows are drawn (:func:`swimmer_selection`); when subjects are left out the
+    title states how many are shown and how they were chosen, and each arm's legend entry gives its
+    count ("control (50 of 5,000)"). The bars are one ``barh`` call, each marker kind one ``scatter``
+    (``gid`` "first PR", "first CR", "progression", "death") and the arrows one ``quiver`` (``gid``
+    "ongoing"). The figure is 8 inches wide and at most 13 inches tall.
+    """
+    outcome_of = {o.subject: o for o in outcomes}
+    colours = _arm_colours([s.arm for s in subjects])
+    all_rows = _swimmer_rows(subjects, reads, outcome_of)
+    rows = swimmer_selection(all_rows, max_subjects)
+    n = len(rows)
+    axes_height_in = min(0.28 * n, 11.0)
+    pitch_pt = 72.0 * axes_height_in / max(n, 1)  # vertical space of one row, in points
+    fig = Figure(figsize=(8.0, max(3.0, axes_height_in + 1.8)), layout="constrained")
     ax = fig.add_subplot()
+    y = np.arange(n)
+    lengths = np.array([r.weeks_on_study for r in rows], dtype=float)
+    ax.barh(y, lengths, color=[colours[r.arm] for r in rows], height=0.6, alpha=0.8)
+
     by_id = {s.subject: s for s in subjects}
-    for y, (arm, neg_weeks, subject_id) in enumerate(rows):
-        s, read, outcome = by_id[subject_id], reads.get(subject_id), outcome_of.get(subject_id)
-        length = -neg_weeks
-        ax.barh(y, length, color=colours[arm], height=0.6, alpha=0.8)
+    marks: dict[str, list[tuple[float, int]]] = {"first PR": [], "first CR": [], "progression": [], "death": []}
+    ongoing: list[tuple[float, int]] = []
+    for row_y, row in enumerate(rows):
+        s, read, outcome = by_id[row.subject], reads.get(row.subject), outcome_of.get(row.subject)
         if read is not None:
-            first = _first_response_date(read)
+            first = _first_response(read, s.randomisation_date)
             if first is not None:
-                ax.plot(
-                    _weeks(first[0], s.randomisation_date),
-                    y,
-                    linestyle="none",
-                    marker="^" if first[1] == "PR" else "*",
-                    color="white",
-                    markeredgecolor="black",
-                    markersize=7 if first[1] == "PR" else 10,
-                )
+                marks[f"first {first[1]}"].append((first[0], row_y))
             if read.progression_date is not None:
-                ax.plot(
-                    _weeks(read.progression_date, s.randomisation_date),
-                    y,
-                    linestyle="none",
-                    marker="X",
-                    color="#d6342b",
-                    markeredgecolor="black",
-                    markersize=8,
-                )
+                marks["progression"].append((_weeks(read.progression_date, s.randomisation_date), row_y))
         if s.death_date is not None:
-            ax.plot(
-                _weeks(s.death_date, s.randomisation_date),
-                y,
-                linestyle="none",
-                marker="s",
-                color="black",
-                markersize=5,
-            )
+            marks["death"].append((_weeks(s.death_date, s.randomisation_date), row_y))
         elif outcome is not None and not outcome.event:
-            ax.annotate(
-                "",
-                xy=(length + 3, y),
-                xytext=(length, y),
-                arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.2},
-            )
-    longest = max((-r[1] for r in rows), default=0.0)
-    ax.set_xlim(0, longest * 1.05 + 5)  # room for the ongoing arrows (annotations do not autoscale)
-    ax.set_yticks(range(len(rows)), [r[2] for r in rows], fontsize=7)
-    ax.invert_yaxis()
+            ongoing.append((row.weeks_on_study, row_y))
+    marker_pt = min(1.0, pitch_pt / 10.0)  # markers shrink with the rows
+    styles = {
+        "first PR": {"marker": "^", "color": "white", "edgecolors": "black", "s": (7 * marker_pt) ** 2},
+        "first CR": {"marker": "*", "color": "white", "edgecolors": "black", "s": (10 * marker_pt) ** 2},
+        "progression": {"marker": "X", "color": "#d6342b", "edgecolors": "black", "s": (8 * marker_pt) ** 2},
+        "death": {"marker": "s", "color": "black", "s": (5 * marker_pt) ** 2},
+    }
+    for kind, points in marks.items():
+        if points:
+            xs, ys = np.array(points, dtype=float).T
+            ax.scatter(xs, ys, linewidths=0.6, zorder=3, gid=kind, **styles[kind])
+    longest = float(lengths.max(initial=0.0))
+    arrow_weeks = 0.03 * longest + 1.0
+    if ongoing:
+        xs, ys = np.array(ongoing, dtype=float).T
+        ax.quiver(xs, ys, np.full(len(xs), arrow_weeks), np.zeros(len(xs)), angles="xy", scale_units="xy",
+                  scale=1.0, width=0.003, headwidth=4, headlength=4, headaxislength=3.5, zorder=3, gid="ongoing")
+    ax.set_xlim(0, longest * 1.02 + arrow_weeks * 1.2)  # room for the arrows
+    ax.set_ylim(n - 0.5, -0.5)  # first row on top
+    ax.set_yticks(y, [r.subject for r in rows], fontsize=float(np.clip(0.6 * pitch_pt, 5.0, 7.0)))
     ax.set_xlabel("Weeks since randomisation")
     ax.set_ylabel("Subject")
-    handles = [Patch(color=c, alpha=0.8, label=arm) for arm, c in colours.items()]
+    shown = {arm: sum(r.arm == arm for r in rows) for arm in colours}
+    total = {arm: sum(r.arm == arm for r in all_rows) for arm in colours}
+    handles = [Patch(color=c, alpha=0.8, label=arm if shown[arm] == total[arm] else
+                     f"{arm} ({shown[arm]:,} of {total[arm]:,})") for arm, c in colours.items()]
     handles += [
-        Line2D(
-            [], [], linestyle="none", marker="^", color="white", markeredgecolor="black", label="first PR"
-        ),
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="*",
-            color="white",
-            markeredgecolor="black",
-            markersize=10,
-            label="first CR",
-        ),
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="X",
-            color="#d6342b",
-            markeredgecolor="black",
-            label="progression",
-        ),
+        Line2D([], [], linestyle="none", marker="^", color="white", markeredgecolor="black", label="first PR"),
+        Line2D([], [], linestyle="none", marker="*", color="white", markeredgecolor="black", markersize=10,
+               label="first CR"),
+        Line2D([], [], linestyle="none", marker="X", color="#d6342b", markeredgecolor="black", label="progression"),
         Line2D([], [], linestyle="none", marker="s", color="black", label="death"),
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker=r"$\rightarrow$",
-            color="black",
-            markersize=10,
-            label="ongoing (censored, alive)",
-        ),
+        Line2D([], [], linestyle="none", marker=r"$\rightarrow$", color="black", markersize=10,
+               label="ongoing (censored, alive)"),
     ]
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title("Swimmer plot")
+    note = swimmer_note(n, len(all_rows))
+    if note:  # two lines that fit the axes width: "k of N subjects shown:" / the rule
+        ax.set_title("Swimmer plot: " + note.replace(": ", ":\n", 1), fontsize=10)
+    else:
+        ax.set_title("Swimmer plot")
     return fig
 
 

@@ -6,12 +6,24 @@ import datetime as dt
 import random
 import sys
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from recist.endpoints.pfs import SubjectAssessments, Visit, VisitSchedule, pfs_outcomes
 from recist.endpoints.subjects import Subject
-from recist.export.plots import km_plot, spider_plot, swimmer_plot, waterfall_plot
+from recist.export.plots import (
+    SWIMMER_MAX_SUBJECTS,
+    WATERFALL_BAR_LIMIT,
+    SwimmerRow,
+    km_plot,
+    spider_alpha,
+    spider_plot,
+    swimmer_note,
+    swimmer_plot,
+    swimmer_selection,
+    waterfall_plot,
+)
 
 RAND = dt.date(2024, 1, 1)
 
@@ -86,14 +98,25 @@ def test_waterfall_without_arms_is_one_panel(trial):
     assert len(fig.get_axes()) == 1 and len(fig.get_axes()[0].patches) == 24
 
 
+def _by_gid(ax, gid):
+    (artist,) = [a for a in ax.get_children() if a.get_gid() == gid]
+    return artist
+
+
 def test_spider_has_one_line_per_subject(trial, tmp_path):
     subjects, reads, _ = trial
     fig = spider_plot(reads, subjects)
     _save(fig, tmp_path / "spider.png")
     (ax,) = fig.get_axes()
-    subject_lines = [line for line in ax.lines if len(line.get_xdata()) > 1 and line.get_marker() == "o"]
-    assert len(subject_lines) == 24
-    assert all(line.get_xdata()[0] == 0 and line.get_ydata()[0] == 0 for line in subject_lines)
+    segments = _by_gid(ax, "subjects").get_segments()  # one LineCollection: a segment per subject
+    assert len(segments) == 24
+    assert all(seg[0][0] == 0 and seg[0][1] == 0 for seg in segments)
+    visits = sum(1 for r in reads.values() for v in r.timepoints if v.change_from_baseline_pct is not None)
+    assert sum(len(seg) for seg in segments) == 24 + visits
+    assert len(_by_gid(ax, "visits").get_offsets()) == 24 + visits
+    first_pd = sum(any(v.overall_response == "PD" for v in r.timepoints) for r in reads.values())
+    assert len(_by_gid(ax, "progression").get_offsets()) == first_pd > 0
+    assert {-30.0, 20.0} <= {line.get_ydata()[0] for line in ax.lines}
     assert ax.get_xlabel() == "Weeks since randomisation"
     assert ax.get_ylabel() == "Change in target sum from baseline (%)"
     assert _legend_texts(ax) == ["control", "experimental", "PD"]
@@ -110,10 +133,12 @@ def test_swimmer_has_one_bar_per_subject_and_markers(trial, tmp_path):
     legend = _legend_texts(ax)
     assert legend[:2] == ["control", "experimental"]
     assert {"progression", "death", "ongoing (censored, alive)"} <= set(legend)
+    assert ax.get_title() == "Swimmer plot"  # every subject shown: no selection note
     progressed = sum(r.progression_date is not None for r in reads.values())
-    assert sum(1 for line in ax.lines if line.get_marker() == "X") == progressed
+    assert len(_by_gid(ax, "progression").get_offsets()) == progressed
+    assert len(_by_gid(ax, "death").get_offsets()) == sum(s.death_date is not None for s in subjects)
     ongoing = sum(1 for o, s in zip(outcomes, subjects) if not o.event and s.death_date is None)
-    assert len(ax.texts) == ongoing  # one arrow annotation per ongoing subject
+    assert _by_gid(ax, "ongoing").N == ongoing  # one arrow per ongoing subject, in one quiver
 
 
 def test_km_plot_curves_and_numbers_at_risk(trial, tmp_path):
@@ -143,3 +168,98 @@ def test_plots_leave_pyplot_alone(trial):
         assert "matplotlib.pyplot" not in sys.modules
     else:
         assert before.get_fignums() == figures_before
+
+
+# ---- large trials: one artist per series, bounded figures, the swimmer selection stated ----------------
+
+
+@pytest.fixture(scope="module")
+def large_trial():
+    return synthetic_trial(n_per_arm=2500, seed=11)  # 5,001 subjects
+
+
+def test_large_waterfall_is_one_step_artist_per_bor_and_bounded(large_trial, tmp_path):
+    subjects, reads, _ = large_trial
+    fig = waterfall_plot(reads, arms={s.subject: s.arm for s in subjects})
+    assert tuple(fig.get_size_inches()) == (9.0, 4.5)
+    for ax, arm in zip(fig.get_axes(), ("control", "experimental")):
+        members = [s.subject for s in subjects if s.arm == arm and s.subject in reads]
+        expected = sorted((min(v.change_from_baseline_pct for v in reads[m].timepoints) for m in members),
+                          reverse=True)
+        assert len(expected) > WATERFALL_BAR_LIMIT
+        steps = [p for p in ax.patches if (p.get_gid() or "").startswith("waterfall ")]
+        assert len(ax.patches) == len(steps) <= 6  # no per-subject rectangles
+        values = [p.get_data().values for p in steps]
+        assert all(len(v) == len(expected) for v in values)  # one step of width 1 per subject
+        np.testing.assert_allclose(np.sum(values, axis=0), expected)  # each subject in exactly one category
+        assert ax.get_title() == f"{arm}: {len(expected):,} shown of {len(members):,}"
+        assert {-30.0, 20.0} <= {line.get_ydata()[0] for line in ax.lines}
+    fig.savefig(tmp_path / "waterfall.png", dpi=60)
+
+
+def test_large_spider_is_one_line_collection(large_trial):
+    subjects, reads, _ = large_trial
+    fig = spider_plot(reads, subjects)
+    (ax,) = fig.get_axes()
+    assert tuple(fig.get_size_inches()) == (7.5, 4.8)
+    lines = _by_gid(ax, "subjects")
+    assert len(lines.get_segments()) == len(reads) == 5000
+    assert lines.get_alpha() == spider_alpha(5000) < 0.15
+    assert len(ax.lines) == 3 and len(ax.collections) == 3  # reference lines; segments, visits, PD crosses
+    assert ax.get_title() == "Spider plot (5,000 subjects)"
+    # arms alternate in drawing order, so neither arm covers the other
+    colours = [tuple(c) for c in lines.get_colors()[:4]]
+    assert colours[0] == colours[2] != colours[1] == colours[3]
+
+
+def test_spider_alpha_falls_with_the_number_of_lines():
+    assert spider_alpha(10) == spider_alpha(50) == 0.85
+    assert spider_alpha(100) > spider_alpha(1000) > spider_alpha(10_000) >= 0.06
+
+
+def test_large_swimmer_shows_a_stated_selection_in_a_bounded_figure(large_trial, tmp_path):
+    subjects, reads, outcomes = large_trial
+    fig = swimmer_plot(subjects, reads, outcomes)
+    (ax,) = fig.get_axes()
+    width, height = fig.get_size_inches()
+    assert width == 8.0 and height <= 13.0
+    assert len(ax.patches) == SWIMMER_MAX_SUBJECTS == len(ax.get_yticklabels())
+    title = ax.get_title()
+    assert title.startswith("Swimmer plot: 100 of 5,001 subjects shown:")
+    assert "responders (CR/PR) first, then the longest time on study" in title.replace("\n", " ")
+    legend = _legend_texts(ax)
+    assert legend[:2] == ["control (50 of 2,500)", "experimental (50 of 2,501)"]
+    shown = [t.get_text() for t in ax.get_yticklabels()]
+    # responders come first within an arm: the experimental arm has more than 50, so all shown respond
+    responders = {k for k, r in reads.items() if r.best_overall_response in ("CR", "PR")}
+    assert sum(k.startswith("EXP") and k in responders for k in reads) > 50
+    assert all(k in responders for k in shown if k.startswith("EXP"))
+    fig.savefig(tmp_path / "swimmer.png", dpi=60)
+
+
+def _rows(arm, n, responders=0):
+    return [SwimmerRow(f"{arm}-{i:03d}", arm, float(i), i < responders) for i in range(n)]
+
+
+def test_swimmer_selection_rule():
+    rows = _rows("a", 10) + _rows("b", 300, responders=5) + _rows("c", 300)
+    chosen = swimmer_selection(rows, 100)
+    by_arm = {arm: [r for r in chosen if r.arm == arm] for arm in "abc"}
+    # a small arm is shown whole and its unused share goes to the others (45 each)
+    assert [len(by_arm[arm]) for arm in "abc"] == [10, 45, 45]
+    # responders first, then the longest on study; displayed longest first within an arm
+    assert {r.subject for r in by_arm["b"]} == {f"b-{i:03d}" for i in [*range(5), *range(299, 259, -1)]}
+    assert [r.subject for r in by_arm["c"]] == [f"c-{i:03d}" for i in range(299, 254, -1)]
+    assert [r.arm for r in chosen] == sorted(r.arm for r in chosen)
+    assert swimmer_selection(rows, 1000) == sorted(rows, key=lambda r: (r.arm, -r.weeks_on_study, r.subject))
+    assert swimmer_selection(rows[:3], 3) == sorted(rows[:3], key=lambda r: -r.weeks_on_study)
+
+
+def test_swimmer_note():
+    assert swimmer_note(25, 25) == ""
+    assert swimmer_note(100, 10_000).startswith("100 of 10,000 subjects shown: an equal share per arm")
+
+
+def test_swimmer_selection_refuses_a_zero_limit():
+    with pytest.raises(ValueError, match="at least 1"):
+        swimmer_selection(_rows("a", 3), 0)
