@@ -148,6 +148,7 @@ VARIABLE_CODELIST: dict[str, str] = {
     "TUTEST": "TUTEST",
     "TUSTRESC": "TUSTRESC",
     "TUMETHOD": "METHOD",
+    "TULOBXFL": "NY",
     "TUEVAL": "EVAL",
     "TUEVALID": "EVALID",
     "TUACPTFL": "NY",

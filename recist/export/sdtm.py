@@ -81,6 +81,7 @@ DOMAINS: dict[str, tuple[Variable, ...]] = {
         ("TUSTRESC", "Tumor/Lesion ID Result Std. Format"),
         ("TULOC", "Location of the Tumor/Lesion"),
         ("TUMETHOD", "Method of Identification"),
+        ("TULOBXFL", "Last Observation Before Exposure Flag"),
         ("TUEVAL", "Evaluator"),
         ("TUEVALID", "Evaluator Identifier"),
         ("TUACPTFL", "Accepted Record Flag"),
@@ -209,6 +210,15 @@ def visit_group(visitnum: int, evaluator_role: str | None) -> str:
     return f"V{visitnum}{suffix}"
 
 
+def _baseline_flag(visitnum: int) -> str:
+    """--LOBXFL: "Y" on records of the baseline visit (the last scan before treatment), else null.
+
+    SDTMIG v3.4 makes --LOBXFL Expected in TU (and TR) and prefers it to --BLFL; recist's baseline is
+    the timepoint before treatment, so its records are the last observations before exposure.
+    """
+    return "Y" if visitnum == 1 else ""
+
+
 def _flag(value: bool | None) -> str:
     return "" if value is None else ("Y" if value else "N")
 
@@ -276,6 +286,7 @@ class _ReadBuilder:
             TUTESTCD=testcd, TUTEST=TEST_NAMES[testcd], TULNKID=link_id, TUORRES=result, TUSTRESC=result
         )
         record.update(TULOC=loc, TUMETHOD=extra.get("method", ""), TUGRPID=extra.get("group", ""))
+        record["TULOBXFL"] = _baseline_flag(visitnum)
         self.tu.append(record)
 
     # TR ------------------------------------------------------------------------------------------------
@@ -283,7 +294,7 @@ class _ReadBuilder:
         record = self._common("TR", visitnum, tp)
         record.update(TRTESTCD=testcd, TRTEST=TEST_NAMES[testcd], TRLNKID=link_id)
         record["TRLNKGRP"] = visit_group(visitnum, self.read.evaluator_role)
-        record["TRLOBXFL"] = "Y" if visitnum == 1 else ""
+        record["TRLOBXFL"] = _baseline_flag(visitnum)
         record["TRMETHOD"] = values.pop("method", "")
         record["TRGRPID"] = values.pop("group", "")
         if "mm" in values:
