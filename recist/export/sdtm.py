@@ -294,7 +294,6 @@ class _ReadBuilder:
         record = self._common("TR", visitnum, tp)
         record.update(TRTESTCD=testcd, TRTEST=TEST_NAMES[testcd], TRLNKID=link_id)
         record["TRLNKGRP"] = visit_group(visitnum, self.read.evaluator_role)
-        record["TRLOBXFL"] = _baseline_flag(visitnum)
         record["TRMETHOD"] = values.pop("method", "")
         record["TRGRPID"] = values.pop("group", "")
         if "mm" in values:
@@ -305,6 +304,8 @@ class _ReadBuilder:
             record.update(TRORRES=term, TRSTRESC=term)
         elif values.pop("not_done", False):
             record.update(TRSTAT=NOT_DONE, TRREASND=NOT_EVALUATED_REASON)
+        # a NOT DONE record holds no observation, so it is never the last one before exposure
+        record["TRLOBXFL"] = "" if record.get("TRSTAT") else _baseline_flag(visitnum)
         self.tr.append(record)
 
     def _diameters(self, visitnum: int, tp: Timepoint, link_id: str, entry: Any, method: str) -> None:

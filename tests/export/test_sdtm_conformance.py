@@ -454,3 +454,16 @@ def test_dataset_json_follows_v1_1(export):
                     assert len(value) <= c.get("length", 200)
                     if kind == "date":
                         assert ISO_DATE.match(value)
+
+
+def test_not_done_baseline_record_is_not_the_last_observation():
+    """--LOBXFL flags the last *non-missing* value before exposure (SDTMIG v3.4 TR, TRLOBXFL)."""
+    data = example_case_dict()
+    data["timepoints"][0]["non_targets"]["NT1"] = "not_evaluated"
+    case = recist.parse_case(data)
+    datasets = build_sdtm([SdtmRead(case, recist.assess(case), None, None, "INVESTIGATOR")], study_id="S")
+    baseline = [r for r in datasets["TR"] if r["VISITNUM"] == 1]
+    not_done = [r for r in baseline if r["TRSTAT"] == "NOT DONE"]
+    assert [r["TRLNKID"] for r in not_done] == ["NT1"]
+    assert [r["TRLOBXFL"] for r in not_done] == [""]
+    assert all(r["TRLOBXFL"] == "Y" for r in baseline if not r["TRSTAT"])
