@@ -18,7 +18,6 @@ Choices (written down in ``docs/endpoints.md``):
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ __all__ = [
     "is_disease_control",
     "response_summary",
     "fit_km",
+    "median_time",
     "pfs_summary",
     "compare_arms",
     "summarise",
@@ -171,11 +171,6 @@ def fit_km(outcomes: Sequence[PfsOutcome], label: str) -> Any:
     )
 
 
-def _finite(value: float) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 @dataclass(frozen=True)
 class ArmPfs:
     """Kaplan-Meier PFS of one arm, months; ``None`` medians/bounds are "not reached"."""
@@ -188,17 +183,39 @@ class ArmPfs:
     ci_high: float | None
 
 
-def pfs_summary(outcomes: Sequence[PfsOutcome]) -> list[ArmPfs]:
-    """Median PFS per arm with its 95% CI (Brookmeyer & Crowley 1982, as computed by lifelines)."""
-    from lifelines.utils import median_survival_times
+_HALF_TOLERANCE = 1e-9
+"""Slack when comparing a Kaplan-Meier product with 0.5: (5/6)(4/5)(3/4) is 0.5000000000000001 in floats."""
 
+
+def median_time(curve: Any) -> float | None:
+    """Smallest time at which a survival curve (a pandas Series indexed by time) is at or below 0.5.
+
+    The Kaplan-Meier median (Kaplan & Meier 1958; lifelines' convention, inf{t: S(t) <= 0.5}); applied to
+    the bounds of the pointwise CI band it gives the Brookmeyer & Crowley (1982) CI of the median. The
+    comparison allows for floating-point rounding of the product-limit estimate, which otherwise moves
+    the median to the next event time whenever S(t) is exactly 0.5 (lifelines' ``median_survival_time_``
+    does). ``None`` when the curve never reaches 0.5 ("not reached").
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> median_time(pd.Series([1.0, 5 / 6, (5 / 6) * (4 / 5) * (3 / 4), 0.25], index=[0, 1, 3, 4]))
+    3.0
+    """
+    reached = curve.index[curve.to_numpy() <= 0.5 + _HALF_TOLERANCE]
+    return float(reached[0]) if len(reached) else None
+
+
+def pfs_summary(outcomes: Sequence[PfsOutcome]) -> list[ArmPfs]:
+    """Median PFS per arm with its 95% CI (Brookmeyer & Crowley 1982, read from lifelines' log(-log) band)."""
     out = []
     for arm in sorted({o.arm for o in outcomes}):
         members = [o for o in outcomes if o.arm == arm]
         km = fit_km(members, arm)
-        ci = median_survival_times(km.confidence_interval_)
-        out.append(ArmPfs(arm, len(members), sum(o.event for o in members), _finite(km.median_survival_time_),
-                          _finite(ci.iloc[0, 0]), _finite(ci.iloc[0, 1])))
+        band = km.confidence_interval_
+        out.append(ArmPfs(arm, len(members), sum(o.event for o in members),
+                          median_time(km.survival_function_.iloc[:, 0]),
+                          median_time(band.iloc[:, 0]), median_time(band.iloc[:, 1])))
     return out
 
 
