@@ -1,11 +1,14 @@
 """The trial report: one self-contained HTML file plus CSV tables.
 
 Written with the standard library only (``html.escape`` for every value, figures embedded as base64
-PNG), so the HTML opens anywhere and can be archived as a single file. Files written to ``out_dir``:
+PNG at :data:`FIGURE_DPI` dpi), so the HTML opens anywhere and can be archived as a single file. The
+figures have a bounded size whatever the number of subjects (see :mod:`recist.export.plots`), so with the
+capped listing the page stays under about 1 MB for a trial of any size. Files written to ``out_dir``:
 
 - ``report.html``: headline figures, BOR table, ORR/DCR, PFS medians, HR and log-rank, the four
   figures, methods (rules, censoring choices, recist version), optional reader agreement, and the
-  per-subject PFS listing;
+  per-subject PFS listing (the first :data:`LISTING_MAX_ROWS` subjects of the subjects table; a larger
+  trial's listing says how many are left out and points to ``pfs_subjects.csv``, which has every row);
 - ``pfs_subjects.csv``: one row per subject (event or censoring date, reason, rule, BOR);
 - ``arm_summary.csv``: one row per arm (N, ORR, DCR with CIs, PFS median with CI, HR, log-rank);
 - ``bor_table.csv``: one row per arm and best-overall-response category (count, percent).
@@ -30,7 +33,13 @@ from recist.endpoints.pfs import DAYS_PER_MONTH, PfsOutcome, PfsRules, SubjectAs
 from recist.endpoints.subjects import Subject
 from recist.endpoints.summary import BOR_CATEGORIES, ArmComparison, ArmPfs, TrialSummary
 
-__all__ = ["ReportInputs", "ReportFiles", "write_report", "render_html", "pfs_rows", "arm_rows", "bor_rows", "headline"]
+__all__ = ["ReportInputs", "ReportFiles", "write_report", "render_html", "pfs_rows", "arm_rows", "bor_rows", "headline",
+           "FIGURE_DPI", "LISTING_MAX_ROWS"]
+
+FIGURE_DPI = 100
+"""Resolution of the embedded PNG figures (an 8 x 12.8 inch swimmer plot is 800 x 1280 pixels)."""
+LISTING_MAX_ROWS = 1000
+"""Subjects listed in ``report.html``; ``pfs_subjects.csv`` always has every subject."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +157,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], cls: str = "") 
 
 def _png_data_uri(figure: Any) -> str:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -215,11 +224,22 @@ class ReportInputs:
     agreement: Mapping[str, Any] | None = None
 
 
-def render_html(inputs: ReportInputs, *, include_figures: bool = True) -> str:
-    """The report as one HTML string (see module docstring)."""
+def render_html(inputs: ReportInputs, *, include_figures: bool = True, listing_max_rows: int = LISTING_MAX_ROWS) -> str:
+    """The report as one HTML string (see module docstring).
+
+    ``listing_max_rows`` caps the per-subject listing (subjects-table order); when subjects are left out
+    a note before the table gives the count and names ``pfs_subjects.csv``.
+    """
     subjects, reads, outcomes, summary = inputs.subjects, inputs.reads, inputs.outcomes, inputs.summary
     rules, schedule, agreement = inputs.rules, inputs.schedule, inputs.agreement
-    from recist.export.plots import km_plot, spider_plot, swimmer_plot, waterfall_plot
+    from recist.export.plots import (
+        SWIMMER_MAX_SUBJECTS,
+        km_plot,
+        spider_plot,
+        swimmer_note,
+        swimmer_plot,
+        waterfall_plot,
+    )
 
     esc = html.escape
     bor_table = _table(
@@ -239,12 +259,14 @@ def render_html(inputs: ReportInputs, *, include_figures: bool = True) -> str:
     figures = ""
     if include_figures:
         arm_of = {s.subject: s.arm for s in subjects}
+        swimmer_selected = swimmer_note(min(len(subjects), SWIMMER_MAX_SUBJECTS), len(subjects))
         for caption, figure in (
             ("Kaplan-Meier estimate of PFS with numbers at risk", km_plot(outcomes)),
             ("Best % change of the target sum, coloured by best overall response",
              waterfall_plot({k: v for k, v in reads.items() if k in arm_of}, arms=arm_of)),
             ("% change of the target sum over time", spider_plot(reads, subjects)),
-            ("Time on study, responses and progression", swimmer_plot(subjects, reads, outcomes)),
+            ("Time on study, responses and progression" + (f" ({swimmer_selected})" if swimmer_selected else ""),
+             swimmer_plot(subjects, reads, outcomes, max_subjects=SWIMMER_MAX_SUBJECTS)),
         ):
             figures += f'<figure><img alt="{esc(caption)}" src="{_png_data_uri(figure)}">' \
                        f"<figcaption>{esc(caption)}</figcaption></figure>"
@@ -269,12 +291,16 @@ def render_html(inputs: ReportInputs, *, include_figures: bool = True) -> str:
     agreement_html = ""
     if agreement:
         agreement_html = "<h2>Reader agreement</h2>" + _table(["Measure", "Value"], _flatten("", agreement))
+    listed = pfs_rows(outcomes[:listing_max_rows], reads)
     listing = _table(
         ["Subject", "Arm", "Randomised", "PFS date", "Days", "Event", "Type / censoring reason", "BOR"],
         [[r["subject"], r["arm"], r["randomisation_date"], r["pfs_date"], r["pfs_days"],
           "yes" if r["event"] else "no", r["event_type"] or r["censoring_reason"], r["best_overall_response"]]
-         for r in pfs_rows(outcomes, reads)],
+         for r in listed],
     )
+    if len(outcomes) > len(listed):
+        listing = (f'<p class="small">The first {len(listed):,} of {len(outcomes):,} subjects (subjects-table '
+                   "order); pfs_subjects.csv lists every subject.</p>" + listing)
     return _PAGE.substitute(
         title=esc(inputs.title),
         generated=esc(inputs.generated.isoformat(timespec="seconds")),

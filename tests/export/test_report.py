@@ -87,3 +87,26 @@ def test_values_are_escaped_and_rules_named():
     assert "<script>" not in page and "arm &amp; co" in page
     assert "EMA 2012" in page and "One arm only" in page
     assert "Reader agreement" not in page
+
+
+def test_larger_trial_states_the_swimmer_selection_and_caps_the_listing():
+    subjects, reads, outcomes = synthetic_trial(n_per_arm=60, seed=3)  # 121 subjects: more than the swimmer shows
+    inputs = ReportInputs(subjects, reads, outcomes, summarise(subjects, reads, outcomes), FDA_2018, SCHEDULE,
+                          GENERATED, "1")
+    parsed = _parse(render_html(inputs, listing_max_rows=50))
+    images = [attrs for tag, attrs in parsed.tags if tag == "img"]
+    assert len(images) == 4
+    swimmer = images[3]["alt"]
+    assert swimmer.startswith("Time on study") and "(100 of 121 subjects shown: an equal share per arm" in swimmer
+    text = " ".join(parsed.text)
+    assert "The first 50 of 121 subjects (subjects-table order); pfs_subjects.csv lists every subject." in text
+    listing_rows = [t for t in parsed.text if t in {s.subject for s in subjects}]
+    assert listing_rows == [s.subject for s in subjects[:50]]
+
+
+def test_small_trial_lists_every_subject_without_a_note():
+    subjects, reads, outcomes, summary = _inputs()
+    parsed = _parse(render_html(ReportInputs(subjects, reads, outcomes, summary, FDA_2018, SCHEDULE, GENERATED, "1"),
+                                include_figures=False))
+    assert [t for t in parsed.text if t in {s.subject for s in subjects}] == [s.subject for s in subjects]
+    assert "lists every subject" not in " ".join(parsed.text)
