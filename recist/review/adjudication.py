@@ -18,7 +18,7 @@ from typing import Any
 
 from recist.review.charter import Trigger
 
-__all__ = ["outcome_of", "ab_readers", "fired_triggers", "progression_gap_days"]
+__all__ = ["outcome_of", "ab_readers", "fired_triggers", "progression_gap_days", "progression_offset_days"]
 
 
 def outcome_of(assessment: Mapping[str, Any]) -> dict[str, Any]:
@@ -44,18 +44,25 @@ def ab_readers(secret: bytes, subject: str, readers: Sequence[str]) -> dict[str,
     return {"A": second, "B": first} if bit else {"A": first, "B": second}
 
 
-def progression_gap_days(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> int | None:
-    """Absolute days between two progression events (by ``day`` when both have one, else ``date``).
+def progression_offset_days(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> int | None:
+    """Days from progression ``a`` to progression ``b`` (positive: ``b`` is later), by ``day`` when both
+    have one, else by ``date``.
 
     None when either read has no progression or the two cannot be compared.
     """
     if not a or not b:
         return None
     if a.get("day") is not None and b.get("day") is not None:
-        return abs(int(a["day"]) - int(b["day"]))
+        return int(b["day"]) - int(a["day"])
     if a.get("date") and b.get("date"):
-        return abs((_dt.date.fromisoformat(str(a["date"])) - _dt.date.fromisoformat(str(b["date"]))).days)
+        return (_dt.date.fromisoformat(str(b["date"])) - _dt.date.fromisoformat(str(a["date"]))).days
     return None
+
+
+def progression_gap_days(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> int | None:
+    """Absolute days between two progression events (:func:`progression_offset_days` without its sign)."""
+    offset = progression_offset_days(a, b)
+    return None if offset is None else abs(offset)
 
 
 def fired_triggers(

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from recist.review.adjudication import progression_gap_days
+from recist.review.adjudication import progression_gap_days, progression_offset_days
 
 __all__ = [
     "BOR_CATEGORIES",
@@ -125,6 +125,9 @@ def discrepancy_rates(
       relative to BICR (later, or not at all).
 
     Two progression dates within ``same_window_days`` of each other count as the same timing (``a``).
+    The gap and its direction are measured on one basis (days since baseline when both reads give them,
+    else calendar dates, :func:`recist.review.adjudication.progression_offset_days`); a pair that has
+    neither in common is counted as ``timing_unknown`` and left out of ``a`` to ``e``.
 
     Parameters
     ----------
@@ -134,15 +137,19 @@ def discrepancy_rates(
     Returns
     -------
     dict
-        The counts ``a`` to ``e``, ``edr`` and ``ldr`` (None when the denominator is 0).
+        The counts ``a`` to ``e`` and ``timing_unknown``, ``edr`` and ``ldr`` (None when the denominator
+        is 0).
     """
-    n = {"a": 0, "b": 0, "c": 0, "d": 0, "e": 0}
+    n = {"a": 0, "b": 0, "c": 0, "d": 0, "e": 0, "timing_unknown": 0}
     for site, central in pairs:
         if site and central:
-            gap = progression_gap_days(site, central)
-            if gap is not None and gap <= same_window_days:
+            # one basis for both the gap and its direction (days since baseline, else dates)
+            offset = progression_offset_days(site, central)
+            if offset is None:
+                n["timing_unknown"] += 1
+            elif abs(offset) <= same_window_days:
                 n["a"] += 1
-            elif _day(site) < _day(central):
+            elif offset > 0:
                 n["b"] += 1
             else:
                 n["c"] += 1
@@ -158,14 +165,6 @@ def discrepancy_rates(
         "edr": (n["b"] + n["d"]) / site_pd if site_pd else None,
         "ldr": (n["c"] + n["e"]) / discordant if discordant else None,
     }
-
-
-def _day(progression: Mapping[str, Any]) -> float:
-    import datetime as _dt
-
-    if progression.get("date"):
-        return float(_dt.date.fromisoformat(str(progression["date"])).toordinal())
-    return float(progression.get("day") or 0)
 
 
 def agreement_report(
