@@ -130,7 +130,8 @@ def waterfall_plot(
     groups: dict[str, list[str]] = {}
     for subject in reads:
         groups.setdefault(arms.get(subject, "") if arms else "", []).append(subject)
-    names = sorted(groups)
+    names = sorted(groups) or [""]  # no reads: one empty panel, "0 shown of 0"
+    groups.setdefault("", [])
     fig = Figure(figsize=(max(6.0, 4.5 * len(names)), 4.5), layout="constrained")
     axes = fig.subplots(1, len(names), squeeze=False, sharey=True)[0]
     shown_bors: set[str] = set()
@@ -368,7 +369,7 @@ def swimmer_plot(
         ax.quiver(xs, ys, np.full(len(xs), arrow_weeks), np.zeros(len(xs)), angles="xy", scale_units="xy",
                   scale=1.0, width=0.003, headwidth=4, headlength=4, headaxislength=3.5, zorder=3, gid="ongoing")
     ax.set_xlim(0, longest * 1.02 + arrow_weeks * 1.2)  # room for the arrows
-    ax.set_ylim(n - 0.5, -0.5)  # first row on top
+    ax.set_ylim(max(n, 1) - 0.5, -0.5)  # first row on top
     ax.set_yticks(y, [r.subject for r in rows], fontsize=float(np.clip(0.6 * pitch_pt, 5.0, 7.0)))
     ax.set_xlabel("Weeks since randomisation")
     ax.set_ylabel("Subject")

@@ -263,3 +263,11 @@ def test_swimmer_note():
 def test_swimmer_selection_refuses_a_zero_limit():
     with pytest.raises(ValueError, match="at least 1"):
         swimmer_selection(_rows("a", 3), 0)
+
+
+def test_empty_trial_renders_empty_figures(tmp_path):
+    figures = {"waterfall": waterfall_plot({}), "spider": spider_plot({}, []), "swimmer": swimmer_plot([], {}, [])}
+    for name, fig in figures.items():
+        fig.savefig(tmp_path / f"{name}.png", dpi=40)
+    assert figures["waterfall"].get_axes()[0].get_title() == "0 shown of 0"
+    assert figures["swimmer"].get_axes()[0].patches == []
