@@ -270,4 +270,4 @@ def test_empty_trial_renders_empty_figures(tmp_path):
     for name, fig in figures.items():
         fig.savefig(tmp_path / f"{name}.png", dpi=40)
     assert figures["waterfall"].get_axes()[0].get_title() == "0 shown of 0"
-    assert figures["swimmer"].get_axes()[0].patches == []
+    assert len(figures["swimmer"].get_axes()[0].patches) == 0
