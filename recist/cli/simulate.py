@@ -83,8 +83,10 @@ def _handle(args: argparse.Namespace) -> int:
 def _km_median_months(pfs: list[tuple[int, bool]], days_per_month: float) -> str:
     from lifelines import KaplanMeierFitter
 
+    from recist.endpoints.summary import median_time
+
     if not pfs:
         return "NA"
     fit = KaplanMeierFitter().fit([d / days_per_month for d, _ in pfs], [e for _, e in pfs])
-    median = float(fit.median_survival_time_)
-    return "not reached" if median == float("inf") else f"{median:.1f} months"
+    median = median_time(fit.survival_function_.iloc[:, 0])
+    return "not reached" if median is None else f"{median:.1f} months"

@@ -137,7 +137,9 @@ def headline(summary: TrialSummary) -> list[str]:
         median = f"; median PFS {_median_text(p)} months ({p.events} event{'' if p.events == 1 else 's'})" if p else ""
         lines.append(f"{r.arm} (n={r.n}): ORR {r.orr.format()}{median}")
     for c in summary.comparisons:
-        lines.append(f"{c.arm} vs {c.control_arm}: HR {_hr_text(c)}; log-rank p {_fmt_p(c.logrank_p)}")
+        lines.append(
+            f"{c.arm} vs {c.control_arm}: HR {_hr_text(c)} (< 1 favours {c.arm}); log-rank p {_fmt_p(c.logrank_p)}"
+        )
     return lines
 
 
