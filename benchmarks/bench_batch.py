@@ -13,7 +13,7 @@ with its reader model takes ~30 ms a subject) and the subjects table in a tempor
 5. with ``--full``, the whole ``recist batch ... --workers 2`` command as a subprocess.
 
 Goal (issue 6): the whole batch of 10,000 subjects in under 60 s with 2 workers. Run:
-``.venv/bin/python benchmarks/bench_batch.py [N] [--full]``. Figures seen: docs/performance/batch.md.
+``.venv/bin/python benchmarks/bench_batch.py [N] [--full]``. Figures seen: docs/performance.md.
 """
 
 from __future__ import annotations
