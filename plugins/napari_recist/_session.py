@@ -21,7 +21,7 @@ from napari_recist._layers import LINE_COLOURS, lines_layer_data, lines_layer_kw
 from napari_recist._world import SeriesRef, lps_to_world, world_to_lps
 from recist.errors import RecistError
 
-__all__ = ["Session", "get_session", "camera_of"]
+__all__ = ["Session", "get_session", "bind_widget", "camera_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,18 @@ def get_session(viewer) -> Session:
         _SESSIONS[id(viewer)] = session
         weakref.finalize(viewer, _SESSIONS.pop, id(viewer), None)
     return session
+
+
+def bind_widget(napari_viewer, controller=None):
+    """The real viewer behind napari's proxy and its session, with ``controller`` set on it when given.
+
+    Every widget starts with this: napari hands widgets a PublicOnlyProxy of the viewer.
+    """
+    viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)
+    session = get_session(viewer)
+    if controller is not None:
+        session.set_controller(controller)
+    return viewer, session
 
 
 class Session:

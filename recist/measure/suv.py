@@ -345,34 +345,27 @@ def _parse_datetime(text: str) -> dt.datetime | None:
         return None
 
 
-def _datetime_attr(ds: Any, keyword: str, source: str | None) -> dt.datetime | None:
+def _parsed_attr(ds: Any, keyword: str, source: str | None, parse: Any, form: str) -> Any:
+    """The element ``keyword`` parsed by ``parse``; None when absent; SuvError naming the tag when malformed."""
     raw = _value(ds, keyword)
     if raw is None:
         return None
-    parsed = _parse_datetime(str(raw))
+    parsed = parse(str(raw))
     if parsed is None:
-        raise _error(source, f"{_tag_label(keyword)} = {str(raw)!r} is not a DICOM date-time (YYYYMMDDHHMMSS)")
+        raise _error(source, f"{_tag_label(keyword)} = {str(raw)!r} is not a DICOM {form}")
     return parsed
+
+
+def _datetime_attr(ds: Any, keyword: str, source: str | None) -> dt.datetime | None:
+    return _parsed_attr(ds, keyword, source, _parse_datetime, "date-time (YYYYMMDDHHMMSS)")
 
 
 def _date_attr(ds: Any, keyword: str, source: str | None) -> dt.date | None:
-    raw = _value(ds, keyword)
-    if raw is None:
-        return None
-    parsed = _parse_date(str(raw))
-    if parsed is None:
-        raise _error(source, f"{_tag_label(keyword)} = {str(raw)!r} is not a DICOM date (YYYYMMDD)")
-    return parsed
+    return _parsed_attr(ds, keyword, source, _parse_date, "date (YYYYMMDD)")
 
 
 def _time_attr(ds: Any, keyword: str, source: str | None) -> dt.time | None:
-    raw = _value(ds, keyword)
-    if raw is None:
-        return None
-    parsed = _parse_time(str(raw))
-    if parsed is None:
-        raise _error(source, f"{_tag_label(keyword)} = {str(raw)!r} is not a DICOM time (HHMMSS.FFFFFF)")
-    return parsed
+    return _parsed_attr(ds, keyword, source, _parse_time, "time (HHMMSS.FFFFFF)")
 
 
 def _series_datetime(ds: Any, source: str | None) -> dt.datetime:

@@ -20,7 +20,7 @@ from qtpy.QtCore import QEvent
 from qtpy.QtWidgets import QComboBox, QFormLayout, QVBoxLayout, QWidget
 
 from napari_recist._controller import CaseController
-from napari_recist._session import camera_of, get_session
+from napari_recist._session import bind_widget, camera_of
 
 __all__ = ["CompareWidget"]
 
@@ -30,11 +30,8 @@ class CompareWidget(QWidget):
 
     def __init__(self, napari_viewer, controller: CaseController | None = None, parent=None) -> None:
         super().__init__(parent)
-        viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)  # napari passes a PublicOnlyProxy
-        self.viewer = viewer
-        self.session = get_session(viewer)
-        if controller is not None:
-            self.session.set_controller(controller)
+        self.viewer, self.session = bind_widget(napari_viewer, controller)
+        viewer = self.viewer
         self.reference = QComboBox()
         self.reference.addItems(["baseline", "nadir"])
         self.model = ViewerModel(title="reference")

@@ -21,7 +21,7 @@ from qtpy.QtWidgets import (
 from napari_recist._controller import SITES, CaseController
 from napari_recist._grow import axes_from_click
 from napari_recist._presets import SHORTCUTS, WINDOWS, contrast_limits
-from napari_recist._session import get_session
+from napari_recist._session import bind_widget
 from napari_recist._world import world_to_lps
 from recist.errors import RecistError
 
@@ -36,11 +36,7 @@ class MeasurementWidget(QWidget):
 
     def __init__(self, napari_viewer, controller: CaseController | None = None, parent=None) -> None:
         super().__init__(parent)
-        viewer = getattr(napari_viewer, "__wrapped__", napari_viewer)  # napari passes a PublicOnlyProxy
-        self.viewer = viewer
-        self.session = get_session(viewer)
-        if controller is not None:
-            self.session.set_controller(controller)
+        self.viewer, self.session = bind_widget(napari_viewer, controller)
         self._updating = False
         self._build()
         self.session.subscribe(self.refresh)
