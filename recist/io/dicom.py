@@ -860,7 +860,7 @@ def _read_with_pydicom(s: _Slice) -> np.ndarray | None:
     try:
         if s.transfer_syntax and not get_decoder(pydicom.uid.UID(s.transfer_syntax)).is_available:
             return None
-    except NotImplementedError:
+    except NotImplementedError:  # pydicom's answer for a transfer syntax it has no decoder for: use GDCM
         return None
     try:
         ds = pydicom.dcmread(s.path)
