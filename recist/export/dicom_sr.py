@@ -149,6 +149,17 @@ class _Document:
         ds = self._header(image, lesion_id)
         return [cls(referenced_sop_class_uid=ds.SOPClassUID, referenced_sop_instance_uid=ds.SOPInstanceUID)]
 
+    def _axis_measurements(self, item: Any, lesion_id: str) -> list:
+        """Long- and short-axis measurements of a target entry or a new lesion (whichever axes it has)."""
+        return [
+            self._measurement(code, value, line, item.image, lesion_id)
+            for code, value, line in (
+                (sr_codes.LONG_AXIS, item.long_axis_mm, item.long_axis_line),
+                (sr_codes.SHORT_AXIS, item.short_axis_mm, item.short_axis_line),
+            )
+            if value is not None
+        ]
+
     def _measurement(self, name: tuple[str, str, str], value_mm: float, line: Line | None, image: ImageRef | None,
                      lesion_id: str) -> Any:  # fmt: skip
         import numpy as np
@@ -211,19 +222,7 @@ class _Document:
         ]
         if entry.state is not None:
             evaluations.append((sr_codes.STATE, sr_codes.TARGET_STATE_VALUES[entry.state.value]))
-        measurements = []
-        if entry.long_axis_mm is not None:
-            measurements.append(
-                self._measurement(
-                    sr_codes.LONG_AXIS, entry.long_axis_mm, entry.long_axis_line, entry.image, lesion.id
-                )
-            )
-        if entry.short_axis_mm is not None:
-            measurements.append(
-                self._measurement(
-                    sr_codes.SHORT_AXIS, entry.short_axis_mm, entry.short_axis_line, entry.image, lesion.id
-                )
-            )
+        measurements = self._axis_measurements(entry, lesion.id)
         axis = sr_codes.SHORT_AXIS if lesion.nodal else sr_codes.LONG_AXIS
         for fragment_mm in entry.fragments_mm or []:
             measurements.append(self._measurement(axis, fragment_mm, None, None, lesion.id))
@@ -279,19 +278,7 @@ class _Document:
                 (sr_codes.NODAL, _YES_NO[new.nodal]),
                 (sr_codes.EQUIVOCAL, _YES_NO[new.equivocal]),
             ]
-            measurements = []
-            if new.long_axis_mm is not None:
-                measurements.append(
-                    self._measurement(
-                        sr_codes.LONG_AXIS, new.long_axis_mm, new.long_axis_line, new.image, new.id
-                    )
-                )
-            if new.short_axis_mm is not None:
-                measurements.append(
-                    self._measurement(
-                        sr_codes.SHORT_AXIS, new.short_axis_mm, new.short_axis_line, new.image, new.id
-                    )
-                )
+            measurements = self._axis_measurements(new, new.id)
             self._group(new.id, new.site, evaluations, measurements, new.image)
         return self.groups
 
