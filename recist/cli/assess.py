@@ -3,6 +3,9 @@
 One file prints the JSON object of ARCHITECTURE.md. Several files or a folder (its ``*.json`` files,
 sorted by name, not recursive) print one result per case: JSON lines, or CSV with one row per timepoint.
 A bad case in a batch is reported on stderr and the rest assessed; the exit status is then 1.
+
+The JSON is written by orjson: UTF-8, compact lines (or two-space indentation for one file), the same
+text as ``json.dumps`` gives for these values, about ten times faster, which matters in a batch.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from recist.errors import RecistValidationError
 
@@ -25,6 +29,10 @@ CSV_COLUMNS = (
     "target_response", "non_target_response", "new_lesions", "overall_response", "sum_is_lower_bound",
     "best_overall_response", "progression_label", "progression_date", "progression_trigger",
 )
+
+
+_PRETTY = orjson.OPT_INDENT_2
+_LINE = 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -86,9 +94,7 @@ def _assess_one(path: Path, fmt: str, pretty: bool) -> tuple[str, str | None]:
         buffer = io.StringIO()
         csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n").writerows(csv_rows(result))
         return buffer.getvalue(), None
-    if pretty:
-        return json.dumps(result, indent=2, ensure_ascii=False) + "\n", None
-    return json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n", None
+    return orjson.dumps(result, option=_PRETTY if pretty else _LINE).decode() + "\n", None
 
 
 def _assess_chunk(paths: list[Path], fmt: str) -> list[tuple[str, str | None]]:

@@ -31,6 +31,20 @@ def test_folder_gives_json_lines(capsys):
     assert {json.loads(line)["subject"] for line in lines} >= {"NET-001", "NET-006"}
 
 
+def test_output_text_is_that_of_the_json_module(capsys):
+    """The JSON text is exactly what ``json.dumps`` writes (UTF-8, no ASCII escapes): indented for one
+    file, compact JSON lines for several."""
+    one = CASES / "NET-001_partial_response.json"
+    assert main(["assess", str(one)]) == 0
+    assert capsys.readouterr().out == json.dumps(recist.assess(one).to_dict(), indent=2, ensure_ascii=False) + "\n"
+    assert main(["assess", str(CASES)]) == 0
+    expected = "".join(
+        json.dumps(recist.assess(path).to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        for path in sorted(CASES.glob("*.json"))
+    )
+    assert capsys.readouterr().out == expected
+
+
 def test_csv_one_row_per_timepoint(capsys, tmp_path):
     out = tmp_path / "r.csv"
     assert main(["assess", str(CASES), "--format", "csv", "--output", str(out)]) == 0

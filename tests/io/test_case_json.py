@@ -143,21 +143,64 @@ def _paths(node, prefix=()):
 @FUZZ
 @given(cases(), st.data())
 def test_mutated_cases_load_or_raise_validation_error(case, data):
-    paths = [p for p in _paths(case) if p]
-    path = data.draw(st.sampled_from(paths))
-    parent = case
-    for key in path[:-1]:
-        parent = parent[key]
-    action = data.draw(st.sampled_from(["replace", "delete"]))
-    if action == "delete":
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = data.draw(JSON)
+    _mutate(case, data)
     try:
         parsed = recist.parse_case(case)
     except RecistValidationError:
         return
     recist.assess(parsed)  # whatever loads can be assessed
+
+
+def _outcome(load):
+    """("ok", the case) or ("error", the message) of a loading function."""
+    try:
+        return "ok", load()
+    except RecistValidationError as exc:
+        return "error", str(exc)
+
+
+def _mutate(case, data):
+    paths = [p for p in _paths(case) if p]
+    path = data.draw(st.sampled_from(paths))
+    parent = case
+    for key in path[:-1]:
+        parent = parent[key]
+    if data.draw(st.sampled_from(["replace", "delete"])) == "delete":
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = data.draw(JSON)
+
+
+@FUZZ
+@given(cases(), st.data())
+def test_read_case_and_parse_case_agree_on_every_file(tmp_path_factory, case, data):
+    """read_case validates the file's bytes directly (pydantic's JSON mode) and falls back to the dict
+    route on any problem: both must accept the same files, give the same case, raise the same message."""
+    if data.draw(st.booleans()):
+        _mutate(case, data)
+    path = tmp_path_factory.mktemp("agree") / "c.json"
+    path.write_text(json.dumps(case))
+    from_file = _outcome(lambda: recist.read_case(path))
+    from_dict = _outcome(lambda: recist.parse_case(json.loads(path.read_bytes()), source=str(path)))
+    assert from_file == from_dict
+
+
+@pytest.mark.parametrize("text", [
+    '{"format": "recist.case/1", "subject": "S", "lesions": [{"id": "T1", "role": "target", "site": "liver"}],'
+    ' "timepoints": [{"label": "baseline", "day": 0.0, "targets": {"T1": {"long_axis_mm": 10}}}]}',
+    '{"subject": "S", "lesions": [{"id": "T1", "role": "target", "site": "liver"}],'
+    ' "timepoints": [{"label": "baseline", "day": 0, "targets": {"T1": {"long_axis_mm": 10}}}]}',
+    '\ufeff' + json.dumps({"format": "recist.case/1", "subject": "S",
+                           "lesions": [{"id": "T1", "role": "target", "site": "liver"}],
+                           "timepoints": [{"label": "b", "day": 0, "targets": {"T1": {"long_axis_mm": 1e400}}}]}),
+])
+def test_both_routes_agree_on_edge_cases(tmp_path, text):
+    """A float day, a missing format key, a byte-order mark with an infinite length: same outcome."""
+    path = tmp_path / "case.json"
+    path.write_text(text, encoding="utf-8")
+    assert _outcome(lambda: recist.read_case(path)) == _outcome(
+        lambda: recist.parse_case(json.loads(path.read_bytes()), source=str(path)))
+    assert _outcome(lambda: recist.read_case(path))[0] == "error"
 
 
 @settings(max_examples=100, deadline=None)
