@@ -23,7 +23,9 @@ bounds and measured accuracy: ``docs/measurement.md``.
 
 Speed: all slices of a lesion are screened at once with projections on 32 directions (a width in any
 direction is a lower bound of the diameter, and the largest width over 32 directions divided by
-cos(pi/64) an upper bound); only slices whose upper bound reaches the best lower bound get the exact hull.
+cos(pi/64) an upper bound); only slices whose upper bound reaches the best lower bound are candidates,
+visited by decreasing upper bound, and the exact hull is computed until the next upper bound falls
+below the best exact long axis found.
 """
 
 from __future__ import annotations
@@ -218,9 +220,7 @@ def _find_objects(labels: NDArray[np.integer]) -> list[tuple[slice, ...] | None]
     for zs, ys, ws in ndimage.find_objects(groups):
         start = (zs.start, ys.start * _BLOCK_ROWS, ws.start * per_word)
         region = (zs, slice(start[1], min(ys.stop * _BLOCK_ROWS, ny)), slice(start[2], ws.stop * per_word))
-        for index, local in enumerate(ndimage.find_objects(labels[region])):
-            if local is None:
-                continue
+        for index, local in _region_objects(labels[region]):
             bounds = [[s.start + o for s, o in zip(local, start)], [s.stop + o for s, o in zip(local, start)]]
             if index in merged:
                 old = merged[index]
@@ -230,6 +230,27 @@ def _find_objects(labels: NDArray[np.integer]) -> list[tuple[slice, ...] | None]
     return [
         tuple(slice(int(a), int(b)) for a, b in zip(*merged[i])) if i in merged else None for i in range(size)
     ]
+
+
+def _region_objects(region: NDArray[np.integer]) -> list[tuple[int, tuple[slice, ...]]]:
+    """(label - 1, bounding box) of every label in ``region`` (a view of the label image).
+
+    A region holding a single label (its largest value equals its smallest positive value: the usual
+    case, lesions being apart) gets its box from three max-projections, which numpy vectorises;
+    otherwise ``find_objects`` scans it. Labels must be >= 0.
+    """
+    top = int(region.max())
+    if top == 0:
+        return []
+    unsigned = region.view(np.dtype(f"u{region.itemsize}"))  # labels are >= 0: same values
+    smallest = int((unsigned - unsigned.dtype.type(1)).min()) + 1  # 0 wraps to the largest value
+    if smallest != top:
+        return [(i, box) for i, box in enumerate(ndimage.find_objects(region)) if box is not None]
+    plane = region.max(axis=0)  # (y, x)
+    ys, xs = np.flatnonzero(plane.max(axis=1)), np.flatnonzero(plane.max(axis=0))
+    zs = np.flatnonzero(region.max(axis=1).max(axis=1))
+    box = tuple(slice(int(v[0]), int(v[-1]) + 1) for v in (zs, ys, xs))
+    return [(top - 1, box)]
 
 
 def _check_in_plane_orthogonal(direction: ArrayLike | None, where: str) -> None:
@@ -264,21 +285,29 @@ def _outline_points(sub: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[
     """Half-way outline candidates of every slice of a lesion's bounding box.
 
     Returns the z index (within ``sub``) of each point, sorted, and the points (y, x) in index units.
-    Only the extreme points of each row and column can be vertices of the outline's convex hull: the
-    left/right edge midpoints of each row's first/last pixel and the top/bottom ones of each column's.
+    The convex hull of these points is that of the half-way outline, from each row's first and last
+    pixel only: every outline point of row y (an edge midpoint of one of its pixels) lies on the
+    segment joining the same edge midpoints of the row's first and last pixel, and those midpoints lie
+    on the outline or between two lesion pixel centres, so inside the outline's hull. Per slice this
+    gives the left edge of each row's first pixel, the right edge of its last pixel and, on each line
+    y - 1/2 between pixel rows, the leftmost and rightmost top/bottom edge midpoint of the rows beside it.
     """
     nz, ny, nx = sub.shape
-    rz, ry = np.nonzero(sub.any(axis=2))
-    x_first = sub.argmax(axis=2)[rz, ry]
-    x_last = nx - 1 - sub[:, :, ::-1].argmax(axis=2)[rz, ry]
-    cz, cx = np.nonzero(sub.any(axis=1))
-    y_first = sub.argmax(axis=1)[cz, cx]
-    y_last = ny - 1 - sub[:, ::-1, :].argmax(axis=1)[cz, cx]
-    z = np.concatenate([rz, rz, cz, cz])
-    y = np.concatenate([ry, ry, y_first - 0.5, y_last + 0.5])
-    x = np.concatenate([x_first - 0.5, x_last + 0.5, cx, cx])
-    order = np.argsort(z, kind="stable")
-    return z[order], np.stack([y[order], x[order]], axis=1)
+    occupied = sub.any(axis=2)
+    first = np.where(occupied, sub.argmax(axis=2) - 0.5, np.inf)
+    last = np.where(occupied, nx - 0.5 - sub[:, :, ::-1].argmax(axis=2), -np.inf)
+    line_first = np.full((nz, ny + 1), np.inf)  # line k lies at y = k - 1/2
+    np.minimum(first[:, 1:], first[:, :-1], out=line_first[:, 1:-1])
+    line_first[:, 0], line_first[:, -1] = first[:, 0], first[:, -1]
+    line_last = np.full((nz, ny + 1), -np.inf)
+    np.maximum(last[:, 1:], last[:, :-1], out=line_last[:, 1:-1])
+    line_last[:, 0], line_last[:, -1] = last[:, 0], last[:, -1]
+    x = np.full((nz, ny + 1, 4), np.nan)
+    x[:, :ny, 0], x[:, :ny, 1] = first, last  # row edges: the pixel's left/right edge, at y
+    x[:, :, 2], x[:, :, 3] = line_first + 0.5, line_last - 0.5  # line edges: the pixel's centre x
+    z, k, kind = np.nonzero(np.isfinite(x))  # z-major order
+    y = k - np.where(kind >= 2, 0.5, 0.0)
+    return z, np.stack([y, x[z, k, kind]], axis=1)
 
 
 def _lesion_axes(
@@ -289,14 +318,17 @@ def _lesion_axes(
     points_mm = (points + offset[1:]) * spacing[1:]
     starts = np.flatnonzero(np.diff(z, prepend=-1))
     ends = np.append(starts[1:], len(z))
-    projections = points_mm @ _DIRECTIONS_YX
-    widths = np.maximum.reduceat(projections, starts, axis=0) - np.minimum.reduceat(projections, starts, axis=0)
-    lower = widths.max(axis=1)
+    projections = _DIRECTIONS_YX.T @ points_mm.T  # (directions, points): reduceat along rows is faster
+    widths = np.maximum.reduceat(projections, starts, axis=1) - np.minimum.reduceat(projections, starts, axis=1)
+    lower = widths.max(axis=0)
     upper = lower * _UPPER_BOUND_FACTOR
     candidates = np.flatnonzero(upper >= lower.max() * (1 - _REL_TIE))
+    candidates = candidates[np.argsort(-upper[candidates], kind="stable")]
     best: tuple[float, float, int] | None = None
     chosen = None
     for segment in candidates:
+        if best is not None and upper[segment] < best[0] - _REL_TIE * max(best[0], 1.0):
+            break  # neither this slice nor any later one (smaller bounds) can reach or tie the best
         long_mm, long_ends, short_mm, short_ends = _slice_axes(points_mm[starts[segment] : ends[segment]])
         slice_index = int(z[starts[segment]] + offset[0])
         key = (long_mm, short_mm, -slice_index)

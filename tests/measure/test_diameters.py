@@ -244,3 +244,30 @@ def test_fast_bounding_boxes_equal_find_objects_on_large_images(dtype):
     labels = (labels > 0) if dtype is bool else labels.astype(dtype)
     typed = labels.view(np.uint8) if dtype is bool else labels
     assert _find_objects(typed) == ndimage.find_objects(typed)
+
+
+def _outline_hull_vertices(points_yx: np.ndarray) -> set[tuple[float, float]]:
+    from scipy.spatial import ConvexHull
+
+    return {tuple(v) for v in np.round(points_yx[ConvexHull(points_yx).vertices], 9)}
+
+
+@settings(max_examples=80, deadline=None)
+@given(mask=arrays(bool, st.tuples(st.integers(1, 3), st.integers(1, 10), st.integers(1, 10))).filter(np.any))
+def test_outline_candidates_have_the_hull_of_the_whole_half_way_outline(mask):
+    """The row-extreme candidates span the same convex hull as every edge midpoint of the outline."""
+    from recist.measure.diameters import _outline_points
+
+    z, points = _outline_points(mask)
+    assert np.all(np.diff(z) >= 0)
+    padded = np.pad(mask, ((0, 0), (1, 1), (1, 1)))
+    for k in range(mask.shape[0]):
+        if not mask[k].any():
+            assert not np.any(z == k)
+            continue
+        outline = []  # brute force: the midpoint of every lesion/background pixel pair, 4-connected
+        for y, x in zip(*np.nonzero(mask[k])):
+            for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                if not padded[k, y + 1 + dy, x + 1 + dx]:
+                    outline.append((y + dy / 2, x + dx / 2))
+        assert _outline_hull_vertices(points[z == k]) == _outline_hull_vertices(np.array(outline, float))
