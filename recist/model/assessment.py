@@ -22,12 +22,14 @@ __all__ = [
 ASSESSMENT_FORMAT = "recist.assessment/1"
 
 
-def _value(v: Any) -> Any:
-    """JSON-ready form of a field. Enum members are ``str`` subclasses equal to their value and
-    serialised by ``json`` as it, so they pass through (reading ``.value`` costs more than the rules)."""
-    if isinstance(v, _dt.date):
-        return v.isoformat()
-    return v
+def _iso(date: _dt.date | None) -> str | None:
+    """A date in its ISO form (None stays None)."""
+    return None if date is None else date.isoformat()
+
+
+# Enum members (Response, Measurability, ...) are ``str`` subclasses equal to their value and serialised
+# by ``json`` and orjson as it, so ``to_dict`` passes them through: reading ``.value`` for every field cost
+# more than the rules.
 
 
 @dataclass(frozen=True)
@@ -90,16 +92,16 @@ class TimepointAssessment:
     def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
-            "date": _value(self.date),
+            "date": _iso(self.date),
             "day": self.day,
             "sum_mm": self.sum_mm,
             "nadir_mm": self.nadir_mm,
             "change_from_baseline_pct": self.change_from_baseline_pct,
             "change_from_nadir_pct": self.change_from_nadir_pct,
-            "target_response": _value(self.target_response),
-            "non_target_response": _value(self.non_target_response),
-            "new_lesions": _value(self.new_lesions),
-            "overall_response": _value(self.overall_response),
+            "target_response": self.target_response,
+            "non_target_response": self.non_target_response,
+            "new_lesions": self.new_lesions,
+            "overall_response": self.overall_response,
             "sum_is_lower_bound": self.sum_is_lower_bound,
             "source": self.source,
             "not_evaluated": list(self.not_evaluated),
@@ -125,7 +127,7 @@ class Progression:
     def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
-            "date": _value(self.date),
+            "date": _iso(self.date),
             "day": self.day,
             "trigger": self.trigger,
             "triggers": list(self.triggers),
@@ -168,7 +170,7 @@ class Assessment:
         return {
             "format": ASSESSMENT_FORMAT,
             "subject": self.subject,
-            "baseline_date": _value(self.baseline_date),
+            "baseline_date": _iso(self.baseline_date),
             "baseline": self.baseline.to_dict(),
             "timepoints": [tp.to_dict() for tp in self.timepoints],
             "best_overall_response": self.best_overall_response,

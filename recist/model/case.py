@@ -181,8 +181,12 @@ class TargetEntry(_Model):
 
     @model_validator(mode="after")
     def _measurement_or_state(self) -> TargetEntry:
-        _axes_in_order(self.long_axis_mm, self.short_axis_mm)
-        measured = self.long_axis_mm is not None or self.short_axis_mm is not None
+        long_mm, short_mm = self.long_axis_mm, self.short_axis_mm
+        if long_mm is not None and short_mm is not None:
+            _axes_in_order(long_mm, short_mm)
+        measured = long_mm is not None or short_mm is not None
+        if measured and self.state is None and self.fragments_mm is None and self.merged_into is None:
+            return self  # the usual entry: a plain measurement
         if self.state is None and not measured:
             raise ValueError("give long_axis_mm / short_axis_mm, or a state (too_small, disappeared, ...)")
         if self.state is not None and measured:

@@ -104,3 +104,12 @@ def test_workers_give_the_same_output_in_the_same_order(tmp_path):
     assert main(["assess", str(tmp_path), "-o", str(one)]) == 1
     assert main(["assess", str(tmp_path), "-o", str(two), "--workers", "2"]) == 1
     assert one.read_text() == two.read_text() and one.read_text().count("\n") == len(list(CASES.glob("*.json")))
+
+
+def test_a_folder_gives_its_visible_json_files_in_name_order(tmp_path):
+    from recist.cli.assess import collect_case_files
+
+    for name in ("b.json", "a.json", ".hidden.json", "notes.txt", "B.json"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "folder.json").mkdir()
+    assert [p.name for p in collect_case_files([str(tmp_path)])] == ["B.json", "a.json", "b.json"]
