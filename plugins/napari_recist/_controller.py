@@ -495,7 +495,7 @@ class CaseController:
             notes.append(f"cannot assess yet: {self.problems}")
         if result is not None:
             for lesion in result.baseline.lesions:
-                if lesion.role == LesionRole.TARGET.value and not lesion.target_eligible:
+                if lesion.role == LesionRole.TARGET and not lesion.target_eligible:
                     problems_by_lesion.setdefault(lesion.id, []).append(
                         f"{lesion.measurability.value.replace('_', '-')}: not eligible as target")
             for problem in result.baseline.problems:

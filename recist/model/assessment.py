@@ -7,7 +7,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from recist.model.enums import Measurability, NewLesionStatus, ProgressionTrigger, Response
+from recist.model.enums import LesionRole, Measurability, NewLesionStatus, ProgressionTrigger, Response
 
 __all__ = [
     "ASSESSMENT_FORMAT",
@@ -37,7 +37,7 @@ class BaselineLesionAssessment:
     """A baseline lesion's measurability and whether it may be a target."""
 
     id: str
-    role: str
+    role: LesionRole
     measurability: Measurability
     target_eligible: bool
     size_mm: float | None = None

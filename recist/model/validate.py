@@ -203,36 +203,38 @@ def timepoint_days(case: Case) -> list[int]:
     return days
 
 
-def _check_timepoint(roles: Mapping[str, Lesion], tp: Timepoint, *, index: int) -> None:
+def _check_timepoint(targets: Mapping[str, Lesion], roles: Mapping[str, Lesion], tp: Timepoint, *, index: int) -> None:
+    """Check one timepoint's entries against the case's lesions (``targets``: the target lesions by id,
+    ``roles``: every lesion by id)."""
     is_baseline = index == 0
     at = f"timepoints[{index}]"
     for lesion_id, entry in tp.targets.items():
-        lesion = roles.get(lesion_id)
-        if lesion is None or lesion.role != LesionRole.TARGET:
-            what = "is not a lesion of the case" if lesion is None else "is a non-target lesion"
+        lesion = targets.get(lesion_id)
+        if lesion is None:
+            what = "is not a lesion of the case" if lesion_id not in roles else "is a non-target lesion"
             raise RecistValidationError(
                 f"{what}; list it in 'lesions' with role 'target' or move it to 'non_targets'",
                 timepoint=tp.label, lesion=lesion_id, field=f"{at}.targets",
             )
-        if entry.state is None:
-            needed = "short_axis_mm" if lesion.nodal else "long_axis_mm"
-            if getattr(entry, needed) is None:
+        state = entry.state
+        if state is None:
+            if (entry.short_axis_mm if lesion.nodal else entry.long_axis_mm) is None:
+                needed = "short_axis_mm" if lesion.nodal else "long_axis_mm"
                 why = "a lymph node is measured by its short axis" if lesion.nodal else (
                     "a non-nodal lesion is measured by its longest diameter")
                 raise RecistValidationError(
                     f"{needed} is required ({why}, RECIST 1.1 §4.2)",
                     timepoint=tp.label, lesion=lesion_id, field=f"{at}.targets.{lesion_id}.{needed}",
                 )
-        if entry.state == TargetState.MERGED:
-            other = roles.get(entry.merged_into or "")
-            if other is None or other.role != LesionRole.TARGET or other.id == lesion_id:
-                raise RecistValidationError(
-                    f"merged_into {entry.merged_into!r} must name another target lesion of the case",
-                    timepoint=tp.label, lesion=lesion_id, field=f"{at}.targets.{lesion_id}.merged_into",
-                )
-        if is_baseline and entry.state is not None:
+            continue
+        if state == TargetState.MERGED and (entry.merged_into == lesion_id or entry.merged_into not in targets):
             raise RecistValidationError(
-                f"a target lesion needs a baseline measurement, not the state {entry.state.value!r}; "
+                f"merged_into {entry.merged_into!r} must name another target lesion of the case",
+                timepoint=tp.label, lesion=lesion_id, field=f"{at}.targets.{lesion_id}.merged_into",
+            )
+        if is_baseline:
+            raise RecistValidationError(
+                f"a target lesion needs a baseline measurement, not the state {state.value!r}; "
                 "measure it or make it a non-target",
                 timepoint=tp.label, lesion=lesion_id, field=f"{at}.targets.{lesion_id}.state",
             )
@@ -244,6 +246,13 @@ def _check_timepoint(roles: Mapping[str, Lesion], tp: Timepoint, *, index: int) 
                 f"{what}; list it in 'lesions' with role 'non_target' or move it to 'targets'",
                 timepoint=tp.label, lesion=lesion_id, field=f"{at}.non_targets",
             )
+    if not tp.new_lesions:
+        return
+    if is_baseline:
+        raise RecistValidationError(
+            "the baseline cannot have new lesions; record them as baseline lesions",
+            timepoint=tp.label, field=f"{at}.new_lesions",
+        )
     seen: set[str] = set()
     for new in tp.new_lesions:
         if new.id in seen or new.id in roles:
@@ -252,11 +261,6 @@ def _check_timepoint(roles: Mapping[str, Lesion], tp: Timepoint, *, index: int) 
                 timepoint=tp.label, lesion=new.id, field=f"{at}.new_lesions",
             )
         seen.add(new.id)
-    if is_baseline and tp.new_lesions:
-        raise RecistValidationError(
-            "the baseline cannot have new lesions; record them as baseline lesions",
-            timepoint=tp.label, field=f"{at}.new_lesions",
-        )
 
 
 def check_case(case: Case) -> None:
@@ -283,8 +287,9 @@ def check_case(case: Case) -> None:
                                         timepoint=tp.label, field="label")
         labels.add(tp.label)
     roles = {lesion.id: lesion for lesion in case.lesions}
+    targets = {lesion.id: lesion for lesion in case.lesions if lesion.role == LesionRole.TARGET}
     for index, tp in enumerate(case.timepoints):
-        _check_timepoint(roles, tp, index=index)
+        _check_timepoint(targets, roles, tp, index=index)
     baseline = case.timepoints[0]
     for lesion in case.lesions:
         if lesion.role == LesionRole.TARGET and lesion.id not in baseline.targets:

@@ -94,7 +94,7 @@ def assess_baseline(case: Case) -> BaselineAssessment:
         candidates.append(SelectionCandidate(lesion.id, lesion.role, lesion.site, lesion.nodal, size, measurability))
         lesions.append(
             BaselineLesionAssessment(
-                lesion.id, lesion.role.value, measurability, measurability == Measurability.MEASURABLE, size
+                lesion.id, lesion.role, measurability, measurability == Measurability.MEASURABLE, size
             )
         )
     nodal = {lesion.id: lesion.nodal for lesion in case.lesions if lesion.role == LesionRole.TARGET}

@@ -61,16 +61,17 @@ def non_target_response(
         if not markers_elevated_at_baseline:
             return None
         return Response.NE if markers_unknown else (Response.NON_CR_NON_PD if markers_high else Response.CR)
-    states = {lesion_id: entries.get(lesion_id) for lesion_id in nodal}
-    if any(e is not None and e.state == NonTargetState.UNEQUIVOCAL_PROGRESSION for e in states.values()):
-        return Response.PD
-    unevaluated = markers_unknown or any(
-        e is None or e.state == NonTargetState.NOT_EVALUATED for e in states.values()
-    )
-    persisting = any(
-        e is not None and e.state == NonTargetState.PRESENT and not is_normal(e, nodal=nodal[i])
-        for i, e in states.items()
-    )
+    unevaluated = markers_unknown
+    persisting = False
+    for lesion_id, is_node in nodal.items():
+        entry = entries.get(lesion_id)
+        state = None if entry is None else entry.state
+        if state == NonTargetState.UNEQUIVOCAL_PROGRESSION:
+            return Response.PD
+        if entry is None or state == NonTargetState.NOT_EVALUATED:
+            unevaluated = True
+        elif state == NonTargetState.PRESENT and not is_normal(entry, nodal=is_node):
+            persisting = True
     if unevaluated:
         if persisting or markers_high:
             return Response(ne_with_present)
