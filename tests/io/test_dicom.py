@@ -489,3 +489,113 @@ def test_ibsi_reference_pet_folder(ibsi_dro_dir):
     assert "no pixel data (RTSTRUCT" in reasons["RS_dro_0_0.dcm"]
     assert "not a DICOM file" in reasons["DRO_mask.nii.gz"]
     _assert_same_as_sitk(load_series(info), _sitk(folder / "PT", info.series_uid))
+
+
+# --- header layout fast path (recist.io.dicom._Layout) ----------------------------------------------
+def _same_header(fast: pydicom.Dataset, slow: pydicom.Dataset, convert: bool = True) -> None:
+    """Element for element (raw or converted), encodings and file attributes as pydicom read them."""
+    from pydicom.dataelem import RawDataElement
+
+    assert type(fast) is type(slow)
+    for a, b in ((fast, slow), (fast.file_meta, slow.file_meta)):
+        assert sorted(a._dict) == sorted(b._dict)
+        for tag, expected in b._dict.items():
+            got = a._dict[tag]
+            assert type(got) is type(expected), tag
+            if isinstance(expected, RawDataElement):
+                assert tuple(got) == tuple(expected), tag
+            else:
+                assert (got.VR, got.value, got.file_tell) == (expected.VR, expected.value, expected.file_tell), tag
+        assert (a.original_encoding, a.original_character_set) == (b.original_encoding, b.original_character_set)
+    if convert:  # damaged values may not convert
+        assert fast == slow
+    for name in vars(slow):
+        if name not in ("_dict", "file_meta"):
+            assert getattr(fast, name) == getattr(slow, name), name
+
+
+def _same_slice(fast, slow, convert: bool = True) -> None:
+    from dataclasses import fields
+
+    for f in fields(slow):
+        if f.name != "header":
+            assert getattr(fast, f.name) == getattr(slow, f.name), f.name
+    _same_header(fast.header, slow.header, convert)
+
+
+def _read_all(paths, layouts):
+    out = []
+    for path in paths:
+        try:
+            out.append(dicom._read_slice(path, layouts))
+        except dicom._Skip as exc:
+            out.append(str(exc))
+    return out
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+@pytest.mark.parametrize("sequence", [False, True])
+def test_layout_fast_path_gives_pydicom_headers(tmp_path, monkeypatch, implicit, sequence):
+    from pydicom.dataset import Dataset
+    from pydicom.uid import ImplicitVRLittleEndian
+
+    def referenced(k):
+        item = Dataset()
+        item.ReferencedSOPClassUID, item.ReferencedSOPInstanceUID = "1.2.840.10008.5.1.4.1.1.2", f"1.2.3.{k}"
+        return [item]
+
+    extra = {
+        "SpecificCharacterSet": "ISO_IR 100",
+        "PatientName": "M\u00fcller^J\u00fcrgen",
+        "ImageComments": lambda k: "xx" * (k // 3),  # three value lengths: three layouts
+        "SliceLocation": lambda k: f"{k * 2.5:.1f}",
+    }
+    if sequence:  # a defined-length sequence: its bytes are taken from each file
+        extra["ReferencedImageSequence"] = referenced
+    files = write_series(tmp_path, shape=(8, 4, 6), extra=extra)
+    if implicit:
+        for path in files:
+            ds = pydicom.dcmread(path)
+            ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+            ds.save_as(path, implicit_vr=True, little_endian=True, enforce_file_format=True)
+    calls = []
+    original = pydicom.dcmread
+    monkeypatch.setattr(pydicom, "dcmread", lambda *a, **k: calls.append(1) or original(*a, **k))
+    fast = _read_all(files, [])
+    assert len(calls) == 3  # one pydicom read per layout; the other files reuse them
+    slow = _read_all(files, None)
+    for got, expected in zip(fast, slow):
+        _same_slice(got, expected)
+    assert str(fast[5].header.PatientName) == "M\u00fcller^J\u00fcrgen"
+    if sequence:
+        assert fast[5].header.ReferencedImageSequence[0].ReferencedSOPInstanceUID == "1.2.3.5"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pydicom warns about the damaged values it meets
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_layout_fast_path_agrees_with_pydicom_on_damaged_files(pristine_series, data):
+    """A file differing from a learnt layout anywhere that steers pydicom is read by pydicom; elsewhere
+    the layout gives what pydicom gives: the same skip reason, or the same slice facts and header."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        paths = []
+        for k, content in enumerate(pristine_series):
+            content = bytearray(content)
+            if k and data.draw(st.booleans(), label=f"damage file {k}"):
+                if data.draw(st.booleans(), label="truncate"):
+                    content = content[: data.draw(st.integers(0, len(content) - 1), label="keep bytes")]
+                else:
+                    header_end = len(content) - 6 * 6 * 2  # damage mostly the header
+                    for _ in range(data.draw(st.integers(1, 4), label="mutations")):
+                        position = data.draw(st.integers(0, header_end - 1), label="offset")
+                        content[position] = data.draw(st.integers(0, 255), label="byte")
+            paths.append(folder / f"f{k}.dcm")
+            paths[-1].write_bytes(bytes(content))
+        fast = _read_all(paths, [])
+        slow = _read_all(paths, None)
+        for got, expected in zip(fast, slow):
+            if isinstance(expected, str):
+                assert got == expected
+            else:
+                _same_slice(got, expected, convert=False)
