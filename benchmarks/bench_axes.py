@@ -125,7 +125,7 @@ def main() -> None:
          np.mean(np.abs(ours_short - short_true))),
     ]
     print(f"{N_LESIONS} ellipsoids in {SHAPE[::-1]} (x, y, z) uint8 labels, spacing (z, y, x) "
-          f"{tuple(SPACING_MM)} mm; long axes {long_true.min():.1f}-{long_true.max():.1f} mm; "
+          f"{tuple(float(s) for s in SPACING_MM)} mm; long axes {long_true.min():.1f}-{long_true.max():.1f} mm; "
           f"best of {args.repeat}")
     print(f"{'method':38s} {'time ms':>9s} {'long MAE mm':>12s} {'short MAE mm':>13s}")
     for name, seconds, long_mae, short_mae in rows:

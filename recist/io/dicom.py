@@ -391,7 +391,12 @@ def _read_slice(path: Path, layouts: list[_Layout] | None = None) -> _Slice:
             head = fp.read(_HEAD_BYTES)
             elements, learn = None, False
             for k, layout in enumerate(layouts or ()):
-                built = layout.dataset_for(head, size, fp)
+                try:
+                    built = layout.dataset_for(head, size, fp)
+                except Exception:  # pydicom's constructors refused: never let the shortcut cost a slice
+                    logger.debug("layout shortcut failed for %s; pydicom reads it", path, exc_info=True)
+                    layouts.clear()  # type: ignore[union-attr]
+                    built = None
                 if built is not None:
                     ds, elements = built
                     layouts.insert(0, layouts.pop(k))  # type: ignore[union-attr]
@@ -413,15 +418,26 @@ def _read_slice(path: Path, layouts: list[_Layout] | None = None) -> _Slice:
         raise _Skip(f"cannot read file: {exc.strerror or exc}") from exc
     except Exception as exc:  # pydicom raises many types on damaged input; the scan must go on
         raise _Skip(f"unreadable DICOM ({type(exc).__name__}: {exc})") from exc
-    if learn and (layout := _Layout.of(ds, head, size)) is not None:
-        layouts.insert(0, layout)  # type: ignore[union-attr]
-        del layouts[_MAX_LAYOUTS:]  # type: ignore[union-attr]
+    if learn:
+        _learn_layout(layouts, ds, head, size)  # type: ignore[arg-type]
     try:
         return _slice_from_header(path, ds, size, elements)
     except _Skip:
         raise
     except Exception as exc:  # a damaged element only fails when its value is converted
         raise _Skip(f"unreadable DICOM header value ({type(exc).__name__}: {exc})") from exc
+
+
+def _learn_layout(layouts: list[_Layout], ds: FileDataset, head: bytes, size: int) -> None:
+    """Remember the layout of a file pydicom read (most recent first), if it gives one."""
+    try:
+        layout = _Layout.of(ds, head, size)
+    except Exception:  # an unexpected pydicom data set: no shortcut, pydicom reads every file
+        logger.debug("no layout learnt from %s", getattr(ds, "filename", "a file"), exc_info=True)
+        return
+    if layout is not None:
+        layouts.insert(0, layout)
+        del layouts[_MAX_LAYOUTS:]
 
 
 class _Layout:

@@ -599,3 +599,20 @@ def test_layout_fast_path_agrees_with_pydicom_on_damaged_files(pristine_series, 
                 assert got == expected
             else:
                 _same_slice(got, expected, convert=False)
+
+
+@pytest.mark.parametrize("broken", ["dataset_for", "of"])
+def test_a_failing_layout_shortcut_falls_back_to_pydicom(tmp_path, monkeypatch, broken):
+    """If pydicom's internals ever change under the shortcut, every file is still read, by pydicom."""
+    files = write_series(tmp_path, shape=(6, 4, 6))
+    expected = _read_all(files, None)
+
+    def boom(*args, **kwargs):
+        raise TypeError("pydicom changed")
+
+    monkeypatch.setattr(dicom._Layout, broken, boom)
+    got = _read_all(files, [])
+    assert all(not isinstance(g, str) for g in got)
+    for a, b in zip(got, expected):
+        _same_slice(a, b)
+    assert len(dicom.find_series(tmp_path).series) == 1
