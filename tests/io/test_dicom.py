@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import dicom_factory
 import numpy as np
 import pydicom
 import pytest
@@ -552,6 +553,9 @@ def test_layout_fast_path_gives_pydicom_headers(tmp_path, monkeypatch, implicit,
     }
     if sequence:  # a defined-length sequence: its bytes are taken from each file
         extra["ReferencedImageSequence"] = referenced
+    # UIDs of one length (generate_uid's vary), so that ImageComments alone makes the three layouts
+    uids = iter(range(10**6))
+    monkeypatch.setattr(dicom_factory, "generate_uid", lambda: f"1.2.826.0.1.3680043.8.498.{next(uids):06d}")
     files = write_series(tmp_path, shape=(8, 4, 6), extra=extra)
     if implicit:
         for path in files:
