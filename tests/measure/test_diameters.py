@@ -1,7 +1,8 @@
 """Long/short axes and volume of analytic shapes (discs, rotated ellipses, spheres), properties, errors.
 
 Tolerances follow docs/measurement.md: the half-way-outline diameter of a convex shape lies within one
-in-plane pixel diagonal of the true one (guaranteed bound), and within half a diagonal on average.
+in-plane pixel diagonal of the true one (guaranteed bound), and within half a diagonal on average; at
+clinical voxel geometries every shape is within half a voxel diagonal (the issue's tolerance).
 """
 
 from __future__ import annotations
@@ -93,6 +94,50 @@ def test_spheres_axes_and_volume(spacing, diameter_mm):
     true_tolerance = 0.04 if spacing[0] <= 2.5 else 0.10
     assert lesion.volume_mm3 == pytest.approx(math.pi / 6 * diameter_mm**3, rel=true_tolerance)
     assert lesion.volume_ml == pytest.approx(lesion.volume_mm3 / 1000)
+
+
+# Clinical voxel geometries (z, y, x) mm: CT at 1.25-5 mm slices, MR at 3 mm slices with 0.5 mm pixels.
+CLINICAL_SPACINGS = [(2.0, 0.75, 0.75), (5.0, 0.9, 0.9), (1.25, 0.5, 0.5), (3.0, 0.7, 0.7), (3.0, 0.5, 0.5)]
+
+
+def half_voxel_diagonal(spacing) -> float:
+    return 0.5 * math.sqrt(sum(s * s for s in spacing))
+
+
+@pytest.mark.parametrize("spacing", CLINICAL_SPACINGS)
+def test_analytic_shapes_within_half_a_voxel_diagonal(spacing):
+    """Issue 3: discs, ellipses and spheres of known diameters, at several spacings and rotations, within
+    half a voxel diagonal. At these geometries (slices at least 2.45x the pixel side) half the voxel
+    diagonal exceeds the guaranteed bound of the half-way outline (one pixel diagonal, docs/measurement.md),
+    so every shape must pass; near-isotropic voxels are covered by the tests above."""
+    rng = np.random.default_rng(11)
+    tolerance = half_voxel_diagonal(spacing)
+    sy, sx = spacing[1:]
+    shapes = []  # (mask, long_mm, short_mm)
+    for diameter_mm in (10.0, 18.7, 33.3, 52.0):  # discs
+        centre = rng.uniform(34, 35, size=2)
+        size = (int(70 / sy), int(70 / sx))
+        shapes.append((ellipse_slice(size, (sy, sx), centre, diameter_mm, diameter_mm, 0.0)[None], diameter_mm, diameter_mm))
+    for angle_deg in range(0, 180, 15):  # ellipses at every 15 degrees
+        long_mm = rng.uniform(10, 60)
+        short_mm = long_mm * rng.uniform(0.4, 1.0)
+        centre = rng.uniform(34, 35, size=2)
+        size = (int(70 / sy), int(70 / sx))
+        mask = ellipse_slice(size, (sy, sx), centre, long_mm, short_mm, math.radians(angle_deg))[None]
+        shapes.append((mask, long_mm, short_mm))
+    for diameter_mm in (15.0, 32.0):  # spheres: the reference is the largest section a slice samples
+        centre = np.array([30.0, 30.0, 30.0]) + rng.uniform(0, 1, size=3)
+        shape = tuple(int(61 / s) for s in spacing)
+        zz, yy, xx = np.indices(shape, dtype=float)
+        points = np.stack([zz * spacing[0], yy * spacing[1], xx * spacing[2]]) - centre[:, None, None, None]
+        mask = np.sum(points**2, axis=0) <= (diameter_mm / 2) ** 2
+        offsets = np.arange(shape[0]) * spacing[0] - centre[0]
+        section = 2 * np.sqrt(np.clip((diameter_mm / 2) ** 2 - offsets**2, 0, None)).max()
+        shapes.append((mask, section, section))
+    for mask, long_mm, short_mm in shapes:
+        (lesion,) = measure_lesions(mask, spacing_mm=spacing)
+        assert abs(lesion.long_axis_mm - long_mm) <= tolerance, (long_mm, lesion.long_axis_mm)
+        assert abs(lesion.short_axis_mm - short_mm) <= tolerance, (short_mm, lesion.short_axis_mm)
 
 
 def test_endpoints_are_consistent_with_lengths_and_perpendicular():
