@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from recist.io.case_json import read_case
@@ -23,7 +22,7 @@ def as_case(case: Case | Mapping[str, Any] | str | os.PathLike[str]) -> Case:
     if isinstance(case, Mapping):
         return parse_case(case)
     if isinstance(case, (str, os.PathLike)):
-        return read_case(Path(case))
+        return read_case(case)
     raise TypeError(f"assess() takes a Case, a dict or a path, not {type(case).__name__}")
 
 

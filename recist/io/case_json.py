@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -18,7 +17,8 @@ __all__ = ["read_case", "write_case", "load_json"]
 
 def _read_bytes(path: str | os.PathLike[str], source: str) -> bytes:
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb", buffering=0) as fh:  # unbuffered: one read of the whole file
+            return fh.readall()
     except FileNotFoundError:
         raise RecistValidationError("no such file", source=source) from None
     except IsADirectoryError:
