@@ -68,6 +68,7 @@ from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from recist._gc import collector_paused
 from recist.errors import DicomLoadError
 from recist.measure.geometry import affine_from_geometry, index_to_patient, patient_to_index
 
@@ -863,14 +864,15 @@ def find_series(folder: str | os.PathLike, *, progress: bool = False) -> SeriesS
         from tqdm import tqdm
 
         paths = tqdm(paths, desc="reading DICOM headers", unit="file")
-    for path in paths:
-        try:
-            item = _read_slice(path, layouts)
-        except _Skip as exc:
-            logger.info("skipped %s: %s", path, exc)
-            skipped.append(SkippedFile(path, str(exc)))
-            continue
-        groups.setdefault(item.series_uid, []).append(item)
+    with collector_paused():  # the headers make no reference cycles; collections only re-scan the heap
+        for path in paths:
+            try:
+                item = _read_slice(path, layouts)
+            except _Skip as exc:
+                logger.info("skipped %s: %s", path, exc)
+                skipped.append(SkippedFile(path, str(exc)))
+                continue
+            groups.setdefault(item.series_uid, []).append(item)
     series = [_series_info(uid, slices) for uid, slices in groups.items()]
     series.sort(key=lambda s: (s.patient_id, s.study_date or date.min, s.study_uid, s.series_number or 0, s.series_uid))
     return SeriesScan(series=series, skipped=skipped)
