@@ -60,6 +60,18 @@ def synthetic_case(i: int, rnd: random.Random) -> dict:
     return {"format": "recist.case/1", "subject": f"S{i:05d}", "lesions": lesions, "timepoints": timepoints}
 
 
+def time_cli(folder: Path, out: Path, *options: str) -> float | None:
+    """Wall time of ``recist assess FOLDER -o OUT [options]`` as a whole process; None if it failed."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "recist", "assess", str(folder), "-o", str(out), *options],
+                          capture_output=True, text=True, check=False, env=ENV)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        print(proc.stderr, file=sys.stderr)
+        return None
+    return seconds
+
+
 def main(n: int = 20_000) -> int:
     rnd = random.Random(20261125)
     with tempfile.TemporaryDirectory(prefix="bench_assess_") as tmp:
@@ -99,19 +111,9 @@ def main(n: int = 20_000) -> int:
         out = Path(tmp) / "out.jsonl"
         subprocess.run([sys.executable, "-m", "recist", "assess", str(files[0]), "-o", str(out)], env=ENV,
                        check=True)  # warm-up: page cache and bytecode
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "recist", "assess", str(folder), "-o", str(out)],
-                              capture_output=True, text=True, check=False, env=ENV)
-        t_cli = time.perf_counter() - t0
-        if proc.returncode != 0:
-            print(proc.stderr, file=sys.stderr)
-            return 1
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "recist", "assess", str(folder), "-o", str(out), "--workers", "2"],
-                              capture_output=True, text=True, check=False, env=ENV)
-        t_cli2 = time.perf_counter() - t0
-        if proc.returncode != 0:
-            print(proc.stderr, file=sys.stderr)
+        t_cli = time_cli(folder, out)
+        t_cli2 = time_cli(folder, out, "--workers", "2")
+        if t_cli is None or t_cli2 is None:
             return 1
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import recist.cli; recist.cli.build_parser()"], check=True, env=ENV)
