@@ -5,9 +5,9 @@ Run: ``.venv/bin/python benchmarks/bench_dicom_load.py [--slices 300] [--repeat 
 The series is generated in a temporary folder with pydicom. Every reader runs as its own Python
 process (whole-process wall time, imports included; peak RSS from ``getrusage(RUSAGE_CHILDREN)`` measured
 in a small wrapper process per run, so runs do not share a maximum; CPU time = user + system of the reader
-process, steadier than wall time when the machine is busy). Each reader runs ``--repeat`` times
-after one warm-up run (the page cache is warm for all of them); the table shows the best wall time and
-the largest peak RSS.
+process, steadier than wall time when the machine is busy). Each reader runs once to warm up (page
+cache, bytecode), then ``--repeat`` rounds run every reader once each, so that a slower spell of a shared
+machine falls on all of them; the table shows the best wall time and the largest peak RSS.
 
 Goals (issue "DICOM series discovery and loading"):
 - recist wall time <= 0.6 x SimpleITK ImageSeriesReader's;
@@ -144,13 +144,18 @@ def main() -> int:
         mib = 1024 * 1024
         print(f"series: {args.slices} x {args.size} x {args.size} int16 CT, volume {volume_bytes / mib:.0f} MiB")
         results = {}
-        for name, code in READERS.items():
+        for code in READERS.values():
             measure(code, folder)  # warm-up: page cache and .pyc files
-            runs = [measure(code, folder) for _ in range(args.repeat)]
+        # Round robin: every reader runs once per round, so a slower spell of the machine falls on all.
+        runs: dict[str, list[dict]] = {name: [] for name in READERS}
+        for _ in range(args.repeat):
+            for name, code in READERS.items():
+                runs[name].append(measure(code, folder))
+        for name, done in runs.items():
             results[name] = (
-                min(r["wall_s"] for r in runs),
-                min(r["cpu_s"] for r in runs),
-                max(r["peak_kib"] for r in runs) / 1024,
+                min(r["wall_s"] for r in done),
+                min(r["cpu_s"] for r in done),
+                max(r["peak_kib"] for r in done) / 1024,
             )
         print(f"{'reader':34} {'wall s':>7} {'cpu s':>7} {'peak MiB':>9}")
         for name, (wall, cpu, peak) in results.items():
