@@ -639,6 +639,14 @@ def _fallback_order(slices: Sequence[_Slice]) -> list[_Slice]:
     return sorted(slices, key=lambda s: (s.instance_number is None, s.instance_number or 0, str(s.path)))
 
 
+def _unlike_first(slices: Sequence[_Slice], attr: str, tolerance: float) -> tuple[np.ndarray, list[Path]]:
+    """The first slice's ``attr`` (a vector) and the files whose ``attr`` differs from it by more than
+    ``tolerance`` in any component."""
+    values = np.array([getattr(s, attr) for s in slices])
+    odd = np.flatnonzero(np.abs(values - values[0]).max(axis=1) > tolerance)
+    return values[0], [slices[k].path for k in odd]
+
+
 def _check_consistent(uid: str, slices: Sequence[_Slice]) -> None:
     sizes: dict[tuple[int, int], list[Path]] = {}
     for s in slices:
@@ -655,15 +663,11 @@ def _check_consistent(uid: str, slices: Sequence[_Slice]) -> None:
         if missing:
             raise _error(uid, slices, f"missing {keyword}", missing,
                          "The slices cannot be placed in patient coordinates; this series cannot be measured.")
-    spacings = np.array([s.pixel_spacing for s in slices])
-    ref = spacings[0]
-    odd = [slices[k].path for k in np.flatnonzero(np.abs(spacings - ref).max(axis=1) > _SPACING_TOL_MM)]
+    ref, odd = _unlike_first(slices, "pixel_spacing", _SPACING_TOL_MM)
     if odd:
         raise _error(uid, slices, f"PixelSpacing differs from the first slice's {list(ref)}", odd,
                      "Remove the files that do not belong to this reconstruction.")
-    orientations = np.array([s.orientation for s in slices])
-    ref_orientation = orientations[0]
-    odd = [slices[k].path for k in np.flatnonzero(np.abs(orientations - ref_orientation).max(axis=1) > _ORIENTATION_TOL)]
+    ref_orientation, odd = _unlike_first(slices, "orientation", _ORIENTATION_TOL)
     if odd:
         raise _error(uid, slices, f"mixed orientations: ImageOrientationPatient differs from the first slice's "
                      f"{[round(v, 5) for v in ref_orientation]}", odd,
