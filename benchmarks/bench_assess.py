@@ -8,11 +8,15 @@ then measures:
    re-scanning 20,000 live dicts costs more than parsing them, and nothing in recist keeps them);
 3. pydantic validation alone (``Case.model_validate_json`` on each file's bytes): the floor of any
    assessment that validates its input with the case model;
-4. ``recist.assess`` on the already-decoded dicts (validation + rules);
-5. ``recist assess FOLDER`` as a whole process (read, parse, validate, assess, write JSON lines), on one
+4. the rules alone: ``assess_case`` on cases already validated, no I/O;
+5. everything but the rules: read + validate (case model and whole-case checks) + write each case's result
+   (computed beforehand) as a JSON line. This is the floor of any assessment that validates its input
+   with the case model and writes its result, whatever its rules cost;
+6. ``recist.assess`` on the already-decoded dicts (validation + rules);
+7. ``recist assess FOLDER`` as a whole process (read, parse, validate, assess, write JSON lines), on one
    core and with ``--workers 2``.
 
-Goal (issue 2): the whole assessment (5, one core) within 3x of parsing alone (1). Run:
+Goal (issue 2): the whole assessment (7, one core) within 3x of parsing alone (1). Run:
 ``.venv/bin/python benchmarks/bench_assess.py [N]`` (default 20000).
 """
 
@@ -28,8 +32,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import orjson
+
 import recist
 from recist.model.case import Case
+from recist.model.validate import check_case
+from recist.rules.assess import assess_case
 
 # The CLI runs as an installed program would, with compiled bytecode (written by a warm-up run): an
 # environment that forbids .pyc files (PYTHONDONTWRITEBYTECODE) would recompile recist at every start.
@@ -108,6 +116,27 @@ def main(n: int = 20_000) -> int:
         del dicts
         gc.unfreeze()
 
+        cases = [Case.model_validate_json(path.read_bytes()) for path in files]
+        gc.collect()
+        gc.freeze()
+        t0 = time.perf_counter()
+        for case in cases:
+            assess_case(case)
+        t_rules = time.perf_counter() - t0
+        lines = [orjson.dumps(assess_case(case).to_dict()) + b"\n" for case in cases]
+        del cases
+        gc.collect()
+        gc.freeze()
+
+        t0 = time.perf_counter()
+        with open(Path(tmp) / "floor.jsonl", "wb") as out_file:
+            for path, line in zip(files, lines):
+                check_case(Case.model_validate_json(path.read_bytes()))
+                out_file.write(line)
+        t_floor = time.perf_counter() - t0
+        del lines
+        gc.unfreeze()
+
         out = Path(tmp) / "out.jsonl"
         subprocess.run([sys.executable, "-m", "recist", "assess", str(files[0]), "-o", str(out)], env=ENV,
                        check=True)  # warm-up: page cache and bytecode
@@ -123,6 +152,8 @@ def main(n: int = 20_000) -> int:
         ("json.loads alone (read + parse): baseline", t_parse),
         ("json.loads, all dicts kept in a list", t_keep),
         ("pydantic validation alone (read + validate)", t_validate),
+        ("rules alone (validated cases, no I/O)", t_rules),
+        ("all but the rules: read+validate+write", t_floor),
         ("recist.assess on decoded dicts", t_dicts),
         ("`recist assess FOLDER` whole process", t_cli),
         ("`recist assess FOLDER --workers 2`", t_cli2),
@@ -135,7 +166,8 @@ def main(n: int = 20_000) -> int:
     whole = t_cli / t_parse
     print(f"\ngoal: the whole assessment (`recist assess FOLDER` on one core: read, validate, assess, write)"
           f" within 3x of parsing alone: {whole:.2f}x ({'met' if whole <= 3 else 'NOT met'}); with 2 workers "
-          f"{t_cli2 / t_parse:.2f}x. Validation alone is {t_validate / t_parse:.2f}x.")
+          f"{t_cli2 / t_parse:.2f}x.\nfloor: without any rule, reading, validating and writing take {t_floor / t_parse:.2f}x; "
+          f"the rules alone {t_rules / t_parse:.2f}x.")
     return 0
 
 
