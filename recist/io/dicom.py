@@ -41,7 +41,11 @@ Values
     per-slice slopes) it is float32. Bits outside BitsStored are masked (unsigned) or sign-extended.
 Decoding
     Native little-endian pixel data is read with ``readinto`` straight from the file into the output
-    (or a one-slice scratch buffer when a conversion is needed). Other transfer syntaxes use pydicom's
+    (or a one-slice scratch buffer when a conversion is needed). A large series whose slices are all
+    native is read by up to four threads, each a contiguous run of slices (file reads and numpy's
+    in-place rescale release the GIL, so the copies from the page cache overlap); if a rescaled value
+    would not fit the output type there, the series is read again serially, which widens it. Other
+    transfer syntaxes use pydicom's
     decoders; what pydicom cannot decode is read with SimpleITK (GDCM). Multi-frame objects, colour
     images and BitsAllocated other than 8/16/32 are refused with a :class:`DicomLoadError`.
 """
@@ -52,6 +56,7 @@ import copy
 import logging
 import math
 import os
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -935,11 +940,20 @@ def _clean_bits(stored: np.ndarray, s: _Slice) -> np.ndarray:
     return stored
 
 
+class _MustWiden(Exception):
+    """A rescaled value does not fit the output type while widening is not allowed (parallel reads)."""
+
+
 class _Output:
-    """The preallocated output array; widens int16 to int32 once if a rescaled value does not fit."""
+    """The preallocated output array; widens int16 to int32 once if a rescaled value does not fit.
+
+    While ``fixed`` is set (slices being written by several threads) it never widens: it raises
+    :class:`_MustWiden` instead, and the caller reads the series again serially.
+    """
 
     def __init__(self, shape: tuple[int, int, int], dtype: np.dtype) -> None:
         self.array = np.empty(shape, dtype=dtype)
+        self.fixed = False
 
     def store(self, k: int, stored: np.ndarray, s: _Slice) -> None:
         """Write stored values of slice ``k`` rescaled by the slice's slope and intercept."""
@@ -967,6 +981,8 @@ class _Output:
         return info.min <= int(stored.min()) + intercept and int(stored.max()) + intercept <= info.max
 
     def _widen(self) -> np.ndarray:
+        if self.fixed:
+            raise _MustWiden
         logger.info("rescaled values exceed int16; using int32")
         self.array = self.array.astype(np.int32)
         return self.array
@@ -1040,10 +1056,60 @@ def _read_with_simpleitk(s: _Slice) -> np.ndarray:
     return np.round((values - s.intercept) / s.slope).astype(np.int64)
 
 
+_PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this, starting threads costs more than it saves
+_MAX_READ_THREADS = 4  # the copies are bound by memory bandwidth: more threads gain nothing
+
+
+def _usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the system has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _read_native_in_parallel(slices: Sequence[_Slice], output: _Output, threads: int) -> bool:
+    """Read native slices into ``output`` with ``threads`` threads, each a contiguous run of slices.
+
+    Returns False, with ``output`` unspecified, when a rescaled value does not fit the output type (the
+    caller then reads serially, which widens); an error of any slice is raised after every thread ended.
+    """
+    bounds = [len(slices) * i // threads for i in range(threads + 1)]
+    errors: list[BaseException] = []
+
+    def read_run(start: int, stop: int) -> None:
+        scratch: dict = {}
+        try:
+            for k in range(start, stop):
+                _read_native(k, slices[k], output, scratch)
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=read_run, args=(bounds[i], bounds[i + 1]), daemon=True)
+               for i in range(1, threads)]
+    output.fixed = True
+    try:
+        for worker in workers:
+            worker.start()
+        read_run(bounds[0], bounds[1])
+        for worker in workers:
+            worker.join()
+    finally:
+        output.fixed = False
+    for exc in errors:
+        if not isinstance(exc, _MustWiden):
+            raise exc
+    return not errors
+
+
 def _read_pixels(uid: str, slices: Sequence[_Slice]) -> np.ndarray:
     _check_pixel_format(uid, slices)
     first = slices[0]
     output = _Output((len(slices), first.rows, first.columns), _output_dtype(slices))
+    threads = min(_MAX_READ_THREADS, _usable_cores(), len(slices))
+    if (
+        threads > 1 and output.array.nbytes >= _PARALLEL_MIN_BYTES
+        and all(s.pixel_offset is not None for s in slices)
+        and _read_native_in_parallel(slices, output, threads)
+    ):
+        return output.array
     scratch: dict = {}
     for k, s in enumerate(slices):
         if s.pixel_offset is not None:

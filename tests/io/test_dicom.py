@@ -151,6 +151,63 @@ def test_values_beyond_int16_widen_to_int32(tmp_path):
     np.testing.assert_array_equal(volume.array[:, 0, 0], [-33024, -33023, -33022])
 
 
+# --- threaded reading of native pixel data --------------------------------------------------------------
+@pytest.fixture
+def parallel_calls(monkeypatch):
+    """Every native series read by the threaded reader, as if on four cores; records what it returned."""
+    calls: list[bool] = []
+    threaded = dicom._read_native_in_parallel
+
+    def spy(slices, output, threads):
+        calls.append(threaded(slices, output, threads))
+        return calls[-1]
+
+    monkeypatch.setattr(dicom, "_PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(dicom, "_usable_cores", lambda: 4)
+    monkeypatch.setattr(dicom, "_read_native_in_parallel", spy)
+    return calls
+
+
+def _serial_load(folder: Path, monkeypatch) -> Volume:
+    with monkeypatch.context() as patch:
+        patch.setattr(dicom, "_usable_cores", lambda: 1)
+        return load_series(folder)
+
+
+def test_threaded_read_equals_serial_read(tmp_path, parallel_calls, monkeypatch):
+    write_series(tmp_path, shape=(7, 9, 11), pixel_fn=lambda k, r, c: default_pixels(k, r, c) + 13 * k)
+    serial = _serial_load(tmp_path, monkeypatch)
+    threaded = load_series(tmp_path)
+    assert parallel_calls == [True]  # four runs of slices: 0-0, 1-2, 3-4, 5-6
+    assert threaded.array.dtype == serial.array.dtype == np.int16
+    np.testing.assert_array_equal(threaded.array, serial.array)
+
+
+def test_threaded_read_that_must_widen_reads_again_serially(tmp_path, parallel_calls):
+    write_series(tmp_path, shape=(5, 4, 4), pixel_fn=lambda k, r, c: np.full((r, c), -32000 + k, np.int16))
+    volume = load_series(tmp_path)
+    assert parallel_calls == [False]
+    assert volume.array.dtype == np.int32
+    np.testing.assert_array_equal(volume.array[:, 0, 0], [-33024, -33023, -33022, -33021, -33020])
+
+
+def test_threaded_read_error_names_the_file(tmp_path, parallel_calls):
+    files = write_series(tmp_path, shape=(6, 8, 8))
+    info = find_series(tmp_path).series[0]
+    data = files[4].read_bytes()
+    files[4].write_bytes(data[:-20])  # cut short between the scan and the pixel read
+    with pytest.raises(DicomLoadError, match="pixel data ends after") as excinfo:
+        load_series(info)
+    assert str(files[4]) in str(excinfo.value)
+
+
+def test_small_series_is_read_serially(tmp_path, monkeypatch):
+    write_series(tmp_path, shape=(3, 4, 4))
+    monkeypatch.setattr(dicom, "_usable_cores", lambda: 4)
+    monkeypatch.setattr(dicom, "_read_native_in_parallel", lambda *a: pytest.fail("threads for 96 bytes"))
+    assert load_series(tmp_path).array.shape == (3, 4, 4)
+
+
 def _rle_copy(files: list[Path], folder: Path) -> Path:
     folder.mkdir()
     for path in files:
