@@ -11,7 +11,8 @@ then measures:
 4. the rules alone: ``assess_case`` on cases already validated, no I/O;
 5. everything but the rules: read + validate (case model and whole-case checks) + write each case's result
    (computed beforehand) as a JSON line. This is the floor of any assessment that validates its input
-   with the case model and writes its result, whatever its rules cost;
+   with the case model and writes its result, whatever its rules cost; shown also without the
+   whole-case checks (model validation and writing only);
 6. ``recist.assess`` on the already-decoded dicts (validation + rules);
 7. ``recist assess FOLDER`` as a whole process (read, parse, validate, assess, write JSON lines), on one
    core and with ``--workers 2``.
@@ -131,6 +132,12 @@ def main(n: int = 20_000) -> int:
         t0 = time.perf_counter()
         with open(Path(tmp) / "floor.jsonl", "wb") as out_file:
             for path, line in zip(files, lines):
+                Case.model_validate_json(path.read_bytes())
+                out_file.write(line)
+        t_floor_model = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with open(Path(tmp) / "floor.jsonl", "wb") as out_file:
+            for path, line in zip(files, lines):
                 check_case(Case.model_validate_json(path.read_bytes()))
                 out_file.write(line)
         t_floor = time.perf_counter() - t0
@@ -153,6 +160,7 @@ def main(n: int = 20_000) -> int:
         ("json.loads, all dicts kept in a list", t_keep),
         ("pydantic validation alone (read + validate)", t_validate),
         ("rules alone (validated cases, no I/O)", t_rules),
+        ("read + validate (model only) + write", t_floor_model),
         ("all but the rules: read+validate+write", t_floor),
         ("recist.assess on decoded dicts", t_dicts),
         ("`recist assess FOLDER` whole process", t_cli),
