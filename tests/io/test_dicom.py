@@ -610,9 +610,10 @@ def test_layout_fast_path_gives_pydicom_headers(tmp_path, monkeypatch, implicit,
     }
     if sequence:  # a defined-length sequence: its bytes are taken from each file
         extra["ReferencedImageSequence"] = referenced
-    # UIDs of one length (generate_uid's vary), so that ImageComments alone makes the three layouts
-    uids = iter(range(10**6))
-    monkeypatch.setattr(dicom_factory, "generate_uid", lambda: f"1.2.826.0.1.3680043.8.498.{next(uids):06d}")
+    # UIDs of one length (generate_uid's vary), so that ImageComments alone makes the three layouts; six
+    # digits from 100000, since a UID component must not start with 0 (PS3.5 9.1)
+    uids = iter(range(10**5, 10**6))
+    monkeypatch.setattr(dicom_factory, "generate_uid", lambda: f"1.2.826.0.1.3680043.8.498.{next(uids)}")
     files = write_series(tmp_path, shape=(8, 4, 6), extra=extra)
     if implicit:
         for path in files:
