@@ -45,9 +45,9 @@ Decoding
     native is read by up to four threads, each a contiguous run of slices (file reads and numpy's
     in-place rescale release the GIL, so the copies from the page cache overlap); if a rescaled value
     would not fit the output type there, the series is read again serially, which widens it. Other
-    transfer syntaxes use pydicom's
-    decoders; what pydicom cannot decode is read with SimpleITK (GDCM). Multi-frame objects, colour
-    images and BitsAllocated other than 8/16/32 are refused with a :class:`DicomLoadError`.
+    transfer syntaxes use pydicom's decoders; what pydicom cannot decode is read with SimpleITK (GDCM).
+    Multi-frame objects, colour images and BitsAllocated other than 8/16/32 are refused with a
+    :class:`DicomLoadError`.
 """
 
 from __future__ import annotations
