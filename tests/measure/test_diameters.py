@@ -275,16 +275,18 @@ def test_label_image_equals_individual_masks(labels, spacing):
         assert alone.long_axis_endpoints_zyx == lesion.long_axis_endpoints_zyx
 
 
+@pytest.mark.parametrize("shape", [(17, 259, 256), (41, 128, 200)])  # > 1e6 voxels; y or z not a multiple of 8
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, bool])
-def test_fast_bounding_boxes_equal_find_objects_on_large_images(dtype):
+def test_fast_bounding_boxes_equal_find_objects_on_large_images(dtype, shape):
+    """Exact boxes although the screening blocks span 8 rows and 8 slices (boxes cross block borders)."""
     from scipy import ndimage
 
     from recist.measure.diameters import _find_objects
 
     rng = np.random.default_rng(3)
-    labels = np.zeros((17, 259, 256), np.int64)  # > 1e6 voxels, rows not a multiple of 8
+    labels = np.zeros(shape, np.int64)
     for label in rng.integers(1, 12, 50):
-        z, y, x = rng.integers(0, 17), rng.integers(0, 259), rng.integers(0, 256)
+        z, y, x = rng.integers(0, shape[0]), rng.integers(0, shape[1]), rng.integers(0, shape[2])
         labels[z : z + rng.integers(1, 4), y : y + rng.integers(1, 40), x : x + rng.integers(1, 40)] = label
     labels = (labels > 0) if dtype is bool else labels.astype(dtype)
     typed = labels.view(np.uint8) if dtype is bool else labels
