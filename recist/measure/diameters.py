@@ -394,9 +394,12 @@ def _slice_axes(
     """
     hull = ConvexHull(points_mm)
     vertices = points_mm[hull.vertices]  # counter-clockwise
-    squared = np.sum((vertices[:, np.newaxis, :] - vertices[np.newaxis, :, :]) ** 2, axis=-1)
+    dy = vertices[:, np.newaxis, 0] - vertices[np.newaxis, :, 0]
+    dx = vertices[:, np.newaxis, 1] - vertices[np.newaxis, :, 1]
+    squared = dy * dy + dx * dx
     longest = squared.max()
-    first, second = np.nonzero(np.triu(squared >= longest * (1 - 2 * _REL_TIE), k=1))
+    first, second = np.nonzero(squared >= longest * (1 - 2 * _REL_TIE))
+    first, second = first[first < second], second[first < second]  # each pair once
     # visit tied diameters by direction angle in [0, pi) so the choice does not depend on hull order
     delta = vertices[second] - vertices[first]
     angle = np.mod(np.arctan2(delta[:, 0], delta[:, 1]), np.pi)
@@ -433,21 +436,21 @@ def _perpendicular_chord(
     (length_mm, endpoints (2, 2))
     """
     axis = long_ends[1] - long_ends[0]
-    u = axis / np.linalg.norm(axis)
+    u = axis / math.sqrt(axis @ axis)  # the Euclidean norm, as np.linalg.norm computes it
     w = np.array([-u[1], u[0]])
     t = vertices @ u
     s = vertices @ w
-    t_next, s_next = np.roll(t, -1), np.roll(s, -1)
+    t_next, s_next = np.concatenate((t[1:], t[:1])), np.concatenate((s[1:], s[:1]))  # the next vertex's
     query = t[:, np.newaxis]
     crossing = (query >= np.minimum(t, t_next)) & (query <= np.maximum(t, t_next)) & (t != t_next)
     span = np.where(t != t_next, t_next - t, 1.0)
-    fraction = np.clip((query - t) / span, 0.0, 1.0)
+    fraction = np.minimum(np.maximum((query - t) / span, 0.0), 1.0)  # np.clip's result, less overhead
     s_at = s + fraction * (s_next - s)
     s_high = np.where(crossing, s_at, -np.inf).max(axis=1)
     s_low = np.where(crossing, s_at, np.inf).min(axis=1)
     chords = s_high - s_low
     longest = chords.max()
-    middle = float(long_ends.mean(axis=0) @ u)
+    middle = float((long_ends[0] + long_ends[1]) / 2 @ u)
     tolerance = _REL_TIE * max(longest, 1.0)
     tied = np.flatnonzero(chords >= longest - tolerance)
     offset = np.abs(t[tied] - middle)
