@@ -312,8 +312,9 @@ def _outline_points(sub: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[
     y - 1/2 between pixel rows, the leftmost and rightmost top/bottom edge midpoint of the rows beside it.
     """
     nz, ny, nx = sub.shape
-    occupied = sub.any(axis=2)
-    first = np.where(occupied, sub.argmax(axis=2) - 0.5, np.inf)
+    first_index = sub.argmax(axis=2)
+    occupied = np.take_along_axis(sub, first_index[:, :, np.newaxis], axis=2)[:, :, 0]  # row has a pixel
+    first = np.where(occupied, first_index - 0.5, np.inf)
     last = np.where(occupied, nx - 0.5 - sub[:, :, ::-1].argmax(axis=2), -np.inf)
     line_first = np.full((nz, ny + 1), np.inf)  # line k lies at y = k - 1/2
     np.minimum(first[:, 1:], first[:, :-1], out=line_first[:, 1:-1])
@@ -324,9 +325,13 @@ def _outline_points(sub: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[
     x = np.full((nz, ny + 1, 4), np.nan)
     x[:, :ny, 0], x[:, :ny, 1] = first, last  # row edges: the pixel's left/right edge, at y
     x[:, :, 2], x[:, :, 3] = line_first + 0.5, line_last - 0.5  # line edges: the pixel's centre x
-    z, k, kind = np.nonzero(np.isfinite(x))  # z-major order
-    y = k - np.where(kind >= 2, 0.5, 0.0)
-    return z, np.stack([y, x[z, k, kind]], axis=1)
+    y = np.arange(ny + 1.0)[:, np.newaxis] - np.array([0.0, 0.0, 0.5, 0.5])  # (k, kind): row k or line k
+    valid = np.isfinite(x)
+    points = np.empty((int(np.count_nonzero(valid)), 2))
+    points[:, 0] = np.broadcast_to(y, x.shape)[valid]  # z-major order, as np.nonzero
+    points[:, 1] = x[valid]
+    z = np.repeat(np.arange(nz), np.count_nonzero(valid.reshape(nz, -1), axis=1))
+    return z, points
 
 
 def _lesion_axes(
@@ -358,9 +363,8 @@ def _lesion_axes(
     voxel_count = int(np.count_nonzero(sub))
 
     def to_index(pair: NDArray[np.float64]) -> tuple[Point, Point]:
-        yx = pair / spacing[1:]
-        yx = yx[np.lexsort((yx[:, 1], yx[:, 0]))]  # canonical order: top (then left) endpoint first
-        return _point_pair(np.column_stack([np.full(2, float(slice_index)), yx]))
+        top, bottom = sorted(tuple(yx) for yx in (pair / spacing[1:]).tolist())  # top (then left) first
+        return (float(slice_index), *top), (float(slice_index), *bottom)
 
     return LesionAxes(
         label=label,
