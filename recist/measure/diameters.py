@@ -310,7 +310,8 @@ def _point_pair(points: NDArray[np.float64]) -> tuple[Point, Point]:
 def _outline_points(sub: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Half-way outline candidates of every slice of a lesion's bounding box.
 
-    Returns the z index (within ``sub``) of each point, sorted, and the points (y, x) in index units.
+    Returns the number of points of each slice of ``sub`` and the points (y, x) in index units, slice
+    after slice.
     The convex hull of these points is that of the half-way outline, from each row's first and last
     pixel only: every outline point of row y (an edge midpoint of one of its pixels) lies on the
     segment joining the same edge midpoints of the row's first and last pixel, and those midpoints lie
@@ -337,18 +338,18 @@ def _outline_points(sub: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[
     points = np.empty((int(np.count_nonzero(valid)), 2))
     points[:, 0] = np.broadcast_to(y, x.shape)[valid]  # z-major order, as np.nonzero
     points[:, 1] = x[valid]
-    z = np.repeat(np.arange(nz), np.count_nonzero(valid.reshape(nz, -1), axis=1))
-    return z, points
+    return np.count_nonzero(valid.reshape(nz, -1), axis=1), points
 
 
 def _lesion_axes(
     sub: NDArray[np.bool_], *, offset: NDArray[np.float64], spacing: NDArray[np.float64], label: int
 ) -> LesionAxes:
     """Axes of one lesion given its bounding-box mask ``sub`` whose voxel (0, 0, 0) is ``offset``."""
-    z, points = _outline_points(sub)
+    counts, points = _outline_points(sub)
     points_mm = (points + offset[1:]) * spacing[1:]
-    starts = np.flatnonzero(np.diff(z, prepend=-1))
-    ends = np.append(starts[1:], len(z))
+    z = np.flatnonzero(counts)  # the slices that hold the lesion, one segment of points each
+    ends = np.cumsum(counts)[z]
+    starts = ends - counts[z]
     projections = _DIRECTIONS_YX.T @ points_mm.T  # (directions, points): reduceat along rows is faster
     widths = np.maximum.reduceat(projections, starts, axis=1) - np.minimum.reduceat(projections, starts, axis=1)
     lower = widths.max(axis=0)
@@ -361,7 +362,7 @@ def _lesion_axes(
         if best is not None and upper[segment] < best[0] - _REL_TIE * max(best[0], 1.0):
             break  # neither this slice nor any later one (smaller bounds) can reach or tie the best
         long_mm, long_ends, short_mm, short_ends = _slice_axes(points_mm[starts[segment] : ends[segment]])
-        slice_index = int(z[starts[segment]] + offset[0])
+        slice_index = int(z[segment] + offset[0])
         key = (long_mm, short_mm, -slice_index)
         if best is None or _better(key, best):
             best, chosen = key, (long_mm, long_ends, short_mm, short_ends, slice_index)
