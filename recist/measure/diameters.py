@@ -236,8 +236,8 @@ def _find_objects(labels: NDArray[np.integer]) -> list[tuple[slice, ...] | None]
 def _or_over_slices(words: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """Bitwise OR of ``words`` (z, y, x) over runs of ``_BLOCK_SLICES`` slices (the last may be shorter).
 
-    Each step ORs whole slices, contiguous in memory, so this single read of the image runs near memory
-    speed; labelling the runs instead of single slices makes the grid 8 times smaller. It only makes
+    Each step ORs whole slices, contiguous in memory, so this single read of the image runs close to
+    memory speed; labelling the runs instead of single slices makes the grid 8 times smaller. It only makes
     the groups' boxes coarser along z, and ``_region_objects`` makes them exact again.
     """
     runs = words[::_BLOCK_SLICES].copy()
@@ -311,7 +311,8 @@ def _outline_points(sub: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[
     """Half-way outline candidates of every slice of a lesion's bounding box.
 
     Returns the number of points of each slice of ``sub`` and the points (y, x) in index units, slice
-    after slice.
+    after slice (so one slice's points are a contiguous segment).
+
     The convex hull of these points is that of the half-way outline, from each row's first and last
     pixel only: every outline point of row y (an edge midpoint of one of its pixels) lies on the
     segment joining the same edge midpoints of the row's first and last pixel, and those midpoints lie
@@ -452,7 +453,7 @@ def _perpendicular_chord(
     w = np.array([-u[1], u[0]])
     t = vertices @ u
     s = vertices @ w
-    t_next, s_next = np.concatenate((t[1:], t[:1])), np.concatenate((s[1:], s[:1]))  # the next vertex's
+    t_next, s_next = np.concatenate((t[1:], t[:1])), np.concatenate((s[1:], s[:1]))  # np.roll's result
     query = t[:, np.newaxis]
     crossing = (query >= np.minimum(t, t_next)) & (query <= np.maximum(t, t_next)) & (t != t_next)
     span = np.where(t != t_next, t_next - t, 1.0)
