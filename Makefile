@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HASH := $(shell sha1sum pyproject.toml | cut -c1-12)
 CORE_STAMP := $(VENV)/.core-$(HASH)
 STAMP := $(VENV)/.test-$(HASH)
-APT_PACKAGES := xvfb libxcb-icccm4 libxcb-keysyms1 dicom3tools dcmtk
+APT_PACKAGES := xvfb libxcb-icccm4 libxcb-keysyms1 dicom3tools dcmtk chromium
 DEMO_OUT ?= demo_out
 
 .PHONY: demo test lint system-packages bench clean

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from recist.endpoints.pfs import FDA_2018, VisitSchedule, pfs_outcome
 from recist.endpoints.summary import summarise
-from recist.export.batch import folder_items, load_subjects, run_items
 from recist.export.report import ReportInputs, write_report
+from recist.trial.pipeline import folder_items, load_subjects, run_items
 
 INTERVAL_DAYS = 84
 ARMS = ("active surveillance", "lutathera")

@@ -9,7 +9,7 @@
    Also shown: the layer step alone, the plugin's layer of an already loaded volume against
    ``viewer.add_image`` of the same array.
 
-The sample CT is generated in a temporary folder (``recist.io.sample.make_sample_patient``; ``--size
+The sample CT is generated in a temporary folder (``recist.synthetic.sample_patient.make_sample_patient``; ``--size
 full`` for the 512 x 512 x 144 CT, default ``small``, 128 x 128 x 36).
 """
 
@@ -78,7 +78,7 @@ def bench_open_ct(size: str, repeat: int) -> None:
     from qtpy.QtWidgets import QApplication
 
     from recist.io.dicom import find_series, load_series
-    from recist.io.sample import make_sample_patient
+    from recist.synthetic.sample_patient import make_sample_patient
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("XDG_CONFIG_HOME", os.path.join(tmp, "config"))

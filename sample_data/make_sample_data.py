@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from recist.io.sample import DEFAULT_SEED, make_sample_patient
+from recist.synthetic.sample_patient import DEFAULT_SEED, make_sample_patient
 
 OUT = Path(__file__).resolve().parent / "patient"
 

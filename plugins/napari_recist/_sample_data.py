@@ -1,7 +1,7 @@
 """File > Open Sample > recist: the synthetic NET patient (CT + PET at three timepoints and its case).
 
 The committed sample (``sample_data/patient`` of the source tree, written by
-:func:`recist.io.sample.make_sample_patient`; docs/sample_data.md) is copied into a working folder under
+:func:`recist.synthetic.sample_patient.make_sample_patient`; docs/sample_data.md) is copied into a working folder under
 the user cache (``$XDG_CACHE_HOME/recist/sample-patient``), so the reader's edits autosave there and never
 touch the repository. Only when the committed copy is absent (an installed wheel has no ``sample_data``)
 is the patient generated, straight into the working folder. Either way the working folder appears
@@ -52,7 +52,7 @@ def sample_folder(committed: Path | None = None) -> Path:
             logger.info("copying the committed sample patient %s to %s", committed, work)
             shutil.copytree(committed, staging, dirs_exist_ok=True)
         else:
-            from recist.io.sample import make_sample_patient
+            from recist.synthetic.sample_patient import make_sample_patient
 
             logger.info("no committed sample patient at %s: generating it in %s", committed, work)
             make_sample_patient(staging)

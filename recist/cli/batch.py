@@ -2,7 +2,7 @@
 
 Assess every subject of a folder of case files or of a central-review project, compute PFS and the
 per-arm summaries and write the HTML report, the CSV tables and ``problems.csv`` to OUT
-(:func:`recist.export.batch.run_batch`; docs/batch.md). Bad subjects are printed on stderr, written to
+(:func:`recist.trial.pipeline.run_batch`; docs/batch.md). Bad subjects are printed on stderr, written to
 ``OUT/problems.csv`` and left out; the rest is finished. Exit status 1 when any subject was bad, else 0.
 """
 
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     import recist
     from recist.endpoints.pfs import EMA_2012, FDA_2018
     from recist.errors import RecistValidationError
-    from recist.export.batch import batch_headline, run_batch
+    from recist.trial.pipeline import batch_headline, run_batch
 
     if args.scheduler and args.workers != 1:
         raise RecistValidationError("give --workers N or --scheduler ADDRESS, not both")

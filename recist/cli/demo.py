@@ -3,10 +3,10 @@
 1. Assesses the hand-written example cases in ``sample_data/cases/`` and prints a readable table of their
    responses.
 2. Runs a whole trial (unless ``--cases-only``): simulates a randomised trial shaped like NCT04954820
-   (:mod:`recist.io.trial_sim`, fixed seed) into ``OUT/trial``, files it into a blinded central review
+   (:mod:`recist.synthetic.trial_sim`, fixed seed) into ``OUT/trial``, files it into a blinded central review
    project ``OUT/review`` (two simulated readers, scripted adjudicator:
-   :func:`recist.review.simulated.run_central_review`), runs the batch on the project's final reads
-   (:func:`recist.export.batch.run_batch`) into ``OUT/report`` and prints the report's path and the
+   :func:`recist.synthetic.review_sim.run_central_review`), runs the batch on the project's final reads
+   (:func:`recist.trial.pipeline.run_batch`) into ``OUT/report`` and prints the report's path and the
    headline figures: subjects per arm, ORR and DCR, PFS events and medians with CIs, HR with CI,
    log-rank p and the adjudication rate.
 
@@ -116,9 +116,9 @@ def _trial(out: Path, *, n_subjects: int, seed: int) -> int:
     import recist
     from recist.cli.batch import progress_bar
     from recist.errors import RecistValidationError
-    from recist.export.batch import batch_headline, run_batch
-    from recist.io.trial_sim import simulate_trial, write_trial
-    from recist.review.simulated import run_central_review
+    from recist.synthetic.review_sim import run_central_review
+    from recist.synthetic.trial_sim import simulate_trial, write_trial
+    from recist.trial.pipeline import batch_headline, run_batch
 
     if n_subjects < 2:
         raise RecistValidationError(f"--subjects must be at least 2, not {n_subjects}", field="--subjects")

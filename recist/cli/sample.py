@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from recist.io.sample import make_sample_patient
+    from recist.synthetic.sample_patient import make_sample_patient
 
     bar = None
     if sys.stderr.isatty():

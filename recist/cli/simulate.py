@@ -1,6 +1,6 @@
 """``recist simulate OUT [--subjects N] [--seed S] [--review]``: the synthetic demo trial.
 
-Writes a trial shaped like NCT04954820 (see :mod:`recist.io.trial_sim` and docs/simulation.md): the
+Writes a trial shaped like NCT04954820 (see :mod:`recist.synthetic.trial_sim` and docs/simulation.md): the
 subjects table, the review charter, the central and site reads and the true courses. With ``--review``
 it also runs the blinded central review into ``OUT/review`` (two readers, scripted adjudicator) and writes
 each subject's final read to ``OUT/final_reads``, ready for
@@ -39,8 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _handle(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from recist.io.trial_sim import ARMS, DAYS_PER_MONTH, simulate_trial, write_trial
-    from recist.review.simulated import adjudication_triggers, run_central_review
+    from recist.synthetic.review_sim import adjudication_triggers, run_central_review
+    from recist.synthetic.trial_sim import ARMS, DAYS_PER_MONTH, simulate_trial, write_trial
 
     out = Path(args.out)
     if args.subjects < 2:

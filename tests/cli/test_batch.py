@@ -97,8 +97,8 @@ def test_missing_column_names_file_and_row(trial, capsys):
 def test_batch_of_a_review_project(tmp_path, capsys):
     import datetime as dt
 
-    from recist.io.trial_sim import simulate_trial, write_trial
-    from recist.review.simulated import run_central_review
+    from recist.synthetic.review_sim import run_central_review
+    from recist.synthetic.trial_sim import simulate_trial, write_trial
 
     trial = simulate_trial(8, rng=np.random.default_rng(3))
     files = write_trial(trial, tmp_path / "trial")

@@ -21,7 +21,7 @@ def sample_patient_dir(tmp_path_factory):
 
     from napari_recist._sample_data import COMMITTED_SAMPLE
 
-    from recist.io.sample import make_sample_patient
+    from recist.synthetic.sample_patient import make_sample_patient
 
     out = tmp_path_factory.mktemp("patient")
     if (COMMITTED_SAMPLE / "case.json").is_file():

@@ -29,7 +29,7 @@ def test_committed_sample_is_copied_to_the_cache_and_edits_stay_there(cache, mon
     def no_generation(*_a, **_k):
         raise AssertionError("the committed sample exists: nothing should be generated")
 
-    monkeypatch.setattr("recist.io.sample.make_sample_patient", no_generation)
+    monkeypatch.setattr("recist.synthetic.sample_patient.make_sample_patient", no_generation)
     before = _digest(COMMITTED_SAMPLE)
     work = sample_folder()
     assert work == cache

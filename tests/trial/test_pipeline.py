@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from recist.endpoints.pfs import EMA_2012
 from recist.errors import RecistValidationError
-from recist.export.batch import (
+from recist.trial.pipeline import (
     Problem,
     WorkItem,
     assess_item,
@@ -81,8 +81,8 @@ def _rows(path) -> dict[str, dict[str, str]]:
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory):
     """A simulated 12-subject trial filed into a review project, with its final reads as case files."""
-    from recist.io.trial_sim import simulate_trial, write_trial
-    from recist.review.simulated import run_central_review
+    from recist.synthetic.review_sim import run_central_review
+    from recist.synthetic.trial_sim import simulate_trial, write_trial
 
     root = tmp_path_factory.mktemp("sim")
     trial = simulate_trial(12, rng=np.random.default_rng(11))

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import recist
-from recist.io.trial_sim import simulate_trial
-from recist.review.simulated import ADMINISTRATOR, adjudication_triggers, choose_read, run_central_review
 from recist.review.workflow import ReviewProject
+from recist.synthetic.review_sim import ADMINISTRATOR, adjudication_triggers, choose_read, run_central_review
+from recist.synthetic.trial_sim import simulate_trial
 
 NOW = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
 

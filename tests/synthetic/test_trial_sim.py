@@ -11,7 +11,8 @@ import pytest
 import recist
 from recist.endpoints.subjects import read_subjects
 from recist.errors import RecistValidationError
-from recist.io.trial_sim import (
+from recist.review.charter import load_charter
+from recist.synthetic.trial_sim import (
     ARM_CONTROL,
     ARM_EXPERIMENTAL,
     DAYS_PER_MONTH,
@@ -24,7 +25,6 @@ from recist.io.trial_sim import (
     tumour_size,
     write_trial,
 )
-from recist.review.charter import load_charter
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ from scipy import ndimage
 
 import recist
 from recist.errors import RecistValidationError
-from recist.io.sample import DEFAULT_SEED, SUBJECT_ID, make_sample_patient, tissue_table
 from recist.measure.diameters import measure_lesions
 from recist.measure.suv import suv_bw_factor
+from recist.synthetic.sample_patient import DEFAULT_SEED, SUBJECT_ID, make_sample_patient, tissue_table
 
 
 @pytest.fixture(scope="module")
