@@ -117,6 +117,11 @@ class Protocol(_Model):
     sd_min_applies_to_non_cr_non_pd
         Whether the SD minimum duration also applies to NON-CR/NON-PD for non-target-only subjects
         (RECIST_RULES H8; default True: it plays the part of SD).
+    normal_nodes_override_sum_pd
+        When every target meets CR (non-nodal targets gone, every node under 10 mm short axis) while the
+        sum rises >= 20 % and >= 5 mm over the nadir (node 20 -> 3 -> 9 mm): CR ([EORTC-FAQ] "Abnormal
+        lymph node", reading B) instead of PD by the literal sum rule (R11, reading A, default). See
+        docs/rules.md.
     """
 
     confirmation: StrictBool = False
@@ -128,6 +133,7 @@ class Protocol(_Model):
     nodes_double_slice_thickness: StrictBool = False
     non_target_ne_with_present: Literal["NON-CR/NON-PD", "NE"] = "NON-CR/NON-PD"
     sd_min_applies_to_non_cr_non_pd: StrictBool = True
+    normal_nodes_override_sum_pd: StrictBool = False
 
 
 class Lesion(_Model):

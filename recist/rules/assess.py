@@ -7,6 +7,7 @@ source. Pure: a :class:`~recist.model.case.Case` in, an :class:`~recist.model.as
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from recist.model.assessment import (
@@ -40,12 +41,14 @@ from recist.rules.selection import (
     selection_problems,
 )
 from recist.rules.target import (
+    complete_response_overrides_progression,
     continuing_partial_response,
     is_complete_response,
     partially_evaluated_response,
     target_reappeared,
     target_response,
     target_sum,
+    zero_baseline_targets,
 )
 
 __all__ = ["assess_case", "assess_baseline", "find_progression"]
@@ -201,7 +204,16 @@ def assess_case(case: Case, protocol: Protocol | None = None) -> Assessment:
     has_targets = bool(targets)
     baseline = assess_baseline(case) if protocol is case.protocol else assess_baseline(
         case.model_copy(update={"protocol": protocol}))
-    baseline_um = target_sum(case.baseline.targets, targets).sum_um if has_targets else 0
+    baseline_sum = target_sum(case.baseline.targets, targets)
+    baseline_um = baseline_sum.sum_um if has_targets else 0
+    zero_at_baseline = zero_baseline_targets(baseline_sum.contributions_um)
+    if zero_at_baseline:
+        baseline = dataclasses.replace(baseline, problems=baseline.problems + (
+            f"target {', '.join(map(repr, zero_at_baseline))} measured 0 mm at baseline: a target must be "
+            "measurable at baseline (RECIST 1.1 §4.2); every follow-up's target response is NE until the "
+            "baseline measurement is corrected",))
+    cr_before_pd = complete_response_overrides_progression(
+        normal_nodes_override_sum_pd=protocol.normal_nodes_override_sum_pd)
     nadir_um = baseline_um
     last_evaluable_cr = False
     earlier_response = False
@@ -227,11 +239,14 @@ def assess_case(case: Case, protocol: Protocol | None = None) -> Assessment:
                     protocol.reappearance_after_cr_is_pd and last_evaluable_cr
                     and target_reappeared(ts.contributions_um, targets)
                 )
-                if ts.complete:
+                if zero_at_baseline:
+                    target, reappeared = Response.NE, False
+                elif ts.complete:
                     target = target_response(
                         ts.sum_um, baseline_um=baseline_um, nadir_um=nadir_um,
                         complete_response=is_complete_response(ts.contributions_um, targets)
                         and non_target_nodes_normal(tp.non_targets, non_targets),
+                        cr_before_pd=cr_before_pd,
                     )
                     if protocol.continuing_pr:
                         target = continuing_partial_response(target, earlier_response=earlier_response)

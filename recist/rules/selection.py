@@ -1,7 +1,8 @@
 """Target-lesion selection at baseline (RECIST 1.1 [E09] §4.2; RECIST_RULES R6).
 
 At most 5 target lesions in total and at most 2 per organ; all lymph nodes together count as one organ
-([EORTC-FAQ] "Two target lesions"); only measurable lesions may be targets.
+([EORTC-FAQ] "Two target lesions"), and so does each paired organ (lung, kidney, ovary, ...: [EORTC-FAQ]
+"Paired organs"); only measurable lesions may be targets.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ MAX_TARGETS_PER_ORGAN = 2
 """At most two target lesions per organ ([E09] §4.2)."""
 LYMPH_NODES = "lymph nodes"
 
+LATERALITY_WORDS = frozenset({"left", "right", "bilateral", "lt", "rt", "l", "r", "both"})
+"""Words that name a side or part of an organ, not another organ ([EORTC-FAQ] "Paired organs")."""
+LUNG_PART_WORDS = frozenset({"upper", "middle", "lower", "lobe", "lingula", "lingular"})
+"""Lung lobes are parts of the one organ "lung" ([EORTC-FAQ] "Paired organs")."""
+SINGULAR_ORGANS = {"lungs": "lung", "kidneys": "kidney", "ovaries": "ovary", "adrenals": "adrenal",
+                   "breasts": "breast", "testes": "testis", "adrenal glands": "adrenal gland"}
+"""Plural forms of paired organs, counted as the one organ they name."""
+
 
 @dataclass(frozen=True)
 class SelectionCandidate:
@@ -42,14 +51,33 @@ class SelectionCandidate:
 
 
 def organ_of(site: str, *, nodal: bool) -> str:
-    """The organ a lesion counts against: every lymph node is one organ ([EORTC-FAQ] "Two target lesions").
+    """The organ a lesion counts against for the "2 per organ" rule of RECIST 1.1 §4.2.
 
-    Sites are compared case- and space-insensitively.
+    Every lymph node is one organ ([EORTC-FAQ] "Two target lesions"). Paired organs count as one organ
+    whatever side the lesion is on: "'lung', 'kidney', 'ovaries', 'lymph nodes' etc are considered as 1
+    organ, irrespective of the number of parts they may be made up of" ([EORTC-FAQ] "Paired organs"). So
+    the words of laterality (left, right, bilateral, lt, rt) are dropped from the site, a plural paired
+    organ is made singular, and the lobes of the lung count as the lung. Sites are compared case-,
+    punctuation- and space-insensitively.
 
     >>> organ_of("Mesenteric lymph node", nodal=True), organ_of(" Liver ", nodal=False)
     ('lymph nodes', 'liver')
+    >>> organ_of("Left lung", nodal=False), organ_of("lung, right upper lobe", nodal=False)
+    ('lung', 'lung')
+    >>> organ_of("right kidney", nodal=False), organ_of("Ovaries", nodal=False)
+    ('kidney', 'ovary')
     """
-    return LYMPH_NODES if nodal else " ".join(site.lower().split())
+    if nodal:
+        return LYMPH_NODES
+    words = [w for w in "".join(c if c.isalnum() else " " for c in site.lower()).split()
+             if w not in LATERALITY_WORDS]
+    organ = " ".join(words)
+    organ = SINGULAR_ORGANS.get(organ, organ)
+    if "lung" in words or "lungs" in words:
+        rest = [w for w in words if w not in LUNG_PART_WORDS and w not in ("lung", "lungs")]
+        if not rest:
+            return "lung"
+    return organ
 
 
 def selection_problems(candidates: Sequence[SelectionCandidate]) -> list[str]:

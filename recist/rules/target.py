@@ -24,6 +24,8 @@ __all__ = [
     "partially_evaluated_response",
     "continuing_partial_response",
     "target_reappeared",
+    "zero_baseline_targets",
+    "complete_response_overrides_progression",
 ]
 
 TOO_SMALL_DEFAULT_MM = 5.0
@@ -124,12 +126,18 @@ def is_complete_response(contributions_um: Mapping[str, int], nodal: Mapping[str
     return True
 
 
-def target_response(sum_um: int, *, baseline_um: int, nadir_um: int, complete_response: bool) -> Response:
+def target_response(
+    sum_um: int, *, baseline_um: int, nadir_um: int, complete_response: bool, cr_before_pd: bool = False
+) -> Response:
     """The target response of a fully evaluated timepoint (RECIST 1.1 [E09] §4.3.1; R9-R13).
 
     Order of evaluation (R13): PD against the nadir first (a sum still 30 % under baseline can be PD
-    against a lower nadir); then CR; then PR against the baseline; otherwise SD.
+    against a lower nadir); then CR; then PR against the baseline; otherwise SD. With ``cr_before_pd``
+    (protocol option ``normal_nodes_override_sum_pd``, :func:`complete_response_overrides_progression`)
+    a timepoint meeting CR is CR even when its sum meets PD.
     """
+    if cr_before_pd and complete_response:
+        return Response.CR
     if meets_progression(sum_um, nadir_um):
         return Response.PD
     if complete_response:
@@ -174,3 +182,30 @@ def target_reappeared(contributions_um: Mapping[str, int], nodal: Mapping[str, b
         elif value > 0:
             return True
     return False
+
+
+def complete_response_overrides_progression(*, normal_nodes_override_sum_pd: bool) -> bool:
+    """Whether a timepoint that meets target CR is CR even when its sum meets PD (docs/rules.md, open point
+    "target nodes back under 10 mm").
+
+    Example: a single target node 20 -> 3 -> 9 mm. The sum rises 6 mm, +200 % over the nadir, which is PD
+    by the literal sum rule (RECIST 1.1 [E09] §4.3.1 PD, R11, evaluated first by R13: reading A, the
+    default). But every target node is under 10 mm short axis, which is CR by §4.3.1 and §4.3.2 (R9,
+    R14), and a node under 10 mm is normal ([EORTC-FAQ] "Abnormal lymph node": a node has reappeared only
+    at 10 mm or more): reading B, CR. Published readings differ, so the protocol chooses.
+    """
+    return normal_nodes_override_sum_pd
+
+
+def zero_baseline_targets(baseline_contributions_um: Mapping[str, int]) -> tuple[str, ...]:
+    """Target lesions measured 0 mm at baseline, in the order given.
+
+    A target must be measurable at baseline (RECIST 1.1 [E09] §4.2, §3.1.1: at least 10 mm), so a 0 mm
+    baseline target is a reading error. Its follow-ups cannot be judged against a baseline sum that lacks
+    it: the target response is NE at every follow-up until the baseline is corrected (as for targets not
+    evaluated, [E09] §4.4.2, R18). Non-target and new-lesion progression still count.
+
+    >>> zero_baseline_targets({"T1": 0, "T2": 20_000})
+    ('T1',)
+    """
+    return tuple(lesion_id for lesion_id, value in baseline_contributions_um.items() if value == 0)

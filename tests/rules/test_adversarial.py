@@ -75,6 +75,51 @@ def test_node_regrowth_with_another_target_present_is_judged_on_the_sum():
     assert result["progression"] is None
 
 
+def test_all_target_nodes_under_10_while_the_sum_meets_pd_default_reading_is_pd():
+    """Node 20 -> 3 -> 9 mm. FU1: every target node < 10 mm, target CR (R9, R14). FU2: +6 mm and +200 %
+    over the nadir of 3 mm meet R11 literally, and R13 tests PD first: reading A (default) is PD."""
+    result = run(target_case({"N1": 20.0}, [{"targets": {"N1": 3.0}}, {"targets": {"N1": 9.0}}], nodal=NODE))
+    assert overalls(result) == ["CR", "PD"]
+    assert at(result, "FU2")["target_response"] == "PD"
+    assert result["progression"]["label"] == "FU2"
+
+
+def test_all_target_nodes_under_10_while_the_sum_meets_pd_faq_reading_is_cr():
+    """Same node with protocol option ``normal_nodes_override_sum_pd``: every target node is still under
+    10 mm, which is CR by §4.3.1/§4.3.2, and a node under 10 mm is normal ([EORTC-FAQ] "Abnormal lymph
+    node"): reading B, CR, no progression."""
+    case = target_case({"N1": 20.0}, [{"targets": {"N1": 3.0}}, {"targets": {"N1": 9.0}}], nodal=NODE,
+                       protocol={"normal_nodes_override_sum_pd": True})
+    result = run(case)
+    assert overalls(result) == ["CR", "CR"]
+    assert result["progression"] is None
+    # the option changes nothing once a node is pathological again (>= 10 mm): 3 -> 12 is PD either way
+    grown = target_case({"N1": 20.0}, [{"targets": {"N1": 3.0}}, {"targets": {"N1": 12.0}}], nodal=NODE,
+                        protocol={"normal_nodes_override_sum_pd": True})
+    assert overalls(run(grown)) == ["CR", "PD"]
+
+
+def test_baseline_target_of_zero_mm_makes_every_follow_up_target_response_ne():
+    """A target must be measurable at baseline (§4.2); 0 mm is a reading error. It is flagged, and the
+    follow-ups are not judged against that baseline: target NE (R18), overall NE by Table 1 ("NE" row),
+    not CR and not PD for 0 -> 5 mm."""
+    case = target_case({"T1": 0.0, "T2": 20.0},
+                       [{"targets": {"T1": 5.0, "T2": 20.0}}, {"targets": {"T1": 0.0, "T2": 0.0}}])
+    result = run(case)
+    assert [tp["target_response"] for tp in result["timepoints"]] == ["NE", "NE"]
+    assert overalls(result) == ["NE", "NE"]
+    assert result["progression"] is None and result["best_overall_response"] == "NE"
+    assert any("T1" in p and "0 mm" in p and "NE" in p for p in result["baseline"]["problems"])
+
+
+def test_baseline_target_of_zero_mm_still_progresses_by_a_new_lesion():
+    """Table 1: a new lesion is PD whatever the target response (R27)."""
+    case = target_case({"T1": 0.0}, [{"targets": {"T1": 0.0}, "new_lesions": [{"id": "NEW1", "site": "bone"}]}])
+    result = run(case)
+    assert overalls(result) == ["PD"]
+    assert result["progression"]["trigger"] == "new_lesion"
+
+
 # --------------------------------------------------------------------------------------------------
 # A lesion split, then merged (R16, R17, C4)
 # --------------------------------------------------------------------------------------------------

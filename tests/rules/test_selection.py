@@ -1,5 +1,7 @@
 """Target selection (RECIST 1.1 §4.2, RECIST_RULES R6)."""
 
+import pytest
+
 from recist.model.enums import LesionRole, Measurability
 from recist.rules.selection import SelectionCandidate, organ_of, propose_targets, selection_problems
 
@@ -73,3 +75,32 @@ def test_a_non_target_must_be_present_at_baseline():
                             "non_targets": {"NT1": "absent"}}, {"label": "f", "day": 50}]}
     problems = assess(case).baseline.problems
     assert len(problems) == 1 and "NT1" in problems[0] and "absent at baseline" in problems[0]
+
+
+# [EORTC-FAQ] "Paired organs": "'lung', 'kidney', 'ovaries', 'lymph nodes' etc are considered as 1 organ,
+# irrespective of the number of parts they may be made up of."
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("left lung", "right lung"), ("Left kidney", "right kidney"), ("left ovary", "Ovaries"),
+     ("lung, right upper lobe", "LUNG - left lower lobe"), ("right lung", "lungs"), ("lt kidney", "kidney")],
+)
+def test_paired_organ_sides_are_one_organ(first, second):
+    assert organ_of(first, nodal=False) == organ_of(second, nodal=False)
+
+
+@pytest.mark.parametrize("organ", ["lung", "kidney", "ovary"])
+def test_three_targets_in_a_paired_organ_are_a_selection_problem(organ):
+    candidates = [cand("T1", f"left {organ}", 20), cand("T2", f"right {organ}", 20), cand("T3", f"left {organ}", 15)]
+    problems = selection_problems(candidates)
+    assert len(problems) == 1 and "3 target lesions in" in problems[0] and organ in problems[0]
+    # two on each side is still two too many for the one organ
+    four = candidates + [cand("T4", f"right {organ}", 12)]
+    assert "4 target lesions in" in selection_problems(four)[0]
+    # and the proposal keeps at most two of them
+    assert len(propose_targets(four)) == 2
+
+
+def test_different_organs_stay_different():
+    assert organ_of("left lung", nodal=False) != organ_of("left kidney", nodal=False)
+    assert organ_of("liver", nodal=False) != organ_of("lung", nodal=False)
+    assert organ_of("pleura", nodal=False) == "pleura"
