@@ -20,6 +20,11 @@ __all__ = [
 ]
 
 
+def _shown(text: str) -> str:
+    """``text`` as is when printable, else its repr (a newline in a file name keeps the message one line)."""
+    return text if text.isprintable() else repr(text)
+
+
 class RecistError(Exception):
     """Base class of every error recist raises on purpose."""
 
@@ -58,13 +63,13 @@ class RecistValidationError(RecistError, ValueError):
     def _render(self) -> str:
         where = []
         if self.source:
-            where.append(str(self.source))
+            where.append(_shown(str(self.source)))
         if self.timepoint:
             where.append(f"timepoint {self.timepoint!r}")
         if self.lesion:
             where.append(f"lesion {self.lesion!r}")
         if self.field:
-            where.append(f"field {self.field}")
+            where.append(f"field {self.field!r}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
 

@@ -1,7 +1,18 @@
-"""Shared helpers of the CLI: output destinations and progress bars."""
+"""Shared helpers of the CLI: output destinations and progress bars.
+
+Output rule (every command that writes files follows it)
+--------------------------------------------------------
+- An output *folder* (``sample OUT``, ``report --out``, ``batch --out`` ...) may be new or empty. A
+  non-empty folder is refused unless ``--force`` is given (then files of the same name are replaced,
+  others are left alone); a file where a folder is expected is refused. See :func:`output_folder`.
+- An output *file* (``assess -o``) may be new or an existing file, which is replaced atomically (the
+  command's output is what the user asked for); a folder where a file is expected is refused. See
+  :func:`output_stream`.
+"""
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import sys
@@ -11,9 +22,74 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO, TypeVar
 
+from recist.errors import RecistValidationError
+
 T = TypeVar("T")
 
-__all__ = ["output_stream", "progress", "throughput_mode"]
+__all__ = ["output_stream", "output_folder", "add_force_argument", "progress", "throughput_mode"]
+
+
+def add_force_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--force``: write into a non-empty output folder (see :func:`output_folder`)."""
+    parser.add_argument("--force", action="store_true",
+                        help="write into a non-empty output folder (files of the same name are replaced)")
+
+
+def output_folder(path: str | os.PathLike[str], *, force: bool = False, option: str = "OUT") -> Path:
+    """Check and create an output folder by the one rule of every command.
+
+    Parameters
+    ----------
+    path
+        The folder the command writes into.
+    force
+        Accept a folder that already holds files (the command's ``--force``).
+    option
+        How the command line names the folder (``OUT``, ``--out``), for the message.
+
+    Returns
+    -------
+    Path
+        The folder, created (with its parents) when it did not exist.
+
+    Raises
+    ------
+    RecistValidationError
+        ``path`` is a file, is a non-empty folder without ``force``, or cannot be created.
+    """
+    folder = Path(path)
+    source = str(folder)
+    if folder.exists() and not folder.is_dir():
+        raise RecistValidationError(f"{option} is a file, not a folder; name a new or empty folder", source=source)
+    if folder.is_dir():
+        try:
+            occupied = next(os.scandir(folder), None) is not None
+        except OSError as exc:
+            raise RecistValidationError(f"{option} cannot be listed: {exc.strerror}", source=source) from None
+        if occupied and not force:
+            raise RecistValidationError(
+                f"{option} is not empty; name a new or empty folder, or pass --force to write into it "
+                "(files of the same name are replaced)", source=source)
+        return folder
+    for parent in folder.parents:
+        if parent.exists() and not parent.is_dir():
+            raise RecistValidationError(f"{option}: {parent} is a file, not a folder", source=source)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RecistValidationError(f"{option} cannot be created: {exc.strerror}", source=source) from None
+    return folder
+
+
+def _check_output_file(target: Path) -> None:
+    """Refuse an output file path that is a folder or lies under a file."""
+    if target.is_dir():
+        raise RecistValidationError("is a folder; give a file name for the output (e.g. results.json)",
+                                    source=str(target))
+    for parent in target.parents:
+        if parent.exists() and not parent.is_dir():
+            raise RecistValidationError(f"{parent} is a file, not a folder; give a path in a folder",
+                                        source=str(target))
 
 
 @contextmanager
@@ -25,6 +101,7 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
         sys.stdout.flush()
         return
     target = Path(path)
+    _check_output_file(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

@@ -1,8 +1,10 @@
-"""``recist assess PATH... [--format json|csv] [--output FILE]``: RECIST 1.1 responses of case files.
+"""``recist assess PATH... [--format json|jsonl|csv] [--output FILE]``: RECIST 1.1 responses of case files.
 
 One file prints the JSON object of ARCHITECTURE.md. Several files or a folder (its ``*.json`` files,
 sorted by name, not recursive) print one result per case: JSON lines, or CSV with one row per timepoint.
-A bad case in a batch is reported on stderr and the rest assessed; the exit status is then 1.
+``--format jsonl`` prints JSON lines for one file too. ``-`` as PATH reads one case file from standard
+input. A bad case in a batch (or one that meets an unexpected error, which is a bug) is reported on
+stderr naming its file and the rest assessed; the exit status is then 1.
 
 The JSON is written by orjson: UTF-8, compact lines (or two-space indentation for one file), the same
 text as ``json.dumps`` gives for these values, about ten times faster, which matters in a batch.
@@ -21,9 +23,12 @@ from typing import Any
 
 import orjson
 
-from recist.errors import RecistValidationError
+from recist.errors import RecistError, RecistValidationError
 
-__all__ = ["register", "CSV_COLUMNS", "csv_rows", "collect_case_files"]
+__all__ = ["register", "CSV_COLUMNS", "csv_rows", "collect_case_files", "STDIN"]
+
+#: The PATH that stands for standard input.
+STDIN = "-"
 
 CSV_COLUMNS = (
     "subject", "label", "date", "day", "sum_mm", "nadir_mm", "change_from_baseline_pct", "change_from_nadir_pct",
@@ -41,8 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "assess", help="assess case files by RECIST 1.1",
         description="Assess case files (recist.case/1) by RECIST 1.1 and print the responses.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders of case files")
-    parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format (default json)")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="case files or folders of case files; - reads one case file from standard input")
+    parser.add_argument("--format", choices=("json", "jsonl", "csv"), default="json",
+                        help="output format: json (one case: indented; several: JSON lines), jsonl (JSON lines "
+                             "always) or csv (one row per follow-up); default json")
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically) instead of stdout")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="assess a batch in N processes (output order is kept; default 1)")
@@ -53,6 +61,11 @@ def collect_case_files(paths: list[str]) -> list[Path]:
     """The case files named by ``paths``: files as given, folders expanded to their ``*.json`` sorted."""
     files: list[Path] = []
     for raw in paths:
+        if raw == STDIN:
+            files.append(Path(STDIN))
+            continue
+        if "\0" in raw:
+            raise RecistValidationError("path holds a NUL character", source=repr(raw))
         path = Path(raw)
         if path.is_dir():
             with os.scandir(path) as entries:  # names sorted as strings: cheaper than sorting Paths
@@ -86,14 +99,31 @@ def csv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _assess_one(path: Path, fmt: str, pretty: bool) -> tuple[str, str | None]:
-    """Assess one case file; return (its output text, None) or ("", the error message)."""
+def _read_stdin_case() -> Any:
+    """The case file given on standard input, validated (errors name ``<stdin>``)."""
+    from recist.io.case_json import parse_case_bytes  # noqa: PLC0415
+
+    return parse_case_bytes(sys.stdin.buffer.read(), "<stdin>")
+
+
+def _assess_one(path: Path, fmt: str, pretty: bool, batch: bool = True) -> tuple[str, str | None]:
+    """Assess one case file; return (its output text, None) or ("", the error message).
+
+    In a batch (``batch``) an unexpected error (a bug) is returned as the file's error so that the
+    other files are still assessed; alone it propagates (the command line reports it as a bug).
+    """
     from recist.api import assess  # noqa: PLC0415
 
     try:
-        result = assess(path).to_dict()
+        result = assess(_read_stdin_case() if str(path) == STDIN else path).to_dict()
     except RecistValidationError as exc:
         return "", str(exc)
+    except RecistError as exc:
+        return "", f"{path}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - one case's bug must not stop a batch
+        if not batch:
+            raise
+        return "", f"{path}: internal error {type(exc).__name__}: {exc} (a bug in recist: please report it)"
     if fmt == "csv":
         buffer = io.StringIO()
         csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n").writerows(csv_rows(result))
@@ -109,7 +139,7 @@ def _results(files: list[Path], fmt: str, pretty: bool, workers: int) -> Iterato
     """Yield (text, error) in the order of ``files``, from ``workers`` processes when > 1."""
     if workers <= 1 or len(files) < 2:
         for path in files:
-            yield _assess_one(path, fmt, pretty)
+            yield _assess_one(path, fmt, pretty, batch=len(files) > 1)
         return
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
@@ -126,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise RecistValidationError(f"--workers must be at least 1, got {args.workers}")
     files = collect_case_files(args.paths)
+    if files.count(Path(STDIN)) > 1:
+        raise RecistValidationError("- (standard input) can be given once")
     single = len(files) == 1 and not Path(args.paths[0]).is_dir() and len(args.paths) == 1
     if len(files) > 1:
         throughput_mode()
@@ -133,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
     with output_stream(args.output) as out:
         if args.format == "csv":
             csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n").writeheader()
-        results = _results(files, args.format, single, args.workers)
+        workers = 1 if Path(STDIN) in files else args.workers  # standard input is read in this process
+        results = _results(files, args.format, single and args.format == "json", workers)
         for text, error in progress(results, total=len(files), desc="assess", unit="case"):
             if error is not None:
                 if single:

@@ -13,6 +13,8 @@ import datetime as dt
 import sys
 from collections.abc import Callable
 
+from recist.cli._output import add_force_argument, output_folder
+
 __all__ = ["register", "run", "progress_bar"]
 
 
@@ -26,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("source", metavar="SOURCE", help="folder of case files (*.json) or a review project folder")
     parser.add_argument("--subjects", required=True, metavar="CSV",
                         help="subjects table: subject, randomisation_date, arm, death_date, new_therapy_date")
-    parser.add_argument("--out", required=True, metavar="OUT", help="output folder (created if needed)")
+    parser.add_argument("--out", required=True, metavar="OUT", help="output folder (created; must be new or empty)")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="worker processes for the assessment (default 1: this process)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
@@ -42,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--title", default="RECIST 1.1 trial report", help="report title")
     parser.add_argument("--as", dest="as_", metavar="ID",
                         help="review project: the administrator exporting results (default: the charter's first)")
+    add_force_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -61,6 +64,17 @@ def progress_bar() -> tuple[Callable[[int, int], None] | None, Callable[[], None
     return update, lambda: bar and bar[0].close()
 
 
+def _need_dask() -> None:
+    """Refuse ``--scheduler`` with one line naming the extra to install when dask.distributed is absent."""
+    import importlib.util  # noqa: PLC0415
+
+    from recist.errors import RecistError  # noqa: PLC0415
+
+    if importlib.util.find_spec("distributed") is None:
+        raise RecistError("--scheduler needs Dask distributed, which is not installed; install the extra: "
+                          "pip install 'recist[dask]'")
+
+
 def run(args: argparse.Namespace) -> int:
     import recist
     from recist.endpoints.pfs import EMA_2012, FDA_2018
@@ -69,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.scheduler and args.workers != 1:
         raise RecistValidationError("give --workers N or --scheduler ADDRESS, not both")
+    if args.scheduler:
+        _need_dask()
+    output_folder(args.out, force=args.force, option="--out")
     progress, close = progress_bar()
     try:
         result = run_batch(

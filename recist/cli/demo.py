@@ -11,13 +11,16 @@
    log-rank p and the adjudication rate.
 
 OUT must be new, empty, or an earlier demo's folder (recognised by its ``.recist-demo`` marker), whose
-``trial``, ``review`` and ``report`` folders are then replaced.
+``trial``, ``review`` and ``report`` folders are then replaced; another non-empty folder needs ``--force``
+(the output rule of every command, :func:`recist.cli._output.output_folder`).
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from recist.cli._output import add_force_argument
 
 __all__ = ["register", "response_table"]
 
@@ -38,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--subjects", type=int, default=DEMO_SUBJECTS, metavar="N",
                         help="subjects of the simulated trial (default %(default)s)")
     parser.add_argument("--seed", type=int, default=DEMO_SEED, help="seed of the simulated trial (default %(default)s)")
+    add_force_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -83,29 +87,25 @@ def run(args: argparse.Namespace) -> int:
     print(response_table(results))
     if args.cases_only:
         return 0
-    return _trial(Path(args.out), n_subjects=args.subjects, seed=args.seed)
+    return _trial(Path(args.out), n_subjects=args.subjects, seed=args.seed, force=args.force)
 
 
-def _prepare(out: Path) -> None:
+def _prepare(out: Path, force: bool = False) -> None:
     """Make ``out`` ready: new or empty, or an earlier demo's folder whose parts are removed."""
     import shutil
 
-    from recist.errors import RecistValidationError
+    from recist.cli._output import output_folder
 
-    if out.exists() and not out.is_dir():
-        raise RecistValidationError("OUT is a file: name a folder for the demo", source=str(out))
-    if out.is_dir() and any(out.iterdir()):
-        if not (out / _MARKER).is_file():
-            raise RecistValidationError("OUT is not empty and not an earlier demo's folder: name a new folder",
-                                        source=str(out))
+    earlier_demo = (out / _MARKER).is_file()
+    output_folder(out, force=earlier_demo or force)  # the one output rule; an earlier demo's folder is reused
+    if earlier_demo:
         for part in _PARTS:
             if (out / part).exists():
                 shutil.rmtree(out / part)
-    out.mkdir(parents=True, exist_ok=True)
     (out / _MARKER).write_text("written by `recist demo`; its trial/, review/ and report/ are replaced on rerun\n")
 
 
-def _trial(out: Path, *, n_subjects: int, seed: int) -> int:
+def _trial(out: Path, *, n_subjects: int, seed: int, force: bool = False) -> int:
     """Simulate -> central review -> batch -> report, printing the steps and the headline figures."""
     import datetime as dt
     import sys
@@ -122,7 +122,7 @@ def _trial(out: Path, *, n_subjects: int, seed: int) -> int:
 
     if n_subjects < 2:
         raise RecistValidationError(f"--subjects must be at least 2, not {n_subjects}", field="--subjects")
-    _prepare(out)
+    _prepare(out, force)
     started = time.perf_counter()
     print(f"\nSimulated trial (NCT04954820-shaped, {n_subjects} subjects, seed {seed}):")
     trial = simulate_trial(n_subjects, rng=np.random.default_rng(seed))

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
+from recist.cli._output import add_force_argument, output_folder
 from recist.errors import RecistValidationError
 
 __all__ = ["register"]
@@ -29,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("source", metavar="SOURCE", help="folder of case files (*.json), one per subject")
     parser.add_argument("--subjects", required=True, metavar="CSV",
                         help="subjects table: subject, randomisation_date, arm, death_date, new_therapy_date")
-    parser.add_argument("--out", required=True, metavar="OUT", help="output folder (created if needed)")
+    parser.add_argument("--out", required=True, metavar="OUT", help="output folder (created; must be new or empty)")
     parser.add_argument("--rules", choices=("fda", "ema"), default="fda",
                         help="PFS censoring rules: FDA 2018 table (default) or EMA 2012 primary analysis")
     parser.add_argument("--interval-days", type=int, required=True, metavar="DAYS",
@@ -38,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="visit window either side of the due day (default 7)")
     parser.add_argument("--control", metavar="ARM", help="control arm for HR and log-rank (default: first by name)")
     parser.add_argument("--title", default="RECIST 1.1 trial report", help="report title")
+    add_force_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if not source.is_dir():
         raise RecistValidationError("SOURCE must be a folder of case files (*.json)", source=str(source))
     subjects = read_subjects(args.subjects)
+    output_folder(args.out, force=args.force, option="--out")
     schedule = VisitSchedule(args.interval_days, args.window_days)
     rules = FDA_2018 if args.rules == "fda" else EMA_2012
     reads = {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from recist.cli._output import add_force_argument, output_folder
+
 __all__ = ["register"]
 
 
@@ -18,17 +20,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "ground-truth case file (case.json) and every generator value (truth.json). The same seed writes "
         "byte-identical files. See docs/sample_data.md.",
     )
-    parser.add_argument("out", metavar="OUT", help="folder to write into (created)")
+    parser.add_argument("out", metavar="OUT", help="folder to write into (created; must be new or empty)")
     parser.add_argument("--size", choices=("small", "full"), default="small",
                         help="small: CT 128x128x36 at 3x3x5 mm (about 5 MB); "
                         "full: CT 512x512x144 at 0.75x0.75x1.25 mm (about 230 MB)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: %(default)s = the built-in seed)")
+    add_force_argument(parser)
     parser.set_defaults(func=_handle)
 
 
 def _handle(args: argparse.Namespace) -> int:
     from recist.synthetic.sample_patient import make_sample_patient
 
+    output_folder(args.out, force=args.force)
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm

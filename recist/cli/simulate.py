@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from recist.cli._output import add_force_argument, output_folder
 from recist.errors import RecistValidationError
 
 __all__ = ["register"]
@@ -33,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=20210701, help="random seed (default %(default)s)")
     parser.add_argument("--review", action="store_true",
                         help="also run the central review into OUT/review and write OUT/final_reads")
+    add_force_argument(parser)
     parser.set_defaults(func=_handle)
 
 
@@ -45,8 +47,7 @@ def _handle(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.subjects < 2:
         raise RecistValidationError(f"--subjects must be at least 2, not {args.subjects}", field="--subjects")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise RecistValidationError("OUT must be a new or empty folder", source=str(out))
+    output_folder(out, force=args.force)
     started = time.perf_counter()
     trial = simulate_trial(args.subjects, rng=np.random.default_rng(args.seed))
     write_trial(trial, out)

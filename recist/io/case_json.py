@@ -12,22 +12,50 @@ from recist.errors import RecistValidationError
 from recist.model.case import Case
 from recist.model.validate import check_case, parse_case
 
-__all__ = ["read_case", "write_case", "load_json"]
+__all__ = ["read_case", "write_case", "load_json", "decode_json", "parse_case_bytes", "MAX_JSON_BYTES"]
+
+#: Largest JSON file read (bytes). A case file is a few kilobytes; a larger file is not one, and reading
+#: it whole would cost memory before any check could run.
+MAX_JSON_BYTES = 64 * 1024 * 1024
+
+
+def _check_path(path: str | os.PathLike[str], source: str) -> None:
+    if "\0" in os.fspath(path):
+        raise RecistValidationError("the path holds a NUL character; give the file's real name", source=repr(source))
 
 
 def _read_bytes(path: str | os.PathLike[str], source: str) -> bytes:
+    _check_path(path, source)
     try:
         with open(path, "rb", buffering=0) as fh:  # unbuffered: one read of the whole file
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_JSON_BYTES:
+                raise RecistValidationError(
+                    f"is {size / 2**20:.0f} MiB, larger than any case file ({MAX_JSON_BYTES // 2**20} MiB at most); "
+                    "is this the right file?", source=source)
             return fh.readall()
     except FileNotFoundError:
         raise RecistValidationError("no such file", source=source) from None
     except IsADirectoryError:
         raise RecistValidationError("is a folder, not a case file", source=source) from None
     except OSError as exc:
-        raise RecistValidationError(f"cannot read: {exc.strerror}", source=source) from None
+        raise RecistValidationError(f"cannot read: {exc.strerror or exc}", source=source) from None
 
 
-def _decode(raw: bytes, source: str) -> object:
+def decode_json(raw: bytes | str, source: str) -> object:
+    """Decode JSON text; every failure is a :class:`RecistValidationError` naming ``source``.
+
+    The one JSON decoder of the files recist reads (case files, charters, SDTM JSON): besides syntax
+    errors it refuses text that is not UTF-8, nesting too deep for the parser, integers longer than
+    Python converts (4,300 digits) and text longer than :data:`MAX_JSON_BYTES`.
+    """
+    if len(raw) > MAX_JSON_BYTES:
+        raise RecistValidationError(f"is larger than {MAX_JSON_BYTES // 2**20} MiB: not a file recist reads",
+                                    source=source)
+    return _decode(raw, source)
+
+
+def _decode(raw: bytes | str, source: str) -> object:
     try:
         return json.loads(raw)
     except UnicodeDecodeError:
@@ -38,6 +66,8 @@ def _decode(raw: bytes, source: str) -> object:
         ) from None
     except RecursionError:
         raise RecistValidationError("JSON nested too deeply", source=source) from None
+    except ValueError as exc:  # json.loads's integer-length limit (a number of thousands of digits)
+        raise RecistValidationError(f"holds a number JSON cannot read here ({exc})", source=source) from None
 
 
 def load_json(path: str | os.PathLike[str]) -> object:
@@ -63,7 +93,19 @@ def read_case(path: str | os.PathLike[str]) -> Case:
         versions raise :class:`~recist.errors.UnsupportedFormatError`, which says what is supported).
     """
     source = str(path)
-    raw = _read_bytes(path, source)
+    return parse_case_bytes(_read_bytes(path, source), source)
+
+
+def parse_case_bytes(raw: bytes, source: str) -> Case:
+    """Validate the bytes of a case file (read from a file or standard input) into a :class:`Case`.
+
+    Raises
+    ------
+    RecistValidationError
+        As :func:`read_case`; ``source`` names the origin in the messages.
+    """
+    if len(raw) > MAX_JSON_BYTES:
+        raise RecistValidationError(f"is larger than {MAX_JSON_BYTES // 2**20} MiB: not a case file", source=source)
     try:
         case = Case.model_validate_json(raw)
     except (ValidationError, RecursionError):

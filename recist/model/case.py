@@ -66,12 +66,25 @@ def _iso_date(value: Any) -> Any:
         raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
-Millimetres = Annotated[float, Field(ge=0.0, strict=True, allow_inf_nan=False)]
-"""A non-negative, finite length in millimetres."""
+#: Largest diameter accepted (mm): longer than any human body, so a larger value is a typo or a unit error
+#: (micrometres, or a value that overflows the exact arithmetic of the rules).
+MAX_LENGTH_MM = 3000.0
+#: Largest slice thickness accepted (mm): no CT, MR or PET reconstruction is thicker.
+MAX_SLICE_THICKNESS_MM = 100.0
+#: Largest absolute patient coordinate accepted (mm).
+MAX_COORDINATE_MM = 1.0e6
+#: Most items a list or mapping of a case file may hold (lesions, timepoints, targets ...); a larger one is
+#: refused before its items are validated (a real case has tens).
+MAX_ITEMS = 1000
+#: Most fragments of one split lesion.
+MAX_FRAGMENTS = 100
+
+Millimetres = Annotated[float, Field(ge=0.0, le=MAX_LENGTH_MM, strict=True, allow_inf_nan=False)]
+"""A non-negative, finite length in millimetres, at most :data:`MAX_LENGTH_MM`."""
 
 IsoDate = Annotated[_dt.date, BeforeValidator(_iso_date)]
 Identifier = Annotated[StrictStr, Field(min_length=1, max_length=200)]
-_Coordinate = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+_Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE_MM, le=MAX_COORDINATE_MM, strict=True, allow_inf_nan=False)]
 Point3 = tuple[_Coordinate, _Coordinate, _Coordinate]
 
 
@@ -127,7 +140,7 @@ class Protocol(_Model):
     confirmation: StrictBool = False
     confirmation_min_days: Annotated[StrictInt, Field(ge=0, le=3650)] = 28
     sd_min_days: Annotated[StrictInt, Field(ge=0, le=3650)] = 42
-    confirmation_max_ne_between: Annotated[StrictInt, Field(ge=0)] | None = None
+    confirmation_max_ne_between: Annotated[StrictInt, Field(ge=0, le=1000)] | None = None
     continuing_pr: StrictBool = False
     reappearance_after_cr_is_pd: StrictBool = True
     nodes_double_slice_thickness: StrictBool = False
@@ -179,7 +192,7 @@ class TargetEntry(_Model):
     long_axis_mm: Millimetres | None = None
     short_axis_mm: Millimetres | None = None
     state: TargetState | None = None
-    fragments_mm: Annotated[list[Millimetres], Field(min_length=1)] | None = None
+    fragments_mm: Annotated[list[Millimetres], Field(min_length=1, max_length=MAX_FRAGMENTS)] | None = None
     merged_into: Identifier | None = None
     long_axis_line: Line | None = None
     short_axis_line: Line | None = None
@@ -264,13 +277,14 @@ class Timepoint(_Model):
     label: Annotated[StrictStr, Field(min_length=1, max_length=200)]
     date: IsoDate | None = None
     day: Annotated[StrictInt, Field(ge=-36500, le=36500)] | None = None
-    slice_thickness_mm: Annotated[float, Field(gt=0.0, strict=True, allow_inf_nan=False)] | None = None
-    targets: dict[Identifier, TargetEntry] = Field(default_factory=dict)
-    non_targets: dict[Identifier, NonTargetEntry] = Field(default_factory=dict)
-    new_lesions: list[NewLesion] = Field(default_factory=list)
+    slice_thickness_mm: Annotated[float, Field(gt=0.0, le=MAX_SLICE_THICKNESS_MM, strict=True,
+                                               allow_inf_nan=False)] | None = None
+    targets: dict[Identifier, TargetEntry] = Field(default_factory=dict, max_length=MAX_ITEMS)
+    non_targets: dict[Identifier, NonTargetEntry] = Field(default_factory=dict, max_length=MAX_ITEMS)
+    new_lesions: list[NewLesion] = Field(default_factory=list, max_length=MAX_ITEMS)
     tumour_markers: TumourMarkers | None = None
     recorded: Recorded | None = None
-    images: list[ImageRef] = Field(default_factory=list)
+    images: list[ImageRef] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _dated(self) -> Timepoint:
@@ -285,8 +299,8 @@ class Case(_Model):
     format: Literal["recist.case/1"] = CASE_FORMAT
     subject: Annotated[StrictStr, Field(min_length=1, max_length=200)]
     protocol: Protocol = Field(default_factory=Protocol)
-    lesions: list[Lesion]
-    timepoints: Annotated[list[Timepoint], Field(min_length=1)]
+    lesions: Annotated[list[Lesion], Field(max_length=MAX_ITEMS)]
+    timepoints: Annotated[list[Timepoint], Field(min_length=1, max_length=MAX_ITEMS)]
 
     @property
     def baseline(self) -> Timepoint:

@@ -109,6 +109,13 @@ def _from_pydantic(exc: ValidationError, data: Any, source: str | None) -> Recis
         message = "unknown key" + _suggestion(loc) + " (see docs/case-format.md or `recist schema`)"
     elif first["type"] == "missing":
         message = "required key is missing"
+    elif first["type"] == "less_than_equal" and "_mm" in field and "le" in first.get("ctx", {}):
+        limit = first["ctx"]["le"]
+        message = (f"{first['input']!r} mm is above the physical bound of {limit:g} mm; check the value "
+                   "and that it is in millimetres")
+    elif first["type"] == "too_long":
+        message = (f"{first.get('ctx', {}).get('actual_length', 'too many')} items, more than the "
+                   f"{first.get('ctx', {}).get('max_length')} a case file may hold here; is this the right file?")
     more = exc.error_count() - 1
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"

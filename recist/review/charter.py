@@ -23,7 +23,6 @@ cannot change confirmation rules by editing a case file.
 
 from __future__ import annotations
 
-import json
 import re
 from enum import Enum
 from pathlib import Path
@@ -163,13 +162,6 @@ def parse_charter(data: Any, source: str | None = None) -> Charter:
 
 def load_charter(path: str | Path) -> Charter:
     """Read and validate a charter file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RecistValidationError(f"cannot read the charter: {exc.strerror}", source=str(path)) from None
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RecistValidationError(f"not valid JSON: {exc}", source=str(path)) from None
-    return parse_charter(data, source=str(path))
+    from recist.io.case_json import load_json  # noqa: PLC0415 - the shared JSON reader (one line per failure)
+
+    return parse_charter(load_json(path), source=str(path))

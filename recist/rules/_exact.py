@@ -8,12 +8,26 @@ floating point (120 / 100 - 1 = 0.19999999999999996) would say it is not.
 
 from __future__ import annotations
 
+import math
+
+from recist.errors import RecistValidationError
+
 __all__ = ["to_um", "to_mm", "percent_change"]
 
 
 def to_um(length_mm: float) -> int:
-    """Millimetres to integer micrometres (rounded to the nearest micrometre)."""
-    return round(length_mm * 1000)
+    """Millimetres to integer micrometres (rounded to the nearest micrometre).
+
+    Raises
+    ------
+    RecistValidationError
+        ``length_mm`` is not finite (the case model bounds every length far below this; a value built
+        around it must not turn into an OverflowError deep in a rule).
+    """
+    scaled = length_mm * 1000
+    if not math.isfinite(scaled):
+        raise RecistValidationError(f"length {length_mm!r} mm is not a finite number of millimetres")
+    return round(scaled)
 
 
 def to_mm(length_um: int) -> float:

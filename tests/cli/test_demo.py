@@ -29,5 +29,6 @@ def test_demo_runs_the_whole_trial_and_prints_the_headline(tmp_path, capsys):
 def test_demo_refuses_a_foreign_non_empty_folder(tmp_path, capsys):
     (tmp_path / "keep.txt").write_text("mine")
     assert main(["demo", str(tmp_path), "--subjects", "4"]) == 2
-    assert "not an earlier demo's folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "OUT is not empty" in err and "--force" in err
     assert (tmp_path / "keep.txt").read_text() == "mine"
