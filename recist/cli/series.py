@@ -3,7 +3,7 @@
 Prints one row per series (patient, study date, modality, description, slices, spacing z/y/x in mm,
 and whether it loads) or, with ``--format json``, a JSON list of :meth:`SeriesInfo.to_dict` without the
 file lists (``--files`` adds them). Skipped files are reported on stderr with a count (each one with
-``--verbose``). Exit status 0 when at least one series was found, 1 when none.
+``--verbose``). Exit status 0 when at least one series was found; none is an error (one line, status 2).
 """
 
 from __future__ import annotations
@@ -57,10 +57,22 @@ def _table(series) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """List the series; return 0 when at least one was found, else 1."""
+    """List the series; return 0 when at least one was found (none: DicomLoadError, status 2)."""
     from recist.io.dicom import find_series
 
     scan = find_series(args.path, progress=sys.stderr.isatty())
+    if not scan.series:
+        from recist.errors import DicomLoadError
+
+        skipped = ""
+        if scan.skipped:
+            first = scan.skipped[0]
+            skipped = (f" ({len(scan.skipped)} file(s) skipped, e.g. {first.path.name}: {first.reason}; "
+                       "--verbose lists them)")
+        if args.verbose:
+            for item in scan.skipped:
+                print(f"  {item.path}: {item.reason}", file=sys.stderr)
+        raise DicomLoadError(f"no DICOM image series found under {args.path}{skipped}")
     if args.format == "json":
         items = []
         for info in scan.series:
@@ -77,7 +89,4 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {skipped.path}: {skipped.reason}", file=sys.stderr)
         if not args.verbose and len(scan.skipped) > 10:
             print(f"  ... and {len(scan.skipped) - 10} more (use --verbose to list all)", file=sys.stderr)
-    if not scan.series:
-        print(f"recist series: no DICOM image series found under {args.path}", file=sys.stderr)
-        return 1
     return 0

@@ -44,10 +44,12 @@ def test_json_output(tmp_path, capsys):
     assert item["files"] == [str(p) for p in files]
 
 
-def test_no_series_exits_1(tmp_path, capsys):
+def test_no_series_is_one_error_line(tmp_path, capsys):
     (tmp_path / "a.txt").write_text("x")
-    assert main(["series", str(tmp_path)]) == 1
-    assert "no DICOM image series found" in capsys.readouterr().err
+    assert main(["series", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("recist series: error: no DICOM image series found")
+    assert "1 file(s) skipped, e.g. a.txt" in err
 
 
 def test_missing_folder_exits_2(tmp_path, capsys):
