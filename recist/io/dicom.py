@@ -94,6 +94,9 @@ _STEP_REL_TOL = 0.01
 _STEP_ABS_TOL_MM = 0.005
 _TILT_TOL = 1e-3
 _MAX_FILES_NAMED = 6
+_MAX_SLICE_PIXELS = 1 << 30  # 32768 x 32768: more than any single-frame image; a 65535 x 65535 header is damage
+_READ_CHUNK = 0x7FFFF000  # the most one read() returns on Linux
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _KEYWORDS = (
     "SeriesInstanceUID SOPInstanceUID InstanceNumber Rows Columns PixelSpacing ImageOrientationPatient "
     "ImagePositionPatient SliceThickness SpacingBetweenSlices GantryDetectorTilt RescaleSlope RescaleIntercept "
@@ -162,6 +165,10 @@ class SeriesInfo:
         gives the full message naming the files.
     warnings
         What :func:`load_series` would warn about.
+    damaged
+        Files of this series (their SeriesInstanceUID was read) that cannot be used as slices: a
+        truncated file, unreadable geometry ... The series then does not load (``problem`` says so):
+        dropping a first or last slice would give a silently shorter volume.
     """
 
     patient_id: str
@@ -180,6 +187,7 @@ class SeriesInfo:
     files: tuple[Path, ...]
     problem: str | None = None
     warnings: tuple[str, ...] = ()
+    damaged: tuple[SkippedFile, ...] = ()
     _slices: tuple[_Slice, ...] = field(default=(), repr=False, compare=False)
     _geometry: _Geometry | None = field(default=None, repr=False, compare=False)
 
@@ -211,6 +219,7 @@ class SeriesInfo:
             "slice_spacing_mm": self.slice_spacing_mm,
             "problem": self.problem,
             "warnings": list(self.warnings),
+            "damaged": [{"file": str(d.path), "reason": d.reason} for d in self.damaged],
             "files": [str(p) for p in self.files],
         }
 
@@ -310,6 +319,18 @@ def _error(series_uid: str, slices: Sequence[_Slice], problem: str, files: Itera
 # --------------------------------------------------------------------------------------------------
 class _Skip(Exception):
     """A file that is not a usable image slice; the message is the reason."""
+
+
+class _Unattributed(_Skip):
+    """A damaged DICOM file whose series cannot be read from it: it taints every series in its folder."""
+
+
+class _Damaged(_Skip):
+    """A file of a known series (its SeriesInstanceUID was read) that cannot be used as a slice."""
+
+    def __init__(self, series_uid: str, reason: str) -> None:
+        super().__init__(reason)
+        self.series_uid = series_uid
 
 
 def _header_elements(ds: Dataset) -> dict[int, Any]:
@@ -421,9 +442,9 @@ def _read_slice(path: Path, layouts: list[_Layout] | None = None) -> _Slice:
     except _Skip:
         raise
     except OSError as exc:
-        raise _Skip(f"cannot read file: {exc.strerror or exc}") from exc
+        raise _Unattributed(f"cannot read file: {exc.strerror or exc}") from exc
     except Exception as exc:  # pydicom raises many types on damaged input; the scan must go on
-        raise _Skip(f"unreadable DICOM ({type(exc).__name__}: {exc})") from exc
+        raise _Unattributed(f"unreadable DICOM ({type(exc).__name__}: {exc})") from exc
     if learn:
         _learn_layout(layouts, ds, head, size)  # type: ignore[arg-type]
     try:
@@ -545,12 +566,46 @@ def _slice_from_header(path: Path, ds: Dataset, size: int, elements: Mapping[int
     if elements is None:
         elements = _header_elements(ds)
     element = ds.get_item(_PIXEL_DATA, keep_deferred=True)
+    try:
+        series_uid = _text(elements, "SeriesInstanceUID")
+    except Exception:  # noqa: BLE001 - an undecodable UID: the file's series is unknown
+        series_uid = ""
     if element is None:
         what = _header_text(ds, "Modality") or "DICOM object"
+        if _is_image_object(ds, elements):
+            reason = f"no pixel data in an image ({what}): the file is truncated or damaged"
+            raise _Damaged(series_uid, reason) if series_uid else _Unattributed(reason)
         raise _Skip(f"no pixel data ({what}: not an image)")
-    series_uid = _text(elements, "SeriesInstanceUID")
     if not series_uid:
-        raise _Skip("no SeriesInstanceUID")
+        raise _Unattributed("an image without SeriesInstanceUID")
+    try:
+        return _slice_facts(path, ds, size, elements, element, series_uid)
+    except _Damaged:
+        raise
+    except _Skip as exc:
+        raise _Damaged(series_uid, str(exc)) from None
+    except Exception as exc:  # a damaged element only fails when its value is converted
+        raise _Damaged(series_uid, f"unreadable DICOM header value ({type(exc).__name__}: {exc})") from exc
+
+
+def _is_image_object(ds: Dataset, elements: Mapping[int, Any]) -> bool:
+    """Whether a header is that of an image (an image storage SOP class, or image pixel attributes)."""
+    if _TAGS["Rows"] in elements or _TAGS["Columns"] in elements:
+        return True
+    meta = getattr(ds, "file_meta", None)
+    for owner, keyword in ((meta, "MediaStorageSOPClassUID"), (ds, "SOPClassUID")):
+        try:
+            uid = owner.get(keyword) if owner is not None else None
+            if uid and "Image Storage" in pydicom.uid.UID(str(uid)).name:
+                return True
+        except Exception:  # noqa: BLE001,S112 - a damaged UID says nothing either way
+            continue
+    return False
+
+
+def _slice_facts(path: Path, ds: Dataset, size: int, elements: Mapping[int, Any], element: Any,
+                 series_uid: str) -> _Slice:
+    """The slice facts of a header whose pixel data element and SeriesInstanceUID were found."""
     value_tell = getattr(element, "value_tell", None)
     length = getattr(element, "length", None)
     transfer_syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
@@ -794,15 +849,26 @@ def _geometry(uid: str, slices: Sequence[_Slice], allow_gantry_tilt: bool) -> _G
 # --------------------------------------------------------------------------------------------------
 # Discovery
 # --------------------------------------------------------------------------------------------------
-def _series_info(uid: str, slices: list[_Slice]) -> SeriesInfo:
+def _damaged_error(uid: str, slices: Sequence[_Slice], damaged: Sequence[SkippedFile]) -> DicomLoadError:
+    reasons = "; ".join(f"{d.path.name}: {d.reason}" for d in damaged[:3])
+    return _error(uid, slices, f"{len(damaged)} file(s) of this series cannot be read ({reasons}"
+                  f"{' ...' if len(damaged) > 3 else ''})", [d.path for d in damaged],
+                  "Re-copy or re-export the damaged files; without them the volume would be silently shorter "
+                  "or have a gap.")
+
+
+def _series_info(uid: str, slices: list[_Slice], damaged: Sequence[SkippedFile] = ()) -> SeriesInfo:
     head = slices[0].header
     problem, warnings, spacing, geometry = None, (), None, None
     try:
+        if damaged:
+            raise _damaged_error(uid, slices, damaged)
         geometry = _geometry(uid, slices, allow_gantry_tilt=False)
         ordered, warnings = list(geometry.slices), geometry.warnings
         kept = {id(s) for s in geometry.slices}
         ordered += [s for s in slices if id(s) not in kept]  # dropped copies stay listed
         spacing = geometry.spacing_mm[0] if len(geometry.slices) > 1 else None
+        _check_pixel_format(uid, geometry.slices)
     except DicomLoadError as exc:
         problem, ordered = getattr(exc, "problem", str(exc)), _fallback_order(slices)
     return SeriesInfo(
@@ -822,6 +888,7 @@ def _series_info(uid: str, slices: list[_Slice]) -> SeriesInfo:
         files=tuple(s.path for s in ordered),
         problem=problem,
         warnings=tuple(warnings),
+        damaged=tuple(damaged),
         _slices=tuple(ordered),
         _geometry=geometry,
     )
@@ -867,6 +934,8 @@ def find_series(folder: str | os.PathLike, *, progress: bool = False) -> SeriesS
     root = Path(folder)
     groups: dict[str, list[_Slice]] = {}
     skipped: list[SkippedFile] = []
+    damaged: dict[str, list[SkippedFile]] = {}
+    unattributed: dict[Path, list[SkippedFile]] = {}
     layouts: list[_Layout] = []
     paths = _iter_files(root)
     if progress:
@@ -880,9 +949,16 @@ def find_series(folder: str | os.PathLike, *, progress: bool = False) -> SeriesS
             except _Skip as exc:
                 logger.info("skipped %s: %s", path, exc)
                 skipped.append(SkippedFile(path, str(exc)))
+                if isinstance(exc, _Damaged):
+                    damaged.setdefault(exc.series_uid, []).append(skipped[-1])
+                elif isinstance(exc, _Unattributed):
+                    unattributed.setdefault(path.parent, []).append(skipped[-1])
                 continue
             groups.setdefault(item.series_uid, []).append(item)
-    series = [_series_info(uid, slices) for uid, slices in groups.items()]
+    for uid, slices in groups.items():  # a damaged file of unknown series taints every series of its folder
+        for folder in sorted({s.path.parent for s in slices}):
+            damaged.setdefault(uid, []).extend(unattributed.get(folder, ()))
+    series = [_series_info(uid, slices, damaged.get(uid, ())) for uid, slices in groups.items()]
     series.sort(key=lambda s: (s.patient_id, s.study_date or date.min, s.study_uid, s.series_number or 0, s.series_uid))
     return SeriesScan(series=series, skipped=skipped)
 
@@ -908,10 +984,46 @@ def _pixel_format_problem(s: _Slice) -> tuple[str, str] | None:
         return f"invalid BitsStored {s.bits_stored} / HighBit {s.high_bit} for BitsAllocated {s.bits_allocated}", damaged
     if s.slope == 0:
         return "RescaleSlope is 0 (every value would be the intercept)", damaged
-    if s.pixel_offset is not None and s.pixel_length < s.rows * s.columns * s.bits_allocated // 8:
+    if s.rows * s.columns > _MAX_SLICE_PIXELS:
+        return (f"{s.rows}x{s.columns} pixels per slice is more than this loader accepts "
+                f"({_MAX_SLICE_PIXELS:,} pixels)"), damaged
+    expected = s.rows * s.columns * s.bits_allocated // 8
+    if s.pixel_length >= 0 and s.pixel_length < expected:
         return (f"pixel data has {s.pixel_length} bytes, fewer than {s.rows}x{s.columns} pixels of "
                 f"{s.bits_allocated} bits"), damaged
+    if s.pixel_length >= 0 and s.pixel_length > expected + expected % 2:  # one pad byte makes the length even
+        return (f"pixel data has {s.pixel_length} bytes, more than {s.rows}x{s.columns} pixels of "
+                f"{s.bits_allocated} bits ({expected} bytes): Rows/Columns do not describe the image"), damaged
+    low, high = _rescaled_range(s)
+    if not (math.isfinite(low) and math.isfinite(high)) or max(-low, high) > _FLOAT32_MAX:
+        return (f"RescaleSlope {s.slope:g} / RescaleIntercept {s.intercept:g} give values up to "
+                f"{max(-low, high):g}, beyond what a float32 image holds ({_FLOAT32_MAX:.3g})"), damaged
     return None
+
+
+def _stored_range(s: _Slice) -> tuple[int, int]:
+    """The smallest and largest stored value BitsStored and PixelRepresentation allow."""
+    if s.signed:
+        return -(1 << (s.bits_stored - 1)), (1 << (s.bits_stored - 1)) - 1
+    return 0, (1 << s.bits_stored) - 1
+
+
+def _rescaled_range(s: _Slice) -> tuple[float, float]:
+    """The smallest and largest rescaled value (slope x stored + intercept) the slice can hold."""
+    ends = [s.slope * v + s.intercept for v in _stored_range(s)]
+    return min(ends), max(ends)
+
+
+def _check_memory(uid: str, slices: Sequence[_Slice], nbytes: int) -> None:
+    """Refuse a volume larger than the machine's memory before allocating it."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): no check
+        return
+    if nbytes > physical:
+        raise _error(uid, slices, f"the volume needs {nbytes / 2**30:.1f} GiB, more than this machine's "
+                     f"{physical / 2**30:.1f} GiB of memory", [slices[0].path],
+                     "Check Rows/Columns (a damaged header?) or load the series on a larger machine.")
 
 
 def _check_pixel_format(uid: str, slices: Sequence[_Slice]) -> None:
@@ -922,7 +1034,9 @@ def _check_pixel_format(uid: str, slices: Sequence[_Slice]) -> None:
 
 
 def _output_dtype(slices: Sequence[_Slice]) -> np.dtype:
-    integer = all(s.slope == 1 and float(s.intercept).is_integer() for s in slices)
+    int32 = np.iinfo(np.int32)
+    integer = all(s.slope == 1 and float(s.intercept).is_integer()
+                  and int32.min <= _rescaled_range(s)[0] and _rescaled_range(s)[1] <= int32.max for s in slices)
     if not integer or any(s.bits_allocated == 32 for s in slices):
         return np.dtype(np.float32)
     return np.dtype(np.int16)
@@ -1014,7 +1128,7 @@ def _read_native(k: int, s: _Slice, output: _Output, scratch: dict) -> None:
         buffer = target
     with open(s.path, "rb", buffering=0) as fp:
         fp.seek(s.pixel_offset)  # type: ignore[arg-type]
-        got = fp.readinto(memoryview(buffer).cast("B"))
+        got = _read_into(fp, memoryview(buffer).cast("B"))
     if got != buffer.nbytes:
         raise DicomLoadError(f"{s.path}: pixel data ends after {got} of {buffer.nbytes} bytes (file truncated "
                              "after the scan?); re-copy the file")
@@ -1023,6 +1137,21 @@ def _read_native(k: int, s: _Slice, output: _Output, scratch: dict) -> None:
         output.store(k, buffer, s)
     else:
         output.rescale_in_place(k, s)
+
+
+def _read_into(fp: Any, view: memoryview) -> int:
+    """Fill ``view`` from ``fp``; return the bytes read (fewer only at the end of the file).
+
+    One ``readinto`` returns at most :data:`_READ_CHUNK` bytes on Linux (0x7ffff000), so a slice of 2 GiB
+    or more needs several calls.
+    """
+    got = 0
+    while got < len(view):
+        n = fp.readinto(view[got : got + _READ_CHUNK])
+        if not n:
+            break
+        got += n
+    return got
 
 
 def _read_with_pydicom(s: _Slice) -> np.ndarray | None:
@@ -1102,7 +1231,9 @@ def _read_native_in_parallel(slices: Sequence[_Slice], output: _Output, threads:
 def _read_pixels(uid: str, slices: Sequence[_Slice]) -> np.ndarray:
     _check_pixel_format(uid, slices)
     first = slices[0]
-    output = _Output((len(slices), first.rows, first.columns), _output_dtype(slices))
+    dtype = _output_dtype(slices)
+    _check_memory(uid, slices, len(slices) * first.rows * first.columns * dtype.itemsize)
+    output = _Output((len(slices), first.rows, first.columns), dtype)
     threads = min(_MAX_READ_THREADS, _usable_cores(), len(slices))
     if (
         threads > 1 and output.array.nbytes >= _PARALLEL_MIN_BYTES
@@ -1180,6 +1311,8 @@ def load_series(
     info = source if isinstance(source, SeriesInfo) else _pick_series(source, series_uid)
     if not info._slices:
         raise DicomLoadError(f"{info.label()}: this SeriesInfo carries no headers; build it with find_series")
+    if info.damaged:
+        raise _damaged_error(info.series_uid, info._slices, info.damaged)
     geometry = info._geometry
     if geometry is None or allow_gantry_tilt:
         geometry = _geometry(info.series_uid, info._slices, allow_gantry_tilt)

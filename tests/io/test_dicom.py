@@ -245,17 +245,37 @@ def test_non_dicom_and_truncated_files_are_skipped_with_reasons(tmp_path):
     assert "not a DICOM file" in reasons["notes.txt"]
     assert "truncated" in reasons[other[-1].name]
     assert [s.num_slices for s in scan.series] == [4, 4]
-    assert all(s.problem is None for s in scan.series)
     (ct,) = [s for s in scan.series if s.modality == "CT"]
+    assert ct.problem is None and ct.damaged == ()
     assert load_series(ct).files == tuple(good)
+    # the truncated file belongs to the PET series: the series must not load one slice short
+    (pt,) = [s for s in scan.series if s.modality == "PT"]
+    assert "1 file(s) of this series cannot be read" in pt.problem and other[-1].name in pt.problem
+    assert [d.path for d in pt.damaged] == [other[-1]]
+    with pytest.raises(DicomLoadError, match="cannot be read"):
+        load_series(pt)
 
 
-def test_header_truncated_file_is_skipped(tmp_path):
+@pytest.mark.parametrize("cut", [300, 600, 900])
+def test_header_truncated_first_file_stops_the_series(tmp_path, cut):
+    """Cut inside the header (before or after SeriesInstanceUID): the file is skipped and the series,
+    which would otherwise load silently one slice short with a shifted origin, is refused."""
     files = write_series(tmp_path, shape=(3, 4, 4))
-    files[0].write_bytes(files[0].read_bytes()[:300])
+    files[0].write_bytes(files[0].read_bytes()[:cut])
     scan = find_series(tmp_path)
     assert [s.path for s in scan.skipped] == [files[0]]
-    assert scan.series[0].num_slices == 2
+    (info,) = scan.series
+    assert info.num_slices == 2 and "cannot be read" in info.problem and files[0].name in info.problem
+    with pytest.raises(DicomLoadError, match=files[0].name):
+        load_series(info)
+
+
+def test_a_damaged_file_in_another_folder_does_not_taint(tmp_path):
+    files = write_series(tmp_path / "a", shape=(3, 4, 4))
+    broken = write_series(tmp_path / "b", shape=(1, 4, 4))[0]
+    broken.write_bytes(broken.read_bytes()[:300])
+    (info,) = find_series(tmp_path).series
+    assert info.problem is None and load_series(info).files == tuple(files)
 
 
 def test_non_image_dicom_is_skipped(tmp_path):
