@@ -280,13 +280,49 @@ def _private(ds: Any, tag: int) -> Any:
     return value
 
 
+def _private_number(ds: Any, tag: int, label: str, source: str | None) -> float | None:
+    """A Philips private scale factor as a finite positive number; None when absent; SuvError when bad."""
+    raw = _private(ds, tag)
+    if raw is None:
+        return None
+    text = "\\".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
+    try:
+        number = float(text.strip())
+    except ValueError:
+        raise _error(source, f"{label} = {text!r} is not a number; correct the header or export the series "
+                             "in BQML") from None
+    if not math.isfinite(number) or number <= 0:
+        raise _error(source, f"{label} = {text!r} is not a finite positive number; correct the header or "
+                             "export the series in BQML")
+    return number
+
+
+def _shifted(when: dt.datetime, seconds: float, source: str | None, what: str) -> dt.datetime:
+    """``when`` plus ``seconds``; SuvError (naming ``what``) when the result leaves years 1..9999."""
+    try:
+        return when + dt.timedelta(seconds=seconds)
+    except OverflowError:
+        raise _error(source, f"{what} falls outside the years 1..9999 ({when.isoformat()} "
+                             f"{'+' if seconds >= 0 else '-'} {abs(seconds):g} s); check the dates and times") from None
+
+
+def _checked_factor(factor: float, source: str | None, what: str) -> float:
+    """The factor when finite and positive, else SuvError naming the tags it came from."""
+    if not math.isfinite(factor) or factor <= 0:
+        raise _error(source, f"the factor is {factor:g}, not a finite positive number: {what}; correct the header")
+    return factor
+
+
 def _number(ds: Any, keyword: str, source: str | None, purpose: str) -> float:
     raw = _value(ds, keyword)
     if raw is None:
         raise _missing(source, keyword, purpose)
+    if isinstance(raw, (list, tuple)) or type(raw).__name__ == "MultiValue":
+        raise _error(source, f"{_tag_label(keyword)} = {str(raw)!r} holds several values; one number is needed "
+                             f"({purpose})")
     try:
         number = float(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise _error(source, f"{_tag_label(keyword)} = {raw!r} is not a number ({purpose})") from None
     if not math.isfinite(number):
         raise _error(source, f"{_tag_label(keyword)} = {raw!r} is not finite ({purpose})")
@@ -505,18 +541,40 @@ def _scan_start(ds: Any, source: str | None, half_life_s: float, rules: list[str
         rules.append(f"SeriesTime after AcquisitionTime: scan start = GE private scan date-time (0009,100D) "
                      f"{parsed.isoformat()}")
         return parsed
-    frame_ref_ms = _value(ds, "FrameReferenceTime")
-    duration_ms = _value(ds, "ActualFrameDuration")
-    if acquisition is not None and frame_ref_ms is not None and duration_ms is not None:
-        offset_s = average_count_time_s(float(duration_ms) / 1000.0, half_life_s) - float(frame_ref_ms) / 1000.0
-        start = acquisition + dt.timedelta(seconds=offset_s)
-        rules.append(
-            f"SeriesTime after AcquisitionTime: scan start back-computed from this frame: AcquisitionTime + "
-            f"average count time ({float(duration_ms) / 1000.0:g} s frame) - FrameReferenceTime = {start.isoformat()}"
-        )
-        return start
+    purpose = "back-computing the scan start (SeriesTime after AcquisitionTime)"
+    frame_ref_ms = _frame_time_ms(ds, "FrameReferenceTime", source, purpose)
+    duration_ms = _frame_time_ms(ds, "ActualFrameDuration", source, purpose)
+    if acquisition is not None and frame_ref_ms and duration_ms:
+        offset_s = average_count_time_s(duration_ms / 1000.0, half_life_s) - frame_ref_ms / 1000.0
+        start = _shifted(acquisition, offset_s, source, "the back-computed scan start")
+        if start <= acquisition:
+            rules.append(
+                f"SeriesTime after AcquisitionTime: scan start back-computed from this frame: AcquisitionTime + "
+                f"average count time ({duration_ms / 1000.0:g} s frame) - FrameReferenceTime = {start.isoformat()}"
+            )
+            return start
+        rules.append(f"FrameReferenceTime {frame_ref_ms:g} ms would put the scan start after this frame's "
+                     "acquisition start: not used")
+    elif frame_ref_ms == 0 or duration_ms == 0:
+        rules.append("FrameReferenceTime or ActualFrameDuration is 0: treated as absent (calculate-suv)")
     rules.append(f"SeriesTime after AcquisitionTime: scan start = earliest acquisition {earliest.isoformat()}")
     return earliest
+
+
+#: Longest frame time accepted (ms): a week; longer is a damaged header (and would overflow date arithmetic).
+_MAX_FRAME_TIME_MS = 7 * 86400 * 1000.0
+
+
+def _frame_time_ms(ds: Any, keyword: str, source: str | None, purpose: str) -> float | None:
+    """FrameReferenceTime / ActualFrameDuration in ms: None when absent; SuvError when not one number in
+    0 .. a week (``1\\2``, ``0x10``, ``nan``, ``inf``, ``1e15`` ...)."""
+    if _value(ds, keyword) is None:
+        return None
+    value = _number(ds, keyword, source, purpose)
+    if not 0 <= value <= _MAX_FRAME_TIME_MS:
+        raise _error(source, f"{_tag_label(keyword)} = {value:g} ms is implausible (expected 0..{_MAX_FRAME_TIME_MS:g} "
+                             "ms); correct the header")
+    return value
 
 
 def _frame_reference(ds: Any, source: str | None, half_life_s: float, rules: list[str]) -> dt.datetime:
@@ -524,8 +582,13 @@ def _frame_reference(ds: Any, source: str | None, half_life_s: float, rules: lis
     acquisition = acquisition_datetime(ds, source)
     if acquisition is None:
         raise _missing(source, "AcquisitionTime", "DecayCorrection NONE (per-frame decay)")
-    duration_s = _number(ds, "ActualFrameDuration", source, "DecayCorrection NONE (per-frame decay)") / 1000.0
-    reference = acquisition + dt.timedelta(seconds=average_count_time_s(duration_s, half_life_s))
+    purpose = "DecayCorrection NONE (per-frame decay)"
+    duration_ms = _frame_time_ms(ds, "ActualFrameDuration", source, purpose)
+    if duration_ms is None:
+        raise _missing(source, "ActualFrameDuration", purpose)
+    duration_s = duration_ms / 1000.0
+    reference = _shifted(acquisition, average_count_time_s(duration_s, half_life_s), source,
+                         "this frame's average count time")
     rules.append(
         f"DecayCorrection NONE: dose decayed to this frame's average count time = AcquisitionTime "
         f"{acquisition.isoformat()} + {average_count_time_s(duration_s, half_life_s):.1f} s "
@@ -552,7 +615,7 @@ def _injection(ds: Any, rp: Any, reference: dt.datetime, source: str | None, rul
         raise _missing(source, "SeriesDate", "dating RadiopharmaceuticalStartTime (no start date-time)")
     injection = dt.datetime.combine(date, time)
     rule = f"injection = RadiopharmaceuticalStartTime {time.isoformat()} on SeriesDate {date.isoformat()}"
-    if injection > reference and injection - dt.timedelta(days=1) <= reference:
+    if injection > reference and _shifted(injection, -86400.0, source, "the injection a day earlier") <= reference:
         injection -= dt.timedelta(days=1)
         rule += " minus one day (injected before midnight, scanned after)"
     rules.append(rule)
@@ -601,6 +664,16 @@ def _radiopharmaceutical(ds: Any, source: str | None) -> Any:
     return sequence[0]
 
 
+def _positive_mass(mass_kg: float, formula: str, weight: float, height: float, source: str | None) -> float:
+    """``mass_kg`` when positive; else SuvError: the formula is invalid for this patient (James' lean body
+    mass falls below zero at high BMI, Sugawara's ideal body weight for short patients)."""
+    if not mass_kg > 0:
+        raise _error(source, f"{formula} is {mass_kg:.3g} kg for PatientWeight (0010,1030) {weight:g} kg and "
+                             f"PatientSize (0010,1020) {height:g} m: the formula is invalid for this patient; "
+                             "check the weight and height, or export the series in BQML")
+    return mass_kg
+
+
 def _body_size_factor(ds: Any, suv_type: str, source: str | None, rules: list[str]) -> float:
     """SUVbw / SUVx for a pixel already scaled as SUV of type ``suv_type`` [DICOM C.8.9.1, IBSI-SUV]."""
     weight = _weight_kg(ds, source)
@@ -611,7 +684,8 @@ def _body_size_factor(ds: Any, suv_type: str, source: str | None, rules: list[st
     height = _height_m(ds, source, purpose)
     if suv_type in ("LBM", "LBMJAMES128"):
         sex = _sex(ds, source, purpose)
-        lbm = lean_body_mass_james_kg(weight, height, sex)
+        lbm = _positive_mass(lean_body_mass_james_kg(weight, height, sex), "James (1976) lean body mass",
+                             weight, height, source)
         rules.append(f"SUV Type {suv_type}: SUL by James (1976, constant 128); SUVbw = SUL x weight/LBM "
                      f"({weight:g}/{lbm:.4g} kg)")
         return weight / lbm
@@ -623,7 +697,8 @@ def _body_size_factor(ds: Any, suv_type: str, source: str | None, rules: list[st
         return weight / lbm
     if suv_type == "IBW":
         sex = _sex(ds, source, purpose, allow_other=True)
-        ibw = ideal_body_weight_sugawara_kg(height, sex)
+        ibw = _positive_mass(ideal_body_weight_sugawara_kg(height, sex), "Sugawara (1999) ideal body weight",
+                             weight, height, source)
         how = "" if sex in ("M", "F") else " (sex not M/F: mean of the male and female formulas)"
         rules.append(f"SUV Type IBW: Sugawara (1999) ideal body weight {ibw:.4g} kg{how}; "
                      f"SUVbw = SUVibw x weight/IBW")
@@ -691,21 +766,25 @@ def suv_bw_explained(
         elif (units == "CM2ML") != (suv_type == "BSA"):
             raise _error(source, f"{_tag_label('Units')} {units} contradicts {_tag_label('SUVType')} {suv_type}")
         rules.insert(0, f"Units {units}: pixel values are already an SUV")
-        factor = _body_size_factor(dataset, suv_type, source, rules)
+        factor = _checked_factor(_body_size_factor(dataset, suv_type, source, rules), source,
+                                 f"SUV Type {suv_type} from PatientWeight (0010,1030), PatientSize (0010,1020) and "
+                                 "PatientSex (0010,0040) (the body-size formula is invalid for this patient)")
         return SuvFactor(factor=factor, rules=rules, units=units, source=source)
     if units == "CNTS":
-        suv_scale = _private(dataset, _PHILIPS_SUV_SCALE)
-        if suv_scale is not None and float(suv_scale) > 0:
-            rules.append(f"Units CNTS: Philips private SUV scale factor (7053,1000) = {float(suv_scale):g}")
-            return SuvFactor(factor=float(suv_scale), rules=rules, units=units, source=source)
-        activity_scale = _private(dataset, _PHILIPS_ACTIVITY_SCALE)
-        if activity_scale is None or not float(activity_scale) > 0:
+        suv_scale = _private_number(dataset, _PHILIPS_SUV_SCALE, "Philips private SUV scale factor (7053,1000)",
+                                    source)
+        if suv_scale is not None:
+            rules.append(f"Units CNTS: Philips private SUV scale factor (7053,1000) = {suv_scale:g}")
+            return SuvFactor(factor=suv_scale, rules=rules, units=units, source=source)
+        activity_scale = _private_number(dataset, _PHILIPS_ACTIVITY_SCALE,
+                                         "Philips private activity concentration scale factor (7053,1009)", source)
+        if activity_scale is None:
             raise _error(
                 source,
                 "Units CNTS needs the Philips private SUV scale factor (7053,1000) or activity concentration "
                 "scale factor (7053,1009); neither is present: export the series in BQML",
             )
-        bq_per_count = float(activity_scale)
+        bq_per_count = activity_scale
         rules.append(f"Units CNTS: Philips private activity concentration scale factor (7053,1009) = "
                      f"{bq_per_count:g} Bq/ml per count")
     elif units == "BQML":
@@ -724,7 +803,9 @@ def suv_bw_explained(
     dose = _dose_bq(rp, source, rules)
     decayed = _decayed_dose_bq(dataset, rp, dose, source, rules, series_earliest_acquisition)
     rules.append(f"SUVbw = {bq_per_count:g} x weight {weight:g} kg x 1000 / decayed dose {decayed / 1e6:.6g} MBq")
-    factor = bq_per_count * suv_bw_scale(weight, decayed)
+    factor = _checked_factor(bq_per_count * suv_bw_scale(weight, decayed), source,
+                             "from PatientWeight (0010,1030), RadionuclideTotalDose (0018,1074) and the decay "
+                             "correction (0054,1102)")
     return SuvFactor(factor=factor, rules=rules, units=units, source=source)
 
 
@@ -767,4 +848,5 @@ def sul_factor(dataset: Any, formula: str = "janmahasatian") -> float:
     if not lbm > 0:
         raise _error(source, f"{formula} lean body mass is {lbm:.3g} kg for weight {weight:g} kg and height "
                              f"{height:g} m (formula invalid at this BMI); use formula='janmahasatian'")
-    return explained.factor * lbm / weight
+    return _checked_factor(explained.factor * lbm / weight, source,
+                           "SUL from PatientWeight (0010,1030), PatientSize (0010,1020) and PatientSex (0010,0040)")

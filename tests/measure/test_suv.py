@@ -356,3 +356,128 @@ def test_factor_scales_as_weight_over_dose(weight, scale_weight, dose_mbq, scale
     assert f1 / f0 == pytest.approx((float(f"{weight * scale_weight:.6f}") / float(f"{weight:.6f}"))
                                     / (float(f"{dose_mbq * scale_dose * 1e6:.1f}") / float(f"{dose_mbq * 1e6:.1f}")),
                                     rel=1e-9)
+
+
+# ------------------------------------------------------------------ edges found by fuzzing (issue #17)
+
+
+def test_frame_reference_time_0_is_absent_and_the_earliest_acquisition_is_the_start():
+    """DecayCorrection START, SeriesTime (13:00) after AcquisitionTime (12:05), FrameReferenceTime 0.
+
+    Published practice (QIBA pseudo-code as implemented by cornerstonejs/calculate-suv, used by OHIF): the
+    frame back-computation needs FrameReferenceTime > 0 and ActualFrameDuration > 0; otherwise the scan
+    start is the earliest acquisition time. Injection 10:50 -> 12:05 is 75 min of decay; a start
+    back-computed from FRT 0 would lie after the acquisition start (12:05 + t_avg)."""
+    ds = header(SeriesTime="130000", AcquisitionTime="120500", FrameReferenceTime=0, ActualFrameDuration=240000)
+    explained = suv_bw_explained(ds)
+    assert explained.factor == pytest.approx(bw_factor(80, 400e6, 75 * 60), rel=1e-12)
+    assert any("treated as absent" in rule for rule in explained.rules)
+
+
+def test_a_back_computed_start_after_the_frame_start_is_not_used():
+    # FRT 60 s with a 240 s frame: start = 12:05 + ~119 s - 60 s, after 12:05: earliest acquisition instead.
+    ds = header(SeriesTime="130000", AcquisitionTime="120500", FrameReferenceTime=60000, ActualFrameDuration=240000)
+    assert suv_bw_factor(ds) == pytest.approx(bw_factor(80, 400e6, 75 * 60), rel=1e-12)
+
+
+def test_james_lbm_at_high_bmi_is_an_error_not_a_negative_factor():
+    # 300 kg, 1.5 m, male: 1.10*300 - 128*(300/150)^2 = 330 - 512 = -182 kg.
+    ds = header(Units="GML", SUVType="LBM", PatientSex="M", PatientWeight="300", PatientSize="1.5")
+    with pytest.raises(SuvError, match=r"James \(1976\) lean body mass is -182 kg.*PatientWeight \(0010,1030\)"):
+        suv_bw_factor(ds)
+    with pytest.raises(SuvError, match="lean body mass"):
+        sul_factor(header(PatientSex="M", PatientWeight="300", PatientSize="1.5"), formula="james")
+
+
+def test_sugawara_ibw_for_a_short_patient_is_an_error():
+    # 1.0 m, male: 48.0 + 1.06*(100-152) = -7.12 kg.
+    ds = header(Units="GML", SUVType="IBW", PatientSex="M", PatientWeight="20", PatientSize="1.0")
+    with pytest.raises(SuvError, match=r"Sugawara \(1999\) ideal body weight is -7.12 kg.*PatientSize \(0010,1020\)"):
+        suv_bw_factor(ds)
+
+
+@pytest.mark.parametrize("tag", [0x70531000, 0x70531009])
+@pytest.mark.parametrize("value", ["1e400", "-1", "0", "nan", "inf", "0x10", "abc"])
+def test_philips_private_factors_must_be_finite_positive_numbers(tag, value):
+    ds = header(Units="CNTS")
+    ds.add_new(tag, "LO", value)
+    with pytest.raises(SuvError, match=f"\\(7053,{tag & 0xFFFF:04X}\\)"):
+        suv_bw_factor(ds)
+
+
+def test_philips_private_factor_with_two_values_is_an_error():
+    ds = header(Units="CNTS")
+    ds.add_new(0x70531000, "DS", ["1", "2"])
+    with pytest.raises(SuvError, match=r"\(7053,1000\)"):
+        suv_bw_factor(ds)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pydicom's "Invalid value for VR IS"
+@pytest.mark.parametrize("keyword", ["FrameReferenceTime", "ActualFrameDuration"])
+@pytest.mark.parametrize("text", ["1\\2", "0x10", "nan", "inf", "1e15", "-5", "abc"])
+def test_frame_times_that_are_not_one_plausible_number(keyword, text):
+    ds = header(SeriesTime="130000", AcquisitionTime="120500", FrameReferenceTime=360000, ActualFrameDuration=240000)
+    set_raw(ds, keyword, text)
+    with pytest.raises(SuvError, match=keyword):
+        suv_bw_factor(ds)
+    ds = header(DecayCorrection="NONE", CorrectedImage=["NORM", "ATTN"], ActualFrameDuration=120000)
+    set_raw(ds, "ActualFrameDuration", text)
+    with pytest.raises(SuvError, match="ActualFrameDuration"):
+        suv_bw_factor(ds)
+
+
+@pytest.mark.parametrize("changes", [
+    # injected 23:50 on 0001-01-01 by time only, scanned after midnight: the day before is year 0
+    dict(SeriesDate="00010101", AcquisitionDate="00010101", SeriesTime="000500", AcquisitionTime="000500",
+         rp_RadiopharmaceuticalStartDateTime=None, rp_RadiopharmaceuticalStartTime="235000"),
+    # a frame at the very end of year 9999 (DecayCorrection NONE): its average count time is in year 10000
+    dict(DecayCorrection="NONE", CorrectedImage=["NORM", "ATTN"], SeriesDate="99991231", AcquisitionDate="99991231",
+         AcquisitionTime="235959", ActualFrameDuration=600000, rp_RadiopharmaceuticalStartDateTime="99991231225000"),
+    # a back-computed scan start before year 1
+    dict(SeriesDate="00010101", AcquisitionDate="00010101", SeriesTime="010000", AcquisitionTime="000001",
+         FrameReferenceTime=600000, ActualFrameDuration=1000, rp_RadiopharmaceuticalStartDateTime="00010101000000"),
+])
+def test_dates_at_the_ends_of_the_calendar(changes):
+    try:
+        factor = suv_bw_factor(header(**changes))
+    except SuvError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert math.isfinite(factor) and factor > 0
+
+
+_extreme = st.sampled_from(["1e400", "-1e400", "1e15", "-1", "0", "nan", "inf", "0x10", "1\\2", "", " ", "\0",
+                            "99999999999999999999", "1e-320", "abc", "00010101", "99991231235959"])
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_extreme_values_in_any_suv_tag_give_a_positive_finite_factor_or_suv_error(data):
+    """Fuzz every tag the SUV rules read (standard and private) with extreme numbers, wrong VRs and
+    multi-values: a finite positive SUVbw and SUL factor, or SuvError; nothing else escapes."""
+    units = data.draw(st.sampled_from(["BQML", "CNTS", "GML", "CM2ML"]))
+    correction = data.draw(st.sampled_from(["START", "ADMIN", "NONE"]))
+    ds = header(Units=units, DecayCorrection=correction, SeriesTime="130000", AcquisitionTime="120500",
+                FrameReferenceTime=360000, ActualFrameDuration=240000)
+    rp = ds.RadiopharmaceuticalInformationSequence[0]
+    keywords = ["PatientWeight", "PatientSize", "SeriesDate", "SeriesTime", "AcquisitionDate", "AcquisitionTime",
+                "FrameReferenceTime", "ActualFrameDuration", "SUVType", "PatientSex", "AcquisitionDateTime"]
+    for keyword in data.draw(st.lists(st.sampled_from(keywords), max_size=3, unique=True)):
+        set_raw(ds, keyword, data.draw(_extreme))
+    for keyword in data.draw(st.lists(st.sampled_from(["RadionuclideTotalDose", "RadionuclideHalfLife",
+                                                       "RadiopharmaceuticalStartDateTime",
+                                                       "RadiopharmaceuticalStartTime"]), max_size=2, unique=True)):
+        set_raw(rp, keyword, data.draw(_extreme))
+    for tag in data.draw(st.lists(st.sampled_from([0x70531000, 0x70531009, 0x0009100D]), max_size=2, unique=True)):
+        vr = data.draw(st.sampled_from(["DS", "LO", "UN", "FD"])) if tag != 0x0009100D else "DT"
+        value = data.draw(st.one_of(_extreme.map(str.encode), st.just(b"\x00\x01"), st.just(b"\x00" * 8)))
+        ds[tag] = RawDataElement(Tag(tag), vr, len(value), value, 0, False, True)  # as read from a file
+    for compute in (suv_bw_factor, lambda d: sul_factor(d, formula=data.draw(st.sampled_from(["james",
+                                                                                              "janmahasatian"])))):
+        try:
+            factor = compute(ds)
+        except SuvError as exc:
+            assert "\n" not in str(exc)
+            continue
+        assert math.isfinite(factor) and factor > 0
