@@ -42,7 +42,7 @@ _LAZY = {
         for name in (
             "Assessment", "Case", "ImageRef", "Lesion", "LesionRole", "Line", "Measurability", "Method",
             "NewLesion", "NewLesionStatus", "NonTargetEntry", "NonTargetState", "Protocol", "Recorded",
-            "Response", "TargetEntry", "TargetState", "Timepoint",
+            "Response", "TargetEntry", "TargetState", "Timepoint", "IResponse", "IRecistAssessment",
         )
     },
 }
@@ -52,7 +52,7 @@ __all__ = [
     "assess", "read_case", "write_case", "parse_case",
     "Assessment", "Case", "ImageRef", "Lesion", "LesionRole", "Line", "Measurability", "Method", "NewLesion",
     "NewLesionStatus", "NonTargetEntry", "NonTargetState", "Protocol", "Recorded", "Response", "TargetEntry",
-    "TargetState", "Timepoint",
+    "TargetState", "Timepoint", "IResponse", "IRecistAssessment",
     "RecistError", "RecistValidationError", "UnsupportedFormatError", "DicomLoadError", "SuvError",
     "MeasurementError", "ReviewStateError", "BlindingError",
 ]
@@ -64,6 +64,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Assessment,
         Case,
         ImageRef,
+        IRecistAssessment,
+        IResponse,
         Lesion,
         LesionRole,
         Line,

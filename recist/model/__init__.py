@@ -5,6 +5,10 @@ from recist.model.assessment import (
     BaselineAssessment,
     BaselineLesionAssessment,
     Discrepancy,
+    IRecistAssessment,
+    IRecistEvent,
+    IRecistProgression,
+    IRecistTimepoint,
     Progression,
     TimepointAssessment,
 )
@@ -22,6 +26,7 @@ from recist.model.case import (
     Timepoint,
 )
 from recist.model.enums import (
+    IResponse,
     LesionRole,
     Measurability,
     Method,
@@ -37,7 +42,7 @@ __all__ = [
     "CASE_FORMAT", "Case", "ImageRef", "Lesion", "Line", "NewLesion", "NonTargetEntry", "Protocol",
     "Recorded", "TargetEntry", "Timepoint",
     "Assessment", "BaselineAssessment", "BaselineLesionAssessment", "Discrepancy", "Progression",
-    "TimepointAssessment",
-    "LesionRole", "Measurability", "Method", "NewLesionStatus", "NonTargetState", "ProgressionTrigger",
+    "TimepointAssessment", "IRecistAssessment", "IRecistEvent", "IRecistProgression", "IRecistTimepoint",
+    "IResponse", "LesionRole", "Measurability", "Method", "NewLesionStatus", "NonTargetState", "ProgressionTrigger",
     "Response", "TargetState", "TumourMarkers",
 ]

@@ -7,7 +7,14 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from recist.model.enums import LesionRole, Measurability, NewLesionStatus, ProgressionTrigger, Response
+from recist.model.enums import (
+    IResponse,
+    LesionRole,
+    Measurability,
+    NewLesionStatus,
+    ProgressionTrigger,
+    Response,
+)
 
 __all__ = [
     "ASSESSMENT_FORMAT",
@@ -16,6 +23,10 @@ __all__ = [
     "TimepointAssessment",
     "Progression",
     "Discrepancy",
+    "IRecistTimepoint",
+    "IRecistEvent",
+    "IRecistProgression",
+    "IRecistAssessment",
     "Assessment",
 ]
 
@@ -149,6 +160,102 @@ class Discrepancy:
 
 
 @dataclass(frozen=True)
+class IRecistTimepoint:
+    """The iRECIST response at one follow-up ([iR17] Table 2), beside the RECIST 1.1 one.
+
+    ``response`` is None after iCPD (progression is confirmed; [iR17] Table 3 "Any"). ``iupd_categories``
+    lists the disease categories in unconfirmed progression at this timepoint (target, non_target,
+    new_lesion); ``confirmed_by`` what confirmed iCPD here (RECIST_RULES I4 a-e); ``window`` where the
+    timepoint falls against the confirmation window after the previous iUPD ("early", "in", "late";
+    None without a pending iUPD); ``new_lesion_target_sum_mm`` the sum of the new-lesion targets (NLT,
+    never added to the baseline sum, I7).
+    """
+
+    label: str
+    date: _dt.date | None
+    day: int
+    response: IResponse | None
+    iupd_categories: tuple[str, ...] = ()
+    confirmed_by: tuple[str, ...] = ()
+    window: str | None = None
+    new_lesion_target_sum_mm: float | None = None
+    additional_new_lesions: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "date": _iso(self.date),
+            "day": self.day,
+            "response": self.response,
+            "iupd_categories": list(self.iupd_categories),
+            "confirmed_by": list(self.confirmed_by),
+            "window": self.window,
+            "new_lesion_target_sum_mm": self.new_lesion_target_sum_mm,
+            "additional_new_lesions": list(self.additional_new_lesions),
+        }
+
+
+@dataclass(frozen=True)
+class IRecistEvent:
+    """A timepoint of the iRECIST record: its label, date and day since baseline."""
+
+    label: str
+    date: _dt.date | None
+    day: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "date": _iso(self.date), "day": self.day}
+
+
+@dataclass(frozen=True)
+class IRecistProgression:
+    """Confirmed progression (iCPD): dated to the iUPD it confirmed (RECIST_RULES I6), with the timepoint
+    that confirmed it and what confirmed it."""
+
+    iupd: IRecistEvent
+    icpd: IRecistEvent
+    confirmed_by: tuple[str, ...]
+
+    @property
+    def date(self) -> _dt.date | None:
+        """The progression date: the date of the confirmed iUPD."""
+        return self.iupd.date
+
+    @property
+    def day(self) -> int:
+        """The progression day since baseline: that of the confirmed iUPD."""
+        return self.iupd.day
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date": _iso(self.iupd.date),
+            "day": self.iupd.day,
+            "iupd": self.iupd.to_dict(),
+            "icpd": self.icpd.to_dict(),
+            "confirmed_by": list(self.confirmed_by),
+        }
+
+
+@dataclass(frozen=True)
+class IRecistAssessment:
+    """The iRECIST reading of a case ([iR17]): time-point responses, iBOR, first iUPD and confirmed
+    progression (None while unconfirmed)."""
+
+    timepoints: tuple[IRecistTimepoint, ...]
+    best_overall_response: IResponse
+    first_iupd: IRecistEvent | None
+    progression: IRecistProgression | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "timepoints": [tp.to_dict() for tp in self.timepoints],
+            "best_overall_response": self.best_overall_response,
+            "first_iupd": None if self.first_iupd is None else self.first_iupd.to_dict(),
+            "progression": None if self.progression is None else self.progression.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
 class Assessment:
     """A whole case assessed: baseline, every follow-up, best overall response, progression."""
 
@@ -159,6 +266,8 @@ class Assessment:
     progression: Progression | None
     discrepancies: tuple[Discrepancy, ...] = field(default_factory=tuple)
     baseline_date: _dt.date | None = None
+    irecist: IRecistAssessment | None = None
+    """The iRECIST reading when the protocol's criteria are iRECIST (RECIST 1.1 stays primary), else None."""
 
     @property
     def baseline_sum_mm(self) -> float | None:
@@ -166,8 +275,8 @@ class Assessment:
         return self.baseline.sum_mm
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object printed by ``recist assess``."""
-        return {
+        """The JSON object printed by ``recist assess`` (``criteria`` and ``irecist`` only under iRECIST)."""
+        data = {
             "format": ASSESSMENT_FORMAT,
             "subject": self.subject,
             "baseline_date": _iso(self.baseline_date),
@@ -177,3 +286,7 @@ class Assessment:
             "progression": None if self.progression is None else self.progression.to_dict(),
             "discrepancies": [d.to_dict() for d in self.discrepancies],
         }
+        if self.irecist is not None:
+            data["criteria"] = "iRECIST"
+            data["irecist"] = self.irecist.to_dict()
+        return data

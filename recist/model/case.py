@@ -135,6 +135,22 @@ class Protocol(_Model):
         sum rises >= 20 % and >= 5 mm over the nadir (node 20 -> 3 -> 9 mm): CR ([EORTC-FAQ] "Abnormal
         lymph node", reading B) instead of PD by the literal sum rule (R11, reading A, default). See
         docs/rules.md.
+    criteria
+        The response criteria: ``"RECIST 1.1"`` (default) or ``"iRECIST"`` ([iR17]). Under iRECIST the
+        assessment carries the iRECIST responses beside the RECIST 1.1 ones, which stay primary.
+    irecist_confirmation_min_days, irecist_confirmation_max_days
+        The window, days after an iUPD assessment, in which the next assessment confirms it as iCPD
+        ([iR17]: 4-8 weeks, 28 and 56 days).
+    irecist_window_variance_days
+        The protocol's variance, days, on both ends of that window ([iR-FAQ] "Can imaging be used to
+        confirm progression ... less than four weeks": a recommended +/- 2 days).
+    irecist_late_scan_confirms
+        Whether an assessment later than the window still confirms iCPD. Default False, the literal
+        "4-8 weeks": a later assessment stays iUPD and the window restarts from it (docs/rules.md, I2).
+    irecist_further_increase_from
+        What the "further increase >= 5 mm" of the target sum is measured from (RECIST_RULES H7):
+        ``"first_iupd"`` (default; increases add up, [iR-FAQ] "How do new lesions define progression?")
+        or ``"previous"`` (the assessment immediately before, [iR17] Table 2 footnote).
     """
 
     confirmation: StrictBool = False
@@ -147,6 +163,21 @@ class Protocol(_Model):
     non_target_ne_with_present: Literal["NON-CR/NON-PD", "NE"] = "NON-CR/NON-PD"
     sd_min_applies_to_non_cr_non_pd: StrictBool = True
     normal_nodes_override_sum_pd: StrictBool = False
+    criteria: Literal["RECIST 1.1", "iRECIST"] = "RECIST 1.1"
+    irecist_confirmation_min_days: Annotated[StrictInt, Field(ge=0, le=3650)] = 28
+    irecist_confirmation_max_days: Annotated[StrictInt, Field(ge=0, le=3650)] = 56
+    irecist_window_variance_days: Annotated[StrictInt, Field(ge=0, le=60)] = 2
+    irecist_late_scan_confirms: StrictBool = False
+    irecist_further_increase_from: Literal["first_iupd", "previous"] = "first_iupd"
+
+    @model_validator(mode="after")
+    def _irecist_window(self) -> Protocol:
+        if self.irecist_confirmation_max_days < self.irecist_confirmation_min_days:
+            raise ValueError(
+                f"irecist_confirmation_max_days {self.irecist_confirmation_max_days} is before "
+                f"irecist_confirmation_min_days {self.irecist_confirmation_min_days}; the window is min..max days"
+            )
+        return self
 
 
 class Lesion(_Model):
@@ -223,11 +254,15 @@ class NonTargetEntry(_Model):
     In a case file a bare string (``"present"``) stands for ``{"state": "present"}``. ``short_axis_mm``
     (nodes) lets a node under 10 mm count as normal for a complete response; at baseline a size
     (``long_axis_mm`` for other lesions) lets the engine report the lesion's measurability.
+    ``increased_since_previous`` says the lesion grew, by any amount, since the previous assessment
+    (iRECIST "further increase from last assessment", [iR-FAQ] "If iUPD is driven by non-target
+    disease ..."); RECIST 1.1 ignores it.
     """
 
     state: NonTargetState
     long_axis_mm: Millimetres | None = None
     short_axis_mm: Millimetres | None = None
+    increased_since_previous: StrictBool = False
     point_mm: Point3 | None = None
     image: ImageRef | None = None
 
@@ -244,12 +279,22 @@ class NewLesion(_Model):
 
     ``equivocal`` defaults to False: in RECIST a "new lesion" is unequivocal new disease (PD) unless the
     reader says it is equivocal.
+
+    Under iRECIST ([iR17]) a new lesion is re-recorded, by the same ``id``, at every later assessment;
+    ``role`` makes it a new-lesion target (NLT, ``"target"``: measured, at most 5 in all and 2 per organ)
+    or a new-lesion non-target (NLNT, ``"non_target"``, the default). ``state`` says whether it is still
+    present, has gone (``"absent"``), progressed unequivocally or was not evaluated;
+    ``increased_since_previous`` that an NLNT grew, by any amount, since the previous assessment.
+    RECIST 1.1 ignores these keys, except that a lesion recorded ``"absent"`` is no finding.
     """
 
     id: Identifier
     site: Annotated[StrictStr, Field(min_length=1, max_length=200)]
     equivocal: StrictBool = False
     nodal: StrictBool = False
+    role: LesionRole | None = None
+    state: NonTargetState | None = None
+    increased_since_previous: StrictBool = False
     long_axis_mm: Millimetres | None = None
     short_axis_mm: Millimetres | None = None
     long_axis_line: Line | None = None
@@ -322,8 +367,25 @@ class Case(_Model):
     def to_dict(self) -> dict[str, Any]:
         """The case as a JSON-ready dict (the case-file form; None values left out)."""
         data = self.model_dump(mode="json", exclude_none=True)
+        protocol = data.get("protocol", {})
+        for key, default in _IRECIST_PROTOCOL_DEFAULTS.items():  # files stay as they were written before
+            if protocol.get(key) == default:
+                del protocol[key]
         for timepoint in data["timepoints"]:
             for key, entry in timepoint.get("non_targets", {}).items():
+                if entry.get("increased_since_previous") is False:
+                    del entry["increased_since_previous"]
                 if set(entry) == {"state"}:
                     timepoint["non_targets"][key] = entry["state"]
+            for new in timepoint.get("new_lesions", []):
+                if new.get("increased_since_previous") is False:
+                    del new["increased_since_previous"]
         return data
+
+
+_IRECIST_PROTOCOL_DEFAULTS = {
+    name: Protocol.model_fields[name].default
+    for name in Protocol.model_fields
+    if name == "criteria" or name.startswith("irecist_")
+}
+"""The iRECIST protocol keys and their defaults, left out of a written case when at their default."""

@@ -18,6 +18,7 @@ __all__ = [
     "Measurability",
     "TumourMarkers",
     "ProgressionTrigger",
+    "IResponse",
 ]
 
 
@@ -102,3 +103,18 @@ class ProgressionTrigger(_StrEnum):
     NON_TARGET = "non_target"
     NEW_LESION = "new_lesion"
     RECORDED = "recorded"
+
+
+class IResponse(_StrEnum):
+    """An iRECIST time-point or best overall response ([iR17] Tables 2 and 3).
+
+    The values are the CDISC controlled terms of the oncology response codelist for iRECIST.
+    """
+
+    ICR = "iCR"
+    IPR = "iPR"
+    ISD = "iSD"
+    NON_ICR_NON_IUPD = "NON-iCR/NON-iUPD"
+    IUPD = "iUPD"
+    ICPD = "iCPD"
+    NE = "NE"

@@ -24,7 +24,7 @@ from recist.model.case import (
     TargetEntry,
     Timepoint,
 )
-from recist.model.enums import LesionRole, TargetState
+from recist.model.enums import LesionRole, NonTargetState, TargetState
 
 __all__ = ["parse_case", "parse_protocol", "check_case", "timepoint_days", "SUPPORTED_CASE_FORMATS"]
 
@@ -270,6 +270,66 @@ def _check_timepoint(targets: Mapping[str, Lesion], roles: Mapping[str, Lesion],
         seen.add(new.id)
 
 
+_NLT_MAX, _NLT_MAX_PER_ORGAN = 5, 2
+_NOT_SEEN = frozenset({NonTargetState.ABSENT, NonTargetState.NOT_EVALUATED})
+
+
+def _check_new_lesion_records(case: Case) -> None:
+    """The iRECIST new-lesion keys ([iR17]; docs/case-format.md): a new lesion keeps the role it was
+    first given; a new-lesion target (NLT) is measured (long axis, short axis for a node) whenever it is
+    seen; at most 5 NLT in all and 2 per organ (RECIST_RULES I7); a lesion is first recorded present;
+    ``increased_since_previous`` belongs to a non-target (baseline or new) after its first record."""
+    first_role: dict[str, LesionRole] = {}
+    nlt_by_organ: dict[str, list[str]] = {}
+    for index, tp in enumerate(case.timepoints):
+        at = f"timepoints[{index}]"
+        if index == 0:
+            for lesion_id, entry in tp.non_targets.items():
+                if entry.increased_since_previous:
+                    raise RecistValidationError(
+                        "increased_since_previous needs a previous assessment; remove it from the baseline",
+                        timepoint=tp.label, lesion=lesion_id, field=f"{at}.non_targets.{lesion_id}",
+                    )
+        for k, new in enumerate(tp.new_lesions):
+            where = {"timepoint": tp.label, "lesion": new.id, "field": f"{at}.new_lesions[{k}]"}
+            first = new.id not in first_role
+            role = new.role or first_role.get(new.id, LesionRole.NON_TARGET)
+            if first:
+                if new.state in _NOT_SEEN:
+                    raise RecistValidationError(
+                        f"a new lesion is first recorded where it is seen, not as {new.state.value!r}; "
+                        "remove the entry or give the state 'present'", **where)
+                if new.increased_since_previous:
+                    raise RecistValidationError(
+                        "increased_since_previous needs a previous record of this new lesion; remove it", **where)
+                first_role[new.id] = role
+                if role == LesionRole.TARGET:
+                    organ = "lymph nodes" if new.nodal else " ".join(new.site.lower().split())
+                    nlt_by_organ.setdefault(organ, []).append(new.id)
+                    if sum(map(len, nlt_by_organ.values())) > _NLT_MAX:
+                        raise RecistValidationError(
+                            f"more than {_NLT_MAX} new-lesion targets (iRECIST: at most 5 in all); record this "
+                            "one as a new-lesion non-target (\"role\": \"non_target\")", **where)
+                    if len(nlt_by_organ[organ]) > _NLT_MAX_PER_ORGAN:
+                        raise RecistValidationError(
+                            f"a third new-lesion target in {organ!r} (iRECIST: at most 2 per organ); record it "
+                            "as a new-lesion non-target (\"role\": \"non_target\")", **where)
+            elif new.role is not None and new.role != first_role[new.id]:
+                raise RecistValidationError(
+                    f"new lesion was first recorded as a {first_role[new.id].value} and keeps that role; "
+                    f"remove 'role' or set it to {first_role[new.id].value!r}", **where)
+            if role == LesionRole.TARGET:
+                if new.increased_since_previous:
+                    raise RecistValidationError(
+                        "a new-lesion target's growth is measured: remove increased_since_previous and give "
+                        "its size", **where)
+                axis = "short_axis_mm" if new.nodal else "long_axis_mm"
+                if new.state not in _NOT_SEEN and getattr(new, axis) is None:
+                    raise RecistValidationError(
+                        f"{axis} is required for a new-lesion target (iRECIST NLT are measured like targets, "
+                        "RECIST 1.1 §4.2); measure it, or record it as absent or not_evaluated", **where)
+
+
 def check_case(case: Case) -> None:
     """Check what needs the whole case; raise :class:`RecistValidationError` on the first problem.
 
@@ -297,6 +357,7 @@ def check_case(case: Case) -> None:
     targets = {lesion.id: lesion for lesion in case.lesions if lesion.role == LesionRole.TARGET}
     for index, tp in enumerate(case.timepoints):
         _check_timepoint(targets, roles, tp, index=index)
+    _check_new_lesion_records(case)
     baseline = case.timepoints[0]
     for lesion in case.lesions:
         if lesion.role == LesionRole.TARGET and lesion.id not in baseline.targets:

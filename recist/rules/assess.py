@@ -29,9 +29,10 @@ from recist.model.enums import (
 )
 from recist.model.validate import timepoint_days
 from recist.rules._exact import percent_change, to_mm
-from recist.rules.best_response import ScoredTimepoint, best_overall_response
+from recist.rules.best_response import ScoredTimepoint, best_overall_response, protocol_options
+from recist.rules.irecist.assess import assess_irecist
 from recist.rules.measurability import classify_node, classify_non_nodal
-from recist.rules.new_lesions import is_unequivocal, new_lesion_status
+from recist.rules.new_lesions import is_seen, is_unequivocal, new_lesion_status
 from recist.rules.non_target import non_target_nodes_normal, non_target_reappeared, non_target_response
 from recist.rules.overall import overall_response_non_target_only, overall_response_with_targets
 from recist.rules.selection import (
@@ -172,7 +173,7 @@ def find_progression(
         for lesion in tp.new_lesions:
             first_seen.setdefault(lesion.id, i)
             start = first_seen[lesion.id]
-            if is_unequivocal(lesion) and start < i and (best is None or start < best[0]):
+            if is_seen(lesion) and is_unequivocal(lesion) and start < i and (best is None or start < best[0]):
                 first = follow_ups[start]
                 best = (start, Progression(first.label, first.date, days[start + 1], ProgressionTrigger.NEW_LESION,
                                            (ProgressionTrigger.NEW_LESION,), confirmed_at=tp.label))
@@ -196,6 +197,8 @@ def assess_case(case: Case, protocol: Protocol | None = None) -> Assessment:
     is the smallest sum of a fully evaluated timepoint before this one, baseline included (R11, C6).
     Best overall response (R30-R36) uses the overall responses up to progression, the progression
     timepoint counting as PD (so a back-dated progression, R24, ends the best-response window there).
+    When the protocol's criteria are iRECIST, the iRECIST reading is added from these results
+    (:func:`recist.rules.irecist.assess.assess_irecist`); the RECIST 1.1 results stay as they are.
     """
     protocol = protocol or case.protocol
     days = timepoint_days(case)
@@ -295,15 +298,10 @@ def assess_case(case: Case, protocol: Protocol | None = None) -> Assessment:
     scored = [ScoredTimepoint(r.day, r.overall_response) for r in window]
     if progression is not None:
         scored[-1] = ScoredTimepoint(scored[-1].day, Response.PD)
-    bor = best_overall_response(
-        scored,
-        confirmation=protocol.confirmation,
-        confirmation_min_days=protocol.confirmation_min_days,
-        sd_min_days=protocol.sd_min_days,
-        max_ne_between=protocol.confirmation_max_ne_between,
-        non_target_only=not has_targets,
-        non_cr_non_pd_min_applies=protocol.sd_min_applies_to_non_cr_non_pd,
-    )
+    bor = best_overall_response(scored, non_target_only=not has_targets, **protocol_options(protocol))
+    irecist = None
+    if protocol.criteria == "iRECIST":
+        irecist = assess_irecist(case, protocol, days, results)
     return Assessment(
         subject=case.subject,
         baseline=baseline,
@@ -312,4 +310,5 @@ def assess_case(case: Case, protocol: Protocol | None = None) -> Assessment:
         progression=None if progression is None else progression[1],
         discrepancies=tuple(discrepancies),
         baseline_date=case.baseline.date,
+        irecist=irecist,
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from recist.model.case import Protocol
 from recist.model.enums import Response
 
 __all__ = [
     "ScoredTimepoint",
+    "protocol_options",
     "meets_sd_minimum",
     "is_confirmed",
     "best_overall_response",
@@ -29,6 +31,18 @@ class ScoredTimepoint:
 
     day: int
     response: Response
+
+
+def protocol_options(protocol: Protocol) -> dict[str, int | bool | None]:
+    """The keyword arguments of :func:`best_overall_response` that a protocol sets (confirmation, its
+    interval and NE allowance, the SD minimum and whether it applies to NON-CR/NON-PD)."""
+    return {
+        "confirmation": protocol.confirmation,
+        "confirmation_min_days": protocol.confirmation_min_days,
+        "sd_min_days": protocol.sd_min_days,
+        "max_ne_between": protocol.confirmation_max_ne_between,
+        "non_cr_non_pd_min_applies": protocol.sd_min_applies_to_non_cr_non_pd,
+    }
 
 
 def meets_sd_minimum(tp: ScoredTimepoint, *, sd_min_days: int, non_cr_non_pd_min_applies: bool = True) -> bool:

@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from recist.model.case import NewLesion
-from recist.model.enums import NewLesionStatus
+from recist.model.enums import NewLesionStatus, NonTargetState
 from recist.rules._exact import to_um
 
-__all__ = ["is_unequivocal", "new_lesion_status"]
+__all__ = ["is_seen", "is_unequivocal", "new_lesion_status"]
 
 _NODE_MALIGNANT_UM = to_um(10.0)
+_SEEN = frozenset({NonTargetState.PRESENT, NonTargetState.UNEQUIVOCAL_PROGRESSION})
+
+
+def is_seen(lesion: NewLesion) -> bool:
+    """Whether a recorded new lesion is a finding at this timepoint: not recorded ``absent`` or
+    ``not_evaluated`` (keys of iRECIST records, where a new lesion is followed up by its id, [iR17])."""
+    return lesion.state is None or lesion.state in _SEEN
 
 
 def is_unequivocal(lesion: NewLesion) -> bool:
@@ -30,7 +37,8 @@ def is_unequivocal(lesion: NewLesion) -> bool:
 
 def new_lesion_status(lesions: Sequence[NewLesion]) -> NewLesionStatus:
     """YES if any new lesion is unequivocal (PD, R23), EQUIVOCAL if only equivocal ones (not PD yet, R24),
-    else NO."""
+    else NO. A lesion recorded absent or not evaluated is no finding (:func:`is_seen`)."""
+    lesions = [lesion for lesion in lesions if is_seen(lesion)]
     if not lesions:
         return NewLesionStatus.NO
     if any(is_unequivocal(lesion) for lesion in lesions):
