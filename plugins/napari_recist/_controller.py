@@ -18,6 +18,8 @@ Editing choices (docs/plugin.md):
   object-level checks run at once (a bad value raises ``RecistValidationError``); whole-case problems
   are reported by :attr:`CaseController.problems` and shown in the table instead of responses.
 - Undo restores the case as it was before the last edit (any number of steps).
+- With ``background_save`` (set by the napari session) the autosave is written off the UI thread
+  (:class:`napari_recist._autosave.AutosaveWriter`): call :meth:`CaseController.flush` to wait for the file.
 """
 
 from __future__ import annotations
@@ -121,6 +123,9 @@ class CaseController:
     case: Case
     path: Path | None = None
     autosave: bool = True
+    background_save: bool = False
+    on_save_error: Callable[[Exception], None] | None = field(default=None, repr=False)
+    _writer: Any = field(default=None, repr=False)
     _undo: list[Case] = field(default_factory=list, repr=False)
     _listeners: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _assessment: Any = field(default=None, repr=False)
@@ -191,7 +196,14 @@ class CaseController:
     def _changed(self, *, save: bool = True) -> None:
         self._reassess()
         if save and self.autosave and self.path is not None:
-            self.save()
+            if self.background_save:
+                if self._writer is None:
+                    from napari_recist._autosave import AutosaveWriter
+
+                    self._writer = AutosaveWriter(recist.write_case, self.on_save_error)
+                self._writer.submit(self.case, self.path)
+            else:
+                self.save()
         for listener in list(self._listeners):
             listener()
 
@@ -216,8 +228,19 @@ class CaseController:
             self.path = Path(path)
         if self.path is None:
             raise RecistError("no file to save the case to: choose one with 'Save as'")
+        if self._writer is not None:
+            try:
+                self._writer.flush()
+            except (RecistError, OSError) as exc:  # superseded by the write below, which raises its own
+                logger.warning("an earlier autosave failed (%s); writing the case now", exc)
         recist.write_case(self.case, self.path)
         return self.path
+
+    def flush(self) -> None:
+        """Wait until the autosave written in the background holds the current case (raises the error of a
+        failed write); returns at once without background saving."""
+        if self._writer is not None:
+            self._writer.flush()
 
     # ---------------------------------------------------------------- editing helpers
     def _data(self) -> dict:

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from napari.utils.notifications import show_error, show_warning
 
 from napari_recist._controller import CaseController
@@ -18,19 +19,37 @@ from napari_recist._presets import PET_COLORMAP, PET_SUV_LIMITS, contrast_limits
 from napari_recist._world import SeriesRef, lps_to_world, tilt_deg, world_affine
 from recist.errors import RecistError, SuvError
 
-__all__ = ["series_layers", "case_layers", "lines_layer_data", "LINE_COLOURS", "MAX_EXACT_TILT_DEG"]
+__all__ = ["series_layers", "case_layers", "lines_layer_data", "update_lines_layer", "LINE_COLOURS", "line_text",
+           "MAX_EXACT_TILT_DEG"]
 
 logger = logging.getLogger(__name__)
 
-LINE_COLOURS = {"long": "#00e5ff", "short": "#ffd500"}
+#: Line (and label) colours by axis: cyan and lime green, two hues the PET colour map "hot" (black, red,
+#: yellow, white) never takes, so lines and labels stay readable over a fused PET; the label also says
+#: "long" or "short", so the colour is never the only cue.
+LINE_COLOURS = {"long": "#00e5ff", "short": "#76ff03"}
+
+
+
+#: Feature values of a line the reader is drawing, until the session records it.
+LINE_FEATURE_DEFAULTS = {"lesion": "", "axis": "long", "length_mm": 0.0}
+
+
+def line_text() -> dict:
+    """The on-canvas label of a line: lesion, axis and length ("T1 long 25.5 mm"), in the line's colour."""
+    from napari.layers.utils.color_encoding import NominalColorEncoding
+    from napari.utils.colormaps.categorical_colormap import CategoricalColormap
+
+    colour = NominalColorEncoding(feature="axis", colormap=CategoricalColormap(colormap=dict(LINE_COLOURS)))
+    return {"string": "{lesion} {axis} {length_mm:.1f} mm", "size": 10, "anchor": "upper_left", "color": colour}
 
 #: A series tilted more than this from axial is shown by napari without its tilt (the reader is warned).
 MAX_EXACT_TILT_DEG = 0.1
 
 
-def _volume_layer(volume, name: str, timepoint: str | None) -> tuple:
+def _volume_layer(volume, name: str, timepoint: str | None, unit: str | None = None) -> tuple:
     ref = SeriesRef.from_volume(volume)
-    meta = {"kind": "image", "series": ref.to_metadata(), "timepoint": timepoint}
+    meta = {"kind": "image", "series": ref.to_metadata(), "timepoint": timepoint, "unit": unit}
     kwargs = {"name": name, "affine": world_affine(volume.affine), "metadata": {"recist": meta}}
     return volume.array, kwargs, "image"
 
@@ -75,11 +94,12 @@ def series_layers(folder: str | Path, *, timepoint_of=None, series_filter=None) 
                 data, kwargs, kind = _volume_layer(volume, f"{prefix}PET (not SUV)", label)
                 kwargs.update(colormap=PET_COLORMAP, blending="additive")
             else:
-                data, kwargs, kind = _volume_layer(suv, f"{prefix}PET SUVbw", label)
+                data, kwargs, kind = _volume_layer(suv, f"{prefix}PET SUVbw", label, "SUVbw")
                 kwargs.update(colormap=PET_COLORMAP, blending="additive", contrast_limits=PET_SUV_LIMITS)
             layers.append((data, kwargs, kind))
         else:
-            data, kwargs, kind = _volume_layer(volume, f"{prefix}{info.modality or 'image'}", label)
+            data, kwargs, kind = _volume_layer(volume, f"{prefix}{info.modality or 'image'}", label,
+                                               "HU" if info.modality.upper() == "CT" else None)
             if info.modality.upper() == "CT":
                 kwargs.update(colormap="gray", contrast_limits=contrast_limits("soft tissue"))
             layers.append((data, kwargs, kind))
@@ -87,16 +107,46 @@ def series_layers(folder: str | Path, *, timepoint_of=None, series_filter=None) 
     return layers
 
 
-def lines_layer_data(controller: CaseController, timepoint: str) -> tuple[list, dict]:
-    """Shapes data (world coordinates) and features of a timepoint's lines."""
+def lines_layer_data(controller: CaseController, timepoint: str) -> tuple[list, pd.DataFrame]:
+    """Shapes data (world coordinates) and features (lesion, axis, length_mm) of a timepoint's lines."""
     data, lesions, axes, lengths = [], [], [], []
     for lesion_id, axis, line in controller.lines(timepoint):
         data.append(lps_to_world(np.array([line.start_mm, line.end_mm])))
         lesions.append(lesion_id)
         axes.append(axis)
         lengths.append(line.length_mm)
-    features = {"lesion": lesions, "axis": axes, "length_mm": lengths}
+    features = pd.DataFrame({"lesion": pd.Series(lesions, dtype=object), "axis": pd.Series(axes, dtype=object),
+                             "length_mm": pd.Series(lengths, dtype=float)})
     return data, features
+
+
+def update_lines_layer(layer, data: list, features: pd.DataFrame) -> str:
+    """Make a Shapes layer show ``data`` and ``features`` (from :func:`lines_layer_data`), changing only
+    what differs: nothing when they are equal, the lengths (features and labels) when the same lines moved
+    (the reader's drag has already moved them on the canvas), the whole layer otherwise.
+
+    Returns what was done: ``"none"``, ``"features"`` or ``"rebuilt"`` (tests and the benchmark check it).
+    """
+    old = layer.features
+    same_lines = (len(old) == len(data) and old["lesion"].tolist() == list(features["lesion"])
+                  and old["axis"].tolist() == list(features["axis"])
+                  and all(np.allclose(np.asarray(a, dtype=float), b, atol=1e-6) for a, b in zip(layer.data, data)))
+    if same_lines:
+        lengths = np.asarray(features["length_mm"], dtype=float)
+        changed = np.flatnonzero(~np.isclose(old["length_mm"].to_numpy(dtype=float), lengths, rtol=0.0, atol=1e-9))
+        if not len(changed):
+            return "none"
+        column = old.columns.get_loc("length_mm")
+        for i in changed:  # in place: the layer's feature table itself (no re-validation of every column)
+            old.iat[int(i), column] = float(lengths[i])
+        layer.refresh_text()
+        return "features"
+    layer.data = []
+    if data:
+        layer.add_lines(data, edge_color=[LINE_COLOURS[a] for a in features["axis"]], edge_width=1.5)
+    layer.features = features
+    layer.refresh_text()
+    return "rebuilt"
 
 
 def lines_layer_kwargs(controller: CaseController, timepoint: str) -> dict:
@@ -109,7 +159,8 @@ def lines_layer_kwargs(controller: CaseController, timepoint: str) -> dict:
         "edge_width": 1.5,
         "edge_color": [LINE_COLOURS[a] for a in features["axis"]] or "#00e5ff",
         "features": features,
-        "text": {"string": "{lesion} {length_mm:.1f} mm", "color": "white", "size": 9, "anchor": "upper_left"},
+        "feature_defaults": dict(LINE_FEATURE_DEFAULTS),
+        "text": line_text(),
         "metadata": {"recist": {"kind": "lines", "timepoint": timepoint,
                                 "case_path": str(controller.path) if controller.path else None}},
         "_data": data,

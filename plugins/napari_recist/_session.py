@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from napari.utils.notifications import show_error
+from qtpy.QtCore import QObject, Signal
 
 from napari_recist._controller import CaseController
-from napari_recist._layers import LINE_COLOURS, lines_layer_data, lines_layer_kwargs
+from napari_recist._layers import lines_layer_data, lines_layer_kwargs, update_lines_layer
+from napari_recist._navigation import SliceNavigator, status_text
 from napari_recist._world import SeriesRef, lps_to_world, world_to_lps
 from recist.errors import RecistError
 
@@ -58,6 +61,28 @@ def bind_widget(napari_viewer, controller=None):
     return viewer, session
 
 
+@contextmanager
+def _scene_paused(viewer):
+    """Redraw napari's canvas once after many layer changes instead of after each (napari's own pause
+    flag of its scene graph; without a window, or in another napari version, nothing is paused)."""
+    canvas = getattr(getattr(getattr(viewer, "window", None), "_qt_viewer", None), "canvas", None)
+    if canvas is None or not hasattr(canvas, "_pause_scene_graph") or not hasattr(canvas, "_update_scenegraph"):
+        yield
+        return
+    canvas._pause_scene_graph = True
+    try:
+        yield
+    finally:
+        canvas._pause_scene_graph = False
+        canvas._update_scenegraph()
+
+
+class _SaveErrors(QObject):
+    """Carries a failed background autosave from the writer thread to the UI thread (a queued signal)."""
+
+    failed = Signal(str)
+
+
 class Session:
     """The case being read in one viewer and the mapping between its layers and timepoints.
 
@@ -80,7 +105,19 @@ class Session:
         self.equivocal = False
         self._syncing = False
         self._listeners: list[Callable[[], Callable[[], None] | None]] = []
+        self._navigation_listeners: list = []
+        #: What the reader set on the shown images, by modality (visible, opacity, contrast limits): kept
+        #: across timepoint switches (a PET switched off stays off, a fusion opacity stays).
+        self.display: dict[str, dict] = {}
+        self._status_busy = False
+        #: True while a timepoint switch changes layers (the comparison then waits for the end of it)
+        self.switching = False
+        self._save_errors = _SaveErrors()
+        self._save_errors.failed.connect(lambda message: show_error(f"recist: the autosave failed: {message}"))
+        self.navigator = SliceNavigator(viewer, lambda: self.ct_layer() if self.timepoint else None)
         viewer.layers.events.inserted.connect(self._on_inserted)
+        if hasattr(viewer, "events") and hasattr(viewer.events, "status"):
+            viewer.events.status.connect(self._on_status, position="last")
         for layer in list(viewer.layers):
             self._adopt(layer)
 
@@ -95,6 +132,39 @@ class Session:
         weakly, so a closed widget is not kept alive by the session)."""
         ref = weakref.WeakMethod(listener) if hasattr(listener, "__self__") else (lambda: listener)
         self._listeners.append(ref)
+
+    def subscribe_navigation(self, listener: Callable[[str, str | None], None]) -> None:
+        """Call ``listener(timepoint, lesion_id)`` after :meth:`go_to` (held weakly like :meth:`subscribe`)."""
+        ref = weakref.WeakMethod(listener) if hasattr(listener, "__self__") else (lambda: listener)
+        self._navigation_listeners.append(ref)
+
+    def _notify_navigation(self, timepoint: str, lesion_id: str | None) -> None:
+        for ref in list(self._navigation_listeners):
+            listener = ref()
+            if listener is None:
+                self._navigation_listeners.remove(ref)
+            else:
+                listener(timepoint, lesion_id)
+
+    def _on_status(self, event) -> None:
+        """Replace napari's status text by the slice (InstanceNumber) and the HU / SUV under the cursor."""
+        viewer = self.viewer
+        if self._status_busy or viewer is None or self.timepoint is None or not viewer.mouse_over_canvas:
+            return
+        layers = [la for la in self.image_layers(self.timepoint) if la.visible]
+        try:
+            text = status_text(self.timepoint, layers, viewer.cursor.position)
+        except (ValueError, IndexError, KeyError):  # a layer being replaced while the cursor moves
+            return
+        if text is None or text == event.value:
+            return
+        self._status_busy = True
+        try:
+            viewer.status = text
+        finally:
+            self._status_busy = False
+        self._save_errors = _SaveErrors()
+        self._save_errors.failed.connect(lambda message: show_error(f"recist: the autosave failed: {message}"))
 
     def _notify(self) -> None:
         for ref in list(self._listeners):
@@ -133,6 +203,8 @@ class Session:
         if self.controller is not None and self.controller is not controller:
             self.controller.unsubscribe(self._on_case_changed)
         self.controller = controller
+        controller.background_save = True  # the autosave off the UI thread (docs/plugin.md)
+        controller.on_save_error = lambda exc: self._save_errors.failed.emit(str(exc))
         controller.subscribe(self._on_case_changed)
         for layer in self._layers("image"):
             meta = layer.metadata["recist"]
@@ -181,33 +253,56 @@ class Session:
         """Show one timepoint: its images and lines; the others are hidden."""
         if self.controller is None or timepoint not in self.controller.timepoint_labels:
             return
+        self._remember_display()
         self.timepoint = timepoint
         self._apply_visibility()
         layer = self.lines_layer(timepoint)
         self.viewer.layers.selection.active = layer
+        self.navigator.update()
         self._notify()
 
+    def _remember_display(self) -> None:
+        """Keep what the reader set on the shown timepoint's images (by modality) for the next one."""
+        if self.timepoint is None:
+            return
+        for layer in self._layers("image", self.timepoint):
+            self.display[layer.metadata["recist"]["series"]["modality"]] = {
+                "visible": bool(layer.visible), "opacity": float(layer.opacity),
+                "contrast_limits": tuple(layer.contrast_limits)}
+
     def _apply_visibility(self) -> None:
+        """Show the current timepoint's layers (its images as the reader left the previous timepoint's, by
+        modality) and hide the others, changing only what differs, with the canvas redrawn once."""
+        changes = []
         for layer in self.viewer.layers:
             meta = layer.metadata.get("recist") if hasattr(layer, "metadata") else None
-            if meta and meta.get("timepoint") is not None:
-                layer.visible = meta["timepoint"] == self.timepoint
+            if not meta or meta.get("timepoint") is None:
+                continue
+            shown = meta["timepoint"] == self.timepoint
+            kept = self.display.get(meta["series"]["modality"]) if meta.get("kind") == "image" and shown else None
+            wanted = {"visible": shown} if kept is None else kept
+            for name, value in wanted.items():
+                if np.any(np.asarray(getattr(layer, name)) != np.asarray(value)):
+                    changes.append((layer, name, value))
+        if not changes:
+            return
+        self.switching = True
+        try:
+            with _scene_paused(self.viewer):
+                for layer, name, value in changes:
+                    setattr(layer, name, value)
+        finally:
+            self.switching = False
 
     def sync_lines(self) -> None:
-        """Rebuild every timepoint's Shapes layer from the case."""
+        """Make every timepoint's Shapes layer show the case's lines, changing only what differs
+        (:func:`napari_recist._layers.update_lines_layer`: after a vertex drag, one length label)."""
         if self.controller is None:
             return
         self._syncing = True
         try:
             for label in self.controller.timepoint_labels:
-                layer = self.lines_layer(label)
-                data, features = lines_layer_data(self.controller, label)
-                layer.data = []
-                if data:
-                    layer.add_lines(data, edge_color=[LINE_COLOURS[a] for a in features["axis"]],
-                                    edge_width=1.5)
-                layer.features = features
-                layer.refresh_text()
+                update_lines_layer(self.lines_layer(label), *lines_layer_data(self.controller, label))
         finally:
             self._syncing = False
 
@@ -255,6 +350,9 @@ class Session:
         mode = mode or self.mode
         lesion_id = lesion_id or self.lesion_id
         series = self.series(timepoint)
+        if series is not None:  # on the image plane it was drawn on (the slice of its middle)
+            middle = series.snap_to_slice(np.add(start_mm, end_mm) / 2) - np.add(start_mm, end_mm) / 2
+            start_mm, end_mm = np.add(start_mm, middle), np.add(end_mm, middle)
         image = series.image_ref(np.add(start_mm, end_mm) / 2) if series else None
         normal = series.slice_normal if series else None
         if mode == "short":
@@ -286,16 +384,19 @@ class Session:
                     break
         if location is not None:
             self.center_on(location)
+        self._notify_navigation(timepoint, lesion_id)
 
     def center_on(self, location_mm) -> None:
-        """Move the slice and the camera centre to an LPS point (mm)."""
+        """Move the slice (the image nearest to the point) and the camera centre to an LPS point (mm)."""
         world = lps_to_world(np.asarray(location_mm, dtype=float))
         self.viewer.dims.set_point(0, float(world[0]))
+        self.navigator.snap()
         camera_of(self.viewer).center = tuple(float(v) for v in world)
 
     def show_timepoint_layers(self, timepoint: str) -> None:
         """Show only the layers of ``timepoint`` (any layer whose metadata names a timepoint) without a
         case being read (the adjudicator's view)."""
+        self._remember_display()
         self.timepoint = timepoint
         self._apply_visibility()
         self._notify()

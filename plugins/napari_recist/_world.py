@@ -69,6 +69,8 @@ class SeriesRef:
         SOPInstanceUID of each z slice, in array order.
     shape
         Array shape (z, y, x).
+    instance_numbers
+        DICOM InstanceNumber of each z slice (None where absent); empty when not known.
     """
 
     study_uid: str
@@ -78,14 +80,17 @@ class SeriesRef:
     affine: tuple[tuple[float, ...], ...]
     sop_uids: tuple[str, ...]
     shape: tuple[int, int, int]
+    instance_numbers: tuple[int | None, ...] = ()
 
     @classmethod
     def from_volume(cls, volume) -> SeriesRef:
         """Take the references and geometry of a :class:`recist.io.dicom.Volume`."""
+        numbers = tuple(_instance_number(header) for header in getattr(volume, "headers", ()) or ())
         return cls(
             study_uid=volume.study_uid, series_uid=volume.series_uid, modality=str(volume.modality),
             study_date=volume.study_date, affine=tuple(map(tuple, np.asarray(volume.affine).tolist())),
             sop_uids=tuple(volume.sop_instance_uids), shape=tuple(int(n) for n in volume.array.shape),
+            instance_numbers=numbers,
         )
 
     @property
@@ -99,11 +104,23 @@ class SeriesRef:
         affine = np.asarray(self.affine)
         return np.linalg.solve(affine[:3, :3], np.asarray(point_lps, dtype=float) - affine[:3, 3])
 
+    def slice_of(self, point_lps: ArrayLike) -> int:
+        """The index of the slice nearest to an LPS point (may be outside ``0 .. n-1``)."""
+        return int(round(float(self.index_of(point_lps)[0])))
+
+    def snap_to_slice(self, point_lps: ArrayLike) -> NDArray[np.float64]:
+        """An LPS point moved along the slice normal onto the nearest image plane of the series (the
+        first or last one when the point is beyond them): a line is stored on the slice it was drawn on."""
+        index = self.index_of(point_lps)
+        index[0] = min(max(round(float(index[0])), 0), self.shape[0] - 1)
+        affine = np.asarray(self.affine)
+        return affine[:3, :3] @ index + affine[:3, 3]
+
     def image_ref(self, point_lps: ArrayLike | None = None) -> ImageRef:
         """The ImageRef of the slice holding ``point_lps`` (the series alone when no point or no slice)."""
         sop = None
         if point_lps is not None and self.sop_uids:
-            k = int(round(float(self.index_of(point_lps)[0])))
+            k = self.slice_of(point_lps)
             if 0 <= k < len(self.sop_uids):
                 sop = self.sop_uids[k]
         return ImageRef(study_uid=self.study_uid, series_uid=self.series_uid, sop_uid=sop,
@@ -114,7 +131,7 @@ class SeriesRef:
         return {"study_uid": self.study_uid, "series_uid": self.series_uid, "modality": self.modality,
                 "study_date": self.study_date.isoformat() if self.study_date else None,
                 "affine": [list(row) for row in self.affine], "sop_uids": list(self.sop_uids),
-                "shape": list(self.shape)}
+                "shape": list(self.shape), "instance_numbers": list(self.instance_numbers)}
 
     @classmethod
     def from_metadata(cls, data: dict) -> SeriesRef:
@@ -123,4 +140,13 @@ class SeriesRef:
         return cls(study_uid=data["study_uid"], series_uid=data["series_uid"], modality=data["modality"],
                    study_date=date.fromisoformat(when) if when else None,
                    affine=tuple(tuple(float(v) for v in row) for row in data["affine"]),
-                   sop_uids=tuple(data["sop_uids"]), shape=tuple(data["shape"]))
+                   sop_uids=tuple(data["sop_uids"]), shape=tuple(data["shape"]),
+                   instance_numbers=tuple(data.get("instance_numbers", ())))
+
+
+def _instance_number(header) -> int | None:
+    value = getattr(header, "InstanceNumber", None) if header is not None else None
+    try:
+        return int(value) if value is not None and str(value).strip() != "" else None
+    except (TypeError, ValueError):
+        return None

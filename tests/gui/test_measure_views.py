@@ -121,6 +121,7 @@ def test_from_mask_proposes_the_axes_of_recist_measure_diameters(make_napari_vie
     if np.linalg.norm(got[0] - want[0]) > np.linalg.norm(got[0] - want[1]):
         want = want[::-1]
     np.testing.assert_allclose(got, want, atol=2 * pixel_diagonal)
+    session.controller.flush()  # the autosave is written off the UI thread
     assert recist.read_case(tmp_path / "case.json").timepoints[0].targets["T1"].long_axis_mm == entry.long_axis_mm
     # a click outside any lesion (the region leaks over the slice) is refused with a notification
     before = session.controller.case
@@ -157,6 +158,7 @@ def test_dragging_a_line_end_updates_length_table_and_saved_case(make_napari_vie
     assert entry.long_axis_mm == pytest.approx(25.0)
     widget.select(lesion_id="T1")
     assert widget.length.text() == "long 25.0 mm"
+    session.controller.flush()  # the autosave is written off the UI thread
     saved = recist.read_case(tmp_path / "case.json")
     assert saved.timepoints[0].targets["T1"].long_axis_mm == pytest.approx(25.0)
     assert saved == session.controller.case
@@ -169,7 +171,9 @@ def test_dragging_a_line_end_updates_length_table_and_saved_case(make_napari_vie
     start = np.asarray(lines.data[short_row][0])
     _drag_vertex(lines, short_row, 1, start + np.array([0.0, 15.0, 0.0]))
     assert session.controller.entry("baseline", "T2").short_axis_mm == pytest.approx(15.0)
+    session.controller.flush()
     assert recist.read_case(tmp_path / "case.json").timepoints[0].targets["T2"].short_axis_mm == pytest.approx(15.0)
     # undo restores the previous short axis, and saves it
     widget.undo()
+    session.controller.flush()
     assert recist.read_case(tmp_path / "case.json").timepoints[0].targets["T2"].short_axis_mm == pytest.approx(12.0)

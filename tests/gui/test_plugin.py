@@ -80,8 +80,11 @@ def test_end_to_end_on_the_sample_patient(make_napari_viewer, sample_patient_dir
     row = next(i for i, r in enumerate(table.model.rows) if r.lesion_id == "T1")
     table._on_click(row, 0)
     assert session.timepoint == ctl.timepoint_labels[0]
-    assert viewer.dims.point[0] == pytest.approx(ctl.location_mm(ctl.timepoint_labels[0], "T1")[2], abs=1e-6)
-    # autosaved; reopening gives exactly the same case
+    # on the image nearest to the lesion's line (the slider is on the CT's slices)
+    spacing = abs(session.ct_layer().affine.affine_matrix[0, 0])
+    assert viewer.dims.point[0] == pytest.approx(ctl.location_mm(ctl.timepoint_labels[0], "T1")[2], abs=spacing / 2)
+    # autosaved (off the UI thread: wait for it); reopening gives exactly the same case
+    ctl.flush()
     saved = recist.read_case(work / "case.json")
     assert saved == ctl.case != original
     viewer2 = make_napari_viewer()
