@@ -17,6 +17,7 @@ __all__ = [
     "BlindingError",
     "AuditError",
     "ExchangeError",
+    "AuthenticationError",
 ]
 
 
@@ -106,6 +107,10 @@ class BlindingError(ReviewStateError):
 
 class AuditError(RecistError):
     """An audit trail or stored read that fails verification."""
+
+
+class AuthenticationError(RecistError):
+    """A login or signing password refused: unknown user, wrong password, locked or disabled account."""
 
 
 class ExchangeError(RecistError):

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1] / "recist"
 GUI = ("napari", "qtpy", "PyQt5", "PyQt6", "PySide2", "PySide6", "magicgui", "vispy")
 # layer of each top-level subpackage: a module may import only from its own layer or lower ones
 LAYER = {"errors": 0, "_atomic": 0, "model": 1, "rules": 2, "measure": 2, "io": 3, "review": 4,
-         "endpoints": 4, "export": 5, "api": 5, "synthetic": 5, "trial": 5, "cli": 6}
+         "endpoints": 4, "export": 5, "api": 5, "synthetic": 5, "trial": 5, "cli": 6,
+         "server": 6}
 # modules that moved up a layer keep a compatibility alias at their old path (a two-line re-export)
 COMPAT_ALIASES = {"io/sample.py", "io/trial_sim.py", "review/simulated.py", "export/batch.py"}
 

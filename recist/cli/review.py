@@ -1,8 +1,10 @@
 """``recist review``: the blinded independent central review (see docs/review.md).
 
 Sub-verbs: init, add-subject, package, save, sign, amend, show, status, adjudicate, results, report,
-import-site-read, verify. Every sub-verb but ``verify`` is done as someone (``--as ID``), a person the
-charter names. Each calls one method of :class:`recist.review.workflow.ReviewProject`.
+import-site-read, verify, and the review server's serve, user, login, logout, audit
+(:mod:`recist.cli._review_server`). On a project folder every sub-verb but ``verify`` is done as someone
+(``--as ID``), a person the charter names; with ``--server URL`` the server's login says who. Each calls
+one method of :class:`recist.review.workflow.ReviewProject`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from recist.cli._review_server import AS_HELP, REMOTE_VERBS, SERVER_HELP, add_server_verbs, with_server
 
 __all__ = ["register"]
 
@@ -28,10 +32,12 @@ def _print_json(obj: Any) -> None:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from recist.cli._review_server import first_admin
     from recist.review.workflow import ReviewProject
 
-    ReviewProject.init(args.dir, Path(args.charter), as_=args.as_)
+    project = ReviewProject.init(args.dir, Path(args.charter), as_=args.as_)
     print(f"created review project {args.dir}")
+    first_admin(args, project)
     return 0
 
 
@@ -124,7 +130,9 @@ def _import_site_read(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    problems = _project(args).verify()
+    from recist.cli._review_server import trusted_key_for
+
+    problems = _project(args).verify(trusted_key=trusted_key_for(args))
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -141,16 +149,26 @@ def register(subparsers: Any) -> None:
 
     def verb(name: str, func: Any, help_: str, *, subject: bool = False, as_: bool = True) -> argparse.ArgumentParser:
         p = verbs.add_parser(name, help=help_)
-        p.add_argument("dir", metavar="DIR", help="the review project folder")
+        remote = name in REMOTE_VERBS
+        p.add_argument("dir", metavar="DIR", nargs="?" if remote else None, help="the review project folder")
         if subject:
             p.add_argument("subject", metavar="SUBJECT", help="subject pseudonym (or id)")
         if as_:
-            p.add_argument("--as", dest="as_", required=True, metavar="ID", help="who does this (named in the charter)")
-        p.set_defaults(func=func)
+            p.add_argument("--as", dest="as_", required=not remote, metavar="ID", help=AS_HELP)
+        if remote:
+            p.add_argument("--server", metavar="URL", help=SERVER_HELP)
+            if name in ("sign", "amend", "adjudicate"):
+                p.add_argument("--password-stdin", action="store_true",
+                               help="with --server: read the signing password from standard input (else prompted)")
+        p.set_defaults(func=with_server(name, func, as_=as_) if remote else func)
         return p
 
-    p = verb("init", _init, "create a project from a charter")
+    p = verb("init", _init, "create a project from a charter (and its first administrator's account)")
     p.add_argument("--charter", required=True, help="charter JSON (format recist.charter/1)")
+    p.add_argument("--name", help="the administrator's printed name (their account; default: the id)")
+    p.add_argument("--password-stdin", action="store_true", help="read the administrator's password from stdin")
+    p.add_argument("--no-account", action="store_true", help="no account: a project that will not be served")
+    p.add_argument("--server-home", help="the server's key and accounts folder (default ~/.config/recist/server)")
     p = verb("add-subject", _add_subject, "add a subject (a DICOM folder per timepoint) or a manifest CSV")
     p.add_argument("subject", metavar="SUBJECT", nargs="?", help="subject id")
     p.add_argument("--timepoint", nargs=3, action="append", metavar=("LABEL", "DATE", "FOLDER"),
@@ -178,5 +196,9 @@ def register(subparsers: Any) -> None:
     verb("report", _report, "reader-agreement report (kappa, adjudication rates, EDR/LDR)")
     p = verb("import-site-read", _import_site_read, "store a site (investigator) read apart", subject=True)
     p.add_argument("case", metavar="CASE.json")
-    verb("verify", _verify, "check the audit trail and every recorded file (exit 0 only when intact)", as_=False)
+    p = verb("verify", _verify, "check the audit trail, signatures and every recorded file (exit 0 only when intact)",
+             as_=False)
+    p.add_argument("--public-key", help="the review server's public key (PEM) kept outside the project")
+    p.add_argument("--server-home", help="the server's key folder (default ~/.config/recist/server)")
+    add_server_verbs(verbs)
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])

@@ -17,6 +17,19 @@ Appending reads a small head file (``audit.head``: last sequence number, last ha
 instead of re-hashing the log, so an append costs the same however long the log is. The caller holds the
 project lock (:mod:`recist.review.store`) while appending; each line is written with one ``write`` and
 fsynced before the head file is replaced atomically.
+
+Signed entries (projects served by ``recist review serve``)
+-----------------------------------------------------------
+A hash chain alone cannot stop someone with write access to the folder: they can edit a read, recompute
+its hash, re-hash every later entry and rewrite the head. A served project therefore has the review
+server's Ed25519 public key (``server_key.pub``, :mod:`recist.review.keys`); from the entry that installs
+it (action ``server-key``) on, every entry carries ``"key"`` (the key id) and ``"sig"`` (the server's
+Ed25519 signature of the entry's ``hash``), both outside the hash. The private key stays in the server's
+home (mode 0600), outside the project, so a rewritten entry cannot be re-signed. :func:`verify_log`
+checks every signature against the project's public key and, when given one, against a trusted copy
+kept outside the project (``trusted_key``: the server's own key, or ``verify --public-key``), which also
+catches a forger who replaced the project's public key with their own. Once a project has a public key,
+:meth:`AuditLog.append` refuses to write an unsigned entry.
 """
 
 from __future__ import annotations
@@ -31,8 +44,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from recist._atomic import atomic_write_json
 from recist.errors import AuditError
+from recist.review.keys import PUBLIC_KEY_NAME, SigningKey, key_id, load_public_key, verify_signature
 
 __all__ = [
     "GENESIS_HASH",
@@ -43,6 +59,8 @@ __all__ = [
     "entry_hash",
     "file_sha256",
     "verify_log",
+    "check_entry_signatures",
+    "project_public_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -52,13 +70,16 @@ LOG_NAME = "audit.jsonl"
 HEAD_NAME = "audit.head"
 
 
+_UNHASHED = ("hash", "key", "sig")  # the signature covers the hash, so neither is part of it
+
+
 def _canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of an entry's canonical JSON without its own ``hash`` key."""
-    body = {k: v for k, v in entry.items() if k != "hash"}
+    body = {k: v for k, v in entry.items() if k not in _UNHASHED}
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
@@ -93,10 +114,12 @@ class _Head:
 class AuditLog:
     """The audit trail in folder ``root`` (``root/audit.jsonl`` and ``root/audit.head``).
 
-    Not thread- or process-safe by itself: hold the project lock around :meth:`append`.
+    Not thread- or process-safe by itself: hold the project lock around :meth:`append`. ``signer`` (the
+    server's key) signs each entry; it is required once the project has a public key.
     """
 
     root: Path
+    signer: SigningKey | None = None
     _head: _Head | None = field(default=None, repr=False)
 
     @property
@@ -156,6 +179,14 @@ class AuditLog:
         atomic_write_json(self.head_path, {"seq": head.seq, "hash": head.hash, "size": head.size})
         return head
 
+    def check_writable(self) -> None:
+        """AuditError when the project's entries must be signed (it has a public key) and there is no signer."""
+        if self.signer is None and (self.root / PUBLIC_KEY_NAME).exists():
+            raise AuditError(
+                f"{self.root} is served by a review server that signs its audit trail: work through the "
+                "server (`--server URL`), or run on the server machine as the server's user, who can read its key"
+            )
+
     def head_seq(self) -> int:
         """The sequence number of the last entry (0 for an empty trail)."""
         return self._recover_tail(self._read_head()).seq
@@ -185,6 +216,7 @@ class AuditLog:
         files
             Project-relative path -> SHA-256 of each file written (None for one removed).
         """
+        self.check_writable()
         head = self._recover_tail(self._read_head())
         if now.tzinfo is None:
             now = now.replace(tzinfo=_dt.timezone.utc)
@@ -199,6 +231,9 @@ class AuditLog:
             "prev": head.hash,
         }
         entry["hash"] = entry_hash(entry)
+        if self.signer is not None:
+            entry["key"] = self.signer.key_id
+            entry["sig"] = self.signer.sign(entry["hash"].encode("ascii"))
         line = _canonical(entry) + b"\n"
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -221,7 +256,9 @@ class AuditLog:
                     yield json.loads(raw)
 
 
-def verify_log(root: str | Path, *, ignore: Iterable[str] = ()) -> list[Problem]:
+def verify_log(
+    root: str | Path, *, ignore: Iterable[str] = (), trusted_key: Ed25519PublicKey | None = None
+) -> list[Problem]:
     """Walk the whole audit trail of ``root`` and every file it records; return what is wrong.
 
     Finds: an unreadable line, an entry whose hash does not match its content (edited), a broken chain
@@ -235,6 +272,9 @@ def verify_log(root: str | Path, *, ignore: Iterable[str] = ()) -> list[Problem]
         The project folder.
     ignore
         Project-relative paths (or folder prefixes ending in ``/``) that are not under audit.
+    trusted_key
+        The server's public key from outside the project (see the module docstring); when given, the
+        project must have been signed with it from its ``server-key`` entry on.
 
     Returns
     -------
@@ -248,6 +288,7 @@ def verify_log(root: str | Path, *, ignore: Iterable[str] = ()) -> list[Problem]
     prev = GENESIS_HASH
     seq = 0
     size = 0
+    signed: list[tuple[str, dict[str, Any]]] = []
     if not audit.path.exists():
         return [Problem(LOG_NAME, "the audit trail is missing")]
     with open(audit.path, "rb") as handle:
@@ -271,6 +312,7 @@ def verify_log(root: str | Path, *, ignore: Iterable[str] = ()) -> list[Problem]
                         f"does not follow entry {seq}: an entry before it was deleted or entries were reordered",
                     )
                 )
+            signed.append((label, entry))
             prev = entry.get("hash", "")
             seq = entry.get("seq", seq + 1) if isinstance(entry.get("seq"), int) else seq + 1
             files = entry.get("files")
@@ -288,7 +330,55 @@ def verify_log(root: str | Path, *, ignore: Iterable[str] = ()) -> list[Problem]
             )
     except (OSError, ValueError):
         problems.append(Problem(HEAD_NAME, "missing or unreadable"))
+    problems.extend(check_entry_signatures(root, signed, trusted_key=trusted_key))
     problems.extend(_check_files(root, expected_files, ignore=tuple(ignore)))
+    return problems
+
+
+def project_public_key(root: str | Path) -> Ed25519PublicKey | None:
+    """The public key in the project (``server_key.pub``), or None for a project never served."""
+    path = Path(root) / PUBLIC_KEY_NAME
+    if not path.is_file():
+        return None
+    return load_public_key(path.read_bytes(), source=str(path))
+
+
+def check_entry_signatures(
+    root: str | Path, entries: Iterable[tuple[str, Mapping[str, Any]]], *, trusted_key: Ed25519PublicKey | None
+) -> list[Problem]:
+    """Check the server signature of every entry from the ``server-key`` entry on.
+
+    ``entries`` are ``(label, entry)`` pairs in file order. Finds: a project public key that is not the
+    trusted one (replaced by a forger's), an entry with no signature after the key was installed (signed
+    entries stripped), a signature that does not match the entry's hash (a rewritten entry), and a
+    project with no server key although a trusted key is given (the whole trail replaced).
+    """
+    problems: list[Problem] = []
+    try:
+        public = project_public_key(root)
+    except AuditError as exc:
+        return [Problem(PUBLIC_KEY_NAME, str(exc))]
+    if trusted_key is not None:
+        if public is None:
+            problems.append(Problem(PUBLIC_KEY_NAME, "missing, but this project is served by a review server whose "
+                                    "key is given: the audit trail was replaced"))
+        elif key_id(public) != key_id(trusted_key):
+            problems.append(Problem(PUBLIC_KEY_NAME, f"key {key_id(public)} is not the server's key "
+                                    f"{key_id(trusted_key)}: the public key was replaced"))
+        public = trusted_key
+    installed = False
+    for label, entry in entries:
+        installed = installed or entry.get("action") == "server-key"
+        if not installed and "sig" not in entry:
+            continue
+        if public is None:
+            problems.append(Problem(label, "signed, but the project has no server public key"))
+            continue
+        if "sig" not in entry:
+            problems.append(Problem(label, "not signed by the server, although the server key was installed "
+                                    "before it: the entry was written or rewritten outside the server"))
+        elif not verify_signature(public, str(entry.get("hash", "")).encode("ascii"), entry.get("sig")):
+            problems.append(Problem(label, "the server signature does not match: the entry was rewritten"))
     return problems
 
 

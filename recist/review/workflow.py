@@ -49,16 +49,21 @@ import logging
 import os
 import re
 import secrets
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from recist._atomic import atomic_write_bytes, atomic_write_json, dumps_stable
-from recist.errors import BlindingError, RecistError, RecistValidationError, ReviewStateError
+from recist.errors import AuditError, BlindingError, RecistError, RecistValidationError, ReviewStateError
 from recist.review.adjudication import ab_readers, fired_triggers, outcome_of
-from recist.review.audit import AuditLog, Problem, file_sha256, verify_log
+from recist.review.audit import AuditLog, Problem, file_sha256, project_public_key, verify_log
 from recist.review.charter import Charter, load_charter, parse_charter
+from recist.review.esign import check_record_signatures, signature_block
+from recist.review.keys import PUBLIC_KEY_NAME, SigningKey, key_id
 from recist.review.store import LOCK_NAME, project_lock, read_json, write_json
 
 __all__ = ["SIGNATURE_MEANING", "ReviewProject", "SubjectTimepoint", "load_manifest"]
@@ -118,12 +123,18 @@ class ReviewProject:
     >>> project.save_read("S-1A2B3C4D", case, as_="R1"); project.sign("S-1A2B3C4D", as_="R1")  # doctest: +SKIP
     """
 
-    def __init__(self, root: Path, charter: Charter, secret: bytes) -> None:
+    def __init__(
+        self, root: Path, charter: Charter, secret: bytes, *, signer: SigningKey | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> None:
         self.root = root
         self.charter = charter
         self._secret = secret
-        self.audit = AuditLog(root)
+        self.signer = signer  # the review server's key: signs audit entries and electronic signatures
+        self.names = dict(names or {})  # person id -> printed name shown in their signatures
+        self.audit = AuditLog(root, signer=signer)
         self._lock = project_lock(root)  # one re-entrant lock object per project handle
+        self._thread_lock = threading.RLock()  # threads of one process (the server) queue here, not on the file
 
     # ------------------------------------------------------------------ creation and opening
     @classmethod
@@ -162,8 +173,14 @@ class ReviewProject:
         return cls(root, charter, secret)
 
     @classmethod
-    def open(cls, root: str | Path) -> ReviewProject:
-        """Open the project in ``root`` (raises ReviewStateError when it is not one)."""
+    def open(
+        cls, root: str | Path, *, signer: SigningKey | None = None, names: Mapping[str, str] | None = None
+    ) -> ReviewProject:
+        """Open the project in ``root`` (raises ReviewStateError when it is not one).
+
+        ``signer`` is the review server's key (required to change a served project) and ``names`` the
+        printed names of people (their account names) shown in the signatures they make.
+        """
         root = Path(root)
         if not (root / "project.json").is_file():
             raise ReviewStateError(f"{root} is not a review project (no project.json): create one with `review init`")
@@ -173,7 +190,39 @@ class ReviewProject:
             secret = bytes.fromhex((root / "secret.key").read_text().strip())
         except (OSError, ValueError):
             raise ReviewStateError(f"{root / 'secret.key'} is missing or damaged; run `recist review verify`") from None
-        return cls(root, charter, secret)
+        return cls(root, charter, secret, signer=signer, names=names)
+
+    def install_server_key(self, *, as_: str, now: _dt.datetime | None = None) -> str:
+        """Put the public key of :attr:`signer` in the project; from now on every change must be signed.
+
+        Administrators only; returns the key id. Installing the key that is already there does nothing.
+        """
+        now = _utc(now)
+        self._require(as_, ["administrator"], "install the server key", now)
+        if self.signer is None:
+            raise ReviewStateError("no server key to install: open the project with the server's key")
+        with self._locked():
+            current = project_public_key(self.root)
+            if current is not None:
+                if key_id(current) != self.signer.key_id:
+                    raise ReviewStateError(
+                        f"{self.root / PUBLIC_KEY_NAME} holds key {key_id(current)}, not this server's key "
+                        f"{self.signer.key_id}: serve the project with the server that signed it"
+                    )
+                return self.signer.key_id
+            pem = self.signer.public_pem()
+            self._commit_raw(actor=as_, action="server-key", now=now, subject=None,
+                             raw={self.root / PUBLIC_KEY_NAME: pem}, details={"key": self.signer.key_id})
+        return self.signer.key_id
+
+    def log_event(
+        self, *, actor: str, action: str, now: _dt.datetime | None = None, subject: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Append an audit entry for an event that writes no project file (a login, an account change,
+        a signing password refused); returns the entry. ``details`` must never hold a secret."""
+        with self._locked():
+            return self.audit.append(actor=actor, action=action, now=_utc(now), subject=subject, details=details)
 
     # ------------------------------------------------------------------ helpers
     def _keyed(self, purpose: str, subject: str) -> bytes:
@@ -226,7 +275,7 @@ class ReviewProject:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the project lock and finish (or undo) a change a killed process left half done."""
-        with self._lock:
+        with self._thread_lock, self._lock:
             self._recover()
             yield
 
@@ -272,6 +321,14 @@ class ReviewProject:
         and discards it when not (:meth:`_recover`).
         """
         raw = {path: dumps_stable(data).encode("utf-8") for path, data in writes.items()}
+        return self._commit_raw(actor=actor, action=action, now=now, subject=subject, raw=raw, details=details)
+
+    def _commit_raw(
+        self, *, actor: str, action: str, now: _dt.datetime, subject: str | None, raw: Mapping[Path, bytes],
+        details: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`_commit` of files given as bytes."""
+        self.audit.check_writable()  # before anything is written
         files = {self._rel(path): hashlib.sha256(data).hexdigest() for path, data in raw.items()}
         seq = self.audit.head_seq() + 1
         atomic_write_json(self.root / JOURNAL_NAME, {"seq": seq, "files": files})
@@ -460,11 +517,17 @@ class ReviewProject:
         except (ValueError, TypeError) as exc:
             raise RecistValidationError(f"the read cannot be assessed: {exc}") from None
 
-    def _signed_version(self, version: dict[str, Any], as_: str, now: _dt.datetime) -> dict[str, Any]:
+    def _signed_version(self, version: dict[str, Any], as_: str, now: _dt.datetime, pseudonym: str) -> dict[str, Any]:
         version["assessment"] = self._assess(version["case"])
         version["status"] = "signed"
-        version["signature"] = {"signer": as_, "time": now.isoformat(), "meaning": SIGNATURE_MEANING}
+        version["signature"] = self._signature(version, as_, SIGNATURE_MEANING, now, pseudonym)
         return version
+
+    def _signature(self, record: dict[str, Any], as_: str, meaning: str, now: _dt.datetime, pseudonym: str
+                   ) -> dict[str, Any]:
+        """The electronic signature of ``record`` (:func:`recist.review.esign.signature_block`)."""
+        return signature_block(record, signer=as_, name=self.names.get(as_, as_), meaning=meaning,
+                               subject=pseudonym, now=now, key=self.signer)
 
     def sign(self, subject: str, *, as_: str, now: _dt.datetime | None = None) -> int:
         """Sign the reader's draft read of ``subject`` ("author of this read"); returns the version."""
@@ -477,7 +540,7 @@ class ReviewProject:
             version = read["versions"][-1]
             if version["status"] == "signed":
                 raise ReviewStateError(f"{as_}'s read of {pseudonym} is already signed (version {version['version']})")
-            self._signed_version(version, as_, now)
+            self._signed_version(version, as_, now, pseudonym)
             self._commit(actor=as_, action="sign", now=now, subject=pseudonym,
                          writes={self._read_path(pseudonym, as_): read},
                          details={"version": version["version"], "case_sha256": version["case_sha256"]})
@@ -503,7 +566,7 @@ class ReviewProject:
                 "version": len(read["versions"]) + 1, "status": "draft", "case": data, "case_sha256": _sha(data),
                 "saved_at": now.isoformat(), "reason": reason.strip(), "signature": None, "assessment": None,
             }
-            read["versions"].append(self._signed_version(version, as_, now))
+            read["versions"].append(self._signed_version(version, as_, now, pseudonym))
             self._commit(actor=as_, action="amend", now=now, subject=pseudonym,
                          writes={self._read_path(pseudonym, as_): read},
                          details={"version": version["version"], "reason": version["reason"],
@@ -646,8 +709,8 @@ class ReviewProject:
                 "reason": reason.strip(), "adjudicator": as_, "time": now.isoformat(), "triggers": pair["triggers"],
                 "reads": {ab: {"reader": pair["labels"][ab], "version": r["version"], "case_sha256": r["case_sha256"]}
                           for ab, r in pair["reads"].items()},
-                "signature": {"signer": as_, "time": now.isoformat(), "meaning": "adjudicator's selection"},
             }
+            data["signature"] = self._signature(data, as_, "adjudicator's selection", now, pseudonym)
             self._commit(actor=as_, action="adjudicate", now=now, subject=pseudonym,
                          writes={self._sdir(pseudonym) / "adjudication.json": data},
                          details={"choice": choose, "reason": data["reason"], "chosen_version": chosen["version"]})
@@ -767,13 +830,29 @@ class ReviewProject:
         return result
 
     # ------------------------------------------------------------------ integrity
-    def verify(self) -> list[Problem]:
-        """Every problem with the audit trail and the files it records (empty: all intact).
+    def verify(self, *, trusted_key: Ed25519PublicKey | None = None) -> list[Problem]:
+        """Every problem with the audit trail, the files it records and the signatures (empty: all intact).
 
         Holds the project lock, and first completes or undoes a change a killed process left half done.
+        ``trusted_key`` is the review server's public key from outside the project (see
+        :func:`recist.review.audit.verify_log`).
         """
         with self._locked():
-            return verify_log(self.root, ignore=(LOCK_NAME,))
+            problems = verify_log(self.root, ignore=(LOCK_NAME,), trusted_key=trusted_key)
+            try:
+                public = trusted_key or project_public_key(self.root)
+            except AuditError:
+                public = None  # already reported by verify_log
+            return problems + check_record_signatures(self.root, public, required=self._signed_from_start())
+
+    def _signed_from_start(self) -> bool:
+        """True when the server key was installed before anything was signed (every signature must carry it)."""
+        for entry in self.audit.entries():
+            if entry.get("action") == "server-key":
+                return True
+            if entry.get("action") in ("sign", "amend", "adjudicate"):
+                return False
+        return False
 
 
 def load_manifest(path: str | Path) -> dict[str, list[SubjectTimepoint]]:

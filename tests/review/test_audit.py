@@ -39,8 +39,11 @@ def test_one_byte_changed_in_a_signed_read_is_named(signed) -> None:
     raw[pos] = ord("3")  # 20.0 mm -> 30.0 mm
     path.write_bytes(bytes(raw))
     problems = project.verify()
-    assert [p.where for p in problems] == [path.relative_to(project.root).as_posix()]
+    rel = path.relative_to(project.root).as_posix()
+    # the file no longer matches its audit hash, and the signed version no longer matches its signature
+    assert [p.where for p in problems] == [rel, f"{rel} version 1"]
     assert "does not match" in problems[0].message
+    assert "changed after signing" in problems[1].message
 
 
 def test_one_byte_changed_in_the_log_is_named(signed) -> None:

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from recist.errors import BlindingError, RecistValidationError, ReviewStateError
+from recist.review.esign import record_sha256
 from recist.review.workflow import SIGNATURE_MEANING, ReviewProject
 
 from .conftest import NOW, make_case
@@ -86,7 +87,10 @@ def test_signature_versions_and_amendment(project: ReviewProject) -> None:
     assert project.save_read(p, make_case(p, [30, 21, 18]), as_="R1", now=NOW) == 1  # draft replaced
     assert project.sign(p, as_="R1", now=NOW) == 1
     read = project.show(p, as_="R1")
-    assert read["versions"][0]["signature"] == {"signer": "R1", "time": NOW.isoformat(), "meaning": SIGNATURE_MEANING}
+    signature = read["versions"][0]["signature"]
+    assert {k: signature[k] for k in ("signer", "name", "time", "meaning", "subject")} == {
+        "signer": "R1", "name": "R1", "time": NOW.isoformat(), "meaning": SIGNATURE_MEANING, "subject": p}
+    assert signature["record_sha256"] == record_sha256(read["versions"][0])  # 11.70: linked to its record
     with pytest.raises(ReviewStateError, match="amend"):
         project.save_read(p, make_case(p, [30, 22, 18]), as_="R1", now=NOW)
     with pytest.raises(ReviewStateError, match="reason"):

@@ -1,0 +1,326 @@
+"""``recist review`` verbs of the review server: serve, user, login, logout, audit, and ``--server URL``.
+
+Two ways to act on a review:
+
+- through the server (``--server URL`` after ``recist review login URL``): readers, adjudicators and
+  administrators anywhere; the server knows who you are from your login;
+- directly on the project folder (``DIR --as ID``): only for administrators on the server machine (as
+  the server's user, who can read its key) and for projects that are not served (simulations, tests).
+  On a served project a reader or adjudicator acting with ``--as`` on the folder is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from recist.errors import RecistValidationError
+
+__all__ = ["add_server_verbs", "with_server", "first_admin", "trusted_key_for"]
+
+AS_HELP = ("act directly on the project folder as ID: only administrators on the server machine, and projects "
+           "that are not served (simulations); everyone else works with --server URL")
+SERVER_HELP = "work through the review server at URL (log in first with `recist review login URL`)"
+REMOTE_VERBS = ("save", "sign", "amend", "show", "status", "adjudicate", "results", "report", "import-site-read",
+                "verify")
+
+
+def _password(args: argparse.Namespace, prompt: str, *, confirm: bool = False) -> str:
+    """A password from standard input (``--password-stdin``: the first line) or the terminal (not echoed)."""
+    if getattr(args, "password_stdin", False):
+        line = sys.stdin.readline()
+        if not line:
+            raise RecistValidationError("--password-stdin: standard input is empty")
+        return line.rstrip("\r\n")
+    password = getpass.getpass(prompt)
+    if confirm and getpass.getpass("again: ") != password:
+        raise RecistValidationError("the two passwords differ: nothing was changed")
+    return password
+
+
+def _home(args: argparse.Namespace) -> Any:
+    return getattr(args, "server_home", None)
+
+
+def _case(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RecistValidationError(f"cannot read the case file: {exc}", source=path) from None
+    if not isinstance(data, dict):
+        raise RecistValidationError("a case file holds one JSON object", source=path)
+    return data
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------- accounts
+def _set_up_serving(project: Any, as_: str, home: Any) -> Any:
+    """Open ``project`` with the server key (created on first use) and put its public key in the project."""
+    from recist.review.keys import SigningKey, project_state_dir
+    from recist.review.workflow import ReviewProject
+
+    key = SigningKey.load_or_create(home)
+    served = ReviewProject.open(project.root, signer=key)
+    served.install_server_key(as_=as_)
+    project_state_dir(project.root, home).mkdir(parents=True, exist_ok=True, mode=0o700)
+    return served
+
+
+def _add_account(project: Any, args: argparse.Namespace, user: str, role: str, name: str, as_: str) -> None:
+    import datetime as dt
+
+    from recist.review.accounts import Accounts
+    from recist.review.keys import project_state_dir
+
+    project = _set_up_serving(project, as_, _home(args))
+    password = _password(args, f"password for {user} (at least 12 characters): ", confirm=True)
+    accounts = Accounts(project_state_dir(project.root, _home(args)))
+    account = accounts.add(user, role=role, name=name, password=password, charter_role=project.charter.role_of(user),
+                           now=dt.datetime.now(dt.timezone.utc))
+    project.log_event(actor=as_, action="account-add", details={"user": user, "role": role, "name": account.name})
+    print(f"account {user} ({role}, {account.name}) created; server key {project.signer.key_id}")
+
+
+def first_admin(args: argparse.Namespace, project: Any) -> None:
+    """At ``review init``: create the first administrator's account with a password prompt.
+
+    Skipped (with a note) when standard input is not a terminal and ``--password-stdin`` is not given,
+    or with ``--no-account`` (a project that will not be served: simulations, scripts).
+    """
+    if getattr(args, "no_account", False):
+        return
+    if not getattr(args, "password_stdin", False) and not sys.stdin.isatty():
+        print(f"no account created (no terminal for the password prompt): before serving, run "
+              f"`recist review user add {args.dir} {args.as_} --role administrator --name NAME --as {args.as_}`",
+              file=sys.stderr)
+        return
+    _add_account(project, args, args.as_, "administrator", args.name or args.as_, args.as_)
+
+
+def _user(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from recist.errors import BlindingError
+    from recist.review.accounts import Accounts
+    from recist.review.keys import project_state_dir
+    from recist.review.workflow import ReviewProject
+
+    project = ReviewProject.open(args.dir)
+    if project.charter.role_of(args.as_) != "administrator":
+        raise BlindingError(f"{args.as_!r} is not an administrator of the charter: only they manage accounts")
+    if args.action == "add":
+        if not args.role or not args.name:
+            raise RecistValidationError("`user add` needs --role and --name \"Printed Name\"")
+        _add_account(project, args, args.user, args.role, args.name, args.as_)
+        return 0
+    project = _set_up_serving(project, args.as_, _home(args))
+    accounts = Accounts(project_state_dir(project.root, _home(args)))
+    now = dt.datetime.now(dt.timezone.utc)
+    if args.action == "reset":
+        if accounts.get(args.user) is None:
+            raise RecistValidationError(f"{args.user!r} has no account: create it with `user add`")
+        accounts.reset(args.user, password=_password(args, f"new password for {args.user}: ", confirm=True), now=now)
+    elif args.action == "disable":
+        accounts.disable(args.user, now=now)
+    else:
+        accounts.enable(args.user, now=now)
+    project.log_event(actor=args.as_, action=f"account-{args.action}", details={"user": args.user})
+    print(f"account {args.user}: {args.action} done")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- serving
+def _serve(args: argparse.Namespace) -> int:
+    from recist.server.run import serve
+
+    serve(args.dir, host=args.host, port=args.port, tls_cert=args.tls_cert, tls_key=args.tls_key, home=_home(args),
+          session_idle_s=args.session_idle_min * 60, max_failures=args.max_failures)
+    return 0
+
+
+def _login(args: argparse.Namespace) -> int:
+    from recist.server.client import ReviewClient, token_file
+
+    user = args.user or input("user: ").strip()
+    with ReviewClient(args.url, token="", ca_cert=args.ca_cert) as client:
+        data = client.login(user, _password(args, f"password for {user}: "))
+    print(f"logged in to {client.url} as {data['user']} ({data['role']}, {data['name']}); token kept in "
+          f"{token_file()}")
+    return 0
+
+
+def _logout(args: argparse.Namespace) -> int:
+    from recist.server.client import ReviewClient
+
+    with ReviewClient(args.url) as client:
+        client.logout()
+    print(f"logged out of {client.url}")
+    return 0
+
+
+def trusted_key_for(args: argparse.Namespace) -> Any:
+    """The server public key ``verify`` trusts: ``--public-key FILE``, else the server key of this machine
+    when this machine serves the project, else None (only the project's own key)."""
+    from recist.review.keys import SigningKey, load_public_key, project_state_dir
+
+    if getattr(args, "public_key", None):
+        path = Path(args.public_key)
+        try:
+            return load_public_key(path.read_bytes(), source=str(path))
+        except OSError as exc:
+            raise RecistValidationError(f"cannot read the public key: {exc.strerror}", source=str(path)) from None
+    if project_state_dir(args.dir, _home(args)).is_dir():
+        key = SigningKey.find(_home(args))
+        return key.public if key is not None else None
+    return None
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from recist.review.audit_table import audit_rows, audit_table
+
+    if args.server:
+        from recist.server.client import ReviewClient
+
+        with ReviewClient(args.server) as client:
+            rows = client.audit(since=args.since)
+    elif args.dir:
+        rows = audit_rows(args.dir, since=args.since)
+    else:
+        raise RecistValidationError("give the project folder DIR, or --server URL")
+    if args.format == "json":
+        _print_json(rows)
+    else:
+        sys.stdout.write(audit_table(rows))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- --server
+def _remote(name: str, args: argparse.Namespace) -> int:
+    from recist.server.client import ReviewClient
+
+    with ReviewClient(args.server) as client:
+        if name == "save":
+            print(f"saved draft version {client.save(args.subject, _case(args.case))}")
+        elif name == "sign":
+            print(f"signed version {client.sign(args.subject, password=_password(args, 'password to sign: '))}")
+        elif name == "amend":
+            version = client.amend(args.subject, _case(args.case), reason=args.reason,
+                                   password=_password(args, "password to sign the amendment: "))
+            print(f"amended: signed version {version}")
+        elif name == "adjudicate":
+            client.adjudicate(args.subject, choose=args.choose, reason=args.reason,
+                              password=_password(args, "password to sign the adjudication: "))
+            print(f"adjudicated: Read {args.choose}")
+        elif name == "show":
+            _print_json(client.show(args.subject, reader=args.reader, version=args.version))
+        elif name == "status":
+            _print_json(client.status())
+        elif name == "results":
+            from recist._atomic import atomic_write_text
+
+            data = client.results(format=args.format)
+            text = data if args.format == "csv" else json.dumps(data, indent=2, sort_keys=True) + "\n"
+            if args.out:
+                atomic_write_text(args.out, text)
+            else:
+                sys.stdout.write(text)
+        elif name == "report":
+            _print_json(client.report())
+        elif name == "import-site-read":
+            client.import_site_read(args.subject, _case(args.case))
+            print(f"imported the site read of {args.subject}")
+        else:  # verify
+            result = client.verify()
+            for problem in result["problems"]:
+                print(problem, file=sys.stderr)
+            if not result["intact"]:
+                print(f"{len(result['problems'])} problem(s): the project is NOT intact", file=sys.stderr)
+                return 1
+            print("audit trail, signatures and files intact")
+    return 0
+
+
+def _refuse_served_non_admin(args: argparse.Namespace) -> None:
+    """On a served project, only administrators act on the folder with ``--as``."""
+    from recist.errors import BlindingError
+    from recist.review.charter import load_charter
+    from recist.review.keys import PUBLIC_KEY_NAME
+
+    root = Path(args.dir)
+    if not (root / PUBLIC_KEY_NAME).is_file() or not (root / "charter.json").is_file():
+        return
+    if load_charter(root / "charter.json").role_of(args.as_) != "administrator":
+        raise BlindingError(
+            f"{root} is served by a review server: {args.as_!r} works through it "
+            f"(`recist review login URL`, then `--server URL`); `--as` on the folder is for administrators"
+        )
+
+
+def with_server(name: str, func: Callable[[argparse.Namespace], int], *, as_: bool) -> Callable[..., int]:
+    """The handler of verb ``name``: through the server with ``--server``, else on the folder with ``--as``."""
+
+    def handler(args: argparse.Namespace) -> int:
+        if getattr(args, "server", None):
+            if getattr(args, "as_", None):
+                raise RecistValidationError("--as is not used with --server: the server knows you from your login")
+            return _remote(name, args)
+        if not args.dir:
+            raise RecistValidationError("give the project folder DIR (or --server URL)")
+        if as_:
+            if not args.as_:
+                raise RecistValidationError("--as ID is required when acting on a project folder")
+            _refuse_served_non_admin(args)
+        return func(args)
+
+    return handler
+
+
+def add_server_verbs(verbs: Any) -> None:
+    """Add serve, user, login, logout and audit to the ``recist review`` sub-verbs."""
+    p = verbs.add_parser("serve", help="serve the project over HTTPS to remote readers (docs/deploy.md)")
+    p.add_argument("dir", metavar="DIR", help="the review project folder")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8443, help="port (default 8443)")
+    p.add_argument("--tls-cert", help="PEM certificate (chain) for HTTPS")
+    p.add_argument("--tls-key", help="PEM private key of the certificate")
+    p.add_argument("--session-idle-min", type=float, default=30.0, help="minutes of inactivity that end a session")
+    p.add_argument("--max-failures", type=int, default=5, help="wrong passwords in a row that lock an account")
+    p.add_argument("--server-home", help="the server's key and accounts folder (default ~/.config/recist/server)")
+    p.set_defaults(func=_serve)
+
+    p = verbs.add_parser("user", help="manage accounts of a served project (administrators, on the server machine)")
+    p.add_argument("action", choices=["add", "disable", "enable", "reset"])
+    p.add_argument("dir", metavar="DIR", help="the review project folder")
+    p.add_argument("user", metavar="USER", help="a person of the charter")
+    p.add_argument("--role", choices=["reader", "adjudicator", "administrator"], help="their role (add)")
+    p.add_argument("--name", help="their printed name, shown in their signatures (add)")
+    p.add_argument("--as", dest="as_", required=True, metavar="ID", help="the administrator doing this")
+    p.add_argument("--password-stdin", action="store_true", help="read the new password from standard input")
+    p.add_argument("--server-home", help="the server's key and accounts folder (default ~/.config/recist/server)")
+    p.set_defaults(func=_user)
+
+    p = verbs.add_parser("login", help="log in to a review server (the token is kept in your config, mode 0600)")
+    p.add_argument("url", metavar="URL", help="https://host:port of the server")
+    p.add_argument("--user", help="your user id (asked when omitted)")
+    p.add_argument("--ca-cert", help="CA certificate to trust for this server (a self-signed certificate)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=_login)
+
+    p = verbs.add_parser("logout", help="end your session on a review server and forget its token")
+    p.add_argument("url", metavar="URL")
+    p.set_defaults(func=_logout)
+
+    p = verbs.add_parser("audit", help="print the audit trail as a table (for inspectors)")
+    p.add_argument("dir", metavar="DIR", nargs="?", help="the review project folder")
+    p.add_argument("--since", help="only entries at or after this ISO date or date-time (UTC)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--server", metavar="URL", help=SERVER_HELP)
+    p.set_defaults(func=_audit)

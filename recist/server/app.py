@@ -1,0 +1,270 @@
+"""The review server's HTTP API (FastAPI), a thin layer over :class:`recist.review.ReviewProject`.
+
+Every endpoint authenticates the caller (``Authorization: Bearer TOKEN`` from ``POST /api/login``) and
+calls the same ``ReviewProject`` method as the CLI with ``as_`` set to the authenticated user: the
+identity of a request is never a parameter. Time is the server's clock. Signing, amending and
+adjudicating take the password again in the same request (21 CFR 11.200(a)(1)); a wrong one is refused,
+counted towards the lockout and logged in the audit trail.
+
+Status codes: 401 not logged in, session expired, or wrong login; 403 refused (role, another reader's
+read, wrong signing password: each logged in the audit trail); 404 unknown subject; 409 not allowed in
+the current state; 422 invalid input. Bodies of errors are ``{"detail": "one line"}``.
+
+No request body, password, password hash or token is ever logged; the access log holds method, path and
+status only (paths carry pseudonyms, never a secret).
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, Field
+
+from recist.errors import (
+    AuditError,
+    AuthenticationError,
+    BlindingError,
+    RecistError,
+    RecistValidationError,
+    ReviewStateError,
+)
+from recist.review.accounts import MAX_FAILURES, SESSION_IDLE_S, Accounts, SessionStore
+from recist.review.keys import SigningKey, project_state_dir
+from recist.review.workflow import ReviewProject
+
+__all__ = ["ServerState", "create_app", "open_server_state"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerState:
+    """What one server process holds: the project (opened with the server key), accounts and sessions."""
+
+    project: ReviewProject
+    accounts: Accounts
+    sessions: SessionStore
+    key: SigningKey
+
+
+def open_server_state(
+    root: str | Path, *, home: str | Path | None = None, session_idle_s: float = SESSION_IDLE_S,
+    max_failures: int = MAX_FAILURES,
+) -> ServerState:
+    """Open the project in ``root`` for serving: the server key must be the one the project holds.
+
+    Raises ReviewStateError when the project has never been set up for serving (no server key or no
+    account) with the command that does it.
+    """
+    key = SigningKey.find(home)
+    if key is None:
+        raise ReviewStateError(
+            "this machine has no review-server key (or this user may not read it): create the first "
+            "administrator account with `recist review user add DIR ID --role administrator --as ID`"
+        )
+    accounts = Accounts(project_state_dir(root, home), max_failures=max_failures)
+    project = ReviewProject.open(root, signer=key, names=accounts.names())
+    from recist.review.audit import project_public_key
+    from recist.review.keys import key_id
+
+    public = project_public_key(project.root)
+    if public is None or key_id(public) != key.key_id:
+        raise ReviewStateError(
+            f"{root} is not signed with this server's key: create the first administrator account with "
+            "`recist review user add DIR ID --role administrator --as ID` on this machine"
+        )
+    if not accounts.all():
+        raise ReviewStateError(f"{root} has no accounts: add one with `recist review user add`")
+    return ServerState(project=project, accounts=accounts, sessions=SessionStore(idle_s=session_idle_s), key=key)
+
+
+class _Login(BaseModel):
+    user: str = Field(max_length=200)
+    password: str = Field(max_length=1000)
+
+
+class _Password(BaseModel):
+    password: str = Field(max_length=1000)
+
+
+class _Amend(BaseModel):
+    case: dict[str, Any]
+    reason: str = Field(max_length=5000)
+    password: str = Field(max_length=1000)
+
+
+class _Adjudicate(BaseModel):
+    choose: str = Field(pattern="^[AB]$")
+    reason: str = Field(max_length=5000)
+    password: str = Field(max_length=1000)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated user of a request."""
+
+    user: str
+    role: str
+    name: str
+    token: str
+
+
+_STATUS = (
+    (BlindingError, 403),
+    (AuthenticationError, 401),
+    (RecistValidationError, 422),
+    (AuditError, 409),
+    (ReviewStateError, 409),
+    (RecistError, 400),
+)
+
+
+def _http_error(exc: RecistError) -> HTTPException:
+    message = str(exc)
+    if isinstance(exc, ReviewStateError) and message.startswith("no subject "):
+        return HTTPException(404, message)
+    code = next(code for kind, code in _STATUS if isinstance(exc, kind))
+    return HTTPException(code, message)
+
+
+def create_app(state: ServerState) -> FastAPI:
+    """The FastAPI application serving ``state`` (see the module docstring)."""
+    app = FastAPI(title="recist review server", docs_url=None, redoc_url=None, openapi_url=None)
+    project, accounts, sessions = state.project, state.accounts, state.sessions
+
+    @app.exception_handler(RecistError)
+    async def _recist_error(_request: Request, exc: RecistError) -> JSONResponse:
+        http = _http_error(exc)
+        return JSONResponse({"detail": http.detail}, status_code=http.status_code)
+
+    def caller(request: Request) -> Caller:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise HTTPException(401, "log in first (POST /api/login, or `recist review login URL`)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        user = sessions.user(token.strip())
+        if user is None:
+            raise HTTPException(401, "the session has expired or is unknown: log in again",
+                                headers={"WWW-Authenticate": "Bearer"})
+        account = accounts.get(user)
+        if account is None or account.disabled or account.locked:
+            sessions.close_user(user)
+            raise HTTPException(401, "the account is disabled or locked: ask the core-lab administrator",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return Caller(user=user, role=account.role, name=account.name, token=token.strip())
+
+    Who = Annotated[Caller, Depends(caller)]
+
+    def confirm_password(who: Caller, password: str, action: str, subject: str) -> None:
+        """The signing password check of 11.200(a)(1): refused attempts are logged and count to lockout."""
+        try:
+            accounts.authenticate(who.user, password)
+        except AuthenticationError as exc:
+            project.log_event(actor=who.user, action="refused", subject=subject,
+                              details={"attempted": action, "why": "wrong signing password"})
+            if (account := accounts.get(who.user)) is not None and account.locked:
+                sessions.close_user(who.user)
+            raise HTTPException(403, f"signature refused: {exc}") from None
+        project.names = accounts.names()
+
+    def call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RecistError as exc:
+            raise _http_error(exc) from None
+
+    @app.post("/api/login")
+    def login(body: _Login) -> dict[str, Any]:
+        try:
+            account = accounts.authenticate(body.user, body.password)
+        except AuthenticationError as exc:
+            known = accounts.get(body.user)
+            project.log_event(actor=body.user if known else "(unknown)", action="login-failed",
+                              details={"user": body.user if known else None,
+                                       "locked": bool(known and accounts.get(body.user).locked)})  # type: ignore[union-attr]
+            raise HTTPException(401, str(exc)) from None
+        token = sessions.open(account.user)
+        project.log_event(actor=account.user, action="login", details={"role": account.role})
+        return {"token": token, "user": account.user, "role": account.role, "name": account.name,
+                "idle_timeout_s": sessions.idle_s}
+
+    @app.post("/api/logout")
+    def logout(who: Who) -> dict[str, Any]:
+        sessions.close(who.token)
+        project.log_event(actor=who.user, action="logout")
+        return {"user": who.user, "logged_out": True}
+
+    @app.get("/api/me")
+    def me(who: Who) -> dict[str, Any]:
+        return {"user": who.user, "role": who.role, "name": who.name, "trial": project.charter.trial}
+
+    @app.get("/api/status")
+    def status(who: Who) -> list[dict[str, Any]]:
+        return call(project.status, as_=who.user)
+
+    @app.get("/api/subjects/{subject}")
+    def show(subject: str, who: Who, reader: str | None = None, version: int | None = None) -> dict[str, Any]:
+        return call(project.show, subject, as_=who.user, reader=reader, version=version)
+
+    @app.put("/api/subjects/{subject}/read")
+    def save(subject: str, case: dict[str, Any], who: Who) -> dict[str, Any]:
+        return {"subject": subject, "version": call(project.save_read, subject, case, as_=who.user), "status": "draft"}
+
+    @app.post("/api/subjects/{subject}/sign")
+    def sign(subject: str, body: _Password, who: Who) -> dict[str, Any]:
+        confirm_password(who, body.password, "sign", subject)
+        return {"subject": subject, "version": call(project.sign, subject, as_=who.user), "status": "signed"}
+
+    @app.post("/api/subjects/{subject}/amend")
+    def amend(subject: str, body: _Amend, who: Who) -> dict[str, Any]:
+        confirm_password(who, body.password, "amend", subject)
+        version = call(project.amend, subject, body.case, as_=who.user, reason=body.reason)
+        return {"subject": subject, "version": version, "status": "signed"}
+
+    @app.post("/api/subjects/{subject}/adjudicate")
+    def adjudicate(subject: str, body: _Adjudicate, who: Who) -> dict[str, Any]:
+        confirm_password(who, body.password, "adjudicate", subject)
+        return call(project.adjudicate, subject, choose=body.choose, reason=body.reason, as_=who.user)
+
+    @app.put("/api/subjects/{subject}/site-read")
+    def import_site_read(subject: str, case: dict[str, Any], who: Who) -> dict[str, Any]:
+        call(project.import_site_read, subject, case, as_=who.user)
+        return {"subject": subject, "site_read": "imported"}
+
+    @app.get("/api/results", response_model=None)
+    def results(who: Who, format: str = "json") -> Any:
+        rows = call(project.results, as_=who.user)
+        if format == "csv":
+            return PlainTextResponse(ReviewProject.results_csv(rows), media_type="text/csv")
+        return rows
+
+    @app.get("/api/report")
+    def report(who: Who) -> dict[str, Any]:
+        return call(project.report, as_=who.user)
+
+    def require_admin(who: Caller, action: str) -> None:
+        if who.role != "administrator":
+            project.log_event(actor=who.user, action="refused",
+                              details={"attempted": action, "why": f"{who.user!r} is a {who.role}"})
+            raise HTTPException(403, f"{who.user!r} is a {who.role}: only administrators may {action}")
+
+    @app.get("/api/verify")
+    def verify(who: Who) -> dict[str, Any]:
+        require_admin(who, "verify the project")
+        problems = call(project.verify, trusted_key=state.key.public)
+        return {"intact": not problems, "problems": [str(p) for p in problems]}
+
+    @app.get("/api/audit")
+    def audit(who: Who, since: str | None = None) -> list[dict[str, Any]]:
+        require_admin(who, "read the audit trail")
+        from recist.review.audit_table import audit_rows
+
+        return call(audit_rows, project.root, since=since)
+
+    app.state.recist = state
+    return app

@@ -1,0 +1,196 @@
+"""The client of the review server (httpx): what ``recist review ... --server URL`` and the plugin call.
+
+The login token is kept in the user's configuration (``$XDG_CONFIG_HOME/recist/tokens.json``, mode
+0600), one entry per server URL, with the CA certificate to trust for that server when it is not in the
+system store. A token ends when the session does (30 minutes idle); log in again then.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from recist._atomic import atomic_write_json
+from recist.errors import (
+    AuthenticationError,
+    BlindingError,
+    RecistError,
+    RecistValidationError,
+    ReviewStateError,
+)
+
+__all__ = ["ReviewClient", "token_file", "saved_login", "save_login", "forget_login"]
+
+_TIMEOUT_S = 60.0
+
+
+def token_file() -> Path:
+    """``$XDG_CONFIG_HOME/recist/tokens.json`` (``~/.config`` when unset)."""
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "recist" / "tokens.json"
+
+
+def _normal(url: str) -> str:
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise RecistValidationError(f"server URL {url!r} must start with https:// (or http:// on loopback)")
+    return url
+
+
+def _load_tokens() -> dict[str, Any]:
+    path = token_file()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        raise RecistValidationError(f"{path}: unreadable; delete it and log in again") from None
+    return data if isinstance(data, dict) else {}
+
+
+def saved_login(url: str) -> dict[str, Any] | None:
+    """The saved ``{"token", "user", "ca_cert"}`` of ``url``, or None."""
+    return _load_tokens().get(_normal(url))
+
+
+def save_login(url: str, *, token: str, user: str, ca_cert: str | None) -> Path:
+    """Keep the token of ``url`` in :func:`token_file` (mode 0600, folder 0700)."""
+    path = token_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tokens = _load_tokens()
+    tokens[_normal(url)] = {"token": token, "user": user, "ca_cert": ca_cert}
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    path.chmod(0o600)
+    atomic_write_json(path, tokens)
+    return path
+
+
+def forget_login(url: str) -> None:
+    tokens = _load_tokens()
+    if tokens.pop(_normal(url), None) is not None:
+        atomic_write_json(token_file(), tokens)
+
+
+def _raise_for(response: httpx.Response, url: str) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        detail = response.text[:200]
+    if isinstance(detail, list):  # pydantic validation errors
+        detail = "; ".join(f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg')}" for d in detail)
+    message = f"{url}: {detail}"
+    if response.status_code == 401:
+        raise AuthenticationError(f"{message} (log in with `recist review login {url}`)")
+    if response.status_code == 403:
+        raise BlindingError(message)
+    if response.status_code == 422:
+        raise RecistValidationError(message)
+    if response.status_code in (404, 409):
+        raise ReviewStateError(message)
+    raise RecistError(f"{message} (HTTP {response.status_code})")
+
+
+class ReviewClient:
+    """A logged-in (or not yet) connection to a review server.
+
+    Parameters
+    ----------
+    url
+        ``https://host:port`` of the server.
+    token
+        The session token (None: the saved one of ``url``).
+    ca_cert
+        A CA certificate file to trust (a self-signed server); None: the saved one, else the system store.
+    """
+
+    def __init__(self, url: str, *, token: str | None = None, ca_cert: str | None = None) -> None:
+        self.url = _normal(url)
+        saved = saved_login(self.url) or {}
+        self.token = token if token is not None else saved.get("token")
+        self.ca_cert = ca_cert if ca_cert is not None else saved.get("ca_cert")
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=self.ca_cert) if self.ca_cert else True
+        self._http = httpx.Client(base_url=self.url, timeout=_TIMEOUT_S, verify=verify)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ReviewClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request with the session token; RecistError subclasses for error statuses."""
+        try:
+            response = self._http.request(method, path, headers=self._headers(), **kwargs)
+        except httpx.HTTPError as exc:
+            raise RecistError(f"{self.url}: cannot reach the review server ({exc})") from None
+        _raise_for(response, self.url)
+        return response
+
+    def login(self, user: str, password: str, *, remember: bool = True) -> dict[str, Any]:
+        """Log in; keeps the token (in :func:`token_file` when ``remember``)."""
+        data = self.request("POST", "/api/login", json={"user": user, "password": password}).json()
+        self.token = data["token"]
+        if remember:
+            save_login(self.url, token=self.token, user=data["user"], ca_cert=self.ca_cert)
+        return data
+
+    def logout(self) -> None:
+        if self.token:
+            self.request("POST", "/api/logout")
+        forget_login(self.url)
+        self.token = None
+
+    # ------------------------------------------------------------------ the review operations
+    def me(self) -> dict[str, Any]:
+        return self.request("GET", "/api/me").json()
+
+    def status(self) -> list[dict[str, Any]]:
+        return self.request("GET", "/api/status").json()
+
+    def show(self, subject: str, *, reader: str | None = None, version: int | None = None) -> dict[str, Any]:
+        params = {k: v for k, v in (("reader", reader), ("version", version)) if v is not None}
+        return self.request("GET", f"/api/subjects/{subject}", params=params).json()
+
+    def save(self, subject: str, case: dict[str, Any]) -> int:
+        return int(self.request("PUT", f"/api/subjects/{subject}/read", json=case).json()["version"])
+
+    def sign(self, subject: str, *, password: str) -> int:
+        return int(self.request("POST", f"/api/subjects/{subject}/sign", json={"password": password}).json()["version"])
+
+    def amend(self, subject: str, case: dict[str, Any], *, reason: str, password: str) -> int:
+        body = {"case": case, "reason": reason, "password": password}
+        return int(self.request("POST", f"/api/subjects/{subject}/amend", json=body).json()["version"])
+
+    def adjudicate(self, subject: str, *, choose: str, reason: str, password: str) -> dict[str, Any]:
+        body = {"choose": choose, "reason": reason, "password": password}
+        return self.request("POST", f"/api/subjects/{subject}/adjudicate", json=body).json()
+
+    def import_site_read(self, subject: str, case: dict[str, Any]) -> None:
+        self.request("PUT", f"/api/subjects/{subject}/site-read", json=case)
+
+    def results(self, *, format: str = "json") -> Any:
+        response = self.request("GET", "/api/results", params={"format": format})
+        return response.text if format == "csv" else response.json()
+
+    def report(self) -> dict[str, Any]:
+        return self.request("GET", "/api/report").json()
+
+    def verify(self) -> dict[str, Any]:
+        return self.request("GET", "/api/verify").json()
+
+    def audit(self, *, since: str | None = None) -> list[dict[str, Any]]:
+        return self.request("GET", "/api/audit", params={"since": since} if since else {}).json()
