@@ -28,7 +28,7 @@ from recist.errors import ExchangeError, RecistValidationError
 from recist.model.case import Case, Protocol
 from recist.model.validate import parse_case
 
-__all__ = ["ImportedRead", "read_sdtm", "read_domain", "cases_from_sdtm"]
+__all__ = ["ImportedRead", "read_sdtm", "read_domain", "check_datasets", "cases_from_sdtm"]
 
 # Inverse of the export's vocabulary (recist.export.sdtm); kept here because io sits below export.
 _METHODS = {"CT SCAN": "CT", "CT": "CT", "MRI": "MRI", "CALIPER": "caliper", "X-RAY": "chest_xray"}
@@ -160,13 +160,49 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
     return out
 
 
+_XPT_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
+_XPT_RECORD = 80
+
+
+def _check_xpt_size(path: Path, data: bytes, rows: int, row_bytes: int) -> None:
+    """Refuse an XPORT file whose size does not hold exactly the rows read (a truncated or padded file).
+
+    SAS XPORT v5 (SAS TS-140) is a sequence of 80-byte records; the observations follow the OBS header
+    record, each ``row_bytes`` long (the sum of the NAMESTR lengths), the last record padded with blanks.
+    XPORT v5 has no row count in its header, so the size is the check: the data must be the rows read
+    plus fewer than 80 bytes of blank padding, and the file a whole number of records.
+    """
+    start = data.find(_XPT_OBS_HEADER)
+    if start < 0:
+        raise ExchangeError(f"{path.name}: no OBS header record: not a SAS XPORT v5 dataset")
+    start += _XPT_RECORD
+    if data.find(b"HEADER RECORD*******MEMBER  HEADER RECORD", start) >= 0:
+        raise ExchangeError(f"{path.name}: holds several datasets; give one dataset per .xpt file")
+    body = len(data) - start
+    expected = rows * row_bytes
+    padding = data[start + expected :]
+    if len(data) % _XPT_RECORD or body < expected or len(padding) >= max(_XPT_RECORD, row_bytes) or padding.strip(b" "):
+        whole, rest = divmod(body, row_bytes) if row_bytes else (0, body)
+        raise ExchangeError(
+            f"{path.name}: truncated or damaged SAS XPORT file: {len(data)} bytes hold {body} bytes of "
+            f"observations ({whole} rows of {row_bytes} bytes and {rest} bytes more) but {rows} rows were read; "
+            "get a complete copy of the dataset"
+        )
+
+
 def _read_xpt(path: Path) -> list[dict[str, Any]]:
     import pyreadstat
 
     try:
-        frame, _meta = pyreadstat.read_xport(str(path))
+        data = path.read_bytes()
+        frame, meta = pyreadstat.read_xport(str(path))
     except Exception as exc:  # pyreadstat raises its own ReadstatError and plain exceptions
         raise ExchangeError(f"{path.name}: not a readable SAS XPORT file ({exc})") from None
+    widths = getattr(meta, "variable_storage_width", None) or {}
+    row_bytes = sum(int(widths.get(name, 0) or 0) for name in frame.columns)
+    if row_bytes <= 0:
+        raise ExchangeError(f"{path.name}: the XPORT header gives no variable lengths")
+    _check_xpt_size(path, data, len(frame), row_bytes)
     return frame.to_dict(orient="records")
 
 
@@ -194,8 +230,21 @@ def read_domain(path: str | os.PathLike[str]) -> list[_Row]:
     ]
 
 
-def read_sdtm(folder: str | os.PathLike[str]) -> dict[str, list[_Row]]:
-    """Find and read TU, TR and RS in ``folder`` (Dataset-JSON preferred, then CSV, then XPORT)."""
+def read_sdtm(folder: str | os.PathLike[str], *, warnings: list[str] | None = None) -> dict[str, list[_Row]]:
+    """Find and read TU, TR and RS in ``folder`` (Dataset-JSON preferred, then CSV, then XPORT).
+
+    Parameters
+    ----------
+    folder
+        The folder holding the datasets.
+    warnings
+        A list that receives one line per problem that loses data without being an error (no RS).
+
+    Raises
+    ------
+    ExchangeError
+        No TU or TR; an unreadable, truncated or inconsistent dataset (see :func:`check_datasets`).
+    """
     base = Path(folder)
     if not base.is_dir():
         raise ExchangeError(f"{base}: not a folder; give the folder holding tu/tr/rs datasets")
@@ -209,7 +258,107 @@ def read_sdtm(folder: str | os.PathLike[str]) -> dict[str, list[_Row]]:
     for domain in ("TU", "TR"):
         if domain not in found:
             raise ExchangeError(f"{base}: no {domain} dataset ({domain.lower()}.json, .csv or .xpt)")
+    if "RS" not in found and warnings is not None:
+        warnings.append(
+            f"{base}: no RS dataset (rs.json, .csv or .xpt): the responses recorded by the evaluators are lost; "
+            "recist computes them from TU/TR, so disagreements with the original assessment cannot be shown"
+        )
+    check_datasets(found)
     return found
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def check_datasets(datasets: Mapping[str, Iterable[_Row]]) -> None:
+    """Refuse SDTM datasets that are inconsistent in themselves or with each other (SDTMIG v3.4).
+
+    - one STUDYID per dataset;
+    - --SEQ unique per subject within a domain (SDTMIG 4.1.5: it identifies the record);
+    - TRSTRESN equal to TRSTRESC where both are numbers, and TRORRES equal to TRSTRESC where the
+      original and standard units are the same (a standard result must restate the original);
+    - every TR TRLNKID identified in TU, every RS visit present in TR, for the same subject and evaluator
+      (a dataset cut short, or records deleted, leave references dangling).
+
+    Raises
+    ------
+    ExchangeError
+        Naming the file and row (numbered from 1 after the header) and what is wrong.
+    """
+    for domain, rows in datasets.items():
+        p = domain
+        study: tuple[str, str] | None = None
+        seen_seq: dict[tuple[str, str], str] = {}
+        for row in rows:
+            if row["STUDYID"]:
+                if study is None:
+                    study = (row["STUDYID"], row.where)
+                elif row["STUDYID"] != study[0]:
+                    raise ExchangeError(
+                        f"{row.where}: STUDYID {row['STUDYID']!r} but {study[1]} has {study[0]!r}; one dataset "
+                        "holds one study: split the file by study"
+                    )
+            seq = row[f"{p}SEQ"]
+            if seq:
+                key = (row["USUBJID"], seq)
+                if key in seen_seq:
+                    raise ExchangeError(
+                        f"{row.where}: {p}SEQ {seq} of subject {row['USUBJID']!r} repeats {seen_seq[key]}; "
+                        f"--SEQ must identify one record per subject"
+                    )
+                seen_seq[key] = row.where
+            if domain == "TR":
+                _check_results(row)
+    _check_references(datasets)
+
+
+def _check_results(row: _Row) -> None:
+    stresc, stresn, orres = row["TRSTRESC"], row["TRSTRESN"], row["TRORRES"]
+    if stresn:
+        numeric = _number(stresn)
+        if numeric is None or _number(stresc) != numeric:
+            raise ExchangeError(
+                f"{row.where}: TRSTRESN {stresn!r} differs from TRSTRESC {stresc!r}; the numeric and character "
+                "standard results must be the same value"
+            )
+    if orres and stresc and (row["TRORRESU"] or "") == (row["TRSTRESU"] or ""):
+        a, b = _number(orres), _number(stresc)
+        if (a != b) if (a is not None and b is not None) else (orres.upper() != stresc.upper()):
+            raise ExchangeError(
+                f"{row.where}: TRORRES {orres!r} differs from TRSTRESC {stresc!r} in the same unit; fix the "
+                "record so the standard result restates the original"
+            )
+
+
+def _check_references(datasets: Mapping[str, Iterable[_Row]]) -> None:
+    def owner(row: _Row, p: str) -> tuple[str, str, str]:
+        return (row["USUBJID"], row[f"{p}EVAL"], row[f"{p}EVALID"])
+
+    links = {(*owner(row, "TU"), row["TULNKID"]) for row in datasets.get("TU", [])}
+    visits = set()
+    for row in datasets.get("TR", []):
+        visits.add((*owner(row, "TR"), row["VISITNUM"]))
+        link = row["TRLNKID"]
+        fragment = _FRAGMENT.match(link)
+        known = (*owner(row, "TR"), link) in links or (
+            fragment is not None and (*owner(row, "TR"), fragment["parent"]) in links
+        )
+        if link and not known:
+            raise ExchangeError(
+                f"{row.where}: TRLNKID {link!r} of subject {row['USUBJID']!r} has no TU record; TU is missing "
+                "this lesion's identification (truncated or filtered?)"
+            )
+    for row in datasets.get("RS", []):
+        if row["VISITNUM"] and (*owner(row, "RS"), row["VISITNUM"]) not in visits:
+            raise ExchangeError(
+                f"{row.where}: RS response at visit {row['VISITNUM']} of subject {row['USUBJID']!r} has no TR "
+                "records at that visit; TR is missing the measurements it was assessed from (truncated or filtered?)"
+            )
 
 
 def _check_columns(domain: str, rows: list[_Row]) -> None:

@@ -1,0 +1,222 @@
+"""SDTM import never loses data silently: truncated XPORT, dangling references, inconsistent records.
+
+Issue 16 §3 and issue 17 §1: a truncated ``tr.xpt`` imported 6 of 32 rows with exit 0; duplicate --SEQ,
+TRSTRESN or TRORRES disagreeing with TRSTRESC and two STUDYIDs in one dataset were accepted; a missing RS
+went unnoticed. Files are written by recist's exporter (pyreadstat for XPORT) and then damaged here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from exchange_cases import example_case_dict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import recist
+from recist.cli import main
+from recist.errors import ExchangeError, RecistError
+from recist.export.sdtm import SdtmRead, build_sdtm, write_sdtm
+from recist.io.sdtm_import import cases_from_sdtm, read_sdtm
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> Path:
+    case = recist.parse_case(example_case_dict())
+    folder = tmp_path_factory.mktemp("sdtm")
+    write_sdtm(build_sdtm([SdtmRead(case, recist.assess(case))], study_id="NET-1"), folder, study_id="NET-1")
+    return folder
+
+
+def _folder(tmp_path: Path, exported: Path, suffix: str) -> Path:
+    folder = tmp_path / suffix
+    folder.mkdir()
+    for domain in ("tu", "tr", "rs"):
+        shutil.copy(exported / f"{domain}.{suffix}", folder)
+    return folder
+
+
+def _rows(path: Path) -> list[list[str]]:
+    with path.open(newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def _write_rows(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def _set(path: Path, row: int, column: str, value: str) -> None:
+    rows = _rows(path)
+    rows[row][rows[0].index(column)] = value
+    _write_rows(path, rows)
+
+
+@pytest.mark.parametrize("fraction", [0.2, 0.5, 0.9, 0.99])
+def test_a_truncated_xpt_is_refused_naming_the_file(tmp_path, exported, fraction):
+    folder = _folder(tmp_path, exported, "xpt")
+    data = (folder / "tr.xpt").read_bytes()
+    (folder / "tr.xpt").write_bytes(data[: int(len(data) * fraction)])
+    with pytest.raises(ExchangeError, match=r"tr\.xpt: (truncated or damaged SAS XPORT|not a readable SAS XPORT)"):
+        read_sdtm(folder)
+
+
+def test_an_xpt_cut_at_a_record_boundary_is_refused(tmp_path, exported):
+    folder = _folder(tmp_path, exported, "xpt")
+    data = (folder / "tr.xpt").read_bytes()
+    cut = (len(data) // 2) // 80 * 80
+    (folder / "tr.xpt").write_bytes(data[:cut])
+    with pytest.raises(ExchangeError, match=r"tr\.xpt"):
+        cases_from_sdtm(read_sdtm(folder))
+
+
+def test_the_cli_exits_2_on_a_truncated_xpt(tmp_path, exported, capsys):
+    folder = _folder(tmp_path, exported, "xpt")
+    data = (folder / "tr.xpt").read_bytes()
+    (folder / "tr.xpt").write_bytes(data[: len(data) * 3 // 4])
+    assert main(["import", "sdtm", str(folder), "--out", str(tmp_path / "cases")]) == 2
+    err = capsys.readouterr().err
+    assert "tr.xpt" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "cases").exists()
+
+
+def test_a_whole_xpt_still_imports(tmp_path, exported):
+    reads = cases_from_sdtm(read_sdtm(_folder(tmp_path, exported, "xpt")))
+    assert len(reads) == 1 and len(reads[0].case.timepoints) == 3
+
+
+@pytest.mark.parametrize(
+    ("domain", "column", "value", "message"),
+    [
+        ("tr", "TRSEQ", "1", r"tr\.csv row 2: TRSEQ 1 of subject 'EX-001' repeats tr\.csv row 1"),
+        ("tr", "TRSTRESN", "99", r"tr\.csv row 2: TRSTRESN '99' differs from TRSTRESC"),
+        ("tr", "TRORRES", "3.25", r"tr\.csv row 2: TRORRES '3.25' differs from TRSTRESC"),
+        ("rs", "STUDYID", "OTHER", r"rs\.csv row 2: STUDYID 'OTHER' but rs\.csv row 1 has 'NET-1'"),
+        ("tu", "TUSEQ", "1", r"tu\.csv row 2: TUSEQ 1 of subject 'EX-001' repeats tu\.csv row 1"),
+    ],
+)
+def test_inconsistent_records_are_refused_with_the_record(tmp_path, exported, domain, column, value, message):
+    folder = _folder(tmp_path, exported, "csv")
+    path = folder / f"{domain}.csv"
+    rows = _rows(path)
+    assert rows[2][rows[0].index("TRTESTCD")] == "LDIAM" if domain == "tr" else True
+    _set(path, 2, column, value)
+    with pytest.raises(ExchangeError, match=message):
+        read_sdtm(folder)
+
+
+def test_a_tr_missing_a_visit_that_rs_assessed_is_refused(tmp_path, exported):
+    folder = _folder(tmp_path, exported, "csv")
+    rows = _rows(folder / "tr.csv")
+    visit = rows[0].index("VISITNUM")
+    _write_rows(folder / "tr.csv", [r for r in rows if r[visit] != "3"])
+    with pytest.raises(ExchangeError, match=r"rs\.csv row \d+: RS response at visit 3 of subject 'EX-001' has no TR"):
+        read_sdtm(folder)
+
+
+def test_a_tu_missing_a_lesion_is_refused(tmp_path, exported):
+    folder = _folder(tmp_path, exported, "csv")
+    rows = _rows(folder / "tu.csv")
+    link = rows[0].index("TULNKID")
+    _write_rows(folder / "tu.csv", [r for r in rows if r[link] != "T1"])
+    with pytest.raises(ExchangeError, match=r"tr\.csv row \d+: TRLNKID 'T1' of subject 'EX-001' has no TU record"):
+        read_sdtm(folder)
+
+
+def test_a_missing_rs_is_a_warning_saying_what_is_lost(tmp_path, exported, capsys):
+    folder = _folder(tmp_path, exported, "csv")
+    (folder / "rs.csv").unlink()
+    assert main(["import", "sdtm", str(folder), "--out", str(tmp_path / "cases")]) == 0
+    out = capsys.readouterr()
+    warnings = [line for line in out.err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "no RS dataset" in warnings[0] and "responses recorded" in warnings[0]
+    assert "wrote 1 case files" in out.out
+
+
+def test_colliding_subject_names_never_overwrite(tmp_path):
+    cases = []
+    for subject in ("NET 002", "NET-002", "NET?002"):
+        data = example_case_dict()
+        data["subject"] = subject
+        cases.append(recist.parse_case(data))
+    folder = tmp_path / "sdtm"
+    reads = [SdtmRead(c, recist.assess(c)) for c in cases]
+    write_sdtm(build_sdtm(reads, study_id="S"), folder, formats=["csv"], study_id="S")
+    out = tmp_path / "cases"
+    assert main(["import", "sdtm", str(folder), "--out", str(out)]) == 0
+    written = sorted(out.glob("*.json"))
+    assert len(written) == 3
+    assert sorted(recist.read_case(p).subject for p in written) == ["NET 002", "NET-002", "NET?002"]
+    # a second import into the same folder adds files, it never replaces the first ones
+    assert main(["import", "sdtm", str(folder), "--out", str(out)]) == 0
+    assert len(list(out.glob("*.json"))) == 6
+
+
+def test_a_300_character_evaluator_id_does_not_break_the_file_name(tmp_path, exported):
+    folder = _folder(tmp_path, exported, "csv")
+    for domain, prefix in (("tu", "TU"), ("tr", "TR"), ("rs", "RS")):
+        rows = _rows(folder / f"{domain}.csv")
+        column = rows[0].index(f"{prefix}EVALID")
+        for row in rows[1:]:
+            row[column] = "R" * 300
+        _write_rows(folder / f"{domain}.csv", rows)
+    out = tmp_path / "cases"
+    assert main(["import", "sdtm", str(folder), "--out", str(out)]) == 0
+    (written,) = out.glob("*.json")
+    assert len(written.name) <= 110
+
+
+_SUFFIXES = ("csv", "json", "xpt")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    suffix=st.sampled_from(_SUFFIXES),
+    domain=st.sampled_from(["tu", "tr", "rs"]),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+    flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=4),
+)
+def test_fuzzed_datasets_raise_only_recist_errors(tmp_path_factory, exported, suffix, domain, cut, flips):
+    """Random truncations and byte changes of any dataset: a case or a RecistError, nothing else."""
+    folder = _folder(tmp_path_factory.mktemp("fuzz"), exported, suffix)
+    path = folder / f"{domain}.{suffix}"
+    data = bytearray(path.read_bytes())
+    for where, byte in flips:
+        if data:
+            data[min(int(where * len(data)), len(data) - 1)] = byte
+    if cut is not None:
+        data = data[: int(cut * len(data))]
+    path.write_bytes(bytes(data))
+    try:
+        for read in cases_from_sdtm(read_sdtm(folder)):
+            recist.assess(read.case)
+    except RecistError as exc:
+        assert str(exc) and "\n" not in str(exc)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    column=st.sampled_from(["TRSTRESC", "TRSTRESN", "TRORRES", "VISITNUM", "TRSEQ", "TRLNKID", "TRDTC"]),
+    value=st.one_of(
+        st.sampled_from(["1e308", "-1e308", "inf", "nan", "1" * 5000, "", "0x10", "1\\2"]),
+        st.floats(allow_nan=True).map(repr),
+        st.integers(-(10**30), 10**30).map(str),
+    ),
+    row=st.integers(1, 20),
+)
+def test_extreme_values_in_json_raise_only_recist_errors(tmp_path_factory, exported, column, value, row):
+    folder = _folder(tmp_path_factory.mktemp("extreme"), exported, "json")
+    document = json.loads((folder / "tr.json").read_text())
+    names = [c["name"] for c in document["columns"]]
+    record = document["rows"][min(row, len(document["rows"])) - 1]
+    record[names.index(column)] = value
+    (folder / "tr.json").write_text(json.dumps(document))
+    try:
+        for read in cases_from_sdtm(read_sdtm(folder)):
+            recist.assess(read.case)
+    except RecistError as exc:
+        assert str(exc)
