@@ -6,10 +6,10 @@ BIN := $(VENV)/bin
 HASH := $(shell sha1sum pyproject.toml | cut -c1-12)
 CORE_STAMP := $(VENV)/.core-$(HASH)
 STAMP := $(VENV)/.test-$(HASH)
-APT_PACKAGES := xvfb libxcb-icccm4 libxcb-keysyms1 dicom3tools dcmtk chromium
+APT_PACKAGES := xvfb libxcb-icccm4 libxcb-keysyms1 dicom3tools dcmtk chromium nodejs
 DEMO_OUT ?= demo_out
 
-.PHONY: demo test lint system-packages bench clean
+.PHONY: demo test lint system-packages js-packages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +38,22 @@ system-packages:
 	  else echo "warning: missing system packages:$$missing (run as root or install them; GUI and DICOM-validator tests will skip)"; fi; \
 	fi
 
+# dcmjs (OHIF's DICOM library) for the SR interoperability tests, pinned by tests/js/package-lock.json and
+# installed into tests/js/node_modules (gitignored); without npm the tests that need it skip with the reason.
+JS_STAMP := tests/js/node_modules/.package-lock.json
+js-packages: $(JS_STAMP)
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/js --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	else echo "warning: npm is missing (install node.js with npm); the dcmjs/OHIF SR tests will skip"; fi
+
 demo: $(CORE_STAMP)
 	$(BIN)/python -m recist demo $(DEMO_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check recist plugins tests benchmarks sample_data docs
 
-test: system-packages $(STAMP) lint
+test: system-packages js-packages $(STAMP) lint
 	XDG_CONFIG_HOME=$$(mktemp -d) XDG_CACHE_HOME=$$(mktemp -d) MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

@@ -5,13 +5,24 @@ writes ``<subject>_<evaluator>.json``; ``sr`` rebuilds one case per subject per 
 Measurement Reports (TID 1500) and writes ``<subject>_<observer>.json``. ``recist assess`` of the files
 gives the exchanged responses (SDTM: each RS response is kept as the timepoint's ``recorded`` block, so
 any disagreement is reported).
+
+Names come from the subject and reader with every character outside ``A-Za-z0-9._-`` replaced, cut to
+100 characters; when two cases would get the same name ("NET 002" and "NET-002", "READER" and
+"READER?") or a file of that name already exists, ``-2``, ``-3``, ... is added: nothing is overwritten,
+and the count printed is the number of files written. Warnings (groups or documents skipped, lost
+data) are printed one per line on stderr before the summary.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+from recist.errors import ExchangeError
 
 __all__ = ["register"]
 
@@ -31,37 +42,77 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sr = verbs.add_parser("sr", help="cases from DICOM SR Measurement Reports")
     sr.add_argument("files", nargs="+", metavar="FILE", help="SR files (or folders of them)")
     sr.add_argument("--out", required=True, metavar="DIR", help="folder for the case files (created)")
+    sr.add_argument("--images", nargs="+", metavar="SERIES", default=[],
+                    help="folders of the referenced image series (to convert pixel coordinates and lengths)")  # fmt: skip
     sr.set_defaults(func=_sr)
+
+
+_MAX_NAME = 100
 
 
 def _name(*parts: str) -> str:
     text = "_".join(p for p in parts if p)
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "case"
+    return (re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "case")[:_MAX_NAME]
+
+
+def _write_cases(out: Path, named: Iterable[tuple[str, Any]]) -> int:
+    """Write each (name, case) to a new file in ``out``; never overwrite; return how many were written."""
+    from recist.io.case_json import write_case
+
+    if out.exists() and not out.is_dir():
+        raise ExchangeError(f"{out}: exists and is not a folder; give a folder for the case files (--out)")
+    taken: set[str] = set()
+    count = 0
+    for stem, case in named:
+        candidate, k = stem, 1
+        while candidate.lower() in taken or (out / f"{candidate}.json").exists():
+            k += 1
+            candidate = f"{stem}-{k}"
+        taken.add(candidate.lower())
+        write_case(case, out / f"{candidate}.json")
+        count += 1
+    return count
+
+
+def _warn(lines: Iterable[str]) -> None:
+    for line in lines:
+        print(f"recist import: warning: {line}", file=sys.stderr)
 
 
 def _sdtm(args: argparse.Namespace) -> int:
-    from recist.io.case_json import write_case
     from recist.io.sdtm_import import cases_from_sdtm, read_sdtm
 
-    reads = cases_from_sdtm(read_sdtm(args.folder), recorded=not args.no_recorded)
+    notes: list[str] = []
+    reads = cases_from_sdtm(read_sdtm(args.folder, warnings=notes), recorded=not args.no_recorded)
+    _warn(notes)
     out = Path(args.out)
-    for read in reads:
-        write_case(read.case, out / f"{_name(read.case.subject, read.evaluator_role or read.evaluator)}.json")
-    print(f"wrote {len(reads)} case files to {out}")
+    count = _write_cases(out, ((_name(r.case.subject, r.evaluator_role or r.evaluator), r.case) for r in reads))
+    print(f"wrote {count} case files to {out}")
     return 0
 
 
 def _sr(args: argparse.Namespace) -> int:
-    from recist.io.case_json import write_case
-    from recist.io.sr_import import cases_from_sr, read_sr_files
+    from recist.io.sr_import import import_sr
 
     files: list[Path] = []
     for raw in args.files:
         path = Path(raw)
+        if not path.exists():
+            raise ExchangeError(f"{path}: no such file or folder")
         files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
-    results = cases_from_sr(read_sr_files(files))
+    if not files:
+        raise ExchangeError(f"{', '.join(args.files)}: no file to import (empty folder)")
+    headers = {}
+    if args.images:
+        from recist.export.dicom_sr import index_images
+
+        headers = index_images(args.images).by_sop
+    notes: list[str] = []
+    try:
+        imported = import_sr(files, images=headers, warnings=notes)
+    finally:
+        _warn(notes)
     out = Path(args.out)
-    for result in results:
-        write_case(result.case, out / f"{_name(result.case.subject, result.observer)}.json")
-    print(f"wrote {len(results)} case files to {out}")
+    count = _write_cases(out, ((_name(r.case.subject, r.observer), r.case) for r in imported.results))
+    print(f"wrote {count} case files to {out}")
     return 0

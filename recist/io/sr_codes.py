@@ -21,6 +21,7 @@ __all__ = [
     "LENGTH",
     "DIAMETER",
     "MM",
+    "LEGACY_AXES",
     "RECIST_1_1",
     "LESION",
     "ROLE",
@@ -46,11 +47,20 @@ Code = tuple[str, str, str]  # (code value, coding scheme designator, code meani
 
 LOCAL_SCHEME = "99RECIST"
 
-LONG_AXIS: Code = ("103339001", "SCT", "Long axis")
-SHORT_AXIS: Code = ("103340004", "SCT", "Short axis")
+LONG_AXIS: Code = ("103339001", "SCT", "Long Axis")
+SHORT_AXIS: Code = ("103340004", "SCT", "Short Axis")
 LENGTH: Code = ("410668003", "SCT", "Length")
 DIAMETER: Code = ("81827009", "SCT", "Diameter")
 MM: Code = ("mm", "UCUM", "millimeter")
+LEGACY_AXES: dict[str, Code] = {
+    "long_axis_mm": ("G-A185", "SRT", "Long Axis"),
+    "short_axis_mm": ("G-A186", "SRT", "Short Axis"),
+    "length_mm": ("G-D7FE", "SRT", "Length"),
+    "diameter_mm": ("G-D785", "SRT", "Diameter"),
+}
+"""The SNOMED-RT codes DICOM used for these concepts before SNOMED CT (PS3.16 CID 7470, retired
+designator SRT), still written by OHIF/Cornerstone through dcmjs up to 0.47: read, never written. Length
+and diameter count as the long axis."""
 RECIST_1_1: Code = ("126081", "DCM", "RECIST 1.1")
 LESION: Code = ("52988006", "SCT", "Lesion")
 CENTRE: Code = ("111010", "DCM", "Center")

@@ -1,10 +1,15 @@
 """Read DICOM SR Measurement Reports (TID 1500) back into cases.
 
-Reads what :mod:`recist.export.dicom_sr` writes, exactly, and TID 1500 reports from other tools: any
+Reads what :mod:`recist.export.dicom_sr` writes, exactly, and TID 1500 reports from other tools: a
 measurement group (TID 1501 or the planar/volumetric ROI groups TID 1410/1411) with a tracking
-identifier becomes a lesion, its Long axis / Short axis (or Length, Diameter) measurements the lesion's
-axes in mm. A group without recist's role evaluation is taken as a target lesion (a tracked length
-measurement is what other tools write for RECIST targets); a site naming a lymph node makes it nodal.
+identifier and a lesion diameter becomes a lesion, its Long axis / Short axis (or Length, Diameter)
+measurements the lesion's axes in mm. The SNOMED CT codes and the legacy SNOMED-RT (SRT) codes that
+OHIF/dcmjs still write (``G-A185`` long axis, ``G-A186`` short axis, ``G-D7FE`` length, ``G-D785``
+diameter) are both recognised. A group without recist's role evaluation is taken as a target lesion (a
+tracked length measurement is what other tools write for RECIST targets); a site naming a lymph node
+makes it nodal. A group that is not a lesion measurement (whole-image statistics, areas, volumes, SUV, an
+anatomical structure such as the aorta) is skipped with one warning naming the group and the reason; it
+never becomes a target. A document with no lesion group is skipped with a warning.
 
 Documents are grouped by subject (Clinical Trial Subject ID, else Patient ID) and observer (Person
 Observer Name), one case per group, one timepoint per document, in order of study date and then of the
@@ -13,27 +18,42 @@ study date), its date the Study Date.
 
 Coordinates: SCOORD3D values are 32-bit floats in DICOM; each is read back as the shortest decimal of its
 float32, so line endpoints with up to 7 significant digits return exactly. Two-dimensional SCOORD lines
-(pixel coordinates) are not converted (that needs the image geometry): the measured value is kept.
+(pixel coordinates of the referenced image) are converted to patient coordinates with that image's
+geometry when its header is given (``images=``, ``recist import sr --images``); a length recorded in
+pixels (UCUM ``1`` "px", as dcmjs writes without calibration) is converted with the image's Pixel
+Spacing, and refused when the image is not given.
 
-Every malformed document raises :class:`~recist.errors.ExchangeError` naming the file and the content
-item (its position in the content tree, e.g. ``content item 1.5.3.8``).
+Every malformed, truncated or unreadable document raises :class:`~recist.errors.ExchangeError` naming the
+file and, inside the document, the content item (its position in the content tree, e.g. ``content item
+1.5.3.8``); unrecognised codes are named by (scheme, value, meaning). Warnings of pydicom are not
+passed on: what matters is in the error or in the warnings returned by :func:`import_sr`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import io
+import math
 import os
-from collections.abc import Iterable, Sequence
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recist.errors import ExchangeError, RecistValidationError
+from recist.errors import ExchangeError, RecistError, RecistValidationError
 from recist.io import sr_codes
+from recist.io.dicom_structure import check_complete
+from recist.io.sr_content import Geometry as _Geometry
+from recist.io.sr_content import code_of as _code_of
+from recist.io.sr_content import describe as _describe
+from recist.io.sr_content import float32_text as _float32_text
+from recist.io.sr_content import meaning as _meaning
 from recist.model.case import Case, Protocol
 from recist.model.validate import parse_case
 
-__all__ = ["ImportedSR", "read_sr_files", "cases_from_sr"]
+__all__ = ["ImportedSR", "SrImport", "read_sr_files", "cases_from_sr", "import_sr"]
 
 _SR_CLASSES = {
     "1.2.840.10008.5.1.4.1.1.88.22": "Enhanced SR",
@@ -52,7 +72,14 @@ _IMAGING_MEASUREMENTS = ("126010", "DCM")
 _MEASUREMENT_GROUP = ("125007", "DCM")
 _TRACKING_ID = ("112039", "DCM")
 _TRACKING_UID = ("112040", "DCM")
-_FINDING_SITE = ("363698007", "SCT")
+_FINDING_SITES = {("363698007", "SCT"), ("G-C0E3", "SRT")}
+_FINDING_CATEGORY = {("276214006", "SCT"), ("F-02C2F", "SRT")}
+_ANATOMICAL_STRUCTURE = {("91723000", "SCT"), ("T-D000A", "SRT")}
+_FINDING = ("121071", "DCM")
+_FREE_TEXT = "CORNERSTONEFREETEXT"
+"""The code value under which OHIF/Cornerstone (dcmjs) store the user's label of a measurement."""
+_TOOL_TAG = re.compile(r"^[A-Za-z0-9]+@\S*:\w+$")
+"""Tracking identifiers that name the drawing tool, not the lesion ("cornerstoneTools@^4.0.0:Length")."""
 _TIME_POINT = ("C2348792", "UMLS")
 _TIME_POINT_ORDER = ("126073", "DCM")
 _PERSON_OBSERVER = ("121008", "DCM")
@@ -61,8 +88,13 @@ _AXES = {
     sr_codes.LENGTH[:2]: "long_axis_mm",
     sr_codes.DIAMETER[:2]: "long_axis_mm",
     sr_codes.SHORT_AXIS[:2]: "short_axis_mm",
+    **{code[:2]: "short_axis_mm" if key == "short_axis_mm" else "long_axis_mm"
+       for key, code in sr_codes.LEGACY_AXES.items()},  # fmt: skip
 }
+"""Lesion diameters: SNOMED CT codes and the legacy SNOMED-RT codes of the same concepts (PS3.16 CID 7470)."""
 _UNITS_TO_MM = {("mm", "UCUM"): 1.0, ("cm", "UCUM"): 10.0}
+_PIXEL_UNITS = {("1", "UCUM"), ("{pixels}", "UCUM"), ("{pixel}", "UCUM"), ("px", "UCUM")}
+_MAX_TIME_POINT_ORDER = 1_000_000
 
 
 def _reverse(table: dict[str, tuple[str, str, str]]) -> dict[tuple[str, str], str]:
@@ -93,6 +125,23 @@ class ImportedSR:
     files: tuple[Path, ...]
 
 
+@dataclass(frozen=True)
+class SrImport:
+    """What :func:`import_sr` made: the cases and one warning line per group or document skipped."""
+
+    results: list[ImportedSR]
+    warnings: list[str]
+
+
+@dataclass
+class _Axis:
+    key: str
+    value: float
+    line: dict[str, Any] | None
+    image: dict[str, Any] | None
+    where: str
+
+
 @dataclass
 class _Group:
     where: str
@@ -105,13 +154,14 @@ class _Group:
     state: tuple[tuple[str, str], str] | None = None
     equivocal: bool | None = None
     merged_into: str | None = None
-    axes: list[tuple[str, float, dict[str, Any] | None, dict[str, Any] | None, str]] = field(
-        default_factory=list
-    )
+    axes: list[_Axis] = field(default_factory=list)
+    other_measurements: list[str] = field(default_factory=list)
+    anatomical: str | None = None
     point_mm: list[float] | None = None
     image: dict[str, Any] | None = None
     time_point: str | None = None
     time_point_order: int | None = None
+    label: str | None = None
 
 
 @dataclass
@@ -124,32 +174,16 @@ class _Document:
     order: int | None
     groups: list[_Group]
     images: list[dict[str, Any]]
-
-
-def _code_of(item: Any, keyword: str = "ConceptNameCodeSequence") -> tuple[str, str] | None:
-    seq = item.get(keyword)
-    if not seq:
-        return None
-    code = seq[0]
-    return (str(code.get("CodeValue", code.get("LongCodeValue", code.get("URNCodeValue", "")))),
-            str(code.get("CodingSchemeDesignator", "")))  # fmt: skip
-
-
-def _meaning(item: Any, keyword: str) -> str:
-    seq = item.get(keyword)
-    return str(seq[0].get("CodeMeaning", "")) if seq else ""
-
-
-def _float32_text(value: float) -> float:
-    import numpy as np
-
-    return float(str(np.float32(value)))
+    instance: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 class _Reader:
-    def __init__(self, path: Path, ds: Any) -> None:
+    def __init__(self, path: Path, ds: Any, headers: Mapping[str, Any]) -> None:
         self.path = path
         self.ds = ds
+        self.headers = headers
+        self.warnings: list[str] = []
         self.sop_index: dict[str, dict[str, Any]] = {}
         for keyword in ("CurrentRequestedProcedureEvidenceSequence", "PertinentOtherEvidenceSequence"):
             for study in ds.get(keyword, []):
@@ -166,14 +200,24 @@ class _Reader:
     def error(self, where: str, message: str) -> ExchangeError:
         return ExchangeError(f"{self.path.name}, {where}: {message}")
 
-    def _image(self, item: Any, where: str) -> dict[str, Any]:
+    def _image(self, item: Any, where: str) -> dict[str, Any] | None:
         refs = item.get("ReferencedSOPSequence")
         if not refs:
             raise self.error(where, "IMAGE content item without ReferencedSOPSequence")
         uid = str(refs[0].get("ReferencedSOPInstanceUID", ""))
         ref = self.sop_index.get(uid)
         if ref is None:
-            raise self.error(where, f"image {uid} is not listed in the evidence sequences of the document")
+            header = self.headers.get(uid)
+            if header is None:
+                raise self.error(
+                    where, f"image {uid} is neither in the evidence sequences of the document nor in --images"
+                )
+            ref = {
+                "study_uid": str(getattr(header, "StudyInstanceUID", "")),
+                "series_uid": str(getattr(header, "SeriesInstanceUID", "")),
+                "sop_uid": uid,
+                "modality": str(getattr(header, "Modality", "")) or None,
+            }
         return {k: v for k, v in ref.items() if v}
 
     def _scoord3d(self, item: Any, where: str, graphic_type: str) -> list[list[float]]:
@@ -182,9 +226,32 @@ class _Reader:
         data = [_float32_text(v) for v in item.get("GraphicData", [])]
         if len(data) % 3 or not data:
             raise self.error(where, "SCOORD3D GraphicData is not a list of (x, y, z) triplets")
+        if not all(math.isfinite(v) for v in data):
+            raise self.error(where, "SCOORD3D GraphicData holds a value that is not a finite number")
         return [data[i : i + 3] for i in range(0, len(data), 3)]
 
-    def _number(self, item: Any, where: str) -> tuple[float, str]:
+    def _scoord2d(self, item: Any, where: str) -> tuple[list[tuple[float, float]], str | None]:
+        """The (column, row) points of a 2D SCOORD line and the SOP UID of its image (SELECTED FROM)."""
+        data = [float(v) for v in item.get("GraphicData", [])]
+        if len(data) % 2 or not data or not all(math.isfinite(v) for v in data):
+            raise self.error(where, "SCOORD GraphicData is not a list of finite (column, row) pairs")
+        sop_uid = None
+        for child in item.get("ContentSequence", []):
+            refs = child.get("ReferencedSOPSequence") if child.get("ValueType") == "IMAGE" else None
+            if refs:
+                sop_uid = str(refs[0].get("ReferencedSOPInstanceUID", ""))
+        return [(data[i], data[i + 1]) for i in range(0, len(data), 2)], sop_uid
+
+    def _geometry(self, sop_uid: str | None, where: str, why: str) -> _Geometry | None:
+        header = self.headers.get(sop_uid or "")
+        if header is None:
+            return None
+        try:
+            return _Geometry(header, str(sop_uid))
+        except ExchangeError as exc:
+            raise self.error(where, f"{exc} ({why})") from None
+
+    def _number(self, item: Any, where: str) -> tuple[float, tuple[str, str] | None]:
         values = item.get("MeasuredValueSequence")
         if not values:
             raise self.error(where, "NUM content item without MeasuredValueSequence (no value)")
@@ -197,27 +264,55 @@ class _Reader:
             )
         except (AttributeError, TypeError, ValueError):
             raise self.error(where, "NUM content item without a numeric value") from None
-        unit = _code_of(value_item, "MeasurementUnitsCodeSequence")
-        if unit not in _UNITS_TO_MM:
-            raise self.error(where, f"length unit {unit} is not UCUM mm or cm")
-        return value * _UNITS_TO_MM[unit], where
+        if not math.isfinite(value) or value < 0:
+            raise self.error(where, f"measured value {value!r} is not a finite length >= 0")
+        return value, _code_of(value_item, "MeasurementUnitsCodeSequence")
 
     def _measurement(self, item: Any, where: str, group: _Group) -> None:
         name = _code_of(item)
         key = _AXES.get(name or ("", ""))
         if key is None:
+            group.other_measurements.append(_describe(item))
             return
-        value, _ = self._number(item, where)
+        value, unit = self._number(item, where)
         line = image = None
+        pixels: list[tuple[float, float]] | None = None
+        pixel_image: str | None = None
         for k, child in enumerate(item.get("ContentSequence", []), start=1):
             child_where = f"{where}.{k}"
             if child.get("ValueType") == "SCOORD3D" and child.get("GraphicType") == "POLYLINE":
                 points = self._scoord3d(child, child_where, "POLYLINE")
                 if len(points) == 2:
                     line = {"start_mm": points[0], "end_mm": points[1]}
+            elif child.get("ValueType") == "SCOORD" and child.get("GraphicType") == "POLYLINE":
+                points_2d, pixel_image = self._scoord2d(child, child_where)
+                if len(points_2d) == 2:
+                    pixels = points_2d
             elif child.get("ValueType") == "IMAGE":
                 image = self._image(child, child_where)
-        group.axes.append((key, value, line, image, where))
+        geometry = None
+        if pixels is not None:
+            geometry = self._geometry(pixel_image, where, "needed for the SCOORD line")
+            if image is None and pixel_image and (pixel_image in self.sop_index or pixel_image in self.headers):
+                image = self._image(
+                    {"ReferencedSOPSequence": [{"ReferencedSOPInstanceUID": pixel_image}]}, where
+                )
+            if line is None and geometry is not None:
+                line = {"start_mm": geometry.to_patient(*pixels[0]), "end_mm": geometry.to_patient(*pixels[1])}
+        if unit in _PIXEL_UNITS:
+            if pixels is None or geometry is None:
+                raise self.error(
+                    where,
+                    f"{_describe(item)} is {value!r} pixels; converting it needs its SCOORD line and the header of "
+                    f"its image {pixel_image or '(none referenced)'}: give the image series with --images",
+                )
+            value = geometry.length_mm(pixels)
+        elif unit in _UNITS_TO_MM:
+            value *= _UNITS_TO_MM[unit]
+        else:
+            unit_text = _describe(item.MeasuredValueSequence[0], "MeasurementUnitsCodeSequence")
+            raise self.error(where, f"length unit {unit_text} of {_describe(item)} is not UCUM mm, cm or pixels")
+        group.axes.append(_Axis(key, value, line, image, where))
 
     def _group(self, item: Any, where: str) -> _Group:
         group = _Group(where=where)
@@ -232,10 +327,16 @@ class _Reader:
             elif value_type == "TEXT" and name == _TIME_POINT:
                 group.time_point = str(child.get("TextValue", ""))
             elif value_type == "NUM" and name == _TIME_POINT_ORDER:
-                group.time_point_order = int(self._number_plain(child, child_where))
-            elif value_type == "CODE" and name == _FINDING_SITE:
+                group.time_point_order = self._order(child, child_where)
+            elif value_type == "CODE" and _code_of(child, "ConceptCodeSequence") is not None and \
+                    _code_of(child, "ConceptCodeSequence")[0] == _FREE_TEXT:  # fmt: skip
+                group.label = _meaning(child, "ConceptCodeSequence").strip() or None
+            elif value_type == "CODE" and name in _FINDING_SITES:
                 code = _code_of(child, "ConceptCodeSequence")
                 group.site = _SITES.get(code) if code in _SITES else _meaning(child, "ConceptCodeSequence")
+            elif value_type == "CODE" and name in _FINDING_CATEGORY:
+                if _code_of(child, "ConceptCodeSequence") in _ANATOMICAL_STRUCTURE:
+                    group.anatomical = _describe(child, "ConceptCodeSequence")
             elif value_type == "CODE":
                 self._evaluation(child, child_where, name, group)
             elif value_type == "TEXT" and name == sr_codes.MERGED_INTO[:2]:
@@ -246,18 +347,23 @@ class _Reader:
                 group.point_mm = self._scoord3d(child, child_where, "POINT")[0]
             elif value_type == "IMAGE":
                 group.image = self._image(child, child_where)
+        if _TOOL_TAG.match(group.lesion_id):
+            group.lesion_id = group.label or ""
         if not group.lesion_id:
             if not group.tracking_uid:
                 raise self.error(where, "measurement group without a Tracking Identifier (DCM 112039) or UID")
             group.lesion_id = group.tracking_uid
         return group
 
-    def _number_plain(self, item: Any, where: str) -> float:
+    def _order(self, item: Any, where: str) -> int:
         values = item.get("MeasuredValueSequence")
         try:
-            return float(values[0].NumericValue)
+            number = float(values[0].NumericValue)
         except (AttributeError, IndexError, TypeError, ValueError):
-            raise self.error(where, "NUM content item without a numeric value") from None
+            raise self.error(where, "Time Point Order without a numeric value") from None
+        if not math.isfinite(number) or not number.is_integer() or not 0 <= number <= _MAX_TIME_POINT_ORDER:
+            raise self.error(where, f"Time Point Order {number!r} is not a whole number from 0 to 1000000")
+        return int(number)
 
     def _evaluation(self, item: Any, where: str, name: tuple[str, str] | None, group: _Group) -> None:
         value = _code_of(item, "ConceptCodeSequence")
@@ -271,8 +377,21 @@ class _Reader:
             return
         attribute, table, meaning = spec
         if value not in table:
-            raise self.error(where, f"unknown {meaning} {value}")
+            raise self.error(where, f"unknown {meaning} {_describe(item, 'ConceptCodeSequence')}")
         setattr(group, attribute, table[value])
+
+    def _skip_reason(self, group: _Group) -> str | None:
+        """Why a group is not a lesion measurement (None when it is one)."""
+        if group.role is not None:
+            return None
+        if group.anatomical is not None:
+            return f"its finding category is {group.anatomical}, an anatomical structure, not a lesion"
+        if not group.axes:
+            if group.other_measurements:
+                names = ", ".join(group.other_measurements)
+                return f"no lesion diameter (Long Axis, Short Axis, Length or Diameter); it measures {names}"
+            return "no lesion diameter (Long Axis, Short Axis, Length or Diameter) and no role"
+        return None
 
     def document(self) -> _Document:
         ds = self.ds
@@ -293,7 +412,19 @@ class _Reader:
         for k, container in measurements:
             for j, item in enumerate(container.get("ContentSequence", []), start=1):
                 if item.get("ValueType") == "CONTAINER" and _code_of(item) in (_MEASUREMENT_GROUP, None):
-                    groups.append(self._group(item, f"content item {k}.{j}"))
+                    group = self._group(item, f"content item {k}.{j}")
+                    reason = self._skip_reason(group)
+                    if reason is not None:
+                        self.warnings.append(
+                            f"{self.path.name}, {group.where} (group {group.lesion_id!r}): skipped: {reason}"
+                        )
+                        continue
+                    if group.other_measurements:
+                        self.warnings.append(
+                            f"{self.path.name}, {group.where} (lesion {group.lesion_id!r}): ignored measurement(s) "
+                            f"{', '.join(group.other_measurements)}: not a RECIST diameter"
+                        )
+                    groups.append(group)
         observer = ""
         for item in root_items:
             if _code_of(item) == _PERSON_OBSERVER and item.get("ValueType") == "PNAME":
@@ -325,40 +456,78 @@ class _Reader:
                 "modality": ref["modality"],
             }
             image = {k: v for k, v in image.items() if v}
-            if image not in images:
+            if image not in images and "study_uid" in image and "series_uid" in image:
                 images.append(image)
+        try:
+            instance = int(str(ds.get("InstanceNumber", "") or 0))
+        except ValueError:
+            instance = 0
         return _Document(
-            self.path, subject, observer, date, label, min(orders) if orders else None, groups, images
-        )
+            self.path, subject, observer, date, label, min(orders) if orders else None, groups, images,
+            instance=instance, warnings=self.warnings,
+        )  # fmt: skip
 
 
-def read_sr_files(paths: Iterable[str | os.PathLike[str]]) -> list[_Document]:
-    """Parse SR files (ExchangeError naming the file and content item on the first problem)."""
+_PARSE_ERRORS = (Exception,)
+"""What reading a damaged file through pydicom can raise: its lazy parsing surfaces damage as
+``OSError: No tag to read``, ``NotImplementedError: Unknown Value Representation``,
+``BytesLengthException``, ``struct.error``, ``OverflowError`` and more (found by the fuzz test).
+pydicom parses outside data here, so any exception while parsing means a damaged file, reported as one
+ExchangeError naming it; recist's own errors (RecistError) pass through unchanged."""
+
+
+def _read_one(path: Path, headers: Mapping[str, Any]) -> _Document:
     import pydicom
-    from pydicom.errors import InvalidDicomError
 
-    documents = []
-    for raw in paths:
-        path = Path(raw)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ExchangeError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ExchangeError(f"{path}: is a folder, not an SR file") from None
+    except OSError as exc:
+        raise ExchangeError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
-            ds = pydicom.dcmread(path)
-        except FileNotFoundError:
-            raise ExchangeError(f"{path}: no such file") from None
-        except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
-            raise ExchangeError(f"{path.name}: not a readable DICOM file ({exc})") from None
+            ds = pydicom.dcmread(io.BytesIO(data))
+        except _PARSE_ERRORS as exc:
+            raise ExchangeError(f"{path}: not a readable DICOM file ({type(exc).__name__}: {exc})") from None
+        reason = check_complete(data)
+        if reason is not None:
+            raise ExchangeError(f"{path}: truncated or damaged DICOM file ({reason}); get a complete copy")
         try:
-            documents.append(_Reader(path, ds).document())
-        except ExchangeError:
+            for _ in ds.iterall():  # parse every element now: lazily parsed damage surfaces here
+                pass
+        except _PARSE_ERRORS as exc:
+            raise ExchangeError(f"{path}: damaged DICOM file ({type(exc).__name__}: {exc})") from None
+        try:
+            return _Reader(path, ds, headers).document()
+        except RecistError:
             raise
-        except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
-            raise ExchangeError(f"{path.name}: malformed SR content ({type(exc).__name__}: {exc})") from None
-    return documents
+        except _PARSE_ERRORS as exc:
+            raise ExchangeError(f"{path}: malformed SR content ({type(exc).__name__}: {exc})") from None
 
 
+def read_sr_files(
+    paths: Iterable[str | os.PathLike[str]], *, images: Mapping[str, Any] | None = None
+) -> list[_Document]:
+    """Parse SR files (ExchangeError naming the file and content item on the first problem).
+
+    Parameters
+    ----------
+    paths
+        The SR files.
+    images
+        Image headers by SOP Instance UID (``recist.export.dicom_sr.index_images(...).by_sop``): the
+        geometry that converts 2D (pixel) SCOORD lines and lengths in pixels.
+    """
+    return [_read_one(Path(raw), images or {}) for raw in paths]
 def _entry(doc: _Document, group: _Group, kind: str) -> dict[str, Any]:
     entry: dict[str, Any] = {}
     fragments = []
-    for key, value, line, image, where in group.axes:
+    for axis in group.axes:
+        key, value, line, image, where = axis.key, axis.value, axis.line, axis.image, axis.where
         if group.state is not None and _TARGET_STATES.get(group.state[0]) == "split":
             fragments.append(value)
             continue
@@ -392,7 +561,14 @@ def _timepoint(doc: _Document, lesions: dict[str, dict[str, Any]]) -> dict[str, 
     targets: dict[str, Any] = {}
     non_targets: dict[str, Any] = {}
     new_lesions: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
     for group in doc.groups:
+        if group.lesion_id in seen:
+            raise ExchangeError(
+                f"{doc.path.name}, {group.where}: lesion {group.lesion_id!r} is also measured in {seen[group.lesion_id]}; "
+                "give each lesion its own tracking identifier (or label) in the document"
+            )
+        seen[group.lesion_id] = group.where
         site = group.site or "unspecified"
         nodal = group.nodal if group.nodal is not None else "node" in site.lower()
         role = group.role or "target"
@@ -440,7 +616,7 @@ def cases_from_sr(documents: Sequence[_Document], *, protocol: Protocol | None =
         by_key.setdefault((doc.subject, doc.observer), []).append(doc)
     results = []
     for (subject, observer), docs in by_key.items():
-        docs.sort(key=lambda d: (d.date, d.order if d.order is not None else 0))
+        docs.sort(key=lambda d: (d.date, d.order if d.order is not None else d.instance))
         lesions: dict[str, dict[str, Any]] = {}
         timepoints = [_timepoint(doc, lesions) for doc in docs]
         data: dict[str, Any] = {
@@ -458,3 +634,49 @@ def cases_from_sr(documents: Sequence[_Document], *, protocol: Protocol | None =
             raise ExchangeError(f"the SR documents {names} do not make a valid case: {exc}") from None
         results.append(ImportedSR(case=case, observer=observer, files=tuple(d.path for d in docs)))
     return results
+
+
+def import_sr(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    images: Mapping[str, Any] | None = None,
+    protocol: Protocol | None = None,
+    warnings: list[str] | None = None,
+) -> SrImport:
+    """Read SR files into cases, skipping what is not a lesion measurement with a warning line each.
+
+    Parameters
+    ----------
+    paths
+        SR files.
+    images
+        Image headers by SOP Instance UID, for lines and lengths given in pixels (see :func:`read_sr_files`).
+    protocol
+        Protocol options of every case.
+    warnings
+        A list that receives the warning lines as they arise (so a caller can show them even when the
+        import then fails); also returned in :attr:`SrImport.warnings`.
+
+    Raises
+    ------
+    ExchangeError
+        No file given; an unreadable, truncated or malformed file (naming it); no document with a lesion.
+    """
+    files = [Path(p) for p in paths]
+    if not files:
+        raise ExchangeError("no SR file given (the folder is empty?)")
+    notes = warnings if warnings is not None else []
+    documents = read_sr_files(files, images=images)
+    notes.extend(line for doc in documents for line in doc.warnings)
+    kept = []
+    for doc in documents:
+        if doc.groups:
+            kept.append(doc)
+        else:
+            notes.append(f"{doc.path.name}: skipped: no lesion measurement group in the document")
+    if not kept:
+        raise ExchangeError(
+            f"nothing to import: none of the {len(files)} SR file(s) holds a lesion measurement group "
+            "(TID 1501 with a Long Axis, Short Axis, Length or Diameter)"
+        )
+    return SrImport(cases_from_sr(kept, protocol=protocol), notes)
