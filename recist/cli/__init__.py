@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         root.removeHandler(held)
     if status in (0, 1):
-        for line in held.lines + [_one_line(w.message) for w in caught]:
+        for line in dict.fromkeys(held.lines + [_one_line(w.message) for w in caught]):  # once each
             print(f"{name}: warning: {line}", file=sys.stderr)
     return status
 

@@ -3,7 +3,13 @@
 MASK is a label image SimpleITK can read (NIfTI .nii/.nii.gz, NRRD, MHA; 0 = background, every positive
 integer a lesion). With ``--image`` (a DICOM series folder) the mask must lie on that series' voxel grid
 (size, spacing, origin, direction within rounding tolerance) and the series' geometry is used; without
-it, the mask file's own header geometry is used. Definitions: ``docs/measurement.md``.
+it, the mask file's own header geometry is used. A folder holding several series (a reader package with
+CT and PET) is narrowed to the one given by ``--series-uid``, else to the only series whose grid has the
+mask's size. Definitions: ``docs/measurement.md``.
+
+The slice of each lesion (the one holding its long axis) is given as the DICOM InstanceNumber with
+``--image`` (column ``image``, JSON ``instance_number``: the number a PACS shows), and as the 0-based
+array index ``slice_index`` (column ``z idx`` without ``--image``).
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="DICOM series folder the mask was drawn on; its geometry must match the mask's "
         "(default: use the mask file's own geometry)",
     )
+    parser.add_argument("--series-uid", metavar="UID",
+                        help="with --image: which series of the folder (default: its only series, or the only one "
+                             "whose grid matches the mask)")
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     parser.set_defaults(func=_handle)
 
@@ -82,10 +91,18 @@ def _handle(args: argparse.Namespace) -> int:
     from recist.measure.geometry import ImageGeometry, check_same_geometry
 
     labels, geometry = _read_label_image(args.mask)
-    if args.image is not None:
-        from recist.io.dicom import load_series
+    instance_numbers: list[int | None] | None = None
+    if args.series_uid is not None and args.image is None:
+        from recist.errors import MeasurementError
 
-        volume = load_series(args.image)
+        raise MeasurementError("--series-uid chooses a series of --image; give --image FOLDER too")
+    if args.image is not None:
+        from recist.io.dicom import load_series, select_series
+
+        shape = labels.shape
+        volume = load_series(select_series(args.image, series_uid=args.series_uid,
+                                           fits=lambda s: (s.num_slices, s.rows, s.columns) == shape))
+        instance_numbers = [_instance_number(h) for h in volume.headers]
         image_geometry = ImageGeometry.from_arrays(
             shape=volume.array.shape,
             spacing_mm=volume.spacing_mm,
@@ -112,6 +129,7 @@ def _handle(args: argparse.Namespace) -> int:
                 "long_axis_mm": round(lesion.long_axis_mm, 3),
                 "short_axis_mm": round(lesion.short_axis_mm, 3),
                 "slice_index": lesion.slice_index,
+                "instance_number": None if instance_numbers is None else instance_numbers[lesion.slice_index],
                 "volume_ml": round(lesion.volume_ml, 4),
                 "voxel_count": lesion.voxel_count,
                 "long_axis_endpoints_lps_mm": _rounded(lesion.long_axis_endpoints_lps_mm),
@@ -134,10 +152,28 @@ def _rounded(points: Any) -> list[list[float]]:
     return [[round(float(v), 3) for v in point] for point in points]
 
 
+def _instance_number(header: Any) -> int | None:
+    """The slice's DICOM InstanceNumber (0020,0013), None when absent or unreadable."""
+    try:
+        value = header.get("InstanceNumber")
+        return None if value in (None, "") else int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _slice_cell(lesion: dict, on_image: bool) -> str:
+    if not on_image:
+        return str(lesion["slice_index"])
+    number = lesion["instance_number"]
+    return "-" if number is None else str(number)
+
+
 def _print_table(report: dict) -> None:
-    print(f"mask {report['mask']}" + (f" on image {report['image']}" if report["image"] else " (own geometry)"))
+    on_image = bool(report["image"])
+    print(f"mask {report['mask']}" + (f" on image {report['image']}" if on_image else " (own geometry)"))
+    slice_label = "image" if on_image else "z idx"
     header = (
-        f"{'label':>5} {'long mm':>8} {'short mm':>8} {'slice':>5} {'vol mL':>8}  "
+        f"{'label':>5} {'long mm':>8} {'short mm':>8} {slice_label:>5} {'vol mL':>8}  "
         "long axis endpoints LPS mm / short axis endpoints LPS mm"
     )
     print(header)
@@ -146,7 +182,7 @@ def _print_table(report: dict) -> None:
         short_ends = " -> ".join(_point(p) for p in lesion["short_axis_endpoints_lps_mm"])
         print(
             f"{lesion['label']:>5} {lesion['long_axis_mm']:8.1f} {lesion['short_axis_mm']:8.1f} "
-            f"{lesion['slice_index']:>5} {lesion['volume_ml']:8.2f}  {long_ends} / {short_ends}"
+            f"{_slice_cell(lesion, on_image):>5} {lesion['volume_ml']:8.2f}  {long_ends} / {short_ends}"
         )
 
 

@@ -19,17 +19,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Print the factor that turns a PET series' rescaled pixel values into SUVbw (g/ml), "
         "per instance when they differ, with the DICOM header rules used (QIBA / IBSI SUV manual).",
     )
-    parser.add_argument("series", help="folder or file holding one PET series")
+    parser.add_argument("series", help="folder or file holding the PET series (a folder with several series: "
+                        "its only PT series, or the one given by --series-uid)")
+    parser.add_argument("--series-uid", metavar="UID", help="which series of the folder to use")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     parser.set_defaults(func=_handle)
 
 
 def _handle(args: argparse.Namespace) -> int:
     from recist.errors import SuvError
-    from recist.io.dicom import load_series
+    from recist.io.dicom import load_series, select_series
     from recist.io.pet import series_suv_factors
 
-    volume = load_series(args.series)
+    volume = load_series(select_series(args.series, series_uid=args.series_uid, modality="PT"))
     if str(volume.modality).upper() != "PT":
         raise SuvError(f"{args.series}: Modality is {volume.modality!r}, not PT; SUV applies to PET only")
     factors = series_suv_factors(volume.headers, volume.files)

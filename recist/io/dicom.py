@@ -57,7 +57,7 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -77,7 +77,7 @@ from recist._gc import collector_paused
 from recist.errors import DicomLoadError
 from recist.measure.geometry import affine_from_geometry, index_to_patient, patient_to_index
 
-__all__ = ["SeriesInfo", "SkippedFile", "SeriesScan", "Volume", "find_series", "load_series"]
+__all__ = ["SeriesInfo", "SkippedFile", "SeriesScan", "Volume", "find_series", "load_series", "select_series"]
 
 logger = logging.getLogger(__name__)
 
@@ -1260,7 +1260,22 @@ def _read_pixels(uid: str, slices: Sequence[_Slice]) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------------
-def _pick_series(source: str | os.PathLike, series_uid: str | None) -> SeriesInfo:
+def select_series(
+    source: str | os.PathLike,
+    *,
+    series_uid: str | None = None,
+    modality: str | None = None,
+    fits: Callable[[SeriesInfo], bool] | None = None,
+) -> SeriesInfo:
+    """The one series of a folder a command needs: by UID, else the only one, else the only one that
+    has ``modality`` (reader packages mix CT and PT) or that ``fits`` (e.g. the grid of a mask).
+
+    Raises
+    ------
+    DicomLoadError
+        No series, no series with that UID, or several candidates: the message lists them and says to
+        choose with ``--series-uid`` (``series_uid=`` in Python).
+    """
     scan = find_series(source)
     if series_uid is not None:
         match = [s for s in scan.series if s.series_uid == series_uid]
@@ -1274,9 +1289,22 @@ def _pick_series(source: str | os.PathLike, series_uid: str | None) -> SeriesInf
         reasons = "; ".join(f"{k.path.name}: {k.reason}" for k in scan.skipped[:3])
         raise DicomLoadError(f"{source}: no DICOM image series found ({len(scan.skipped)} files skipped"
                              f"{': ' + reasons if reasons else ''})")
+    candidates = scan.series
+    if modality is not None:
+        candidates = [s for s in candidates if s.modality.upper() == modality.upper()]
+    if fits is not None:
+        candidates = [s for s in candidates if fits(s)]
+    if len(candidates) == 1:
+        logger.info("%s: chose %s", source, candidates[0].label())
+        return candidates[0]
     names = "; ".join(s.label() for s in scan.series)
-    raise DicomLoadError(f"{source}: {len(scan.series)} series found ({names}); pass series_uid= "
-                         "(or a SeriesInfo from find_series) to choose one")
+    which = f" ({len(candidates)} of them {modality or 'suitable'})" if modality or fits else ""
+    raise DicomLoadError(f"{source}: {len(scan.series)} series found{which}: {names}; choose one with "
+                         "--series-uid UID (series_uid= in Python, or a SeriesInfo from find_series)")
+
+
+def _pick_series(source: str | os.PathLike, series_uid: str | None) -> SeriesInfo:
+    return select_series(source, series_uid=series_uid)
 
 
 def load_series(

@@ -123,3 +123,49 @@ def test_integer_valued_float_mask_is_accepted(tmp_path, capsys):
     mask = _write_mask(tmp_path / "float.nii.gz", _labels().astype(np.float32))
     status, out, _ = _run(["measure", str(mask), "--format", "json"], capsys)
     assert status == 0 and [lesion["label"] for lesion in json.loads(out)["lesions"]] == [1, 4]
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "patient" / "baseline"
+
+
+def test_slice_is_the_dicom_instance_number_on_a_folder_of_ct_and_pt(capsys):
+    """A reader package holds CT and PT in one folder: the series whose grid fits the mask (the CT) is
+    used, and each lesion's slice is the InstanceNumber of that slice's file, as a PACS shows it."""
+    import pydicom
+
+    from recist.io.dicom import find_series
+
+    status, out, err = _run(["measure", str(SAMPLE / "lesions.nii.gz"), "--image", str(SAMPLE), "--format", "json"],
+                            capsys)
+    assert status == 0, err
+    report = json.loads(out)
+    (ct,) = [s for s in find_series(SAMPLE).series if s.modality == "CT"]
+    by_index = [pydicom.dcmread(path, stop_before_pixels=True).InstanceNumber for path in ct.files]
+    for lesion in report["lesions"]:
+        assert lesion["instance_number"] == by_index[lesion["slice_index"]]
+    status, out, _ = _run(["measure", str(SAMPLE / "lesions.nii.gz"), "--image", str(SAMPLE)], capsys)
+    header, first = out.splitlines()[1:3]
+    assert "image" in header.split()
+    assert first.split()[3] == str(report["lesions"][0]["instance_number"])
+
+
+def test_series_uid_chooses_and_a_wrong_one_is_one_line(tmp_path, capsys):
+    from recist.io.dicom import find_series
+
+    (ct,) = [s for s in find_series(SAMPLE).series if s.modality == "CT"]
+    (pt,) = [s for s in find_series(SAMPLE).series if s.modality == "PT"]
+    status, _, err = _run(["measure", str(SAMPLE / "lesions.nii.gz"), "--image", str(SAMPLE),
+                           "--series-uid", ct.series_uid], capsys)
+    assert status == 0, err
+    status, _, err = _run(["measure", str(SAMPLE / "lesions.nii.gz"), "--image", str(SAMPLE),
+                           "--series-uid", pt.series_uid], capsys)
+    assert status == 2 and err.count("\n") == 1  # the PET grid does not match the mask
+
+
+def test_several_fitting_series_ask_for_series_uid(tmp_path, capsys):
+    labels = _labels()
+    write_series(tmp_path / "a", shape=labels.shape, spacing_mm=SPACING_ZYX, origin_mm=ORIGIN)
+    write_series(tmp_path / "b", shape=labels.shape, spacing_mm=SPACING_ZYX, origin_mm=ORIGIN)
+    mask = _write_mask(tmp_path / "m.nii.gz", labels)
+    status, _, err = _run(["measure", str(mask), "--image", str(tmp_path)], capsys)
+    assert status == 2 and err.count("\n") == 1 and "--series-uid" in err

@@ -71,3 +71,43 @@ def test_non_pet_refused(tmp_path, capsys, modality):
     write_series(tmp_path / "ct", shape=(2, 4, 4), modality=modality)
     assert main(["suv", str(tmp_path / "ct")]) == 2
     assert "not PT" in capsys.readouterr().err
+
+
+def test_a_folder_with_ct_and_pt_uses_its_pt_series(capsys):
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "patient" / "baseline"
+    assert main(["suv", str(sample), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["instances"] == len(list((sample / "PT").glob("*.dcm")))
+
+
+def test_series_uid_picks_one_of_several_pet_series(tmp_path, capsys):
+    write_series(tmp_path / "a", shape=(2, 4, 4), modality="PT", extra=TAGS)
+    write_series(tmp_path / "b", shape=(3, 4, 4), modality="PT", extra=TAGS, series_uid="1.2.3.4")
+    assert main(["suv", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--series-uid" in err
+    assert main(["suv", str(tmp_path), "--series-uid", "1.2.3.4", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["instances"] == 3
+
+
+def _warning_series(folder, **extra):
+    tags = dict(TAGS, SliceThickness=lambda k: "2" if k else "3", **extra)  # a geometry warning on load
+    return write_series(folder, shape=(3, 4, 4), modality="PT", extra=tags)
+
+
+def test_warnings_never_precede_the_error_line(tmp_path):
+    import subprocess
+
+    _warning_series(tmp_path / "pt", PatientWeight="900")  # loads with a warning, then fails on the weight
+    done = subprocess.run([sys.executable, "-m", "recist", "suv", str(tmp_path / "pt")], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [done.stderr.strip()]
+    assert done.stderr.startswith("recist suv: error: ") and "PatientWeight" in done.stderr
+
+
+def test_warnings_follow_the_output_after_a_success(tmp_path, capsys):
+    _warning_series(tmp_path / "pt")
+    assert main(["suv", str(tmp_path / "pt")]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("recist suv: warning: ") and "SliceThickness differs" in err
