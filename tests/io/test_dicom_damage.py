@@ -11,6 +11,8 @@ import numpy as np
 import pydicom
 import pytest
 from dicom_factory import write_series
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import recist.io.dicom as dicom
 from recist.cli import main
@@ -107,3 +109,60 @@ def test_reads_are_looped(tmp_path, monkeypatch):
     expected = load_series(tmp_path / "whole").array
     monkeypatch.setattr(dicom, "_READ_CHUNK", 7)
     assert np.array_equal(load_series(tmp_path / "whole").array, expected)
+
+
+# ------------------------------------------------------------------------------ fuzz: header values
+
+_KEYWORDS = ["Rows", "Columns", "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation", "SamplesPerPixel",
+             "NumberOfFrames", "RescaleSlope", "RescaleIntercept", "PixelSpacing", "ImagePositionPatient",
+             "ImageOrientationPatient", "SliceThickness", "SpacingBetweenSlices", "InstanceNumber",
+             "SeriesInstanceUID", "SOPInstanceUID", "GantryDetectorTilt", "StudyDate"]
+_VALUES = [b"", b"0", b"-1", b"65535", b"\xff\xff", b"\x00\x00", b"\x00\x01", b"1e39", b"-1e308", b"1e10", b"nan",
+           b"inf", b"1\\2", b"0x10", b"1e400", b"abc", b"\x00" * 8, b"99999999999999999999", b"1\\0\\0\\0\\1\\0",
+           b"0\\0\\0", b"0.5\\0.5", b"\xc3\x28", b"1.2.3", b" " * 16]
+
+
+@pytest.fixture(scope="module")
+def pristine_pet(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pristine")
+    write_series(folder, shape=(4, 6, 6), modality="PT")
+    return folder
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pydicom warns about the damaged values it meets
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_extreme_and_wrongly_typed_header_values(pristine_pet, tmp_path_factory, data):
+    """Any header value replaced by an extreme number, a wrong type or a multi-value, as bytes in the file
+    (the VR kept, or another one): the series loads with a finite volume holding every file, or the scan
+    and load raise DicomLoadError; nothing else escapes and no volume is silently shorter."""
+    from pydicom.datadict import dictionary_VR, tag_for_keyword
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    files = sorted(pristine_pet.iterdir())
+    for k, path in enumerate(files):
+        ds = pydicom.dcmread(path)
+        if data.draw(st.booleans(), label=f"damage file {k}"):
+            for keyword in data.draw(st.lists(st.sampled_from(_KEYWORDS), min_size=1, max_size=3, unique=True)):
+                tag = tag_for_keyword(keyword)
+                vr = data.draw(st.sampled_from([dictionary_VR(tag), "UN", "DS", "US", "LO"]))
+                value = data.draw(st.sampled_from(_VALUES))
+                ds[tag] = RawDataElement(Tag(tag), vr, len(value), value, 0, False, True)
+        try:
+            ds.save_as(folder / path.name)
+        except Exception:  # noqa: BLE001 - pydicom refused to write this damage: keep the file as it was
+            shutil.copy(path, folder / path.name)
+    try:
+        scan = find_series(folder)
+    except DicomLoadError:
+        return
+    for info in scan.series:
+        try:
+            volume = load_series(info)
+        except DicomLoadError:
+            continue
+        assert np.all(np.isfinite(volume.array)) and np.all(np.isfinite(volume.spacing_mm))
+        assert volume.array.shape[0] == len(info.files) - sum("a copy of" in w for w in volume.warnings)
+        assert not scan.skipped or all(d.path not in volume.files for d in info.damaged)
