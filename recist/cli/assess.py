@@ -1,4 +1,5 @@
-"""``recist assess PATH... [--format json|jsonl|csv] [--output FILE]``: RECIST 1.1 responses of case files.
+"""``recist assess PATH... [--format json|jsonl|csv] [--output FILE]``: RECIST 1.1 (and iRECIST) responses
+of case files.
 
 One file prints the JSON object of ARCHITECTURE.md. Several files or a folder (its ``*.json`` files,
 sorted by name, not recursive) print one result per case: JSON lines, or CSV with one row per timepoint.
@@ -34,6 +35,12 @@ CSV_COLUMNS = (
     "subject", "label", "date", "day", "sum_mm", "nadir_mm", "change_from_baseline_pct", "change_from_nadir_pct",
     "target_response", "non_target_response", "new_lesions", "overall_response", "sum_is_lower_bound",
     "best_overall_response", "progression_label", "progression_date", "progression_trigger",
+) + (
+    # iRECIST ([iR17]), filled when the case's criteria are iRECIST (RECIST 1.1 stays the columns above):
+    # the time-point i-response, iBOR, the first iUPD, the confirmed iUPD (the progression date) and the
+    # timepoint that confirmed it (iCPD).
+    "irecist_response", "irecist_best_overall_response", "irecist_first_iupd_label", "irecist_first_iupd_date",
+    "irecist_progression_label", "irecist_progression_date", "irecist_icpd_label", "irecist_icpd_date",
 )
 
 
@@ -85,8 +92,11 @@ def collect_case_files(paths: list[str]) -> list[Path]:
 def csv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     """One CSV row per follow-up timepoint of an assessment dict."""
     progression = result.get("progression") or {}
+    irecist = result.get("irecist")
+    i_rows = irecist["timepoints"] if irecist else [{}] * len(result["timepoints"])
+    i_case = _irecist_columns(irecist) if irecist else {}
     rows = []
-    for tp in result["timepoints"]:
+    for tp, i_tp in zip(result["timepoints"], i_rows):
         row = {key: tp.get(key) for key in CSV_COLUMNS}
         row.update(
             subject=result["subject"],
@@ -94,9 +104,26 @@ def csv_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
             progression_label=progression.get("label"),
             progression_date=progression.get("date"),
             progression_trigger=progression.get("trigger"),
+            irecist_response=i_tp.get("response"),
+            **i_case,
         )
         rows.append({k: ("" if v is None else v) for k, v in row.items()})
     return rows
+
+
+def _irecist_columns(irecist: dict[str, Any]) -> dict[str, Any]:
+    """The per-case iRECIST columns of the CSV from the ``irecist`` block of an assessment dict."""
+    first = irecist.get("first_iupd") or {}
+    progression = irecist.get("progression") or {"iupd": {}, "icpd": {}}
+    return {
+        "irecist_best_overall_response": irecist["best_overall_response"],
+        "irecist_first_iupd_label": first.get("label"),
+        "irecist_first_iupd_date": first.get("date"),
+        "irecist_progression_label": progression["iupd"].get("label"),
+        "irecist_progression_date": progression["iupd"].get("date"),
+        "irecist_icpd_label": progression["icpd"].get("label"),
+        "irecist_icpd_date": progression["icpd"].get("date"),
+    }
 
 
 def _read_stdin_case() -> Any:
