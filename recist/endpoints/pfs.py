@@ -108,7 +108,9 @@ def _text(value: Any) -> str | None:
     return str(getattr(value, "value", value))
 
 
-def subject_assessments(assessment: Any, *, baseline_date: dt.date | None = None) -> SubjectAssessments:
+def subject_assessments(
+    assessment: Any, *, baseline_date: dt.date | None = None, criteria: str = "RECIST 1.1"
+) -> SubjectAssessments:
     """Convert a :class:`recist.Assessment` (or its ``to_dict()`` JSON) to :class:`SubjectAssessments`.
 
     Parameters
@@ -118,6 +120,12 @@ def subject_assessments(assessment: Any, *, baseline_date: dt.date | None = None
     baseline_date
         Date of the baseline scan, needed only when the case gives follow-ups as ``day`` without
         ``date``. When a follow-up carries both, the baseline date is derived from it.
+    criteria
+        ``"RECIST 1.1"`` (default) or ``"iRECIST"``: the iRECIST reading of the assessment (a case
+        assessed with ``criteria: "iRECIST"``), for iPFS and iBOR. Its progression is the confirmed
+        progression, iCPD, dated to the iUPD it confirmed ([iR17]; docs/rules.md section H); an iUPD
+        never confirmed is no event. Its visits are the i-responses up to iCPD (iUPD is an adequate
+        assessment; none is assigned after iCPD).
 
     Raises
     ------
@@ -127,6 +135,22 @@ def subject_assessments(assessment: Any, *, baseline_date: dt.date | None = None
     data = assessment if isinstance(assessment, Mapping) else assessment.to_dict()
     subject = str(data.get("subject", ""))
     timepoints = list(data.get("timepoints") or [])
+    if criteria == "iRECIST":
+        irecist = data.get("irecist")
+        if not irecist:
+            raise RecistValidationError(
+                "has no iRECIST reading: assess it with protocol criteria 'iRECIST' (in the case file or the "
+                "charter) for iPFS", source=f"subject {subject}")
+        changes = {tp["label"]: tp.get("change_from_baseline_pct") for tp in timepoints}
+        timepoints = [
+            {**tp, "overall_response": tp["response"], "change_from_baseline_pct": changes.get(tp["label"])}
+            for tp in irecist["timepoints"] if tp["response"] is not None
+        ]
+        confirmed = irecist.get("progression")
+        data = {**data, "timepoints": timepoints, "best_overall_response": irecist["best_overall_response"],
+                "progression": None if confirmed is None else confirmed["iupd"]}
+    elif criteria != "RECIST 1.1":
+        raise RecistValidationError(f"criteria must be 'RECIST 1.1' or 'iRECIST', not {criteria!r}")
     if baseline_date is None and data.get("baseline_date"):
         baseline_date = dt.date.fromisoformat(str(data["baseline_date"]))
     if baseline_date is None:
