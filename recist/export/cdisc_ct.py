@@ -109,8 +109,13 @@ CODELISTS: dict[str, Codelist] = {
         "C96785",
         "Oncology Response Assessment Result",
         ("CR", "PR", "SD", "PD", "NE", "NON-CR/NON-PD", "Y", "N", "EQUIVOCAL"),
+        # iRECIST responses ([iR17]) as the CDISC pilot iRECIST RS example writes them (pharmaversesdtm
+        # rs_onco_irecist); not confirmed here against the CT package, hence extensions.
+        extensions=("iCR", "iPR", "iSD", "iUPD", "iCPD", "NON-iCR/NON-iUPD"),
     ),
-    "RSCAT": Codelist("C124298", "Category of Oncology Response Assessment", ("RECIST 1.1",)),
+    "RSCAT": Codelist(
+        "C124298", "Category of Oncology Response Assessment", ("RECIST 1.1",), extensions=("iRECIST",)
+    ),
     "EVAL": Codelist("C78735", "Evaluator", ("INDEPENDENT ASSESSOR", "INVESTIGATOR")),
     "EVALID": Codelist(
         "C96777", "Medical Evaluator Identifier", ("RADIOLOGIST 1", "RADIOLOGIST 2", "ADJUDICATOR 1")

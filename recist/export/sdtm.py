@@ -14,7 +14,8 @@ docs/exchange.md; in short:
 - TR: LDIAM (long axis) and LPERP (short axis) per measured lesion per visit, TUMSTATE for every state
   (non-target states, too small, disappeared, split, merged, new-lesion equivocality), TRSTAT NOT DONE
   for a lesion not evaluated, SUMDIAM per visit, TRLNKGRP linking a visit's records to its RS records.
-- RS: TRGRESP, NTRGRESP, NEWLPROG and OVRLRESP per follow-up visit, BESTRSP once per read.
+- RS: TRGRESP, NTRGRESP, NEWLPROG and OVRLRESP per follow-up visit, BESTRSP once per read; for a case
+  read by iRECIST also OVRLRESP per visit (up to iCPD) and BESTRSP (iBOR) with RSCAT "iRECIST".
 """
 
 from __future__ import annotations
@@ -161,6 +162,8 @@ NEW_LESION_TERMS = {NewLesionStatus.NO: "N", NewLesionStatus.YES: "Y", NewLesion
 NOT_DONE = "NOT DONE"
 NOT_EVALUATED_REASON = "NOT EVALUATED"
 RSCAT = "RECIST 1.1"
+IRECIST_RSCAT = "iRECIST"
+"""RSCAT of the iRECIST records, written beside the RECIST 1.1 ones when a case's criteria are iRECIST."""
 
 
 @dataclass(frozen=True)
@@ -432,10 +435,18 @@ class _ReadBuilder:
         best = getattr(assessment, "best_overall_response", None)
         if best is not None:
             self._rs(None, None, "BESTRSP", str(best))
+        irecist = getattr(assessment, "irecist", None)
+        if irecist is not None:  # iRECIST beside RECIST 1.1 ([iR17]): overall response per visit and iBOR
+            for index, (tp, itp) in enumerate(zip(self.case.follow_ups, irecist.timepoints), start=2):
+                if itp.response is not None:  # none is assigned after iCPD
+                    self._rs(index, tp, "OVRLRESP", str(itp.response), category=IRECIST_RSCAT)
+            self._rs(None, None, "BESTRSP", str(irecist.best_overall_response), category=IRECIST_RSCAT)
 
-    def _rs(self, visitnum: int | None, tp: Timepoint | None, testcd: str, value: str) -> None:
+    def _rs(
+        self, visitnum: int | None, tp: Timepoint | None, testcd: str, value: str, *, category: str = RSCAT
+    ) -> None:
         record = self._common("RS", visitnum, tp)
-        record.update(RSTESTCD=testcd, RSTEST=TEST_NAMES[testcd], RSCAT=RSCAT, RSORRES=value, RSSTRESC=value)
+        record.update(RSTESTCD=testcd, RSTEST=TEST_NAMES[testcd], RSCAT=category, RSORRES=value, RSSTRESC=value)
         record["RSLNKGRP"] = visit_group(visitnum, self.read.evaluator_role) if visitnum is not None else ""
         self.rs.append(record)
 

@@ -341,11 +341,18 @@ def test_last_observation_before_exposure_flags_the_baseline_only(export):
             assert (flag == "Y") == (r["VISITNUM"] == 1 and not r.get("TRSTAT")), (domain, r)
 
 
+I_RESPONSES = {"iCR", "iPR", "iSD", "NON-iCR/NON-iUPD", "iUPD", "iCPD", "NE"}
+"""iRECIST overall responses ([iR17] Table 2) and iBOR: RS records with RSCAT "iRECIST"."""
+
+
 def test_responses_are_recist_outcomes(export):
     datasets, _ = export
     for r in datasets["RS"]:
-        assert r["RSCAT"] == "RECIST 1.1"
-        assert r["RSORRES"] == r["RSSTRESC"] in RESPONSES[r["RSTESTCD"]], r
+        assert r["RSCAT"] in ("RECIST 1.1", "iRECIST")
+        if r["RSCAT"] == "iRECIST":
+            assert r["RSTESTCD"] in ("OVRLRESP", "BESTRSP") and r["RSORRES"] == r["RSSTRESC"] in I_RESPONSES, r
+        else:
+            assert r["RSORRES"] == r["RSSTRESC"] in RESPONSES[r["RSTESTCD"]], r
         assert (r["VISITNUM"] is None) == (r["RSTESTCD"] == "BESTRSP")
 
 
