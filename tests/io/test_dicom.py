@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pydicom.uid import RLELossless
 
 from recist.errors import DicomLoadError
+from recist.io import _dicom_pixels as pixels
 from recist.io import dicom
 from recist.io.dicom import Volume, find_series, load_series
 
@@ -156,21 +157,21 @@ def test_values_beyond_int16_widen_to_int32(tmp_path):
 def parallel_calls(monkeypatch):
     """Every native series read by the threaded reader, as if on four cores; records what it returned."""
     calls: list[bool] = []
-    threaded = dicom._read_native_in_parallel
+    threaded = pixels._read_native_in_parallel
 
     def spy(slices, output, threads):
         calls.append(threaded(slices, output, threads))
         return calls[-1]
 
-    monkeypatch.setattr(dicom, "_PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(dicom, "_usable_cores", lambda: 4)
-    monkeypatch.setattr(dicom, "_read_native_in_parallel", spy)
+    monkeypatch.setattr(pixels, "_PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(pixels, "_usable_cores", lambda: 4)
+    monkeypatch.setattr(pixels, "_read_native_in_parallel", spy)
     return calls
 
 
 def _serial_load(folder: Path, monkeypatch) -> Volume:
     with monkeypatch.context() as patch:
-        patch.setattr(dicom, "_usable_cores", lambda: 1)
+        patch.setattr(pixels, "_usable_cores", lambda: 1)
         return load_series(folder)
 
 
@@ -203,8 +204,8 @@ def test_threaded_read_error_names_the_file(tmp_path, parallel_calls):
 
 def test_small_series_is_read_serially(tmp_path, monkeypatch):
     write_series(tmp_path, shape=(3, 4, 4))
-    monkeypatch.setattr(dicom, "_usable_cores", lambda: 4)
-    monkeypatch.setattr(dicom, "_read_native_in_parallel", lambda *a: pytest.fail("threads for 96 bytes"))
+    monkeypatch.setattr(pixels, "_usable_cores", lambda: 4)
+    monkeypatch.setattr(pixels, "_read_native_in_parallel", lambda *a: pytest.fail("threads for 96 bytes"))
     assert load_series(tmp_path).array.shape == (3, 4, 4)
 
 
@@ -226,7 +227,7 @@ def test_compressed_series_decoded_by_pydicom(tmp_path):
 def test_simpleitk_fallback_when_pydicom_has_no_decoder(tmp_path, monkeypatch):
     files = write_series(tmp_path / "raw", shape=(3, 8, 8), modality="PT")
     rle = _rle_copy(files, tmp_path / "rle")
-    monkeypatch.setattr(dicom, "_read_with_pydicom", lambda s: None)
+    monkeypatch.setattr(pixels, "_read_with_pydicom", lambda s: None)
     volume = load_series(rle)
     np.testing.assert_allclose(volume.array, load_series(tmp_path / "raw").array, rtol=1e-6)
 

@@ -14,7 +14,7 @@ from dicom_factory import write_series
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import recist.io.dicom as dicom
+import recist.io._dicom_pixels as pixels
 from recist.cli import main
 from recist.errors import DicomLoadError
 from recist.io.dicom import find_series, load_series
@@ -97,7 +97,7 @@ def test_65535_square_slices_are_refused_before_allocating(tmp_path, monkeypatch
 
 def test_a_volume_larger_than_memory_is_refused(tmp_path, monkeypatch):
     write_series(tmp_path, shape=(2, 4, 4))
-    monkeypatch.setattr(dicom.os, "sysconf", lambda name: 8 if name == "SC_PAGE_SIZE" else 4)
+    monkeypatch.setattr(pixels.os, "sysconf", lambda name: 8 if name == "SC_PAGE_SIZE" else 4)
     with pytest.raises(DicomLoadError, match="more than this machine's"):
         load_series(tmp_path)
 
@@ -107,7 +107,7 @@ def test_reads_are_looped(tmp_path, monkeypatch):
     exercised with a small chunk so that every slice takes several reads."""
     write_series(tmp_path / "whole", shape=(3, 16, 16), modality="PT")
     expected = load_series(tmp_path / "whole").array
-    monkeypatch.setattr(dicom, "_READ_CHUNK", 7)
+    monkeypatch.setattr(pixels, "_READ_CHUNK", 7)
     assert np.array_equal(load_series(tmp_path / "whole").array, expected)
 
 
