@@ -24,12 +24,25 @@ __all__ = ["outcome_of", "ab_readers", "fired_triggers", "progression_gap_days",
 def outcome_of(assessment: Mapping[str, Any]) -> dict[str, Any]:
     """The parts of an assessment (``Assessment.to_dict()``) that adjudication and results use.
 
-    Returns ``{"best_overall_response": "PR", "progression": {"date", "day", "label", "trigger"} | None}``.
+    Returns ``{"best_overall_response": "PR", "progression": {"date", "day", "label", "trigger"} | None}``,
+    and, for a read by iRECIST, ``"irecist": {"best_overall_response": "iPR", "progression": {"date", "day",
+    "label", "icpd_label"} | None}`` (the confirmed progression dated to its iUPD, [iR17]).
     """
     progression = assessment.get("progression")
     if progression:
         progression = {k: progression.get(k) for k in ("date", "day", "label", "trigger")}
-    return {"best_overall_response": assessment.get("best_overall_response"), "progression": progression or None}
+    outcome = {"best_overall_response": assessment.get("best_overall_response"), "progression": progression or None}
+    irecist = assessment.get("irecist")
+    if irecist:
+        confirmed = irecist.get("progression")
+        outcome["irecist"] = {
+            "best_overall_response": irecist.get("best_overall_response"),
+            "progression": None if not confirmed else {
+                "date": confirmed["iupd"].get("date"), "day": confirmed["iupd"].get("day"),
+                "label": confirmed["iupd"].get("label"), "icpd_label": confirmed["icpd"].get("label"),
+            },
+        }
+    return outcome
 
 
 def ab_readers(secret: bytes, subject: str, readers: Sequence[str]) -> dict[str, str]:
@@ -73,21 +86,28 @@ def fired_triggers(
     - ``progression``: one read has progression and the other has none;
     - ``progression_date``: both have progression, more than ``tolerance_days`` apart (a progression
       yes/no disagreement is not also counted as a date disagreement);
-    - ``best_overall_response``: the best overall responses differ.
+    - ``best_overall_response``: the best overall responses differ;
+    - ``icpd``, ``icpd_date``, ``ibor``: the same for the iRECIST reading (confirmed progression, its
+      date, the iBOR), between reads by iRECIST (``outcome["irecist"]``).
     """
     fired = []
-    pa, pb = a.get("progression"), b.get("progression")
+    ia, ib = a.get("irecist") or {}, b.get("irecist") or {}
     for trigger in triggers:
         trigger = Trigger(trigger)
-        if trigger is Trigger.PROGRESSION and bool(pa) != bool(pb):
+        if trigger in (Trigger.PROGRESSION, Trigger.PROGRESSION_DATE, Trigger.BEST_OVERALL_RESPONSE):
+            first, second = a, b
+        else:
+            first, second = ia, ib
+        pa, pb = first.get("progression"), second.get("progression")
+        if trigger in (Trigger.PROGRESSION, Trigger.ICPD) and bool(pa) != bool(pb):
             fired.append(trigger.value)
-        elif trigger is Trigger.PROGRESSION_DATE and pa and pb:
+        elif trigger in (Trigger.PROGRESSION_DATE, Trigger.ICPD_DATE) and pa and pb:
             gap = progression_gap_days(pa, pb)
             if gap is None or gap > tolerance_days:
                 fired.append(trigger.value)
         elif (
-            trigger is Trigger.BEST_OVERALL_RESPONSE
-            and a.get("best_overall_response") != b.get("best_overall_response")
+            trigger in (Trigger.BEST_OVERALL_RESPONSE, Trigger.IBOR)
+            and first.get("best_overall_response") != second.get("best_overall_response")
         ):
             fired.append(trigger.value)
     return fired

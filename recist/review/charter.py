@@ -18,7 +18,9 @@ A charter is a JSON file with ``"format": "recist.charter/1"``, validated by pyd
 Protocol options of the charter override those of every case that is assessed in the review: each key
 set in the charter's ``protocol`` replaces the same key of the case's ``protocol`` (keys the charter
 leaves out keep the case's value, or the core default). The charter is the protocol of a review; a reader
-cannot change confirmation rules by editing a case file.
+cannot change confirmation rules by editing a case file. Its ``criteria`` (``"RECIST 1.1"`` or
+``"iRECIST"``) replaces every case's too; with iRECIST the reads also carry the iRECIST reading, and the
+triggers ``icpd``, ``icpd_date`` and ``ibor`` compare the two reads' iCPD and iBOR.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Valida
 
 from recist.errors import RecistValidationError, UnsupportedFormatError
 
-__all__ = ["CHARTER_FORMAT", "Trigger", "Charter", "load_charter", "parse_charter"]
+__all__ = ["CHARTER_FORMAT", "IRECIST_TRIGGERS", "Trigger", "Charter", "load_charter", "parse_charter"]
 
 CHARTER_FORMAT = "recist.charter/1"
 
@@ -48,6 +50,16 @@ class Trigger(str, Enum):
     """Both reads have progression, on dates further apart than the charter's tolerance."""
     BEST_OVERALL_RESPONSE = "best_overall_response"
     """The two best overall responses differ."""
+    ICPD = "icpd"
+    """iRECIST: one read has confirmed progression (iCPD), the other has none."""
+    ICPD_DATE = "icpd_date"
+    """iRECIST: both reads have iCPD, dated (to the confirmed iUPD) further apart than the tolerance."""
+    IBOR = "ibor"
+    """iRECIST: the two iBORs differ."""
+
+
+IRECIST_TRIGGERS = frozenset({Trigger.ICPD, Trigger.ICPD_DATE, Trigger.IBOR})
+"""The triggers that need a charter whose criteria are iRECIST."""
 
 
 class _Strict(BaseModel):
@@ -95,13 +107,26 @@ class Charter(_Strict):
 
     format: Literal["recist.charter/1"] = CHARTER_FORMAT
     trial: str = Field(min_length=1, max_length=200)
-    criteria: Literal["RECIST 1.1"] = "RECIST 1.1"
+    criteria: Literal["RECIST 1.1", "iRECIST"] = "RECIST 1.1"
     protocol: ProtocolOptions = ProtocolOptions()
     visit_schedule: VisitSchedule = VisitSchedule()
     adjudication: Adjudication = Adjudication()
     readers: tuple[str, ...]
     adjudicators: tuple[str, ...] = Field(min_length=1)
     administrators: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _irecist_triggers(self) -> Charter:
+        wrong = [t.value for t in self.adjudication.triggers if t in IRECIST_TRIGGERS]
+        if wrong and self.criteria != "iRECIST":
+            raise ValueError(
+                f"adjudication trigger(s) {', '.join(wrong)} need \"criteria\": \"iRECIST\"; set it or remove them"
+            )
+        return self
+
+    def protocol_overrides(self) -> dict[str, Any]:
+        """The case ``protocol`` keys the charter imposes: its protocol options and its criteria."""
+        return {**self.protocol.overrides(), "criteria": self.criteria}
 
     @model_validator(mode="after")
     def _people(self) -> Charter:

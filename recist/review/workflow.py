@@ -509,7 +509,7 @@ class ReviewProject:
         import recist
 
         data = copy.deepcopy(case)
-        data["protocol"] = {**(data.get("protocol") or {}), **self.charter.protocol.overrides()}
+        data["protocol"] = {**(data.get("protocol") or {}), **self.charter.protocol_overrides()}
         try:
             return recist.assess(recist.parse_case(data)).to_dict()
         except RecistError:
