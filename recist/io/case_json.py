@@ -12,11 +12,18 @@ from recist.errors import RecistValidationError
 from recist.model.case import Case
 from recist.model.validate import check_case, parse_case
 
-__all__ = ["read_case", "write_case", "load_json", "decode_json", "parse_case_bytes", "MAX_JSON_BYTES"]
+__all__ = ["read_case", "write_case", "load_json", "decode_json", "parse_case_bytes", "MAX_JSON_BYTES",
+           "MAX_CASE_BYTES", "MAX_CASE_SEPARATORS"]
 
-#: Largest JSON file read (bytes). A case file is a few kilobytes; a larger file is not one, and reading
-#: it whole would cost memory before any check could run.
+#: Largest JSON file read (bytes): reading a larger one whole would cost memory before any check ran.
 MAX_JSON_BYTES = 64 * 1024 * 1024
+#: Largest case file (bytes). A real case file is a few kilobytes (100 timepoints of 100 lesions are
+#: about 1 MB).
+MAX_CASE_BYTES = 16 * 1024 * 1024
+#: Most commas a case file may hold, counted on its bytes before any parsing: a bound on the number of
+#: values (ten million ``{}`` in one list would otherwise take seconds and gigabytes to parse before
+#: the list-length check could refuse them). Real case files hold a few thousand.
+MAX_CASE_SEPARATORS = 500_000
 
 
 def _check_path(path: str | os.PathLike[str], source: str) -> None:
@@ -31,7 +38,7 @@ def _read_bytes(path: str | os.PathLike[str], source: str) -> bytes:
             size = os.fstat(fh.fileno()).st_size
             if size > MAX_JSON_BYTES:
                 raise RecistValidationError(
-                    f"is {size / 2**20:.0f} MiB, larger than any case file ({MAX_JSON_BYTES // 2**20} MiB at most); "
+                    f"is {size / 2**20:.0f} MiB, larger than any file recist reads ({MAX_JSON_BYTES // 2**20} MiB at most); "
                     "is this the right file?", source=source)
             return fh.readall()
     except FileNotFoundError:
@@ -104,8 +111,13 @@ def parse_case_bytes(raw: bytes, source: str) -> Case:
     RecistValidationError
         As :func:`read_case`; ``source`` names the origin in the messages.
     """
-    if len(raw) > MAX_JSON_BYTES:
-        raise RecistValidationError(f"is larger than {MAX_JSON_BYTES // 2**20} MiB: not a case file", source=source)
+    if len(raw) > MAX_CASE_BYTES:
+        raise RecistValidationError(f"is {len(raw) / 2**20:.0f} MiB, larger than any case file "
+                                    f"({MAX_CASE_BYTES // 2**20} MiB at most); is this the right file?", source=source)
+    separators = raw.count(b",")
+    if separators > MAX_CASE_SEPARATORS:
+        raise RecistValidationError(f"holds {separators:,} commas, more values than any case file has "
+                                    f"({MAX_CASE_SEPARATORS:,} at most); is this the right file?", source=source)
     try:
         case = Case.model_validate_json(raw)
     except (ValidationError, RecursionError):

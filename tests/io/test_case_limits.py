@@ -81,7 +81,10 @@ def test_fragments_at_the_bound_sum_exactly():
     assert result.timepoints[0].sum_mm >= MAX_LENGTH_MM * 100
 
 
-def test_a_million_lesions_is_refused_fast(tmp_path):
+def test_a_million_lesions_is_refused_fast(tmp_path, monkeypatch):
+    import recist.io.case_json as case_json
+
+    monkeypatch.setattr(case_json, "MAX_CASE_SEPARATORS", 10_000_000)  # past the byte pre-check: the model's bound
     case = example()
     case["lesions"] = [0] * 1_000_000
     started = time.perf_counter()
@@ -90,12 +93,34 @@ def test_a_million_lesions_is_refused_fast(tmp_path):
     assert f"{MAX_ITEMS}" in str(error) and "1000000 items" in str(error)
 
 
-def test_a_file_larger_than_any_case_is_refused_before_reading(tmp_path, monkeypatch):
+def test_a_file_larger_than_any_case_is_refused_before_parsing(tmp_path, monkeypatch):
     import recist.io.case_json as case_json
 
-    monkeypatch.setattr(case_json, "MAX_JSON_BYTES", 100)
+    monkeypatch.setattr(case_json, "MAX_CASE_BYTES", 100)
     error = _refused(tmp_path, json.dumps(example()))
     assert "larger than any case file" in str(error)
+    monkeypatch.setattr(case_json, "MAX_JSON_BYTES", 100)
+    assert "larger than any file recist reads" in str(_refused(tmp_path, json.dumps(example())))
+
+
+def test_ten_million_items_are_refused_before_parsing(tmp_path):
+    """Ten million ``{}`` in ``lesions`` (30 MB) took 12 s and 1.5 GB before the list-length check."""
+    case = example()
+    case["lesions"] = "LESIONS"
+    text = json.dumps(case).replace('"LESIONS"', "[" + ",".join(["{}"] * 10_000_000) + "]")
+    started = time.perf_counter()
+    error = _refused(tmp_path, text)
+    assert time.perf_counter() - started < 2.0
+    assert "larger than any case file" in str(error) or "more values than any case file" in str(error)
+
+
+def test_a_million_items_under_the_size_bound(tmp_path):
+    case = example()
+    case["lesions"] = "LESIONS"
+    text = json.dumps(case).replace('"LESIONS"', "[" + ",".join(["0"] * 1_000_000) + "]")
+    started = time.perf_counter()
+    assert "more values than any case file" in str(_refused(tmp_path, text))
+    assert time.perf_counter() - started < 1.0
 
 
 def test_nested_100000_deep(tmp_path):
