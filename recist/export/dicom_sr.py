@@ -11,7 +11,9 @@ them, through highdicom) and holds, per lesion, one TID 1501 measurement group:
   POLYLINE in patient coordinates (LPS mm) and its source image;
 - qualitative evaluations: the lesion's RECIST role, whether it is a node, its state (too small,
   disappeared, split, merged, present, absent, unequivocal progression, not evaluated), new-lesion
-  equivocality; a merged lesion names the lesion it merged into; a non-target's point is a SCOORD3D POINT.
+  equivocality; a merged lesion names the lesion it merged into; a non-target's point is a SCOORD3D POINT;
+  under iRECIST, a new lesion's role as new-lesion target or non-target (NLT/NLNT), its state, and
+  "increased since the previous assessment".
 
 The image library (TID 1600) lists the referenced images. :mod:`recist.io.sr_import` reads the documents
 back into the same case. docs/exchange.md has the full mapping.
@@ -247,6 +249,8 @@ class _Document:
             (sr_codes.METHOD, sr_codes.METHOD_VALUES[lesion.method.value]),
             (sr_codes.STATE, sr_codes.NON_TARGET_STATE_VALUES[nt.state.value]),
         ]
+        if nt.increased_since_previous:
+            evaluations.append((sr_codes.INCREASED, sr_codes.YES))
         measurements = []
         if nt.short_axis_mm is not None:
             measurements.append(
@@ -278,6 +282,12 @@ class _Document:
                 (sr_codes.NODAL, _YES_NO[new.nodal]),
                 (sr_codes.EQUIVOCAL, _YES_NO[new.equivocal]),
             ]
+            if new.role is not None:  # iRECIST: marked new-lesion target (NLT) or non-target (NLNT)
+                evaluations.append((sr_codes.NEW_LESION_ROLE, sr_codes.NEW_LESION_ROLE_VALUES[new.role.value]))
+            if new.state is not None:
+                evaluations.append((sr_codes.STATE, sr_codes.NON_TARGET_STATE_VALUES[new.state.value]))
+            if new.increased_since_previous:
+                evaluations.append((sr_codes.INCREASED, sr_codes.YES))
             measurements = self._axis_measurements(new, new.id)
             self._group(new.id, new.site, evaluations, measurements, new.image)
         return self.groups

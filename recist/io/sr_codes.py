@@ -30,6 +30,9 @@ __all__ = [
     "EQUIVOCAL",
     "MERGED_INTO",
     "METHOD",
+    "NEW_LESION_ROLE",
+    "NEW_LESION_ROLE_VALUES",
+    "INCREASED",
     "METHOD_VALUES",
     "CENTRE",
     "YES",
@@ -73,6 +76,10 @@ STATE: Code = ("STATE", LOCAL_SCHEME, "RECIST lesion state")
 EQUIVOCAL: Code = ("EQUIVOCAL", LOCAL_SCHEME, "Equivocal new lesion")
 MERGED_INTO: Code = ("MERGEDINTO", LOCAL_SCHEME, "Merged into lesion")
 METHOD: Code = ("METHOD", LOCAL_SCHEME, "RECIST lesion measurement method")
+NEW_LESION_ROLE: Code = ("NLROLE", LOCAL_SCHEME, "iRECIST new-lesion role")
+"""iRECIST ([iR17]): a new lesion followed as a new-lesion target (NLT) or non-target (NLNT)."""
+INCREASED: Code = ("INCREASED", LOCAL_SCHEME, "Increased since the previous assessment")
+"""iRECIST: a non-target (baseline or new) grew since the previous assessment (SCT Yes)."""
 
 _ABSENT: Code = ("272519000", "SCT", "Absent")
 _NOT_EVALUATED: Code = ("NOTEVAL", LOCAL_SCHEME, "Not evaluated")
@@ -81,6 +88,10 @@ ROLE_VALUES: dict[str, Code] = {
     "target": ("112074", "DCM", "Target Lesion at Baseline"),
     "non_target": ("112075", "DCM", "Non-Target Lesion at Baseline"),
     "new": ("NEW", LOCAL_SCHEME, "New lesion"),
+}
+NEW_LESION_ROLE_VALUES: dict[str, Code] = {
+    "target": ("NLT", LOCAL_SCHEME, "New lesion target (iRECIST)"),
+    "non_target": ("NLNT", LOCAL_SCHEME, "New lesion non-target (iRECIST)"),
 }
 TARGET_STATE_VALUES: dict[str, Code] = {
     "too_small": ("112133", "DCM", "Too small"),

@@ -112,6 +112,9 @@ _EVALUATIONS: dict[tuple[str, str], tuple[str, dict[tuple[str, str], Any], str]]
     sr_codes.NODAL[:2]: ("nodal", _YES_NO, "'Lymph node lesion' value (SCT Yes or No expected)"),
     sr_codes.METHOD[:2]: ("method", _METHODS, "lesion measurement method"),
     sr_codes.EQUIVOCAL[:2]: ("equivocal", _YES_NO, "'Equivocal new lesion' value (SCT Yes or No expected)"),
+    sr_codes.NEW_LESION_ROLE[:2]: ("new_lesion_role", _reverse(sr_codes.NEW_LESION_ROLE_VALUES),
+                                   "iRECIST new-lesion role (NLT or NLNT expected)"),
+    sr_codes.INCREASED[:2]: ("increased", _YES_NO, "'Increased since the previous assessment' value"),
 }
 """Qualitative evaluations of recist's encoding: concept name -> (group attribute, values, what it is)."""
 
@@ -153,6 +156,8 @@ class _Group:
     method: str | None = None
     state: tuple[tuple[str, str], str] | None = None
     equivocal: bool | None = None
+    new_lesion_role: str | None = None
+    increased: bool | None = None
     merged_into: str | None = None
     axes: list[_Axis] = field(default_factory=list)
     other_measurements: list[str] = field(default_factory=list)
@@ -575,6 +580,12 @@ def _timepoint(doc: _Document, lesions: dict[str, dict[str, Any]]) -> dict[str, 
         if role == "new":
             new = {"id": group.lesion_id, "site": site, "nodal": nodal, "equivocal": bool(group.equivocal)}
             new.update(_entry(doc, group, "new"))
+            if group.new_lesion_role is not None:
+                new["role"] = group.new_lesion_role
+            if group.state is not None:
+                new["state"] = _state(doc, group, _NON_TARGET_STATES)
+            if group.increased:
+                new["increased_since_previous"] = True
             new_lesions.append(new)
             continue
         lesion = {"id": group.lesion_id, "role": role, "site": site, "nodal": nodal}
@@ -589,6 +600,8 @@ def _timepoint(doc: _Document, lesions: dict[str, dict[str, Any]]) -> dict[str, 
         else:
             entry = _entry(doc, group, "non_target")
             entry["state"] = _state(doc, group, _NON_TARGET_STATES) if group.state is not None else "present"
+            if group.increased:
+                entry["increased_since_previous"] = True
             if group.point_mm is not None:
                 entry["point_mm"] = group.point_mm
             non_targets[group.lesion_id] = entry
