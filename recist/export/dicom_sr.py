@@ -164,25 +164,53 @@ class _Document:
 
     def _measurement(self, name: tuple[str, str, str], value_mm: float, line: Line | None, image: ImageRef | None,
                      lesion_id: str) -> Any:  # fmt: skip
-        import numpy as np
-        from highdicom.sr import CoordinatesForMeasurement3D, Measurement, SourceImageForMeasurement
+        """One axis: its NUM with the line as a 2D SCOORD on its image (what viewers draw) and as SCOORD3D.
 
-        coordinates = None
+        The 2D SCOORD (pixel column/row of the source image, SELECTED FROM it) is written when the line lies
+        in that image's plane; it is what OHIF/dcmjs read (one SCOORD per measurement, the image named by
+        the SCOORD). The SCOORD3D keeps the exact patient coordinates that :mod:`recist.io.sr_import` reads.
+        Without a line, the NUM names its source image directly.
+        """
+        import numpy as np
+        from highdicom.sr import (
+            CoordinatesForMeasurement,
+            CoordinatesForMeasurement3D,
+            Measurement,
+            SourceImageForMeasurement,
+            SourceImageForRegion,
+        )
+
+        coordinates: list[Any] = []
+        pixels = None
         if line is not None:
+            header = self._header(image, lesion_id) if image is not None and image.sop_uid else None
+            pixels = _pixel_line(header, line) if header is not None else None
+            if pixels is not None:
+                coordinates.append(
+                    CoordinatesForMeasurement(
+                        graphic_type="POLYLINE",
+                        graphic_data=np.array(pixels, dtype=np.float64),
+                        source_image=SourceImageForRegion(
+                            referenced_sop_class_uid=header.SOPClassUID,
+                            referenced_sop_instance_uid=header.SOPInstanceUID,
+                        ),
+                    )
+                )
             points = np.array([line.start_mm, line.end_mm], dtype=np.float64)
-            coordinates = [
+            coordinates.append(
                 CoordinatesForMeasurement3D(
                     graphic_type="POLYLINE",
                     graphic_data=points,
                     frame_of_reference_uid=self._frame_of_reference(image, lesion_id),
                 )
-            ]
+            )
+        images = None if pixels is not None else self._source_image(image, lesion_id, SourceImageForMeasurement)
         return Measurement(
             name=_code(name),
             value=float(value_mm),
             unit=_code(sr_codes.MM),
-            referenced_images=self._source_image(image, lesion_id, SourceImageForMeasurement) or None,
-            referenced_coordinates=coordinates,
+            referenced_images=images or None,
+            referenced_coordinates=coordinates or None,
         )
 
     def _group(self, lesion_id: str, site: str, evaluations: list[tuple[Any, Any]], measurements: list[Any],
@@ -200,9 +228,9 @@ class _Document:
             tracking_identifier=TrackingIdentifier(
                 uid=sr_codes.tracking_uid(self.case.subject, lesion_id), identifier=lesion_id
             ),
-            time_point_context=TimePointContext(
-                time_point=self.timepoint.label, time_point_order=self.index + 1
-            ),
+            # no Time Point Order NUM: OHIF/dcmjs take the group's first NUM for the measurement
+            # (issue 16 §2); the order is the SR's Instance Number and the study date
+            time_point_context=TimePointContext(time_point=self.timepoint.label),
             finding_type=_code(sr_codes.LESION),
             method=_code(sr_codes.RECIST_1_1),
             finding_sites=[FindingSite(anatomic_location=_code(_site_code(site)))],
@@ -293,6 +321,37 @@ class _Document:
         return self.groups
 
 
+_PLANE_TOLERANCE_MM = 0.01
+"""How far from an image's plane a line endpoint may lie and still be drawn on that image (float32 rounding)."""
+
+
+def _pixel_line(header: Any, line: Line) -> list[list[float]] | None:
+    """The line's endpoints as SCOORD (column, row) of ``header``'s image, or None when off its plane.
+
+    DICOM image coordinates put the centre of the top-left pixel at (0.5, 0.5) (PS3.3 C.18.6.1.2); the
+    image plane is Image Position/Orientation (Patient) with Pixel Spacing (row spacing, column spacing).
+    """
+    import numpy as np
+
+    try:
+        origin = np.array([float(v) for v in header.ImagePositionPatient])
+        cosines = np.array([float(v) for v in header.ImageOrientationPatient])
+        row_spacing, col_spacing = (float(v) for v in header.PixelSpacing)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if origin.shape != (3,) or cosines.shape != (6,) or min(row_spacing, col_spacing) <= 0:
+        return None
+    x_dir, y_dir = cosines[:3], cosines[3:]
+    normal = np.cross(x_dir, y_dir)
+    pixels = []
+    for point in (line.start_mm, line.end_mm):
+        d = np.array(point, dtype=np.float64) - origin
+        if abs(float(d @ normal)) > _PLANE_TOLERANCE_MM:
+            return None
+        pixels.append([float(d @ x_dir) / col_spacing + 0.5, float(d @ y_dir) / row_spacing + 0.5])
+    return pixels
+
+
 def _study_headers(case: Case, index: int, images: ImageIndex) -> list[Any]:
     """The image headers of the study a timepoint was read on (by its image references, else its date)."""
     tp = case.timepoints[index]
@@ -341,7 +400,16 @@ def _procedure(headers: list[Any]) -> Any:
     return _code(("363679005", "SCT", "Imaging"))
 
 
-def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_number: int = 900) -> Any:
+def _referenced(case: Case, index: int) -> bool:
+    """Whether timepoint ``index`` names its images (else its study is found by date)."""
+    tp = case.timepoints[index]
+    return bool(tp.images) or any(
+        e.image is not None for e in [*tp.targets.values(), *tp.non_targets.values(), *tp.new_lesions]
+    )
+
+
+def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_number: int = 900,
+             patient_id: str | None = None) -> Any:  # fmt: skip
     """The Comprehensive 3D SR (TID 1500) of timepoint ``index`` of ``case``, as a pydicom dataset.
 
     Parameters
@@ -356,6 +424,9 @@ def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_
         The observer (person name) recorded in the observation context.
     series_number
         Series Number of the SR series.
+    patient_id
+        The Patient ID the case's images are known to carry (from the timepoints that name their images),
+        which lets a timepoint found by date only be written to a patient whose ID is not the subject's.
 
     Raises
     ------
@@ -378,12 +449,7 @@ def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_
     groups = document.build()
     library = list(document.referenced.values()) or headers[:1]
     tp = case.timepoints[index]
-    if tp.date is not None and str(getattr(headers[0], "StudyDate", "")) != tp.date.strftime("%Y%m%d"):
-        log.warning(
-            "subject %s, timepoint %s: case date %s differs from the study date %s of the images; "
-            "the SR carries the study date",
-            case.subject, tp.label, tp.date, getattr(headers[0], "StudyDate", ""),
-        )  # fmt: skip
+    _check_subject_and_date(case, tp, headers[0], linked=_referenced(case, index), patient_id=patient_id)
     report = MeasurementReport(
         observation_context=ObservationContext(
             observer_person_context=ObserverContext(
@@ -414,6 +480,7 @@ def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_
             f"subject {case.subject!r}, timepoint {tp.label!r}: cannot build the SR: {exc}"
         ) from None
     _clinical_trial(sr, headers[0], case.subject)
+    _subject_context(sr, headers[0], case.subject)
     sr.CodingSchemeIdentificationSequence = [_local_scheme()]
     return sr
 
@@ -452,19 +519,86 @@ def _person_name(reader: str) -> str:
     return reader if "^" in reader else f"{reader}^"
 
 
-def _clinical_trial(sr: Any, header: Any, subject: str) -> None:
-    """Clinical Trial Subject module: the case's subject id, the trial attributes of the images."""
-    image_subject = str(getattr(header, "ClinicalTrialSubjectID", "") or "")
-    if image_subject and image_subject != subject:
-        log.warning(
-            "the images name trial subject %s, the case %s: the SR carries the case's", image_subject, subject
+def _check_subject_and_date(case: Case, tp: Any, header: Any, *, linked: bool, patient_id: str | None) -> None:
+    """Refuse to write one patient's measurements into another patient's study, or into another day's.
+
+    - images carrying a Clinical Trial Subject ID must carry the case's subject;
+    - a study found by date only (the timepoint names no image) must be the subject's: its Patient ID is
+      the subject, or the Patient ID of the studies the case's other timepoints name (``patient_id``);
+      a case whose timepoints name their images links subject and patient itself (trial subject ids and
+      hospital patient ids differ by design);
+    - the timepoint's date, when given, is the study's date.
+    """
+    trial_subject = str(getattr(header, "ClinicalTrialSubjectID", "") or "")
+    patient = str(getattr(header, "PatientID", "") or "")
+    where = f"subject {case.subject!r}, timepoint {tp.label!r}"
+    if trial_subject and trial_subject != case.subject:
+        raise ExchangeError(
+            f"{where}: the images of study {header.StudyInstanceUID} are of trial subject {trial_subject!r}; give "
+            "this subject's images (--images) or fix the case's subject"
         )
-    sr.ClinicalTrialSponsorName = str(getattr(header, "ClinicalTrialSponsorName", "") or "UNSPECIFIED")
-    sr.ClinicalTrialProtocolID = str(getattr(header, "ClinicalTrialProtocolID", "") or "UNSPECIFIED")
-    sr.ClinicalTrialProtocolName = str(getattr(header, "ClinicalTrialProtocolName", "") or "")
-    sr.ClinicalTrialSiteID = str(getattr(header, "ClinicalTrialSiteID", "") or "")
-    sr.ClinicalTrialSiteName = str(getattr(header, "ClinicalTrialSiteName", "") or "")
-    sr.ClinicalTrialSubjectID = subject
+    if not linked and case.subject not in (trial_subject, patient) and patient != (patient_id or case.subject):
+        raise ExchangeError(
+            f"{where}: the study dated {tp.date} among the --images is of patient {patient!r}, and nothing links "
+            f"that patient to subject {case.subject!r}; add the study to the timepoint's 'images' or give only "
+            "this subject's series"
+        )
+    study_date = str(getattr(header, "StudyDate", "") or "")
+    if tp.date is not None and study_date and study_date != tp.date.strftime("%Y%m%d"):
+        raise ExchangeError(
+            f"subject {case.subject!r}, timepoint {tp.label!r}: dated {tp.date} but its images' study "
+            f"{header.StudyInstanceUID} is dated {study_date[:4]}-{study_date[4:6]}-{study_date[6:]}; "
+            "fix the timepoint's date or give the right series"
+        )
+
+
+_CLINICAL_TRIAL_SUBJECT = (
+    "ClinicalTrialSponsorName",
+    "ClinicalTrialProtocolID",
+    "ClinicalTrialProtocolName",
+    "ClinicalTrialSiteID",
+    "ClinicalTrialSiteName",
+    "ClinicalTrialSubjectID",
+    "ClinicalTrialSubjectReadingID",
+)
+
+
+def _clinical_trial(sr: Any, header: Any, subject: str) -> None:
+    """The Clinical Trial Subject module exactly as the images have it, and only when they have it.
+
+    Patient and study of an SR must equal those of its images (dcentvfy compares them): an invented
+    sponsor or protocol ("UNSPECIFIED") would contradict them. Images without the module identify the
+    subject by Patient ID, which :func:`_check_subject_and_date` has matched to the case.
+    """
+    if not str(getattr(header, "ClinicalTrialSubjectID", "") or ""):
+        return
+    for keyword in _CLINICAL_TRIAL_SUBJECT:
+        if keyword in header:
+            setattr(sr, keyword, header[keyword].value)
+
+
+def _subject_context(sr: Any, header: Any, subject: str) -> None:
+    """Name the trial subject in the observation context when the images' patient does not carry it.
+
+    TID 1006 Subject Context (Subject Class = Patient) with TID 1007's Subject ID (DCM 121030), inserted
+    after the observer context: the SR's patient module stays equal to the images' (hospital Patient ID,
+    no invented Clinical Trial Subject module) while :mod:`recist.io.sr_import` gets the case's subject.
+    """
+    from highdicom.sr import CodeContentItem, RelationshipTypeValues, TextContentItem
+    from pydicom.sr.codedict import codes
+
+    if subject in (str(getattr(header, "ClinicalTrialSubjectID", "") or ""), str(getattr(header, "PatientID", ""))):
+        return
+    items = [
+        CodeContentItem(name=codes.DCM.SubjectClass, value=codes.DCM.Patient,
+                        relationship_type=RelationshipTypeValues.HAS_OBS_CONTEXT),
+        TextContentItem(name=codes.DCM.SubjectID, value=subject,
+                        relationship_type=RelationshipTypeValues.HAS_OBS_CONTEXT),
+    ]  # fmt: skip
+    content = sr.ContentSequence
+    last = max((k for k, item in enumerate(content) if item.RelationshipType == "HAS OBS CONTEXT"), default=-1)
+    for offset, item in enumerate(items, start=1):
+        content.insert(last + offset, item)
 
 
 def _local_scheme() -> Any:
@@ -489,9 +623,19 @@ def export_sr(
     File names are ``<subject>_<reader>_<nn>_<label>.dcm`` (nn: timepoint number from 01).
     """
     out = Path(out_dir)
+    patients = set()
+    for index in range(len(case.timepoints)):
+        if _referenced(case, index):
+            patients.add(str(getattr(_study_headers(case, index, images)[0], "PatientID", "") or ""))
+    if len(patients) > 1:
+        raise ExchangeError(
+            f"subject {case.subject!r}: the timepoints name studies of {len(patients)} patients "
+            f"({', '.join(sorted(repr(p) for p in patients))}); one case is one patient"
+        )
+    patient_id = patients.pop() if patients else None
     written = []
     for index, tp in enumerate(case.timepoints):
-        sr = build_sr(case, index, images, reader=reader)
+        sr = build_sr(case, index, images, reader=reader, patient_id=patient_id)
         path = out / f"{_slug(case.subject)}_{_slug(reader)}_{index + 1:02d}_{_slug(tp.label)}.dcm"
         atomic_write_bytes(path, _encode(sr))
         written.append(path)

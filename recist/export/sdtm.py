@@ -95,7 +95,7 @@ DOMAINS: dict[str, tuple[Variable, ...]] = {
         ("TRSEQ", "Sequence Number", True),
         ("TRGRPID", "Group ID"),
         ("TRLNKID", "Link ID"),
-        ("TRLNKGRP", "Link Group ID"),
+        ("TRLNKGRP", "Link Group"),
         ("TRTESTCD", "Tumor/Lesion Assessment Short Name"),
         ("TRTEST", "Tumor/Lesion Assessment Test Name"),
         ("TRORRES", "Result or Finding in Original Units"),

@@ -11,7 +11,8 @@ makes it nodal. A group that is not a lesion measurement (whole-image statistics
 anatomical structure such as the aorta) is skipped with one warning naming the group and the reason; it
 never becomes a target. A document with no lesion group is skipped with a warning.
 
-Documents are grouped by subject (Clinical Trial Subject ID, else Patient ID) and observer (Person
+Documents are grouped by subject (Clinical Trial Subject ID, else the Subject ID of the observation
+context (DCM 121030, written by recist when the images' patient is not the trial subject), else Patient ID) and observer (Person
 Observer Name), one case per group, one timepoint per document, in order of study date and then of the
 Time Point Order. The timepoint's label is the Time Point of TID 1502 (else the Series Description or the
 study date), its date the Study Date.
@@ -83,6 +84,7 @@ _TOOL_TAG = re.compile(r"^[A-Za-z0-9]+@\S*:\w+$")
 _TIME_POINT = ("C2348792", "UMLS")
 _TIME_POINT_ORDER = ("126073", "DCM")
 _PERSON_OBSERVER = ("121008", "DCM")
+_SUBJECT_ID = ("121030", "DCM")
 _AXES = {
     sr_codes.LONG_AXIS[:2]: "long_axis_mm",
     sr_codes.LENGTH[:2]: "long_axis_mm",
@@ -435,7 +437,11 @@ class _Reader:
             if _code_of(item) == _PERSON_OBSERVER and item.get("ValueType") == "PNAME":
                 observer = str(item.get("PersonName", "")).rstrip("^")
                 break
-        subject = str(ds.get("ClinicalTrialSubjectID", "") or ds.get("PatientID", ""))
+        context_subject = next(
+            (str(item.get("TextValue", "")) for item in root_items
+             if _code_of(item) == _SUBJECT_ID and item.get("ValueType") == "TEXT"), ""
+        )  # fmt: skip
+        subject = str(ds.get("ClinicalTrialSubjectID", "") or context_subject or ds.get("PatientID", ""))
         if not subject:
             raise ExchangeError(f"{self.path.name}: no Clinical Trial Subject ID or Patient ID")
         date_text = str(ds.get("StudyDate", ""))

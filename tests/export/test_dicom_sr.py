@@ -8,6 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pydicom
 import pytest
 
@@ -66,7 +67,8 @@ def test_one_comprehensive_3d_sr_per_timepoint_in_the_study_of_the_images(export
         assert ds.StudyDate == tp.date.strftime("%Y%m%d")
         assert ds.StudyInstanceUID in {str(h.StudyInstanceUID) for h in images.dated(tp.date)}
         assert ds.ContentTemplateSequence[0].TemplateIdentifier == "1500"
-        assert ds.ClinicalTrialSubjectID == "EX-001"
+        # patient as the images have it (their Patient ID is the subject; no invented trial module)
+        assert "ClinicalTrialSubjectID" not in ds and ds.PatientID == "EX-001"
         assert ds.CompletionFlag == "COMPLETE"
 
 
@@ -139,8 +141,16 @@ def test_lines_are_scoord3d_polylines_on_the_referenced_image(tmp_path):
     assert scoord.GraphicType == "POLYLINE"
     assert [float(v) for v in scoord.GraphicData] == [-10.5, 20.25, 50.0, 22.0, 20.25, 50.0]
     assert scoord.ReferencedFrameOfReferenceUID == header.FrameOfReferenceUID
-    image = [i for i in measurement.ContentSequence if i.ValueType == "IMAGE"][0]
+    # the 2D SCOORD viewers draw: pixel (column, row) of the referenced image, centre of the first pixel at
+    # (0.5, 0.5); write_images puts that centre at (-100, -120, 50) LPS with 0.8 mm pixels
+    (pixels,) = [i for i in measurement.ContentSequence if i.ValueType == "SCOORD"]
+    assert pixels.GraphicType == "POLYLINE"
+    assert np.allclose([float(v) for v in pixels.GraphicData],
+                       [(-10.5 + 100) / 0.8 + 0.5, (20.25 + 120) / 0.8 + 0.5, (22 + 100) / 0.8 + 0.5,
+                        (20.25 + 120) / 0.8 + 0.5], atol=1e-4)  # fmt: skip
+    (image,) = [i for i in pixels.ContentSequence if i.ValueType == "IMAGE"]
     assert image.ReferencedSOPSequence[0].ReferencedSOPInstanceUID == header.SOPInstanceUID
+    assert [i.ValueType for i in measurement.ContentSequence] == ["SCOORD", "SCOORD3D"]
     library = [i for i in _items(ds) if i.ValueType == "CONTAINER" and _name(i) == ("111028", "DCM")]
     assert library, "TID 1600 image library"
 
@@ -215,3 +225,43 @@ def test_the_sample_patient_srs_validate(repo_dir, tmp_path):
         assert errors == [], f"{path.name}: {errors}"
         dump = subprocess.run([dsrdump, str(path)], capture_output=True, text=True, timeout=60)
         assert dump.returncode == 0 and "SCOORD3D" in dump.stdout
+
+
+def test_another_patients_study_on_the_same_date_is_refused(tmp_path):
+    """Issue 16 §2: matching by date only wrote one patient's measurements into another patient's study."""
+    from dicom_factory import write_series
+
+    case = recist.parse_case(example_case_dict())
+    folders = []
+    for k, tp in enumerate(case.timepoints):
+        date = tp.date.strftime("%Y%m%d")
+        series = tmp_path / f"other{k}"
+        write_series(series, shape=(1, 8, 8), extra={"StudyDate": date, "PatientID": "SOMEONE-ELSE"})
+        folders.append(series)
+    with pytest.raises(ExchangeError, match=r"subject 'EX-001', timepoint 'baseline': the study dated 2024-01-10 "
+                       r"among the --images is of patient 'SOMEONE-ELSE'"):  # fmt: skip
+        export_sr(case, index_images(folders), tmp_path / "sr")
+    assert not (tmp_path / "sr").exists()
+
+
+def test_a_timepoint_whose_images_are_of_another_day_is_refused(tmp_path):
+    data = example_case_dict()
+    case = recist.parse_case(data)
+    images = index_images(write_images(case, tmp_path / "images"))
+    header = next(iter(images.dated(case.timepoints[1].date)))
+    data["timepoints"][0]["images"] = [{"study_uid": str(header.StudyInstanceUID),
+                                        "series_uid": str(header.SeriesInstanceUID)}]  # fmt: skip
+    with pytest.raises(ExchangeError, match=r"timepoint 'baseline': dated 2024-01-10 but its images' study .* is "
+                       r"dated 2024-03-06"):  # fmt: skip
+        build_sr(recist.parse_case(data), 0, images, reader="R1")
+
+
+def test_images_of_another_trial_subject_are_refused(tmp_path):
+    case = recist.parse_case(example_case_dict())
+    folders = write_images(case, tmp_path / "images")
+    for path in sorted(Path(tmp_path / "images").rglob("*.dcm")):
+        ds = pydicom.dcmread(path)
+        ds.ClinicalTrialSubjectID = "EX-999"
+        ds.save_as(path)
+    with pytest.raises(ExchangeError, match=r"are of trial subject 'EX-999'"):
+        build_sr(case, 0, index_images(folders), reader="R1")

@@ -41,8 +41,8 @@ NOW = dt.datetime(2025, 1, 2, 3, 4, 5)
 
 # SDTMIG v3.4 domain specifications: (name, label, type, core) in IG order. TAETORD/EPOCH/--DY and the
 # other timing variables recist cannot fill (no DM/TA/TV) are Perm and listed so the order is complete.
-# TRLNKGRP: the TR table of the SDTMIG v3.4 PDF labels it "Link Group ID" (as TU, RS and the SDTM v2.0
-# --LNKGRP); some machine-readable extracts say "Link Group". TRLOBXFL is Exp in the metadata extract and
+# TRLNKGRP: labelled "Link Group" in the SDTMIG v3.4 TR specification (issue 16 §3; the pharmaverse
+# TR specification says the same), unlike TULNKGRP and RSLNKGRP ("Link Group ID"). TRLOBXFL is Exp in the metadata extract and
 # Perm in the PDF table; recist writes it either way.
 SDTMIG_34: dict[str, list[tuple[str, str, str, str]]] = {
     "TU": [
@@ -87,7 +87,7 @@ SDTMIG_34: dict[str, list[tuple[str, str, str, str]]] = {
         ("TRREFID", "Reference ID", "Char", "Perm"),
         ("TRSPID", "Sponsor-Defined Identifier", "Char", "Perm"),
         ("TRLNKID", "Link ID", "Char", "Exp"),
-        ("TRLNKGRP", "Link Group ID", "Char", "Perm"),
+        ("TRLNKGRP", "Link Group", "Char", "Perm"),
         ("TRTESTCD", "Tumor/Lesion Assessment Short Name", "Char", "Req"),
         ("TRTEST", "Tumor/Lesion Assessment Test Name", "Char", "Req"),
         ("TRORRES", "Result or Finding in Original Units", "Char", "Exp"),

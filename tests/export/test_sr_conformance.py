@@ -147,7 +147,9 @@ def test_measurement_groups_follow_tid_1501(exported):
             assert len(g.finding_sites) == 1
             assert (g.method.value, g.method.scheme_designator) == ("126081", "DCM")  # RECIST 1.1, CID 6147
             names = {_code(item) for item in g[0].ContentSequence}
-            assert ("C2348792", "UMLS") in names and ("126073", "DCM") in names  # TID 1502 Time Point Context
+            # TID 1502 Time Point Context: the Time Point; no Time Point Order NUM (OHIF/dcmjs read the first
+            # NUM of a group as its measurement; the order is the Instance Number and the study date)
+            assert ("C2348792", "UMLS") in names and ("126073", "DCM") not in names
             assert g.tracking_identifier in roles or g.tracking_identifier.startswith("N")
 
 
@@ -212,7 +214,15 @@ def test_clinical_trial_subject_and_image_library(exported):
     case, paths = exported
     for path in paths:
         ds = pydicom.dcmread(path)
-        assert ds.ClinicalTrialSubjectID == case.subject
+        # patient as the images have it: no Clinical Trial Subject module they lack; the trial subject is
+        # their Patient ID, or else the Subject ID (DCM 121030) of the observation context (TID 1006/1007)
+        assert "ClinicalTrialSubjectID" not in ds
+        context = {_code(item): item for item in ds.ContentSequence if item.RelationshipType == "HAS OBS CONTEXT"}
+        if ds.PatientID == case.subject:
+            assert ("121030", "DCM") not in context
+        else:
+            assert context[("121030", "DCM")].TextValue == case.subject
+            assert context[("121024", "DCM")].ConceptCodeSequence[0].CodeValue == "121025"  # Subject Class Patient
         library = {
             item.ReferencedSOPSequence[0].ReferencedSOPInstanceUID
             for item in _items(ds)

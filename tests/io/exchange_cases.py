@@ -167,6 +167,6 @@ def write_images(case: recist.Case, folder: Path, shape: tuple[int, int, int] = 
     for k, timepoint in enumerate(case.timepoints):
         series = folder / f"tp{k}"
         date = timepoint.date.strftime("%Y%m%d")
-        write_series(series, shape=shape, extra={"StudyDate": date, "SeriesDate": date, "PatientID": "P-1"})
+        write_series(series, shape=shape, extra={"StudyDate": date, "SeriesDate": date, "PatientID": case.subject})
         folders.append(series)
     return folders

@@ -156,7 +156,7 @@ def test_reads_tracked_length_measurements_of_other_tools(tmp_path):
     imported = cases_from_sr(read_sr_files(_other_tool_sr(tmp_path)))
     assert len(imported) == 1 and imported[0].observer == "Doe^Jane"
     case = imported[0].case
-    assert case.subject == "P-1"
+    assert case.subject == "EX-001"  # the Patient ID of the images (write_images), no trial subject module
     assert [(lesion.id, lesion.role.value, lesion.site) for lesion in case.lesions] == [
         ("Lesion 1", "target", "liver")
     ]
