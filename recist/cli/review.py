@@ -66,25 +66,31 @@ def _add_subject(args: argparse.Namespace) -> int:
 
 
 def _package(args: argparse.Namespace) -> int:
-    manifest = _project(args).package(args.reader, args.out, as_=args.as_)
-    print(f"wrote {len(manifest['subjects'])} subject(s) for reader {args.reader} to {args.out}")
+    def progress(done: int, total: int, pseudonym: str) -> None:
+        print(f"packaged {pseudonym} ({done}/{total})", file=sys.stderr, flush=True)
+
+    manifest = _project(args).package(args.reader, args.out, as_=args.as_, subjects=args.subject or None,
+                                      progress=progress)
+    print(f"{len(manifest['subjects'])} subject(s) in the package of reader {args.reader} in {args.out}")
     return 0
 
 
 def _save(args: argparse.Namespace) -> int:
-    version = _project(args).save_read(args.subject, Path(args.case), as_=args.as_)
+    version = _project(args).save_read(args.subject, Path(args.case), as_=args.as_,
+                                       confirm_large_diameters=args.confirm_large_diameters)
     print(f"saved draft version {version}")
     return 0
 
 
 def _sign(args: argparse.Namespace) -> int:
-    version = _project(args).sign(args.subject, as_=args.as_)
+    version = _project(args).sign(args.subject, as_=args.as_, confirm_large_diameters=args.confirm_large_diameters)
     print(f"signed version {version}")
     return 0
 
 
 def _amend(args: argparse.Namespace) -> int:
-    version = _project(args).amend(args.subject, Path(args.case), as_=args.as_, reason=args.reason)
+    version = _project(args).amend(args.subject, Path(args.case), as_=args.as_, reason=args.reason,
+                                   confirm_large_diameters=args.confirm_large_diameters)
     print(f"amended: signed version {version}")
     return 0
 
@@ -110,12 +116,15 @@ def _results(args: argparse.Namespace) -> int:
     from recist.review.workflow import ReviewProject
 
     rows = _project(args).results(as_=args.as_)
+    invalid = [row for row in rows if row.get("status") == "invalid"]
+    for row in invalid:
+        print(f"recist review results: subject {row['subject']} ({row['pseudonym']}): {row['problem']}", file=sys.stderr)
     text = ReviewProject.results_csv(rows) if args.format == "csv" else json.dumps(rows, indent=2, sort_keys=True) + "\n"
     if args.out:
         atomic_write_text(args.out, text)
     else:
         sys.stdout.write(text)
-    return 0
+    return 1 if invalid else 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -124,8 +133,12 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _import_site_read(args: argparse.Namespace) -> int:
-    _project(args).import_site_read(args.subject, Path(args.case), as_=args.as_)
-    print(f"imported the site read of {args.subject}")
+    done = _project(args).import_site_read(args.subject, Path(args.case), as_=args.as_,
+                                           confirm_large_diameters=args.confirm_large_diameters)
+    if done["replaced"]:
+        print(f"imported the site read of {args.subject}, replacing the one imported at {done['replaced']}")
+    else:
+        print(f"imported the site read of {args.subject}")
     return 0
 
 
@@ -176,13 +189,21 @@ def register(subparsers: Any) -> None:
     p.add_argument("--manifest", help="CSV with columns subject,timepoint,date,folder")
     p = verb("package", _package, "write the de-identified reading material of one reader")
     p.add_argument("--reader", required=True, help="the reader id")
-    p.add_argument("out", metavar="OUT", help="new output folder")
+    p.add_argument("out", metavar="OUT",
+                   help="new output folder, or the reader's earlier package (subjects not yet in it are added)")
+    p.add_argument("--subject", action="append", metavar="SUBJECT",
+                   help="package only this subject (repeat for several; default: every subject)")
+    confirm_help = ("confirm that target diameters above the charter's plausible maximum (default 300 mm) are "
+                    "right, not a decimal slip")
     p = verb("save", _save, "save a draft read", subject=True)
     p.add_argument("case", metavar="CASE.json")
-    verb("sign", _sign, "sign your draft read (author of this read)", subject=True)
+    p.add_argument("--confirm-large-diameters", action="store_true", help=confirm_help)
+    p = verb("sign", _sign, "sign your draft read (author of this read)", subject=True)
+    p.add_argument("--confirm-large-diameters", action="store_true", help=confirm_help)
     p = verb("amend", _amend, "amend a signed read (new signed version)", subject=True)
     p.add_argument("case", metavar="CASE.json")
     p.add_argument("--reason", required=True, help="why the signed read changes")
+    p.add_argument("--confirm-large-diameters", action="store_true", help=confirm_help)
     p = verb("show", _show, "print what you may see of a subject", subject=True)
     p.add_argument("--reader", help="whose read (a reader may ask only for their own)")
     p.add_argument("--version", type=int, help="an earlier version of the read")
@@ -196,6 +217,7 @@ def register(subparsers: Any) -> None:
     verb("report", _report, "reader-agreement report (kappa, adjudication rates, EDR/LDR)")
     p = verb("import-site-read", _import_site_read, "store a site (investigator) read apart", subject=True)
     p.add_argument("case", metavar="CASE.json")
+    p.add_argument("--confirm-large-diameters", action="store_true", help=confirm_help)
     p = verb("verify", _verify, "check the audit trail, signatures and every recorded file (exit 0 only when intact)",
              as_=False)
     p.add_argument("--public-key", help="the review server's public key (PEM) kept outside the project")

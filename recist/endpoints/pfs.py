@@ -51,6 +51,7 @@ __all__ = [
     "adequate_dates",
     "missed_visits",
     "pfs_outcome",
+    "check_progression_date",
     "pfs_outcomes",
     "DAYS_PER_MONTH",
 ]
@@ -353,12 +354,49 @@ def _first_event(reads: SubjectAssessments, subject: Subject) -> tuple[dt.date, 
     return min(candidates) if candidates else None
 
 
+def check_progression_date(reads: SubjectAssessments, *, today: dt.date | None = None,
+                           data_cutoff: dt.date | None = None) -> None:
+    """Refuse a progression date that cannot be right.
+
+    The date of progression is the date of the first time point that shows PD (rules R37 and, for an
+    equivocal new lesion later confirmed, R24/R25: the date of the earlier scan, still a follow-up scan),
+    so the date must be one of the subject's follow-up imaging dates; it cannot be in the future (``today``) nor after the data cut-off. A read
+    written on other dates (the true dates of a blinded read, another subject's read) otherwise turns
+    into a PFS of years (issue #14).
+
+    Raises
+    ------
+    RecistValidationError
+        Naming the subject, the progression date and the imaging dates.
+    """
+    date = reads.progression_date
+    if date is None:
+        return
+    where = f"subject {reads.subject}"
+    if today is not None and date > today:
+        raise RecistValidationError(f"progression date {date.isoformat()} is in the future (today is "
+                                    f"{today.isoformat()}): check the read's dates", source=where,
+                                    field="progression_date")
+    if data_cutoff is not None and date > data_cutoff:
+        raise RecistValidationError(f"progression date {date.isoformat()} is after the data cut-off "
+                                    f"{data_cutoff.isoformat()}: leave reads after the cut-off out of this analysis",
+                                    source=where, field="progression_date")
+    dates = [visit.date for visit in reads.timepoints]
+    if date not in dates:
+        span = f"{dates[0].isoformat()} to {dates[-1].isoformat()}" if dates else "none"
+        raise RecistValidationError(f"progression date {date.isoformat()} is not one of the subject's follow-up "
+                                    f"imaging dates ({span}): the read's dates do not fit its scans",
+                                    source=where, field="progression_date")
+
+
 def pfs_outcome(
     subject: Subject,
     reads: SubjectAssessments | None,
     *,
     schedule: VisitSchedule,
     rules: PfsRules = FDA_2018,
+    today: dt.date | None = None,
+    data_cutoff: dt.date | None = None,
 ) -> PfsOutcome:
     """The PFS event or censoring of one subject.
 
@@ -372,6 +410,8 @@ def pfs_outcome(
         The charter's visit schedule (for missed visits).
     rules
         :data:`FDA_2018` (default) or :data:`EMA_2012`.
+    today, data_cutoff
+        When given, a progression date after either is refused (:func:`check_progression_date`).
 
     Returns
     -------
@@ -380,7 +420,8 @@ def pfs_outcome(
     Raises
     ------
     RecistValidationError
-        A read dated before randomisation, or reads and subject that do not belong together.
+        A read dated before randomisation, reads and subject that do not belong together, or a
+        progression date that cannot be right (:func:`check_progression_date`).
 
     Notes
     -----
@@ -401,6 +442,7 @@ def pfs_outcome(
     if reads is None or not reads.has_baseline:
         return censored(rand, CensoringReason.NO_BASELINE,
                         "no baseline tumour assessment: censored at randomisation")
+    check_progression_date(reads, today=today, data_cutoff=data_cutoff)
     for visit in reads.timepoints:
         if visit.date < rand:
             raise RecistValidationError(
@@ -454,6 +496,8 @@ def pfs_outcomes(
     *,
     schedule: VisitSchedule,
     rules: PfsRules = FDA_2018,
+    today: dt.date | None = None,
+    data_cutoff: dt.date | None = None,
 ) -> list[PfsOutcome]:
     """PFS of every subject of the subjects table, in table order.
 
@@ -466,4 +510,5 @@ def pfs_outcomes(
         raise RecistValidationError(
             "reads for subject(s) missing from the subjects table: " + ", ".join(stray)
             + "; add them to the subjects CSV (with randomisation date and arm)", source="pfs")
-    return [pfs_outcome(s, reads.get(s.subject), schedule=schedule, rules=rules) for s in subjects]
+    return [pfs_outcome(s, reads.get(s.subject), schedule=schedule, rules=rules, today=today, data_cutoff=data_cutoff)
+            for s in subjects]

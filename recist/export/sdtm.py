@@ -668,28 +668,22 @@ def reads_from_review(project: Any, *, as_: str, now: _dt.datetime | None = None
     as_
         An administrator of the project (reading results is logged in its audit trail).
     """
-    import copy
-
     from recist.api import assess
     from recist.model.validate import parse_case
+    from recist.review.workflow import calendar_case
 
     roles = {reader: f"RADIOLOGIST {k}" for k, reader in enumerate(project.charter.readers, start=1)}
     overrides = project.charter.protocol.overrides()
     reads: list[SdtmRead] = []
     for row in project.results(as_=as_, now=now):
         shown = project.show(row["subject"], as_=as_, now=now)
-        shift = _dt.timedelta(days=int(shown["subject"]["date_shift_days"]))
         for reader, role in roles.items():
             versions = (shown["reads"].get(reader) or {}).get("versions", [])
             signed = [v for v in versions if v["status"] == "signed"]
             if not signed:
                 continue
-            data = copy.deepcopy(signed[-1]["case"])
-            data["subject"] = row["subject"]
+            data = calendar_case(signed[-1]["case"], shown["subject"])
             data["protocol"] = {**(data.get("protocol") or {}), **overrides}
-            for tp in data["timepoints"]:
-                if tp.get("date"):
-                    tp["date"] = (_dt.date.fromisoformat(tp["date"]) - shift).isoformat()
             case = parse_case(data, source=f"review read of {row['subject']} by {reader}")
             assessment = assess(case)
             stored = [

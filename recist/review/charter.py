@@ -12,8 +12,27 @@ A charter is a JSON file with ``"format": "recist.charter/1"``, validated by pyd
                        "progression_date_tolerance_days": 0},
       "readers": ["R1", "R2"],
       "adjudicators": ["ADJ1"],
-      "administrators": ["PM1"]
+      "administrators": ["PM1"],
+      "data_cutoff": "2026-06-30",
+      "plausibility": {"max_diameter_mm": 300},
+      "timepoint_labels": {"baseline": "baseline", "week 12": "week 12"},
+      "deidentification": {"keep_attributes": ["BodyPartExamined"], "checked_series": []}
     }
+
+The last four keys are optional (the values shown are examples; the defaults are: no data cut-off,
+300 mm, no label mapping, nothing kept or checked):
+
+- ``data_cutoff``: results refuse a progression date after it;
+- ``plausibility.max_diameter_mm``: a read with a target diameter above it is refused unless the
+  reader confirms it (a decimal slip such as 3600 mm for 36.0 mm must not silently make PD);
+- ``timepoint_labels``: the label reader packages show for a timepoint label of the subjects' records;
+  a label the mapping leaves out is shown as ``timepoint N`` (N counted from 1 at baseline), so that a
+  site's label ("week 8 arm B lutathera") cannot unblind a reader;
+- ``deidentification.keep_attributes``: DICOM keywords of free-text attributes outside PS3.15 Table
+  E.1-1 that packages keep (cleaned like descriptors); ``deidentification.checked_series``: Series
+  Instance UIDs whose pixels the core lab has checked for burned-in text, so that a secondary capture
+  or an image declaring recognisable visual features may go into a package
+  (see :mod:`recist.review.deid`).
 
 Protocol options of the charter override those of every case that is assessed in the review: each key
 set in the charter's ``protocol`` replaces the same key of the case's ``protocol`` (keys the charter
@@ -25,7 +44,9 @@ triggers ``icpd``, ``icpd_date`` and ``ibor`` compare the two reads' iCPD and iB
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
@@ -102,6 +123,33 @@ class Adjudication(_Strict):
         return self
 
 
+class Plausibility(_Strict):
+    """Bounds a read must keep unless the reader confirms the value."""
+
+    max_diameter_mm: float = Field(default=300.0, gt=0.0, le=10_000.0, allow_inf_nan=False)
+    """The largest target diameter (long axis, short axis or split fragment) accepted without the
+    reader's confirmation, millimetres."""
+
+
+class Deidentification(_Strict):
+    """What the charter allows reader packages to keep beyond PS3.15's profile (see :mod:`recist.review.deid`)."""
+
+    keep_attributes: tuple[str, ...] = ()
+    """DICOM keywords of free-text attributes not in PS3.15 Table E.1-1 that are kept (cleaned)."""
+    checked_series: tuple[str, ...] = ()
+    """Series Instance UIDs (of the source images) checked by the core lab to carry no burned-in text."""
+
+    @model_validator(mode="after")
+    def _keywords(self) -> Deidentification:
+        for keyword in self.keep_attributes:
+            if not isinstance(keyword, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{0,63}", keyword):
+                raise ValueError(f"deidentification.keep_attributes: {keyword!r} is not a DICOM keyword")
+        for uid in self.checked_series:
+            if not isinstance(uid, str) or not re.fullmatch(r"[0-9]+(\.[0-9]+)*", uid) or len(uid) > 64:
+                raise ValueError(f"deidentification.checked_series: {uid!r} is not a UID")
+        return self
+
+
 class Charter(_Strict):
     """A validated review charter (see the module docstring for the JSON form)."""
 
@@ -114,6 +162,28 @@ class Charter(_Strict):
     readers: tuple[str, ...]
     adjudicators: tuple[str, ...] = Field(min_length=1)
     administrators: tuple[str, ...] = Field(min_length=1)
+    data_cutoff: _dt.date | None = None
+    plausibility: Plausibility = Plausibility()
+    timepoint_labels: dict[str, str] = Field(default_factory=dict)
+    deidentification: Deidentification = Deidentification()
+
+    @model_validator(mode="after")
+    def _labels(self) -> Charter:
+        shown = list(self.timepoint_labels.values())
+        for label in (*self.timepoint_labels, *shown):
+            if not label.strip() or len(label) > 200:
+                raise ValueError(f"timepoint_labels: {label!r} must be 1-200 characters")
+        if len(set(shown)) != len(shown):
+            raise ValueError("timepoint_labels maps two labels to the same package label")
+        return self
+
+    def package_label(self, number: int, label: str) -> str:
+        """The label reader packages show for the subject's timepoint ``label`` at 0-based position ``number``.
+
+        ``timepoint_labels`` maps it when it names it; otherwise the neutral ``timepoint N`` (N = number + 1).
+        """
+        mapped = self.timepoint_labels.get(label)
+        return mapped if mapped is not None else f"timepoint {number + 1}"
 
     @model_validator(mode="after")
     def _irecist_triggers(self) -> Charter:
@@ -156,8 +226,20 @@ class Charter(_Strict):
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (round-trips through :func:`parse_charter`)."""
-        return self.model_dump(mode="json")
+        """The JSON form (round-trips through :func:`parse_charter`).
+
+        Optional keys left at their default are left out, so that a charter written by an earlier
+        release reads and writes back the same.
+        """
+        data = self.model_dump(mode="json")
+        defaults: Mapping[str, Any] = {
+            "data_cutoff": None, "plausibility": Plausibility().model_dump(mode="json"), "timepoint_labels": {},
+            "deidentification": Deidentification().model_dump(mode="json"),
+        }
+        for key, default in defaults.items():
+            if data.get(key) == default:
+                data.pop(key, None)
+        return data
 
 
 def parse_charter(data: Any, source: str | None = None) -> Charter:

@@ -61,6 +61,9 @@ __all__ = [
     "clean_descriptor",
     "deidentify_dataset",
     "deidentify_folder",
+    "burned_in_reason",
+    "BURNED_IN_SOP_CLASSES",
+    "BURNED_IN_MODALITIES",
 ]
 
 log = logging.getLogger(__name__)
@@ -314,26 +317,76 @@ def _map_uids(value: Any, secret: bytes) -> Any:
     return hashed_uid(str(value), secret) if value else value
 
 
+BURNED_IN_SOP_CLASSES = {
+    "1.2.840.10008.5.1.4.1.1.7": "Secondary Capture Image Storage",
+    "1.2.840.10008.5.1.4.1.1.7.1": "Multi-frame Single Bit Secondary Capture Image Storage",
+    "1.2.840.10008.5.1.4.1.1.7.2": "Multi-frame Grayscale Byte Secondary Capture Image Storage",
+    "1.2.840.10008.5.1.4.1.1.7.3": "Multi-frame Grayscale Word Secondary Capture Image Storage",
+    "1.2.840.10008.5.1.4.1.1.7.4": "Multi-frame True Color Secondary Capture Image Storage",
+    "1.2.840.10008.5.1.4.1.1.104.1": "Encapsulated PDF Storage",
+    "1.2.840.10008.5.1.4.1.1.77.1.1": "VL Endoscopic Image Storage",
+    "1.2.840.10008.5.1.4.1.1.77.1.4": "VL Photographic Image Storage",
+}
+"""SOP classes likely to carry burned-in text: secondary captures (screenshots, scanned documents, dose
+reports) and photographs (PS3.15 E.3.1: these are where burned-in identification is usually found)."""
+
+BURNED_IN_MODALITIES = {"OT": "other (screen captures)", "DOC": "document", "XC": "external-camera photography"}
+"""Modalities likely to carry burned-in text or recognisable features."""
+
+
+def burned_in_reason(ds: Any, *, checked_series: Iterable[str] = ()) -> str | None:
+    """Why an image may carry burned-in text or recognisable features (None: no reason to think so).
+
+    - BurnedInAnnotation (0028,0301) ``YES``: always refused (the header says the text is there);
+    - a SOP class of :data:`BURNED_IN_SOP_CLASSES`, a modality of :data:`BURNED_IN_MODALITIES`, a
+      ConversionType (0008,0064: the image was converted from something else) or
+      RecognizableVisualFeatures (0028,0302) ``YES``: refused unless the series (its original Series
+      Instance UID) is in ``checked_series``, the charter's list of series the core lab has checked.
+    """
+    if str(ds.get("BurnedInAnnotation", "")).strip().upper() == "YES":
+        return "BurnedInAnnotation is YES"
+    if str(ds.get("SeriesInstanceUID", "")).strip() in set(checked_series):
+        return None
+    sop_class = str(ds.get("SOPClassUID", "")).strip()
+    modality = str(ds.get("Modality", "")).strip().upper()
+    if sop_class in BURNED_IN_SOP_CLASSES:
+        return f"SOP class {BURNED_IN_SOP_CLASSES[sop_class]} ({sop_class}) often carries burned-in text"
+    if modality in BURNED_IN_MODALITIES:
+        return f"modality {modality} ({BURNED_IN_MODALITIES[modality]}) often carries burned-in text"
+    if str(ds.get("ConversionType", "")).strip():
+        return f"ConversionType {str(ds.get('ConversionType')).strip()!r}: a converted (captured) image"
+    if str(ds.get("RecognizableVisualFeatures", "")).strip().upper() == "YES":
+        return "RecognizableVisualFeatures is YES"
+    return None
+
+
 def deidentify_folder(
-    source: str | Path, out: str | Path, *, secret: bytes, shift_days: int, pseudonym: str
+    source: str | Path, out: str | Path, *, secret: bytes, shift_days: int, pseudonym: str,
+    checked_series: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """De-identify every DICOM file under ``source`` into ``out`` (one file per instance).
 
     Files that are not DICOM are skipped (and logged). Output files are named by their new SOP Instance
     UID. Returns one entry per series written: ``{"series_uid", "study_uid", "modality", "files"}``.
 
+    Parameters
+    ----------
+    checked_series
+        Series Instance UIDs (of the source) that the core lab has checked for burned-in text (the
+        charter's ``deidentification.checked_series``): see :func:`burned_in_reason`.
+
     Raises
     ------
     DicomLoadError
         When ``source`` holds no DICOM file.
     BlindingError
-        When an image declares burned-in annotation (BurnedInAnnotation ``YES``), which this profile
-        cannot clean.
+        When an image may carry burned-in text (:func:`burned_in_reason`), which this profile cannot clean.
     """
     import pydicom
     from pydicom.errors import InvalidDicomError
 
     source, out = Path(source), Path(out)
+    checked = frozenset(checked_series)
     series: dict[str, dict[str, Any]] = {}
     files: Iterable[Path] = sorted(p for p in source.rglob("*") if p.is_file())
     for path in files:
@@ -342,10 +395,12 @@ def deidentify_folder(
         except (InvalidDicomError, OSError, ValueError, EOFError):
             log.info("skipping %s: not a DICOM file", path)
             continue
-        if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
+        why = burned_in_reason(ds, checked_series=checked)
+        if why:
             raise BlindingError(
-                f"{path}: BurnedInAnnotation is YES; burned-in text cannot be removed by this profile: "
-                "exclude the image or clean its pixels first"
+                f"{path}: {why}; burned-in text cannot be removed by this profile: exclude the image or clean "
+                "its pixels, or, once the series is checked, list its SeriesInstanceUID in the charter's "
+                "deidentification.checked_series"
             )
         deidentify_dataset(ds, secret=secret, shift_days=shift_days, pseudonym=pseudonym)
         out.mkdir(parents=True, exist_ok=True)

@@ -39,19 +39,16 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import csv
 import datetime as _dt
 import hashlib
 import hmac
-import io
 import json
 import logging
 import os
 import re
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +56,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from recist._atomic import atomic_write_bytes, atomic_write_json, dumps_stable
 from recist.errors import AuditError, BlindingError, RecistError, RecistValidationError, ReviewStateError
+from recist.review._common import case_dict as _case_dict
+from recist.review._common import sha as _sha
+from recist.review._common import utc as _utc
 from recist.review.adjudication import ab_readers, fired_triggers, outcome_of
 from recist.review.audit import AuditLog, Problem, file_sha256, project_public_key, verify_log
 from recist.review.charter import Charter, load_charter, parse_charter
+from recist.review.checks import large_diameters, read_mismatch
 from recist.review.esign import check_record_signatures, signature_block
 from recist.review.keys import PUBLIC_KEY_NAME, SigningKey, key_id
+from recist.review.results import ResultsMixin
 from recist.review.store import LOCK_NAME, project_lock, read_json, write_json
+from recist.review.subjects import SubjectTimepoint, calendar_case, load_manifest
+from recist.review.views import ViewsMixin
 
-__all__ = ["SIGNATURE_MEANING", "ReviewProject", "SubjectTimepoint", "load_manifest"]
+__all__ = ["SIGNATURE_MEANING", "ReviewProject", "SubjectTimepoint", "load_manifest", "calendar_case"]
+
+# SubjectTimepoint, load_manifest and calendar_case live in recist.review.subjects (imported above)
 
 log = logging.getLogger(__name__)
 
@@ -75,43 +81,10 @@ PROJECT_FORMAT = "recist.review.project/1"
 JOURNAL_NAME = "journal.json"
 PENDING_SUFFIX = ".pending"
 _SUBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,99}$")
+PSEUDONYM = re.compile(r"S-[0-9A-F]{8}")
 
 
-@dataclass(frozen=True)
-class SubjectTimepoint:
-    """One imaging timepoint of a subject: its label, its (true) scan date and its DICOM folders."""
-
-    label: str
-    date: _dt.date
-    folders: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "date": self.date.isoformat(), "folders": list(self.folders)}
-
-
-def _utc(now: _dt.datetime | None) -> _dt.datetime:
-    now = now or _dt.datetime.now(_dt.timezone.utc)
-    return now if now.tzinfo else now.replace(tzinfo=_dt.timezone.utc)
-
-
-def _case_dict(case: Any) -> dict[str, Any]:
-    """A case (model object, dict or path) as a validated, canonical dict."""
-    import recist
-
-    if isinstance(case, (str, Path)):
-        case = recist.read_case(case)
-    elif isinstance(case, Mapping):
-        case = recist.parse_case(dict(case))
-    if not hasattr(case, "to_dict"):
-        raise TypeError(f"expected a case (recist.model.Case, dict or path), got {type(case).__name__}")
-    return case.to_dict()
-
-
-def _sha(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-class ReviewProject:
+class ReviewProject(ViewsMixin, ResultsMixin):
     """A blinded independent central review project in folder ``root``.
 
     Create one with :meth:`init`, open an existing one with :meth:`open`.
@@ -242,12 +215,28 @@ class ReviewProject:
     def _rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def _resolve(self, subject: str) -> str:
-        """The pseudonym for a pseudonym or a subject id; ReviewStateError for an unknown subject."""
-        for candidate in (subject, self.pseudonym(subject)):
-            if re.fullmatch(r"S-[0-9A-F]{8}", candidate) and (self._sdir(candidate) / "subject.json").is_file():
-                return candidate
+    def _resolve(self, subject: str, role: str | None = "administrator") -> str:
+        """The pseudonym of ``subject`` as ``role`` names it.
+
+        An administrator may give a pseudonym or a subject id (ReviewStateError for an unknown one).
+        Anyone else names subjects only by pseudonym: a subject id, an unknown pseudonym and anything else
+        get one and the same BlindingError, which does not tell whether such a subject exists.
+        """
+        if role != "administrator":
+            if isinstance(subject, str) and PSEUDONYM.fullmatch(subject) and self._present(subject):
+                return subject
+            raise BlindingError(
+                f"no subject {subject!r} in your worklist: name subjects by the pseudonym your package shows "
+                "(S- and 8 hexadecimal digits)"
+            )
+        if isinstance(subject, str):
+            for candidate in (subject, self.pseudonym(subject)):
+                if PSEUDONYM.fullmatch(candidate) and self._present(candidate):
+                    return candidate
         raise ReviewStateError(f"no subject {subject!r} in {self.root}: add it with `review add-subject`")
+
+    def _present(self, pseudonym: str) -> bool:
+        return (self._sdir(pseudonym) / "subject.json").is_file()
 
     def _subject(self, pseudonym: str) -> dict[str, Any]:
         return read_json(self._sdir(pseudonym) / "subject.json", "subject")
@@ -258,11 +247,41 @@ class ReviewProject:
 
     def _refuse(self, actor: str, action: str, message: str, now: _dt.datetime, subject: str | None = None) -> None:
         """Log a refused operation and raise BlindingError."""
+        error = BlindingError(message)
+        self._log_refusal(actor, action, error, now, subject)
+        raise error
+
+    def _log_refusal(self, actor: Any, action: str, error: Exception, now: _dt.datetime, subject: Any) -> None:
+        """Append a ``refused`` entry for ``error`` (once per error; a project too damaged to log is warned of)."""
+        if getattr(error, "_recist_audited", False):
+            return
+        try:
+            error._recist_audited = True  # type: ignore[attr-defined]
+        except AttributeError:  # pragma: no cover - every RecistError takes attributes
+            pass
+        try:
+            with self._locked():
+                self.audit.append(actor=str(actor), action="refused", now=now,
+                                  subject=subject if isinstance(subject, str) else None,
+                                  details={"attempted": action, "why": str(error)[:2000]})
+        except (RecistError, OSError, ValueError, RecursionError) as failure:
+            log.warning("could not log the refusal of %s by %s (%s): %s", action, actor, error, failure)
+
+    @contextlib.contextmanager
+    def _guard(self, actor: Any, action: str, now: _dt.datetime, subject: Any = None) -> Iterator[None]:
+        """Log every refusal (any :class:`RecistError`) of the operation run inside, then re-raise it."""
+        try:
+            yield
+        except RecistError as error:
+            self._log_refusal(actor, action, error, now, subject)
+            raise
+
+    def _log_view(self, actor: str, what: str, now: _dt.datetime, subject: str | None = None,
+                  details: Mapping[str, Any] | None = None) -> None:
+        """Record that ``actor`` read records (who read what, when)."""
         with self._locked():
-            self.audit.append(
-                actor=actor, action="refused", now=now, subject=subject, details={"attempted": action, "why": message}
-            )
-        raise BlindingError(message)
+            self.audit.append(actor=actor, action="view", now=now, subject=subject,
+                              details={"what": what, **(details or {})})
 
     def _require(self, actor: str, roles: Iterable[str], action: str, now: _dt.datetime, subject: str | None = None) -> str:
         role = self.charter.role_of(actor)
@@ -280,11 +299,20 @@ class ReviewProject:
             yield
 
     def _recover(self) -> None:
-        """Roll an interrupted :meth:`_commit` forward (its audit entry was written) or back (it was not)."""
+        """Roll an interrupted :meth:`_commit` forward (its audit entry was written) or back (it was not).
+
+        Also completes an audit entry without a change (a view, a refusal) whose writer was killed between
+        the log line and the head file (:meth:`AuditLog.head_seq` adopts or cuts the tail); a trail too
+        damaged for that is left for :meth:`verify` to name.
+        """
         for stray in self.root.glob(".*.tmp"):  # a temporary file of a write killed before its rename
             stray.unlink()
         journal_path = self.root / JOURNAL_NAME
         if not journal_path.exists():
+            try:
+                self.audit.head_seq()
+            except AuditError:
+                pass
             return
         try:
             journal = json.loads(journal_path.read_text(encoding="utf-8"))
@@ -346,6 +374,11 @@ class ReviewProject:
     ) -> str:
         """Add a subject with its timepoints (baseline first, dates increasing); returns its pseudonym."""
         now = _utc(now)
+        with self._guard(as_, "add subjects", now, subject):
+            return self._add_subject(subject, timepoints, as_=as_, now=now)
+
+    def _add_subject(self, subject: str, timepoints: Iterable[SubjectTimepoint], *, as_: str,
+                     now: _dt.datetime) -> str:
         self._require(as_, ["administrator"], "add subjects", now)
         if not isinstance(subject, str) or not _SUBJECT_ID.match(subject):
             raise RecistValidationError(
@@ -390,64 +423,20 @@ class ReviewProject:
         return [self.add_subject(s, tps, as_=as_, now=now) for s, tps in load_manifest(path).items()]
 
     # ------------------------------------------------------------------ reader packages
-    def package(self, reader: str, out: str | Path, *, as_: str, now: _dt.datetime | None = None) -> dict[str, Any]:
-        """Write what ``reader`` may see into the new folder ``out``: de-identified series and a manifest.
+    def package(self, reader: str, out: str | Path, *, as_: str, now: _dt.datetime | None = None,
+                subjects: Iterable[str] | None = None, progress: Callable[[int, int, str], None] | None = None,
+                ) -> dict[str, Any]:
+        """Write (or complete) what ``reader`` may see in ``out`` (:func:`recist.review.packaging.write_package`).
 
-        Every subject's series are de-identified (:mod:`recist.review.deid`) with the subject's pseudonym
-        and date shift; ``out/manifest.json`` lists per pseudonym the timepoints (label, shifted date,
-        series). Nothing else goes in: no subject id, no arm, no site read, no read of anyone. An
-        administrator, or the person themself, may package. ``reader`` may also be an adjudicator: the
-        adjudicator's package holds the same de-identified images (so Read A's and Read B's lines can be
-        shown on them) and, like every package, no read; the reads come through :meth:`show` once a
-        subject needs adjudication.
+        ``subjects`` restricts the run to some subjects; ``progress(done, total, pseudonym)`` is called
+        after each subject.
         """
-        from recist.review.deid import (
-            DEIDENTIFICATION_METHOD,
-            PROFILE_CODES,
-            TABLE_EDITION,
-            deidentify_folder,
-        )
+        from recist.review.packaging import write_package
 
         now = _utc(now)
-        role = self._require(as_, ["administrator", "reader", "adjudicator"], "package reads", now)
-        if reader not in self.charter.readers and reader not in self.charter.adjudicators:
-            raise ReviewStateError(
-                f"{reader!r} is not a reader or adjudicator of this project "
-                f"(readers: {self.charter.readers}, adjudicators: {self.charter.adjudicators})"
-            )
-        if role != "administrator" and reader != as_:
-            self._refuse(as_, "package", f"{as_!r} may package only their own reading material, not {reader!r}'s", now)
-        out = Path(out)
-        if out.exists() and any(out.iterdir()):
-            raise ReviewStateError(f"{out} is not empty: write a reader package into a new folder")
-        subjects = []
-        for pseudonym in self._pseudonyms():
-            record = self._subject(pseudonym)
-            shift = record["date_shift_days"]
-            timepoints = []
-            for number, tp in enumerate(record["timepoints"]):
-                slug = re.sub(r"[^A-Za-z0-9]+", "-", tp["label"]).strip("-").lower() or "timepoint"
-                folder = Path(pseudonym) / f"{number:02d}-{slug}"
-                series = []
-                for source in tp["folders"]:
-                    series.extend(deidentify_folder(source, out / folder, secret=self._secret, shift_days=shift,
-                                                    pseudonym=pseudonym))
-                shifted = _dt.date.fromisoformat(tp["date"]) + _dt.timedelta(days=shift)
-                timepoints.append({"label": tp["label"], "date": shifted.isoformat(), "folder": folder.as_posix(),
-                                   "series": series})
-            subjects.append({"subject": pseudonym, "timepoints": timepoints})
-        manifest = {
-            "format": "recist.review.package/1", "trial": self.charter.trial, "reader": reader,
-            "created": now.isoformat(), "subjects": subjects,
-            "deidentification": {"method": list(DEIDENTIFICATION_METHOD), "table": f"PS3.15 Table E.1-1 ({TABLE_EDITION})",
-                                 "codes": [{"scheme": "DCM", "value": v, "meaning": m} for v, m in PROFILE_CODES]},
-        }
-        digest = write_json(out / "manifest.json", manifest)
-        with self._locked():
-            self.audit.append(actor=as_, action="package", now=now,
-                              details={"reader": reader, "out": str(out.resolve()), "manifest_sha256": digest,
-                                       "subjects": len(subjects)})
-        return manifest
+        with self._guard(as_, "package reads", now):
+            return write_package(self, reader, out, as_=as_, now=now, subjects=list(subjects) if subjects else None,
+                                 progress=progress)
 
     # ------------------------------------------------------------------ reads
     def _read_path(self, pseudonym: str, reader: str) -> Path:
@@ -467,42 +456,85 @@ class ReviewProject:
 
     def _reader_action(self, subject: str, as_: str, action: str, now: _dt.datetime) -> str:
         self._require(as_, ["reader"], action, now, subject)
-        return self._resolve(subject)
+        return self._resolve(subject, "reader")
 
-    def _check_case_subject(self, case: dict[str, Any], pseudonym: str) -> None:
-        if case.get("subject") != pseudonym:
+    def _package_timepoints(self, pseudonym: str) -> list[dict[str, str]]:
+        """The subject's timepoints as its reader packages show them: package label and shifted date."""
+        record = self._subject(pseudonym)
+        shift = _dt.timedelta(days=int(record["date_shift_days"]))
+        return [{"label": self.charter.package_label(number, tp["label"]),
+                 "date": (_dt.date.fromisoformat(tp["date"]) + shift).isoformat()}
+                for number, tp in enumerate(record["timepoints"])]
+
+    def _true_timepoints(self, pseudonym: str) -> list[dict[str, str]]:
+        """The subject's timepoints as recorded: true label and calendar date."""
+        return [{"label": tp["label"], "date": tp["date"]} for tp in self._subject(pseudonym)["timepoints"]]
+
+    def _check_read(self, case: dict[str, Any], *, subject: str, expected: list[dict[str, str]], what: str,
+                    confirm: bool, confirmed: Iterable[str] = ()) -> list[str]:
+        """Refuse a read that does not fit the subject or has an implausible diameter not confirmed.
+
+        Returns the large diameters the reader has confirmed (stored with the version).
+        """
+        problem = read_mismatch(case, expected, subject=subject, what=what)
+        if problem:
+            raise RecistValidationError(problem)
+        limit = self.charter.plausibility.max_diameter_mm
+        large = large_diameters(case, limit)
+        unconfirmed = [d for d in large if d not in set(confirmed)]
+        if unconfirmed and not confirm:
+            more = f" (and {len(unconfirmed) - 1} more)" if len(unconfirmed) > 1 else ""
             raise RecistValidationError(
-                f"the case is for subject {case.get('subject')!r}, but this read is of {pseudonym!r}: "
-                "a read names the subject by the pseudonym in the reader package",
-                field="subject",
+                f"{unconfirmed[0]}{more} is above the charter's plausible maximum of {limit:g} mm (a decimal slip?): "
+                "correct it, or confirm the value is right (--confirm-large-diameters)"
             )
+        return large
 
-    def save_read(self, subject: str, case: Any, *, as_: str, now: _dt.datetime | None = None) -> int:
-        """Save (or replace) the reader's draft read of ``subject``; returns the version number."""
+    def _check_central_read(self, case: dict[str, Any], pseudonym: str, *, confirm: bool,
+                            confirmed: Iterable[str] = ()) -> list[str]:
+        return self._check_read(case, subject=pseudonym, expected=self._package_timepoints(pseudonym),
+                                what="the reader package", confirm=confirm, confirmed=confirmed)
+
+    def save_read(self, subject: str, case: Any, *, as_: str, now: _dt.datetime | None = None,
+                  confirm_large_diameters: bool = False) -> int:
+        """Save (or replace) the reader's draft read of ``subject``; returns the version number.
+
+        The read must fit the reader package of the subject (:func:`recist.review.checks.read_mismatch`),
+        and a target diameter above the charter's plausible maximum needs ``confirm_large_diameters``.
+        """
         now = _utc(now)
-        pseudonym = self._reader_action(subject, as_, "save reads", now)
-        data = _case_dict(case)
-        self._check_case_subject(data, pseudonym)
-        with self._locked():
-            read = self._load_read(pseudonym, as_) or {
-                "format": "recist.review.read/1", "subject": pseudonym, "reader": as_, "versions": [],
-            }
-            versions = read["versions"]
-            if versions and versions[-1]["status"] == "signed":
-                raise ReviewStateError(
-                    f"{as_}'s read of {pseudonym} is signed (version {versions[-1]['version']}): "
-                    "change it with `review amend ... --reason TEXT`"
-                )
-            if versions:
-                versions.pop()
-            version = {
-                "version": len(versions) + 1, "status": "draft", "case": data, "case_sha256": _sha(data),
-                "saved_at": now.isoformat(), "reason": None, "signature": None, "assessment": None,
-            }
-            versions.append(version)
-            self._commit(actor=as_, action="save", now=now, subject=pseudonym,
-                         writes={self._read_path(pseudonym, as_): read}, details={"version": version["version"]})
+        with self._guard(as_, "save reads", now, subject):
+            pseudonym = self._reader_action(subject, as_, "save reads", now)
+            data = _case_dict(case)
+            confirmed = self._check_central_read(data, pseudonym, confirm=confirm_large_diameters)
+            with self._locked():
+                read = self._load_read(pseudonym, as_) or {
+                    "format": "recist.review.read/1", "subject": pseudonym, "reader": as_, "versions": [],
+                }
+                versions = read["versions"]
+                if versions and versions[-1]["status"] == "signed":
+                    raise ReviewStateError(
+                        f"{as_}'s read of {pseudonym} is signed (version {versions[-1]['version']}): "
+                        "change it with `review amend ... --reason TEXT`"
+                    )
+                if versions:
+                    versions.pop()
+                version = self._new_version(len(versions) + 1, data, now, None, confirmed)
+                versions.append(version)
+                self._commit(actor=as_, action="save", now=now, subject=pseudonym,
+                             writes={self._read_path(pseudonym, as_): read}, details={"version": version["version"]})
         return version["version"]
+
+    @staticmethod
+    def _new_version(number: int, case: dict[str, Any], now: _dt.datetime, reason: str | None,
+                     confirmed: list[str]) -> dict[str, Any]:
+        version = {
+            "version": number, "status": "draft", "case": case, "case_sha256": _sha(case),
+            "saved_at": now.isoformat(), "reason": reason, "signature": None, "assessment": None,
+        }
+        if confirmed:
+            version["confirmed_large_diameters"] = confirmed
+        return version
 
     def _assess(self, case: dict[str, Any]) -> dict[str, Any]:
         """Assess a read with the charter's protocol options in place of the case's."""
@@ -529,48 +561,59 @@ class ReviewProject:
         return signature_block(record, signer=as_, name=self.names.get(as_, as_), meaning=meaning,
                                subject=pseudonym, now=now, key=self.signer)
 
-    def sign(self, subject: str, *, as_: str, now: _dt.datetime | None = None) -> int:
-        """Sign the reader's draft read of ``subject`` ("author of this read"); returns the version."""
+    def sign(self, subject: str, *, as_: str, now: _dt.datetime | None = None,
+             confirm_large_diameters: bool = False) -> int:
+        """Sign the reader's draft read of ``subject`` ("author of this read"); returns the version.
+
+        The draft is checked again against the package (the subject's timepoints may have been corrected
+        since it was saved).
+        """
         now = _utc(now)
-        pseudonym = self._reader_action(subject, as_, "sign reads", now)
-        with self._locked():
-            read = self._load_read(pseudonym, as_)
-            if read is None or not read["versions"]:
-                raise ReviewStateError(f"{as_} has no read of {pseudonym} to sign: save one first")
-            version = read["versions"][-1]
-            if version["status"] == "signed":
-                raise ReviewStateError(f"{as_}'s read of {pseudonym} is already signed (version {version['version']})")
-            self._signed_version(version, as_, now, pseudonym)
-            self._commit(actor=as_, action="sign", now=now, subject=pseudonym,
-                         writes={self._read_path(pseudonym, as_): read},
-                         details={"version": version["version"], "case_sha256": version["case_sha256"]})
+        with self._guard(as_, "sign reads", now, subject):
+            pseudonym = self._reader_action(subject, as_, "sign reads", now)
+            with self._locked():
+                read = self._load_read(pseudonym, as_)
+                if read is None or not read["versions"]:
+                    raise ReviewStateError(f"{as_} has no read of {pseudonym} to sign: save one first")
+                version = read["versions"][-1]
+                if version["status"] == "signed":
+                    raise ReviewStateError(
+                        f"{as_}'s read of {pseudonym} is already signed (version {version['version']})")
+                confirmed = self._check_central_read(
+                    version["case"], pseudonym, confirm=confirm_large_diameters,
+                    confirmed=version.get("confirmed_large_diameters") or ())
+                if confirmed:
+                    version["confirmed_large_diameters"] = confirmed
+                self._signed_version(version, as_, now, pseudonym)
+                self._commit(actor=as_, action="sign", now=now, subject=pseudonym,
+                             writes={self._read_path(pseudonym, as_): read},
+                             details={"version": version["version"], "case_sha256": version["case_sha256"]})
         return version["version"]
 
-    def amend(self, subject: str, case: Any, *, as_: str, reason: str, now: _dt.datetime | None = None) -> int:
+    def amend(self, subject: str, case: Any, *, as_: str, reason: str, now: _dt.datetime | None = None,
+              confirm_large_diameters: bool = False) -> int:
         """Replace a signed read by a new signed version with a mandatory ``reason``; returns the version."""
         now = _utc(now)
-        pseudonym = self._reader_action(subject, as_, "amend reads", now)
-        if not isinstance(reason, str) or not reason.strip():
-            raise ReviewStateError("an amendment needs a reason (--reason TEXT)")
-        data = _case_dict(case)
-        self._check_case_subject(data, pseudonym)
-        with self._locked():
-            read = self._load_read(pseudonym, as_)
-            if read is None or not read["versions"] or read["versions"][-1]["status"] != "signed":
-                raise ReviewStateError(
-                    f"{as_}'s read of {pseudonym} is not signed: change a draft with `review save`, then sign it"
-                )
-            if self._adjudication(pseudonym) is not None:
-                raise ReviewStateError(f"{pseudonym} has been adjudicated: its reads are locked")
-            version = {
-                "version": len(read["versions"]) + 1, "status": "draft", "case": data, "case_sha256": _sha(data),
-                "saved_at": now.isoformat(), "reason": reason.strip(), "signature": None, "assessment": None,
-            }
-            read["versions"].append(self._signed_version(version, as_, now, pseudonym))
-            self._commit(actor=as_, action="amend", now=now, subject=pseudonym,
-                         writes={self._read_path(pseudonym, as_): read},
-                         details={"version": version["version"], "reason": version["reason"],
-                                  "case_sha256": version["case_sha256"]})
+        with self._guard(as_, "amend reads", now, subject):
+            pseudonym = self._reader_action(subject, as_, "amend reads", now)
+            if not isinstance(reason, str) or not reason.strip():
+                raise ReviewStateError("an amendment needs a reason (--reason TEXT)")
+            data = _case_dict(case)
+            confirmed = self._check_central_read(data, pseudonym, confirm=confirm_large_diameters)
+            with self._locked():
+                read = self._load_read(pseudonym, as_)
+                if read is None or not read["versions"] or read["versions"][-1]["status"] != "signed":
+                    raise ReviewStateError(
+                        f"{as_}'s read of {pseudonym} is not signed: change a draft with `review save`, then sign it"
+                    )
+                if self._adjudication(pseudonym) is not None:
+                    raise ReviewStateError(f"{pseudonym} has been adjudicated: its reads are locked")
+                version = self._new_version(len(read["versions"]) + 1, data, now, reason.strip(), confirmed)
+                read["versions"].append(self._signed_version(version, as_, now, pseudonym))
+                self._commit(actor=as_, action="amend", now=now, subject=pseudonym,
+                             writes={self._read_path(pseudonym, as_): read},
+                             details={"version": version["version"], "reason": version["reason"],
+                                      "case_sha256": version["case_sha256"]})
         return version["version"]
 
     # ------------------------------------------------------------------ views
@@ -594,240 +637,39 @@ class ReviewProject:
             )
         return {"labels": labels, "reads": reads, "triggers": triggers}
 
-    def show(
-        self, subject: str, *, as_: str, reader: str | None = None, version: int | None = None,
-        now: _dt.datetime | None = None,
-    ) -> dict[str, Any]:
-        """What ``as_`` may see of ``subject`` (``reader``: whose read; a reader may ask only for their own).
-
-        A reader: their own read (latest version, or ``version``) and nothing else. An adjudicator:
-        Read A and Read B (case and assessment, no reader identity, no signature) of a subject that
-        needs adjudication once both reads are signed. An administrator: the subject record, both reads
-        with reader ids, and the adjudication.
-        """
-        now = _utc(now)
-        role = self._require(as_, ["reader", "adjudicator", "administrator"], "show reads", now, subject)
-        if role == "reader" and reader not in (None, as_):
-            self._refuse(as_, "show", f"{as_!r} may see only their own reads, not {reader!r}'s", now, subject)
-        if role == "adjudicator" and reader is not None:
-            self._refuse(as_, "show", "an adjudicator sees Read A and Read B, never a named reader's read", now,
-                         subject)
-        pseudonym = self._resolve(subject)
-        if role == "administrator" and reader is not None:
-            if reader not in self.charter.readers:
-                raise ReviewStateError(f"{reader!r} is not a reader of this project")
-            return {"subject": pseudonym, **(self._load_read(pseudonym, reader) or {"reader": reader, "versions": []})}
-        if role == "reader":
-            read = self._load_read(pseudonym, as_)
-            if read is None:
-                return {"subject": pseudonym, "reader": as_, "versions": []}
-            if version is not None:
-                chosen = [v for v in read["versions"] if v["version"] == version]
-                if not chosen:
-                    raise ReviewStateError(f"{as_}'s read of {pseudonym} has no version {version}")
-                return {**read, "versions": chosen}
-            return read
-        if role == "adjudicator":
-            pair = self._pair(pseudonym)
-            if not pair["triggers"]:
-                why = "both reads are not signed yet" if pair["triggers"] is None else "the reads agree"
-                self._refuse(as_, "show", f"{pseudonym} does not need adjudication ({why}): nothing to show", now,
-                             pseudonym)
-            return {
-                "subject": pseudonym,
-                "triggers": pair["triggers"],
-                "reads": {ab: {"case": r["case"], "assessment": r["assessment"]} for ab, r in pair["reads"].items()},
-                "adjudication": self._blind_adjudication(pseudonym),
-            }
-        record = self._subject(pseudonym)
-        reads = {r: self._load_read(pseudonym, r) for r in self.charter.readers}
-        return {"subject": record, "reads": reads, "adjudication": self._adjudication(pseudonym)}
-
-    def _blind_adjudication(self, pseudonym: str) -> dict[str, Any] | None:
-        adj = self._adjudication(pseudonym)
-        return None if adj is None else {k: adj[k] for k in ("choice", "reason", "adjudicator", "time")}
-
-    def status(self, *, as_: str, now: _dt.datetime | None = None) -> list[dict[str, Any]]:
-        """One row per subject of what ``as_`` may know about progress.
-
-        Administrators: reads done and signed per reader, whether adjudication is needed and on which
-        triggers, and whether it is done. Readers: their own read status per subject (pseudonyms).
-        Adjudicators: the subjects waiting for (or done by) adjudication.
-        """
-        now = _utc(now)
-        role = self._require(as_, ["administrator", "reader", "adjudicator"], "see status", now)
-        rows = []
-        for pseudonym in self._pseudonyms():
-            if role == "reader":
-                read = self._load_read(pseudonym, as_)
-                last = read["versions"][-1] if read and read["versions"] else None
-                rows.append({"subject": pseudonym, "status": last["status"] if last else "not started",
-                             "version": last["version"] if last else None})
-                continue
-            pair = self._pair(pseudonym)
-            adj = self._adjudication(pseudonym)
-            if role == "adjudicator":
-                if pair["triggers"]:
-                    rows.append({"subject": pseudonym, "triggers": pair["triggers"],
-                                 "adjudicated": adj is not None})
-                continue
-            reads = {}
-            for reader in self.charter.readers:
-                read = self._load_read(pseudonym, reader)
-                last = read["versions"][-1] if read and read["versions"] else None
-                reads[reader] = last["status"] if last else "not started"
-            rows.append({
-                "subject": self._subject(pseudonym)["subject"], "pseudonym": pseudonym, "reads": reads,
-                "needs_adjudication": None if pair["triggers"] is None else bool(pair["triggers"]),
-                "triggers": pair["triggers"] or [],
-                "adjudicated": adj is not None,
-            })
-        return rows
-
     # ------------------------------------------------------------------ adjudication and results
     def adjudicate(
         self, subject: str, *, choose: str, reason: str, as_: str, now: _dt.datetime | None = None
     ) -> dict[str, Any]:
         """Select Read ``"A"`` or ``"B"`` of a subject that needs adjudication, with a written reason."""
         now = _utc(now)
-        self._require(as_, ["adjudicator"], "adjudicate", now, subject)
-        pseudonym = self._resolve(subject)
-        if choose not in ("A", "B"):
-            raise ReviewStateError(f"choose 'A' or 'B', not {choose!r}")
-        if not isinstance(reason, str) or not reason.strip():
-            raise ReviewStateError("an adjudication needs a written reason (--reason TEXT)")
-        with self._locked():
-            pair = self._pair(pseudonym)
-            if not pair["triggers"]:
-                why = "both reads are not signed yet" if pair["triggers"] is None else "the signed reads agree"
-                self._refuse(as_, "adjudicate", f"{pseudonym} does not need adjudication ({why})", now, pseudonym)
-            if self._adjudication(pseudonym) is not None:
-                raise ReviewStateError(f"{pseudonym} is already adjudicated")
-            chosen = pair["reads"][choose]
-            data = {
-                "format": "recist.review.adjudication/1", "subject": pseudonym, "choice": choose,
-                "reason": reason.strip(), "adjudicator": as_, "time": now.isoformat(), "triggers": pair["triggers"],
-                "reads": {ab: {"reader": pair["labels"][ab], "version": r["version"], "case_sha256": r["case_sha256"]}
-                          for ab, r in pair["reads"].items()},
-            }
-            data["signature"] = self._signature(data, as_, "adjudicator's selection", now, pseudonym)
-            self._commit(actor=as_, action="adjudicate", now=now, subject=pseudonym,
-                         writes={self._sdir(pseudonym) / "adjudication.json": data},
-                         details={"choice": choose, "reason": data["reason"], "chosen_version": chosen["version"]})
+        with self._guard(as_, "adjudicate", now, subject):
+            self._require(as_, ["adjudicator"], "adjudicate", now, subject)
+            pseudonym = self._resolve(subject, "adjudicator")
+            if choose not in ("A", "B"):
+                raise ReviewStateError(f"choose 'A' or 'B', not {choose!r}")
+            if not isinstance(reason, str) or not reason.strip():
+                raise ReviewStateError("an adjudication needs a written reason (--reason TEXT)")
+            with self._locked():
+                pair = self._pair(pseudonym)
+                if not pair["triggers"]:
+                    why = "both reads are not signed yet" if pair["triggers"] is None else "the signed reads agree"
+                    self._refuse(as_, "adjudicate", f"{pseudonym} does not need adjudication ({why})", now, pseudonym)
+                if self._adjudication(pseudonym) is not None:
+                    raise ReviewStateError(f"{pseudonym} is already adjudicated")
+                chosen = pair["reads"][choose]
+                data = {
+                    "format": "recist.review.adjudication/1", "subject": pseudonym, "choice": choose,
+                    "reason": reason.strip(), "adjudicator": as_, "time": now.isoformat(),
+                    "triggers": pair["triggers"],
+                    "reads": {ab: {"reader": pair["labels"][ab], "version": r["version"],
+                                   "case_sha256": r["case_sha256"]} for ab, r in pair["reads"].items()},
+                }
+                data["signature"] = self._signature(data, as_, "adjudicator's selection", now, pseudonym)
+                self._commit(actor=as_, action="adjudicate", now=now, subject=pseudonym,
+                             writes={self._sdir(pseudonym) / "adjudication.json": data},
+                             details={"choice": choose, "reason": data["reason"], "chosen_version": chosen["version"]})
         return self._blind_adjudication(pseudonym) or {}
-
-    def _final(self, pseudonym: str) -> dict[str, Any]:
-        """The final result row of one subject (administrator view)."""
-        record = self._subject(pseudonym)
-        pair = self._pair(pseudonym)
-        adj = self._adjudication(pseudonym)
-        row: dict[str, Any] = {
-            "subject": record["subject"], "pseudonym": pseudonym, "status": "awaiting reads", "source": None,
-            "read": None, "reader": None, "best_overall_response": None, "progression_date": None,
-            "progression_day": None, "progression_label": None, "progression_trigger": None,
-            "triggers": pair["triggers"] or [], "adjudicator": None, "adjudication_reason": None,
-        }
-        if pair["triggers"] is None:
-            return row
-        if pair["triggers"] and adj is None:
-            return {**row, "status": "awaiting adjudication"}
-        choice = adj["choice"] if pair["triggers"] else "A"
-        if adj is not None:
-            row.update(adjudicator=adj["adjudicator"], adjudication_reason=adj["reason"])
-        outcome = outcome_of(pair["reads"][choice]["assessment"])
-        prog = outcome["progression"] or {}
-        row.update(
-            status="final", source="adjudication" if pair["triggers"] else "agreement", read=choice,
-            reader=pair["labels"][choice], best_overall_response=outcome["best_overall_response"],
-            progression_date=self._true_date(prog.get("date"), record["date_shift_days"]),
-            progression_day=prog.get("day"), progression_label=prog.get("label"),
-            progression_trigger=prog.get("trigger"),
-        )
-        return row
-
-    @staticmethod
-    def _true_date(shifted: str | None, shift_days: int) -> str | None:
-        if not shifted:
-            return None
-        return (_dt.date.fromisoformat(str(shifted)) - _dt.timedelta(days=shift_days)).isoformat()
-
-    def results(self, *, as_: str, now: _dt.datetime | None = None) -> list[dict[str, Any]]:
-        """Each subject's final result (administrators only; logged as an export)."""
-        now = _utc(now)
-        self._require(as_, ["administrator"], "export results", now)
-        rows = [self._final(p) for p in self._pseudonyms()]
-        with self._locked():
-            self.audit.append(actor=as_, action="export", now=now, details={"what": "results", "subjects": len(rows),
-                                                                            "sha256": _sha(rows)})
-        return rows
-
-    @staticmethod
-    def results_csv(rows: list[dict[str, Any]]) -> str:
-        """Result rows as CSV text (one row per subject; triggers joined by ';')."""
-        out = io.StringIO()
-        columns = list(rows[0]) if rows else ["subject"]
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ";".join(v) if isinstance(v, list) else ("" if v is None else v) for k, v in row.items()})
-        return out.getvalue()
-
-    # ------------------------------------------------------------------ site reads and the report
-    def import_site_read(self, subject: str, case: Any, *, as_: str, now: _dt.datetime | None = None) -> None:
-        """Store the investigator (site) read of ``subject`` apart from the central reads.
-
-        Site reads are never shown to readers or adjudicators; they feed the EDR/LDR of the report. Their
-        dates are true calendar dates, and they are assessed with the charter's protocol options.
-        """
-        now = _utc(now)
-        self._require(as_, ["administrator"], "import site reads", now, subject)
-        pseudonym = self._resolve(subject)
-        data = _case_dict(case)
-        record = {"format": "recist.review.site_read/1", "subject": self._subject(pseudonym)["subject"],
-                  "case": data, "assessment": self._assess(data), "imported_at": now.isoformat()}
-        with self._locked():
-            self._commit(actor=as_, action="import-site-read", now=now, subject=pseudonym,
-                         writes={self.root / "site_reads" / f"{pseudonym}.json": record})
-
-    def report(self, *, as_: str, now: _dt.datetime | None = None) -> dict[str, Any]:
-        """The reader-agreement report (:func:`recist.review.agreement.agreement_report`); administrators only."""
-        from recist.review.agreement import agreement_report
-
-        now = _utc(now)
-        self._require(as_, ["administrator"], "see the agreement report", now)
-        subjects = []
-        for pseudonym in self._pseudonyms():
-            pair = self._pair(pseudonym)
-            if pair["triggers"] is None:
-                continue
-            record = self._subject(pseudonym)
-            adj = self._adjudication(pseudonym)
-            final = self._final(pseudonym)
-            site = None
-            site_path = self.root / "site_reads" / f"{pseudonym}.json"
-            if site_path.is_file():
-                site = outcome_of(read_json(site_path, "site_read")["assessment"])
-            outcomes = {}
-            for ab in ("A", "B"):
-                outcome = outcome_of(pair["reads"][ab]["assessment"])
-                if outcome["progression"]:
-                    outcome["progression"]["date"] = self._true_date(
-                        outcome["progression"].get("date"), record["date_shift_days"]
-                    )
-                outcomes[pair["labels"][ab]] = outcome
-            subjects.append({
-                "subject": record["subject"], "reads": outcomes, "triggers": pair["triggers"],
-                "chosen_reader": pair["labels"][adj["choice"]] if adj else None,
-                "final": final if final["status"] == "final" else None, "site": site,
-            })
-        result = agreement_report(
-            subjects, readers=self.charter.readers, triggers=[t.value for t in self.charter.adjudication.triggers],
-            visit_interval_days=self.charter.visit_schedule.interval_days,
-            same_date_window_days=self.charter.visit_schedule.window_days,
-        )
-        with self._locked():
-            self.audit.append(actor=as_, action="export", now=now, details={"what": "report", "sha256": _sha(result)})
-        return result
 
     # ------------------------------------------------------------------ integrity
     def verify(self, *, trusted_key: Ed25519PublicKey | None = None) -> list[Problem]:
@@ -854,54 +696,3 @@ class ReviewProject:
                 return False
         return False
 
-
-def load_manifest(path: str | Path) -> dict[str, list[SubjectTimepoint]]:
-    """Read a manifest CSV of subjects and series: columns ``subject,timepoint,date,folder``.
-
-    One row per DICOM folder; several rows with the same subject and timepoint add several series.
-    Timepoints are ordered by date (the earliest is the baseline). Folders are made absolute relative
-    to the manifest's folder.
-
-    Raises
-    ------
-    RecistValidationError
-        Naming the file, row and column of a missing column, empty value or bad date.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecistValidationError(f"cannot read the manifest: {exc}", source=str(path)) from None
-    reader = csv.DictReader(io.StringIO(text))
-    required = ("subject", "timepoint", "date", "folder")
-    missing = [c for c in required if c not in (reader.fieldnames or [])]
-    if missing:
-        raise RecistValidationError(
-            f"missing column(s) {', '.join(missing)}; the header must be {','.join(required)}", source=str(path)
-        )
-    found: dict[str, dict[str, tuple[_dt.date, list[str]]]] = {}
-    for row_no, row in enumerate(reader, start=2):
-        values = {c: (row.get(c) or "").strip() for c in required}
-        for column, value in values.items():
-            if not value:
-                raise RecistValidationError(f"row {row_no}: empty {column!r}", source=str(path), field=column)
-        try:
-            date = _dt.date.fromisoformat(values["date"])
-        except ValueError:
-            raise RecistValidationError(
-                f"row {row_no}: date {values['date']!r} is not an ISO date (YYYY-MM-DD)", source=str(path), field="date"
-            ) from None
-        folder = Path(values["folder"])
-        folder = folder if folder.is_absolute() else (path.parent / folder)
-        tps = found.setdefault(values["subject"], {})
-        if values["timepoint"] in tps and tps[values["timepoint"]][0] != date:
-            raise RecistValidationError(
-                f"row {row_no}: timepoint {values['timepoint']!r} of {values['subject']!r} has two dates",
-                source=str(path), field="date",
-            )
-        tps.setdefault(values["timepoint"], (date, []))[1].append(str(folder))
-    return {
-        subject: [SubjectTimepoint(label, date, tuple(folders)) for label, (date, folders) in
-                  sorted(tps.items(), key=lambda item: item[1][0])]
-        for subject, tps in found.items()
-    }

@@ -31,7 +31,7 @@ from typing import Any
 from recist._atomic import atomic_write_json
 from recist.model.validate import parse_case
 from recist.review.adjudication import fired_triggers, outcome_of
-from recist.review.charter import parse_charter
+from recist.review.charter import Charter, parse_charter
 from recist.review.workflow import ReviewProject, SubjectTimepoint
 from recist.rules.assess import assess_case
 from recist.synthetic.trial_sim import READERS, SITE_READER, SimulatedSubject, SimulatedTrial
@@ -137,11 +137,12 @@ def choose_read(reads: Mapping[str, Mapping[str, Any]], subject: SimulatedSubjec
     return choice, reason
 
 
-def _shifted(case: Mapping[str, Any], pseudonym: str, shift_days: int) -> dict[str, Any]:
-    """The case as a reader writes it in the reader package: pseudonym and shifted dates."""
+def _shifted(case: Mapping[str, Any], pseudonym: str, shift_days: int, charter: Charter) -> dict[str, Any]:
+    """The case as a reader writes it from the reader package: pseudonym, package labels, shifted dates."""
     data = copy.deepcopy(dict(case))
     data["subject"] = pseudonym
-    for tp in data["timepoints"]:
+    for number, tp in enumerate(data["timepoints"]):
+        tp["label"] = charter.package_label(number, tp["label"])
         tp["date"] = (dt.date.fromisoformat(tp["date"]) + dt.timedelta(days=shift_days)).isoformat()
     return data
 
@@ -201,7 +202,8 @@ def run_central_review(
         by_pseudonym[pseudonym] = s
         shift = project.date_shift_days(s.subject)
         for reader in READERS:
-            project.save_read(pseudonym, _shifted(s.reads[reader].case, pseudonym, shift), as_=reader, now=clock())
+            project.save_read(pseudonym, _shifted(s.reads[reader].case, pseudonym, shift, project.charter), as_=reader,
+                              now=clock())
             project.sign(pseudonym, as_=reader, now=clock())
         project.import_site_read(s.subject, s.reads[SITE_READER].case, as_=ADMINISTRATOR, now=clock())
     triggers: dict[str, int] = {}

@@ -288,10 +288,11 @@ class _ReviewSource:
     signed: dict[str, tuple[str | None, str | None]]  # subject -> (BOR, progression date) at signing
     agreement: dict[str, Any]
     schedule: VisitSchedule
+    data_cutoff: dt.date | None
 
 
 def _review_source(root: Path, *, as_: str | None, now: dt.datetime) -> _ReviewSource:
-    from recist.review.workflow import ReviewProject
+    from recist.review.workflow import ReviewProject, calendar_case
 
     project = ReviewProject.open(root)
     admin = as_ or project.charter.administrators[0]
@@ -299,20 +300,26 @@ def _review_source(root: Path, *, as_: str | None, now: dt.datetime) -> _ReviewS
     items, problems, signed = [], [], {}
     for row in project.results(as_=admin, now=now):
         subject = row["subject"]
+        if row["status"] == "invalid":
+            problems.append(Problem(str(root), f"final read refused: {row.get('problem')}", subject, None,
+                                    "progression_date"))
+            continue
         if row["status"] != "final":
             problems.append(Problem(str(root), f"no final read ({row['status']}): finish the review of this subject",
                                     subject, None, "status"))
             continue
-        read = project.show(row["pseudonym"], as_=admin, reader=row["reader"], now=now)
+        shown = project.show(row["pseudonym"], as_=admin, now=now)
+        read = shown["reads"].get(row["reader"]) or {"versions": []}
         version = [v for v in read["versions"] if v["status"] == "signed"][-1]
-        case = dict(version["case"])
+        case = calendar_case(version["case"], shown["subject"])  # subject id, true dates and labels
         case["protocol"] = {**(case.get("protocol") or {}), **overrides}
         where = f"{root} (subject {subject}, final read {row['read']} by {row['reader']}, version {version['version']})"
-        items.append(WorkItem(where, case, subject, project.date_shift_days(subject)))
+        items.append(WorkItem(where, case, subject, 0))
         signed[subject] = (row["best_overall_response"], row["progression_date"])
     agreement = project.report(as_=admin, now=now)
     visits = project.charter.visit_schedule
-    return _ReviewSource(items, problems, signed, agreement, VisitSchedule(visits.interval_days, visits.window_days))
+    return _ReviewSource(items, problems, signed, agreement, VisitSchedule(visits.interval_days, visits.window_days),
+                         project.charter.data_cutoff)
 
 
 # ---------------------------------------------------------------------------------------- the task
@@ -476,6 +483,7 @@ def run_batch(
     problems = list(table.problems)
     signed: dict[str, tuple[str | None, str | None]] = {}
     agreement = None
+    data_cutoff = None
     if is_review_project(root):
         kind = "review"
         review = _review_source(root, as_=as_, now=now)
@@ -489,6 +497,7 @@ def run_batch(
                 f"--window-days {window_days} differs from the charter's visit window "
                 f"({charter.window_days} days): leave it out for a review project", source=str(root))
         items, schedule, agreement, signed = review.items, charter, review.agreement, review.signed
+        data_cutoff = review.data_cutoff
         problems += review.problems
     else:
         kind = "cases"
@@ -545,10 +554,14 @@ def run_batch(
         if subject.subject not in reads:
             continue
         try:
-            outcomes.append(pfs_outcome(subject, reads[subject.subject], schedule=schedule, rules=rules))
+            outcomes.append(pfs_outcome(subject, reads[subject.subject], schedule=schedule, rules=rules,
+                                        today=now.date(), data_cutoff=data_cutoff))
         except RecistValidationError as exc:
-            problems.append(Problem(str(subjects_csv), exc.message, subject.subject, table.rows.get(subject.subject),
-                                    "randomisation_date"))
+            if exc.field == "progression_date":
+                problems.append(Problem(str(root), exc.message, subject.subject, None, "progression_date"))
+            else:
+                problems.append(Problem(str(subjects_csv), exc.message, subject.subject,
+                                        table.rows.get(subject.subject), "randomisation_date"))
             continue
         analysed.append(subject)
     kept_reads = {s.subject: reads[s.subject] for s in analysed}

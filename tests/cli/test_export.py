@@ -22,7 +22,7 @@ NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 CHARTER = {
     "format": "recist.charter/1", "trial": "NET-3", "protocol": {"confirmation": False, "sd_min_days": 42},
     "visit_schedule": {"interval_days": 56, "window_days": 7}, "readers": ["R1", "R2"], "adjudicators": ["ADJ1"],
-    "administrators": ["PM1"],
+    "administrators": ["PM1"], "timepoint_labels": {"baseline": "baseline", "week 8": "week 8", "week 16": "week 16"},
 }  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from recist.cli import main
 from recist.review.workflow import ReviewProject
 
 CHARTER = {"format": "recist.charter/1", "trial": "T", "readers": ["R1", "R2"], "adjudicators": ["ADJ1"],
-           "administrators": ["PM1"]}
+           "administrators": ["PM1"], "timepoint_labels": {"baseline": "baseline", "week 8": "week 8"}}
 
 
 def _case(subject: str, sizes: list[float], start: dt.date) -> dict:

@@ -25,6 +25,7 @@ CHARTER = {
     "format": "recist.charter/1", "trial": "NET-3", "protocol": {"confirmation": False, "sd_min_days": 42},
     "visit_schedule": {"interval_days": 56, "window_days": 7},
     "readers": ["R1", "R2"], "adjudicators": ["ADJ1"], "administrators": ["PM1"],
+    "timepoint_labels": {"baseline": "baseline", "week 8": "week 8"},  # packages show these labels
 }
 DATES = (dt.date(2024, 1, 8), dt.date(2024, 3, 4))
 

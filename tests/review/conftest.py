@@ -33,15 +33,19 @@ def load_factory() -> Any:
     return module
 
 
-def make_case(subject: str, sizes_mm: list[float], *, start: dt.date = dt.date(2020, 1, 6),
-              interval_days: int = 56, new_lesion_at: int | None = None) -> dict[str, Any]:
-    """A one-target case: baseline then follow-ups every ``interval_days`` with the given long axes."""
+def make_case(subject: str, sizes_mm: list[float | None], *, start: dt.date = dt.date(2020, 1, 6),
+              interval_days: int = 56, new_lesion_at: int | None = None,
+              labels: list[str] | None = None) -> dict[str, Any]:
+    """A one-target case: baseline then follow-ups every ``interval_days`` with the given long axes.
+
+    A size of None records the target as not evaluated. ``labels`` default to baseline, week 8, ...
+    """
     timepoints = []
     for k, size in enumerate(sizes_mm):
         tp: dict[str, Any] = {
-            "label": "baseline" if k == 0 else f"week {k * interval_days // 7}",
+            "label": labels[k] if labels else ("baseline" if k == 0 else f"week {k * interval_days // 7}"),
             "date": (start + dt.timedelta(days=k * interval_days)).isoformat(),
-            "targets": {"T1": {"long_axis_mm": float(size)}},
+            "targets": {"T1": {"state": "not_evaluated"} if size is None else {"long_axis_mm": float(size)}},
         }
         if new_lesion_at is not None and k >= new_lesion_at:
             tp["new_lesions"] = [{"id": "N1", "site": "bone", "equivocal": False}]
@@ -52,6 +56,13 @@ def make_case(subject: str, sizes_mm: list[float], *, start: dt.date = dt.date(2
         "lesions": [{"id": "T1", "role": "target", "site": "liver"}],
         "timepoints": timepoints,
     }
+
+
+def package_case(project: ReviewProject, pseudonym: str, sizes_mm: list[float | None], **kwargs: Any) -> dict[str, Any]:
+    """A read of ``pseudonym`` written as a reader does from the package: pseudonym, package labels and dates."""
+    shown = project._package_timepoints(pseudonym)  # noqa: SLF001 - what the package manifest lists
+    return make_case(pseudonym, sizes_mm, start=dt.date.fromisoformat(shown[0]["date"]),
+                     labels=[tp["label"] for tp in shown], **kwargs)
 
 
 def timepoints(n: int = 3, start: dt.date = dt.date(2024, 1, 8), folder: str = "/nonexistent") -> list[SubjectTimepoint]:

@@ -69,7 +69,7 @@ def test_report_with_site_reads(tmp_path) -> None:
 
     from recist.review.workflow import ReviewProject
 
-    from .conftest import CHARTER, NOW, make_case, timepoints
+    from .conftest import CHARTER, NOW, make_case, package_case, timepoints
 
     project = ReviewProject.init(tmp_path / "r", CHARTER, as_="PM1", now=NOW)
     for n, (a, b, site) in enumerate([([30, 40, 40], [30, 40, 40], [30, 29, 40]),
@@ -77,9 +77,8 @@ def test_report_with_site_reads(tmp_path) -> None:
         subject = f"S{n}"
         project.add_subject(subject, timepoints(), as_="PM1", now=NOW)
         p = project.pseudonym(subject)
-        start = dt.date(2024, 1, 8) + dt.timedelta(days=project.date_shift_days(subject))
         for reader, sizes in (("R1", a), ("R2", b)):
-            project.save_read(p, make_case(p, sizes, start=start), as_=reader, now=NOW)
+            project.save_read(p, package_case(project, p, sizes), as_=reader, now=NOW)
             project.sign(p, as_=reader, now=NOW)
         project.import_site_read(subject, make_case(subject, site, start=dt.date(2024, 1, 8)), as_="PM1", now=NOW)
     with pytest.raises(Exception, match="does not need"):

@@ -11,15 +11,15 @@ import pytest
 from recist.review.audit import AuditLog, verify_log
 from recist.review.workflow import ReviewProject
 
-from .conftest import NOW, make_case
+from .conftest import NOW, package_case
 
 
 @pytest.fixture
 def signed(project: ReviewProject) -> tuple[ReviewProject, Path]:
     p = project.pseudonym("NET-001")
-    project.save_read(p, make_case(p, [30, 20, 18]), as_="R1", now=NOW)
+    project.save_read(p, package_case(project, p, [30, 20, 18]), as_="R1", now=NOW)
     project.sign(p, as_="R1", now=NOW)
-    project.save_read(p, make_case(p, [30, 25]), as_="R2", now=NOW)
+    project.save_read(p, package_case(project, p, [30, 25, 25]), as_="R2", now=NOW)
     assert project.verify() == []
     return project, project.root / "subjects" / p / "reads" / "R1.json"
 

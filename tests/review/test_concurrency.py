@@ -14,7 +14,7 @@ import pytest
 
 from recist.review.workflow import ReviewProject
 
-from .conftest import NOW, make_case
+from .conftest import NOW, package_case
 
 WORKER = r'''
 import json, sys, time
@@ -22,9 +22,11 @@ from recist.review.workflow import ReviewProject
 root, reader, subjects, seconds, counts_path = sys.argv[1], sys.argv[2], sys.argv[3].split(","), float(sys.argv[4]), sys.argv[5]
 project = ReviewProject.open(root)
 def case(p, k):
+    shown = project._package_timepoints(p)  # the labels and dates of the reader package
+    sizes = [30.0] + [10.0 + k % 30] * (len(shown) - 1)
     return {"format": "recist.case/1", "subject": p, "lesions": [{"id": "T1", "role": "target", "site": "liver"}],
-            "timepoints": [{"label": "baseline", "date": "2020-01-06", "targets": {"T1": {"long_axis_mm": 30.0}}},
-                           {"label": "week 8", "date": "2020-03-02", "targets": {"T1": {"long_axis_mm": 10.0 + k % 30}}}]}
+            "timepoints": [{"label": tp["label"], "date": tp["date"], "targets": {"T1": {"long_axis_mm": size}}}
+                           for tp, size in zip(shown, sizes)]}
 counts = {"save": 0, "sign": 0, "amend": 0}
 with open(counts_path, "w") as fh:
     json.dump(counts, fh)
@@ -110,7 +112,7 @@ def test_writer_killed_mid_write_leaves_previous_version(tmp_path: Path, project
 
 def test_failed_rename_keeps_the_signed_version(project: ReviewProject, monkeypatch: pytest.MonkeyPatch) -> None:
     p = project.pseudonym("NET-001")
-    project.save_read(p, make_case(p, [30, 20]), as_="R1", now=NOW)
+    project.save_read(p, package_case(project, p, [30, 20, 20]), as_="R1", now=NOW)
     project.sign(p, as_="R1", now=NOW)
     path = project.root / "subjects" / p / "reads" / "R1.json"
     before = path.read_bytes()
@@ -120,7 +122,7 @@ def test_failed_rename_keeps_the_signed_version(project: ReviewProject, monkeypa
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError):
-        project.amend(p, make_case(p, [30, 40]), as_="R1", reason="re-measured", now=NOW)
+        project.amend(p, package_case(project, p, [30, 40, 40]), as_="R1", reason="re-measured", now=NOW)
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert project.verify() == []

@@ -88,7 +88,8 @@ def test_no_planted_phi_reaches_the_package_or_a_read(packaged) -> None:
     assert [s["subject"] for s in manifest["subjects"]] == [pseudonym]
     # a reader's read built from the package carries only the pseudonym and shifted dates
     dates = [tp["date"] for tp in manifest["subjects"][0]["timepoints"]]
-    case = make_case(pseudonym, [30, 20], start=dt.date.fromisoformat(dates[0]))
+    labels = [tp["label"] for tp in manifest["subjects"][0]["timepoints"]]
+    case = make_case(pseudonym, [30, 20][:len(dates)], start=dt.date.fromisoformat(dates[0]), labels=labels)
     project.save_read(pseudonym, case, as_="R1", now=NOW)
     project.sign(pseudonym, as_="R1", now=NOW)
     read_bytes = _all_bytes(project.root / "subjects" / pseudonym / "reads")

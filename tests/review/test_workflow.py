@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 
-from recist.errors import BlindingError, RecistValidationError, ReviewStateError
+from recist.errors import BlindingError, ReviewStateError
 from recist.review.esign import record_sha256
 from recist.review.workflow import SIGNATURE_MEANING, ReviewProject
 
-from .conftest import NOW, make_case
+from .conftest import NOW, make_case, package_case
 
 
 def _sign_both(project: ReviewProject, subject: str, a_sizes: list[float], b_sizes: list[float]) -> str:
     p = project.pseudonym(subject)
-    start = dt.date(2024, 1, 8) + dt.timedelta(days=project.date_shift_days(subject))  # dates the readers see
-    project.save_read(p, make_case(p, a_sizes, start=start), as_="R1", now=NOW)
+    project.save_read(p, package_case(project, p, a_sizes), as_="R1", now=NOW)  # labels and dates the readers see
     project.sign(p, as_="R1", now=NOW)
-    project.save_read(p, make_case(p, b_sizes, start=start), as_="R2", now=NOW)
+    project.save_read(p, package_case(project, p, b_sizes), as_="R2", now=NOW)
     project.sign(p, as_="R2", now=NOW)
     return p
 
@@ -68,14 +66,14 @@ def test_charter_protocol_overrides_the_case(tmp_path) -> None:
     charter = {**CHARTER, "protocol": {"sd_min_days": 100}}
     proj = ReviewProject.init(tmp_path / "r", charter, as_="PM1", now=NOW)
     p = proj.add_subject("X-1", timepoints(), as_="PM1", now=NOW)
-    case = make_case(p, [30, 29, 28])
+    case = package_case(proj, p, [30, 29, 28])
     case["protocol"] = {"sd_min_days": 42}
     proj.save_read(p, case, as_="R1", now=NOW)
     proj.sign(p, as_="R1", now=NOW)
     # day 112 >= 42 would give SD; the charter's 100 days still allow SD at day 112 but not at day 56
     signed = proj.show(p, as_="R1")["versions"][-1]["assessment"]
     assert signed["best_overall_response"] == "SD"
-    case2 = make_case(p, [30, 29])
+    case2 = package_case(proj, p, [30, 29, None])
     case2["protocol"] = {"sd_min_days": 42}
     proj.amend(p, case2, as_="R1", reason="second follow-up was not evaluable", now=NOW)
     assert proj.show(p, as_="R1")["versions"][-1]["assessment"]["best_overall_response"] == "NE"
@@ -83,8 +81,8 @@ def test_charter_protocol_overrides_the_case(tmp_path) -> None:
 
 def test_signature_versions_and_amendment(project: ReviewProject) -> None:
     p = project.pseudonym("NET-001")
-    assert project.save_read(p, make_case(p, [30, 20, 18]), as_="R1", now=NOW) == 1
-    assert project.save_read(p, make_case(p, [30, 21, 18]), as_="R1", now=NOW) == 1  # draft replaced
+    assert project.save_read(p, package_case(project, p, [30, 20, 18]), as_="R1", now=NOW) == 1
+    assert project.save_read(p, package_case(project, p, [30, 21, 18]), as_="R1", now=NOW) == 1  # draft replaced
     assert project.sign(p, as_="R1", now=NOW) == 1
     read = project.show(p, as_="R1")
     signature = read["versions"][0]["signature"]
@@ -92,30 +90,30 @@ def test_signature_versions_and_amendment(project: ReviewProject) -> None:
         "signer": "R1", "name": "R1", "time": NOW.isoformat(), "meaning": SIGNATURE_MEANING, "subject": p}
     assert signature["record_sha256"] == record_sha256(read["versions"][0])  # 11.70: linked to its record
     with pytest.raises(ReviewStateError, match="amend"):
-        project.save_read(p, make_case(p, [30, 22, 18]), as_="R1", now=NOW)
+        project.save_read(p, package_case(project, p, [30, 22, 18]), as_="R1", now=NOW)
     with pytest.raises(ReviewStateError, match="reason"):
-        project.amend(p, make_case(p, [30, 22, 18]), as_="R1", reason="  ", now=NOW)
-    assert project.amend(p, make_case(p, [30, 22, 18]), as_="R1", reason="re-measured T1", now=NOW) == 2
+        project.amend(p, package_case(project, p, [30, 22, 18]), as_="R1", reason="  ", now=NOW)
+    assert project.amend(p, package_case(project, p, [30, 22, 18]), as_="R1", reason="re-measured T1", now=NOW) == 2
     read = project.show(p, as_="R1")
     assert [v["version"] for v in read["versions"]] == [1, 2]
     assert read["versions"][0]["case"]["timepoints"][1]["targets"]["T1"]["long_axis_mm"] == 21.0
     assert read["versions"][1]["reason"] == "re-measured T1" and read["versions"][1]["status"] == "signed"
     old = project.show(p, as_="R1", version=1)
     assert [v["version"] for v in old["versions"]] == [1]
-    with pytest.raises(RecistValidationError, match="pseudonym"):
+    with pytest.raises(BlindingError, match="pseudonym"):
         project.save_read("NET-002", make_case("NET-002", [30, 20]), as_="R2", now=NOW)
 
 
 def test_reader_cannot_see_another_readers_read_and_refusals_are_logged(project: ReviewProject) -> None:
     p = project.pseudonym("NET-001")
-    project.save_read(p, make_case(p, [30, 20, 18]), as_="R1", now=NOW)
+    project.save_read(p, package_case(project, p, [30, 20, 18]), as_="R1", now=NOW)
     with pytest.raises(BlindingError):
         project.show(p, as_="R2", reader="R1", now=NOW)
     assert project.show(p, as_="R2")["versions"] == []  # R2 sees only their own (empty) read
     with pytest.raises(BlindingError):
         project.sign(p, as_="ADJ1", now=NOW)
     with pytest.raises(BlindingError):
-        project.save_read(p, make_case(p, [30]), as_="INTRUDER", now=NOW)
+        project.save_read(p, package_case(project, p, [30, 30, 30]), as_="INTRUDER", now=NOW)
     with pytest.raises(BlindingError):
         project.results(as_="R1", now=NOW)
     with pytest.raises(BlindingError):
@@ -130,7 +128,7 @@ def test_reader_cannot_see_another_readers_read_and_refusals_are_logged(project:
 
 def test_reader_status_shows_only_own_progress(project: ReviewProject) -> None:
     p = project.pseudonym("NET-002")
-    project.save_read(p, make_case(p, [30, 20]), as_="R2", now=NOW)
+    project.save_read(p, package_case(project, p, [30, 20, 20]), as_="R2", now=NOW)
     rows = project.status(as_="R2", now=NOW)
     assert {r["subject"] for r in rows} == {project.pseudonym(s) for s in ("NET-001", "NET-002", "NET-003")}
     assert "NET-" not in json.dumps(rows)
@@ -142,7 +140,7 @@ def test_adjudicated_reads_are_locked(project: ReviewProject) -> None:
     p = _sign_both(project, "NET-002", [30, 40, 40], [30, 29, 28])
     project.adjudicate(p, choose="A", reason="A is right", as_="ADJ1", now=NOW)
     with pytest.raises(ReviewStateError, match="adjudicated"):
-        project.amend(p, make_case(p, [30, 40]), as_="R1", reason="late change", now=NOW)
+        project.amend(p, package_case(project, p, [30, 40, 40]), as_="R1", reason="late change", now=NOW)
     with pytest.raises(ReviewStateError, match="already"):
         project.adjudicate(p, choose="B", reason="again", as_="ADJ1", now=NOW)
 
