@@ -86,15 +86,15 @@ def test_sign_checks_the_draft_again(project: ReviewProject) -> None:
 
 def test_a_decimal_slip_needs_confirmation(project: ReviewProject) -> None:
     p = project.pseudonym("NET-001")
-    slip = package_case(project, p, [36, 3600, 36])
-    with pytest.raises(RecistValidationError, match=r"long_axis_mm = 3600 mm is above .* 300 mm"):
+    slip = package_case(project, p, [25, 2500, 25])  # 25.0 mm typed as 2500 (the case model bounds 3000 mm)
+    with pytest.raises(RecistValidationError, match=r"long_axis_mm = 2500 mm is above .* 300 mm"):
         project.save_read(p, slip, as_="R1", now=NOW)
     assert project.save_read(p, slip, as_="R1", now=NOW, confirm_large_diameters=True) == 1
     stored = project.show(p, as_="R1", now=NOW)["versions"][-1]
-    assert stored["confirmed_large_diameters"] == ["timepoint 'timepoint 2' lesion 'T1' long_axis_mm = 3600 mm"]
+    assert stored["confirmed_large_diameters"] == ["timepoint 'timepoint 2' lesion 'T1' long_axis_mm = 2500 mm"]
     assert project.sign(p, as_="R1", now=NOW) == 1  # confirmed when saved
-    with pytest.raises(RecistValidationError, match="3600"):
-        project.amend(p, package_case(project, p, [36, 3600, 3600]), as_="R1", reason="re-read", now=NOW)
+    with pytest.raises(RecistValidationError, match="2500"):
+        project.amend(p, package_case(project, p, [25, 2500, 2500]), as_="R1", reason="re-read", now=NOW)
 
 
 def test_a_larger_maximum_in_the_charter(tmp_path: Path) -> None:
@@ -179,9 +179,9 @@ def test_site_read_checked_and_replacement_reported(project: ReviewProject, tmp_
     path.write_text(json.dumps(site))
     assert main(["review", "import-site-read", str(project.root), "NET-001", str(path), "--as", "PM1"]) == 0
     assert f"replacing the one imported at {NOW.isoformat()}" in capsys.readouterr().out
-    path.write_text(json.dumps(make_case("NET-001", [30, 20, 3600], start=dt.date(2024, 1, 8))))
+    path.write_text(json.dumps(make_case("NET-001", [30, 20, 2500], start=dt.date(2024, 1, 8))))
     assert main(["review", "import-site-read", str(project.root), "NET-001", str(path), "--as", "PM1"]) == 2
-    assert "3600" in capsys.readouterr().err
+    assert "2500" in capsys.readouterr().err
     assert main(["review", "import-site-read", str(project.root), "NET-001", str(path), "--as", "PM1",
                  "--confirm-large-diameters"]) == 0
     assert project.verify() == []

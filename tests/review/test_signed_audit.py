@@ -21,7 +21,7 @@ from recist.cli import main
 from recist.review.keys import SigningKey, project_state_dir
 from recist.review.workflow import ReviewProject
 
-from .conftest import CHARTER, NOW, make_case, timepoints
+from .conftest import CHARTER, NOW, package_case, timepoints
 
 
 def _canonical(obj: object) -> bytes:
@@ -94,7 +94,7 @@ def served(tmp_path: Path) -> tuple[Path, Path]:
     project.install_server_key(as_="PM1", now=NOW)
     project_state_dir(root, home).mkdir(parents=True)
     p = project.add_subject("NET-001", timepoints(), as_="PM1", now=NOW)
-    project.save_read(p, make_case(p, [30, 20]), as_="R1", now=NOW)
+    project.save_read(p, package_case(project, p, [30, 20, 20]), as_="R1", now=NOW)
     project.sign(p, as_="R1", now=NOW + dt.timedelta(hours=1))
     assert project.show(p, as_="PM1", reader="R1")["versions"][-1]["assessment"]["best_overall_response"] == "PR"
     assert project.verify(trusted_key=key.public) == []
