@@ -91,6 +91,8 @@ class CaseTable:
     rows: tuple[TableRow, ...]
     best_overall_response: str
     notes: tuple[str, ...] = ()
+    best_i_response: str = ""
+    """The iBOR when the case is read by iRECIST, else empty."""
 
 
 def _fmt_mm(value: float | None) -> str:
@@ -413,11 +415,20 @@ class CaseController:
         self._commit(data)
 
     def set_new_lesion(self, timepoint: str, lesion_id: str, *, site: str, equivocal: bool = False,
-                       start_mm=None, end_mm=None, image: ImageRef | None = None) -> None:
-        """Record (or update) a new lesion at a follow-up, equivocal or not, optionally with its line."""
+                       start_mm=None, end_mm=None, image: ImageRef | None = None, role: str | None = None,
+                       state: str | None = None, increased_since_previous: bool | None = None) -> None:
+        """Record (or update) a new lesion at a follow-up, equivocal or not, optionally with its line.
+
+        iRECIST: ``role`` makes it a new-lesion target (``"target"``, NLT) or non-target (``"non_target"``,
+        NLNT), ``state`` and ``increased_since_previous`` follow it at later assessments (case-format.md);
+        left None they keep their recorded value.
+        """
         data = self._data()
         tp = self._timepoint(data, timepoint)
         entry: dict[str, Any] = {"id": lesion_id, "site": site, "equivocal": bool(equivocal)}
+        for key, value in (("role", role), ("state", state), ("increased_since_previous", increased_since_previous)):
+            if value:
+                entry[key] = value
         if start_mm is not None and end_mm is not None:
             line = Line(start_mm=tuple(map(float, start_mm)), end_mm=tuple(map(float, end_mm)))
             entry["long_axis_line"] = line.model_dump(mode="json")
@@ -427,12 +438,22 @@ class CaseController:
         news = tp.setdefault("new_lesions", [])
         old = next((n for n in news if n["id"] == lesion_id), None)
         if old is not None:
-            for key in ("long_axis_line", "long_axis_mm", "image"):
+            kept = ["long_axis_line", "long_axis_mm", "image"]
+            kept += [key for key, value in (("role", role), ("state", state),
+                                            ("increased_since_previous", increased_since_previous)) if value is None]
+            for key in kept:
                 if key in old and key not in entry:
                     entry[key] = old[key]
             news[news.index(old)] = entry
         else:
             news.append(entry)
+        self._commit(data)
+
+    def set_criteria(self, criteria: str) -> None:
+        """Read the case by ``"RECIST 1.1"`` or ``"iRECIST"`` (its ``protocol.criteria``; a review charter's
+        criteria replace it when the read is assessed centrally)."""
+        data = self._data()
+        data.setdefault("protocol", {})["criteria"] = criteria
         self._commit(data)
 
     def clear_entry(self, timepoint: str, lesion_id: str) -> None:
@@ -546,12 +567,13 @@ class CaseController:
             new_ids += [n.id for n in tp.new_lesions if n.id not in new_ids]
         for new_id in new_ids:
             cells = []
+            role = None
             for label in labels:
                 found = next((n for n in per_tp[label].new_lesions if n.id == new_id), None)
-                text = "" if found is None else ("equivocal" if found.equivocal else "new") + (
-                    f" {found.long_axis_mm:.1f}" if found.long_axis_mm is not None else "")
-                cells.append(TableCell(text, label, new_id, self.location_mm(label, new_id)))
-            rows.append(TableRow(f"{new_id} (new)", tuple(cells), new_id))
+                role = role or (found.role if found is not None else None)
+                cells.append(TableCell(_new_lesion_text(found), label, new_id, self.location_mm(label, new_id)))
+            kind = {LesionRole.TARGET: "new, NLT", LesionRole.NON_TARGET: "new, NLNT"}.get(role, "new")
+            rows.append(TableRow(f"{new_id} ({kind})", tuple(cells), new_id))
         by_label = {tp.label: tp for tp in result.timepoints} if result is not None else {}
         baseline_sum = result.baseline_sum_mm if result is not None else None
 
@@ -571,14 +593,36 @@ class CaseController:
             summary("New lesions", "", lambda a: _enum(a.new_lesions)),
             summary("Overall response", "", lambda a: _enum(a.overall_response)),
         ]
+        irecist = result.irecist if result is not None else None
+        if irecist is not None:  # the iRECIST reading beside RECIST 1.1 (case criteria "iRECIST")
+            by_i = {tp.label: tp for tp in irecist.timepoints}
+            cells = [TableCell("", labels[0])]
+            cells += [TableCell(_enum(by_i[label].response) if label in by_i else "", label) for label in labels[1:]]
+            rows.append(TableRow("iRECIST response", tuple(cells)))
         best = _enum(result.best_overall_response) if result is not None else ""
-        return CaseTable(labels, tuple(rows), best, tuple(notes))
+        best_i = _enum(irecist.best_overall_response) if irecist is not None else ""
+        return CaseTable(labels, tuple(rows), best, tuple(notes), best_i)
 
 
 def _mentions(problem: str, lesion_id: str) -> bool:
     import re
 
     return re.search(rf"(?<![\w-]){re.escape(lesion_id)}(?![\w-])", problem) is not None
+
+
+def _new_lesion_text(found) -> str:
+    """A new lesion's cell: equivocal / new / gone (iRECIST absent), its size, "grew" when increased."""
+    if found is None:
+        return ""
+    if found.state is not None and found.state.value == NonTargetState.ABSENT.value:
+        return "gone"
+    text = "equivocal" if found.equivocal else "new"
+    if found.state is not None and found.state.value == NonTargetState.NOT_EVALUATED.value:
+        text = "not evaluated"
+    elif found.state is not None and found.state.value == NonTargetState.UNEQUIVOCAL_PROGRESSION.value:
+        text = "unequivocal PD"
+    size = found.short_axis_mm if found.nodal and found.short_axis_mm is not None else found.long_axis_mm
+    return text + (f" {size:.1f}" if size is not None else "") + (" grew" if found.increased_since_previous else "")
 
 
 def _enum(value: Any) -> str:

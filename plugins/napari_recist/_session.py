@@ -90,8 +90,9 @@ class Session:
     ----------
     mode
         What the next line drawn means: ``"long"``, ``"short"`` or ``"new"`` (a new lesion's long axis).
-    lesion_id, site, nodal, equivocal
-        The lesion being measured and the attributes given to a lesion created by a line.
+    lesion_id, site, nodal, equivocal, new_lesion_role
+        The lesion being measured and the attributes given to a lesion created by a line (a new lesion's
+        iRECIST role: NLT ``"target"``, NLNT ``"non_target"`` or None).
     """
 
     def __init__(self, viewer, controller: CaseController | None = None) -> None:
@@ -103,6 +104,9 @@ class Session:
         self.site = "liver"
         self.nodal = False
         self.equivocal = False
+        #: iRECIST: a new lesion drawn is a new-lesion target ("target"), non-target ("non_target") or
+        #: neither (None: the case records no iRECIST role).
+        self.new_lesion_role: str | None = None
         self._syncing = False
         self._listeners: list[Callable[[], Callable[[], None] | None]] = []
         self._navigation_listeners: list = []
@@ -359,7 +363,8 @@ class Session:
             return self.controller.set_short_axis(timepoint, lesion_id, start_mm, end_mm)
         if mode == "new":
             self.controller.set_new_lesion(timepoint, lesion_id, site=self.site, equivocal=self.equivocal,
-                                           start_mm=start_mm, end_mm=end_mm, image=image)
+                                           start_mm=start_mm, end_mm=end_mm, image=image,
+                                           role=self.new_lesion_role)
             return float(np.linalg.norm(np.subtract(end_mm, start_mm)))
         return self.controller.set_long_axis(timepoint, lesion_id, start_mm, end_mm, image=image,
                                              plane_normal=normal, site=self.site, nodal=self.nodal)

@@ -29,6 +29,8 @@ __all__ = ["MeasurementWidget"]
 
 ROLES = ("target", "non_target", "new")
 NT_STATES = ("present", "absent", "unequivocal_progression", "not_evaluated")
+NEW_LESION_ROLES = {"-": None, "NLT (new-lesion target)": "target", "NLNT (new-lesion non-target)": "non_target"}
+"""The iRECIST role of a new lesion, as the combo box shows it -> the case file's ``role``."""
 
 
 class MeasurementWidget(QWidget):
@@ -55,6 +57,8 @@ class MeasurementWidget(QWidget):
         self.site.addItems(SITES)
         self.nodal = QCheckBox("nodal (short axis counts)")
         self.equivocal = QCheckBox("equivocal")
+        self.new_lesion_role = QComboBox()  # iRECIST: a new lesion followed as NLT or NLNT
+        self.new_lesion_role.addItems(tuple(NEW_LESION_ROLES))
         self.length = QLabel("-")
         self.length.setStyleSheet("font-size: 15px; font-weight: bold")
         self.status = QLabel("")
@@ -66,6 +70,7 @@ class MeasurementWidget(QWidget):
         form.addRow("Site", self.site)
         form.addRow("", self.nodal)
         form.addRow("", self.equivocal)
+        form.addRow("iRECIST", self.new_lesion_role)
         form.addRow("Length", self.length)
 
         draw = QGroupBox("Measure")
@@ -132,6 +137,7 @@ class MeasurementWidget(QWidget):
         self.site.currentTextChanged.connect(self._on_attributes)
         self.nodal.toggled.connect(self._on_attributes)
         self.equivocal.toggled.connect(self._on_attributes)
+        self.new_lesion_role.currentTextChanged.connect(self._on_attributes)
         self.role.currentTextChanged.connect(self._on_attributes)
         self.long_button.clicked.connect(lambda: self.draw("long"))
         self.short_button.clicked.connect(lambda: self.draw("short"))
@@ -233,6 +239,7 @@ class MeasurementWidget(QWidget):
         self.session.site = self.site.currentText() or "other"
         self.session.nodal = self.nodal.isChecked()
         self.session.equivocal = self.equivocal.isChecked()
+        self.session.new_lesion_role = NEW_LESION_ROLES[self.new_lesion_role.currentText()]
 
     def select(self, timepoint: str | None = None, lesion_id: str | None = None, *, role: str | None = None,
                site: str | None = None, nodal: bool | None = None, equivocal: bool | None = None) -> None:
@@ -310,6 +317,7 @@ class MeasurementWidget(QWidget):
             entry = self.controller.entry(self.session.timepoint, self.session.lesion_id) if self.controller else None
             self._guard(self.controller.set_new_lesion, self.session.timepoint, self.session.lesion_id,
                         site=self.session.site, equivocal=self.session.equivocal,
+                        role=self.session.new_lesion_role,
                         start_mm=entry.long_axis_line.start_mm if entry is not None and entry.long_axis_line else None,
                         end_mm=entry.long_axis_line.end_mm if entry is not None and entry.long_axis_line else None)
             return

@@ -86,7 +86,10 @@ class CaseTableWidget(QWidget):
                 problem.setToolTip(row.problem)
         finally:
             table.setUpdatesEnabled(True)
-        self.best.setText(f"Best overall response: {model.best_overall_response or '-'}")
+        best = f"Best overall response: {model.best_overall_response or '-'}"
+        if model.best_i_response:  # the case is read by iRECIST too
+            best += f"; iBOR: {model.best_i_response}"
+        self.best.setText(best)
         self.notes.setText("\n".join(model.notes))
 
     def cell_text(self, header: str, timepoint: str) -> str:
