@@ -197,6 +197,10 @@ class ReviewProject(ViewsMixin, ResultsMixin):
         with self._locked():
             return self.audit.append(actor=actor, action=action, now=_utc(now), subject=subject, details=details)
 
+    def subject_pseudonyms(self) -> list[str]:
+        """The pseudonyms of every subject of the project, sorted (no identity: safe for any role)."""
+        return self._pseudonyms()
+
     # ------------------------------------------------------------------ helpers
     def _keyed(self, purpose: str, subject: str) -> bytes:
         return hmac.new(self._secret, f"{purpose}:{subject}".encode(), hashlib.sha256).digest()

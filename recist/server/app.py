@@ -49,6 +49,7 @@ class ServerState:
     accounts: Accounts
     sessions: SessionStore
     key: SigningKey
+    state_dir: Path  # the project's folder in the server home (accounts, DICOMweb packages)
 
 
 def open_server_state(
@@ -66,7 +67,8 @@ def open_server_state(
             "this machine has no review-server key (or this user may not read it): create the first "
             "administrator account with `recist review user add DIR ID --role administrator --as ID`"
         )
-    accounts = Accounts(project_state_dir(root, home), max_failures=max_failures)
+    state_dir = project_state_dir(root, home)
+    accounts = Accounts(state_dir, max_failures=max_failures)
     project = ReviewProject.open(root, signer=key, names=accounts.names())
     from recist.review.audit import project_public_key
     from recist.review.keys import key_id
@@ -79,7 +81,8 @@ def open_server_state(
         )
     if not accounts.all():
         raise ReviewStateError(f"{root} has no accounts: add one with `recist review user add`")
-    return ServerState(project=project, accounts=accounts, sessions=SessionStore(idle_s=session_idle_s), key=key)
+    return ServerState(project=project, accounts=accounts, sessions=SessionStore(idle_s=session_idle_s), key=key,
+                       state_dir=state_dir)
 
 
 class _Login(BaseModel):
@@ -266,5 +269,8 @@ def create_app(state: ServerState) -> FastAPI:
 
         return call(audit_rows, project.root, since=since)
 
+    from recist.server.dicomweb import add_dicomweb_routes
+
+    add_dicomweb_routes(app, state, caller)
     app.state.recist = state
     return app

@@ -22,11 +22,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from review.conftest import CHARTER, NOW, timepoints
+from review.conftest import CHARTER, NOW, load_factory, timepoints
 
 from recist.review.accounts import Accounts
 from recist.review.keys import SigningKey, project_state_dir
-from recist.review.workflow import ReviewProject
+from recist.review.workflow import ReviewProject, SubjectTimepoint
 
 PASSWORDS = {"PM1": "core-lab admin pass 1", "R1": "reader one passphrase", "R2": "reader two passphrase",
              "ADJ1": "adjudicator passphrase"}
@@ -56,12 +56,30 @@ def make_tls(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def make_served_project(base: Path, n_subjects: int = 3) -> tuple[Path, Path]:
-    """A project with subjects, the server key installed and an account per person; (project, home)."""
+def _dicom_timepoints(folder: Path, subject: str) -> list[SubjectTimepoint]:
+    """Two timepoints of ``subject``, one small identified CT series each (the DICOM test factory)."""
+    factory = load_factory()
+    tps = []
+    for k, day in enumerate((dt.date(2024, 1, 8), dt.date(2024, 3, 4))):
+        series = folder / subject / f"tp{k}"
+        factory.write_series(series, shape=(2, 8, 8), extra={
+            "PatientName": f"Doe^{subject}", "PatientID": subject, "StudyDate": day.strftime("%Y%m%d"),
+            "InstitutionName": "Hospital X"})
+        tps.append(SubjectTimepoint("baseline" if k == 0 else "week 8", day, (str(series),)))
+    return tps
+
+
+def make_served_project(base: Path, n_subjects: int = 3, *, dicom: bool = False) -> tuple[Path, Path]:
+    """A project with subjects, the server key installed and an account per person; (project, home).
+
+    ``dicom``: each subject has two timepoints with a real (identified) DICOM series each.
+    """
     root, home = base / "review", base / "server-home"
     project = ReviewProject.init(root, CHARTER, as_="PM1", now=NOW)
     for k in range(n_subjects):
-        project.add_subject(f"NET-{k + 1:03d}", timepoints(), as_="PM1", now=NOW)
+        subject = f"NET-{k + 1:03d}"
+        tps = _dicom_timepoints(base / "dicom", subject) if dicom else timepoints()
+        project.add_subject(subject, tps, as_="PM1", now=NOW)
     key = SigningKey.load_or_create(home)
     ReviewProject.open(root, signer=key).install_server_key(as_="PM1", now=NOW)
     accounts = Accounts(project_state_dir(root, home))
@@ -141,8 +159,8 @@ class Server:
         return self.client(self.token(user))
 
 
-def start_server(base: Path, *extra: str, n_subjects: int = 3) -> Server:
-    root, home = make_served_project(base, n_subjects)
+def start_server(base: Path, *extra: str, n_subjects: int = 3, dicom: bool = False) -> Server:
+    root, home = make_served_project(base, n_subjects, dicom=dicom)
     cert, key = make_tls(base)
     server = Server(root=root, home=home, cert=cert, key=key, log=base / "server.log", extra=list(extra))
     server.start()
