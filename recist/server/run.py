@@ -53,4 +53,4 @@ def serve(
           f"(server key {state.key.key_id})", file=sys.stderr, flush=True)
     logging.getLogger("uvicorn.access").propagate = False
     uvicorn.run(app, host=host, port=port, ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level="info",
-                server_header=False, workers=1)
+                server_header=False, workers=1, timeout_graceful_shutdown=10)

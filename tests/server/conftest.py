@@ -167,9 +167,9 @@ def start_server(base: Path, *extra: str, n_subjects: int = 3, dicom: bool = Fal
     return server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One served project (3 subjects) for a test module."""
-    srv = start_server(tmp_path_factory.mktemp("served"))
+    """One served project (3 subjects with two CT timepoints each) for the tests that share it."""
+    srv = start_server(tmp_path_factory.mktemp("served"), dicom=True)
     yield srv
     srv.stop()

@@ -12,19 +12,29 @@ from dicomweb_client.api import DICOMwebClient
 
 from recist.review.audit import AuditLog
 
-from .conftest import Server, start_server
+from .conftest import Server
 
 
-@pytest.fixture(scope="module")
-def imaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A served project of two subjects with two CT timepoints each."""
-    srv = start_server(tmp_path_factory.mktemp("dicomweb"), n_subjects=2, dicom=True)
-    yield srv
-    srv.stop()
+@pytest.fixture
+def imaged(server: Server) -> Server:
+    """The shared served project: three subjects with two CT timepoints each."""
+    return server
+
+
+@pytest.fixture(autouse=True)
+def _sessions() -> Iterator[None]:
+    """Close the clients' keep-alive connections after each test (the server waits for them at shutdown)."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+_OPEN: list[requests.Session] = []
 
 
 def _client(server: Server, user: str | None) -> DICOMwebClient:
     session = requests.Session()
+    _OPEN.append(session)
     session.verify = str(server.cert)
     session.trust_env = False  # else REQUESTS_CA_BUNDLE overrides session.verify (psf/requests#3829)
     headers = {"Authorization": f"Bearer {server.token(user)}"} if user else {}
@@ -45,7 +55,7 @@ def test_a_reader_lists_and_retrieves_only_de_identified_series_of_their_worklis
     studies = client.search_for_studies()
     with imaged.login("R1") as http:
         worklist = {row["subject"] for row in http.get("/api/status").json()}
-    assert {s["00100020"]["Value"][0] for s in studies} == worklist and len(studies) == 4
+    assert {s["00100020"]["Value"][0] for s in studies} == worklist and len(studies) == 6
     originals = _originals(imaged)
     study_uid = studies[0]["0020000D"]["Value"][0]
     assert study_uid not in originals  # UIDs are replaced
