@@ -124,9 +124,32 @@ SITE_CODES: dict[str, Code] = {
     "pancreas": ("15776009", "SCT", "Pancreas"),
     "spleen": ("78961009", "SCT", "Spleen"),
     "brain": ("12738006", "SCT", "Brain"),
+    "retroperitoneal lymph node": ("91394001", "SCT", "Retroperitoneal lymph node"),
+    "mesenteric lymph node": ("279795009", "SCT", "Lymph node of mesentery"),
+    "mediastinal lymph node": ("62683002", "SCT", "Mediastinal lymph node"),
+    "hilar lymph node": ("53074004", "SCT", "Hilar lymph node"),
+    "axillary lymph node": ("68171009", "SCT", "Axillary lymph node"),
+    "cervical lymph node": ("81105003", "SCT", "Cervical lymph node"),
+    "supraclavicular lymph node": ("76838003", "SCT", "Supraclavicular lymph node"),
+    "inguinal lymph node": ("8928004", "SCT", "Inguinal lymph node"),
+    "iliac lymph node": ("84219008", "SCT", "Iliac lymph node"),
+    "pelvic lymph node": ("54268001", "SCT", "Pelvic lymph node"),
+    "abdominal lymph node": ("818991007", "SCT", "Abdominal lymph node"),
+    "retroperitoneum": ("82849001", "SCT", "Retroperitoneum"),
+    "omentum": ("27398004", "SCT", "Omentum"),
+    "pleura": ("3120008", "SCT", "Pleura"),
+    "mediastinum": ("72410000", "SCT", "Mediastinum"),
+    "stomach": ("69695003", "SCT", "Stomach"),
+    "duodenum": ("38848004", "SCT", "Duodenum"),
+    "colon": ("71854001", "SCT", "Colon"),
+    "ovary": ("15497006", "SCT", "Ovary"),
+    "soft tissue": ("87784001", "SCT", "Soft tissue"),
 }
-"""Case sites (lower case) with a SNOMED CT anatomic code; other sites are coded in the local scheme
-with the site text as code meaning, so every site round-trips."""
+"""Case sites (lower case) with a SNOMED CT body-structure code, as DICOM PS3.16 lists them (the test
+checks each against pydicom's copy of the DICOM code dictionary). Other sites whose name is a SNOMED CT
+concept of that dictionary get that code (:func:`site_code`); the rest are coded in the local scheme with
+the site text as code meaning, so every site round-trips. "Mesentery" itself has no code in DICOM's
+dictionary and stays local."""
 
 TRACKING_NAMESPACE = uuid.UUID("6f1c8f3e-52a4-5d0b-9a57-1d3c2f8e7b10")
 """Namespace of the name-based UUIDs behind tracking UIDs (fixed: changing it changes every UID)."""
@@ -145,13 +168,33 @@ def tracking_uid(subject: str, lesion_id: str) -> str:
     return f"2.25.{uuid.uuid5(TRACKING_NAMESPACE, name).int}"
 
 
+def _dicom_sct(site: str) -> Code | None:
+    """The SNOMED CT code whose DICOM name is ``site`` ("paratracheal lymph node" -> 65690001), or None."""
+    words = site.replace("-", " ").split()
+    if not words or not all(w.isalpha() for w in words):
+        return None
+    try:
+        from pydicom.sr.codedict import codes
+
+        code = getattr(codes.SCT, "".join(w.capitalize() for w in words))
+    except (AttributeError, ImportError):
+        return None
+    if code.meaning.lower() != " ".join(words).lower():
+        return None
+    return (str(code.value), "SCT", site)
+
+
 def site_code(site: str) -> Code:
-    """The code of a case site: SNOMED CT where :data:`SITE_CODES` has it, else a local code.
+    """The code of a case site: SNOMED CT where :data:`SITE_CODES` or DICOM's dictionary has it, else local.
 
     The local code value is "S" + 12 hex digits of the SHA-1 of the site text, its meaning the text itself
-    (so distinct sites never share a code and the text comes back unchanged).
+    (so distinct sites never share a code and the text comes back unchanged). A site found in DICOM's
+    SNOMED CT dictionary by its exact name keeps its own text as code meaning (the name, up to case).
     """
     known = SITE_CODES.get(site.lower())
     if known is not None:
         return known
+    found = _dicom_sct(site)
+    if found is not None:
+        return found
     return ("S" + hashlib.sha1(site.encode("utf-8")).hexdigest()[:12].upper(), LOCAL_SCHEME, site)

@@ -85,7 +85,7 @@ def test_measurement_groups_per_lesion_with_tracking_and_axes(exported):
     assert (float(long_axis.FloatingPointValue), float(short_axis.FloatingPointValue)) == (25.0, 18.0)
     assert long_axis.MeasurementUnitsCodeSequence[0].CodeValue == "mm"
     site = _child(t2, ("363698007", "SCT"))[0].ConceptCodeSequence[0]
-    assert (site.CodingSchemeDesignator, site.CodeMeaning) == ("99RECIST", "mesenteric lymph node")
+    assert (site.CodingSchemeDesignator, site.CodeValue) == ("SCT", "279795009")  # lymph node of mesentery
     assert _child(groups[0], ("363698007", "SCT"))[0].ConceptCodeSequence[0].CodeValue == "10200004"  # liver
     assert _child(t2, ("C2348792", "UMLS"))[0].TextValue == "baseline"
     nt1_state = _child(groups[4], sr_codes.STATE)[0].ConceptCodeSequence[0]
