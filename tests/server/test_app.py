@@ -48,7 +48,8 @@ def test_unauthenticated_requests_get_401(server: Server) -> None:
 def test_wrong_role_and_other_readers_read_are_403_and_audited(server: Server) -> None:
     p = _pseudonym(server, "NET-002")
     with server.login("R1") as r1, server.login("R2") as r2:
-        assert r2.put(f"/api/subjects/{p}/read", json=package_case(ReviewProject.open(server.root), p, [30, 20, 20])).status_code == 200
+        case = package_case(ReviewProject.open(server.root), p, [30, 20])
+        assert r2.put(f"/api/subjects/{p}/read", json=case).status_code == 200
         before = len(_entries(server))
         response = r1.get(f"/api/subjects/{p}", params={"reader": "R2"})
         assert response.status_code == 403
@@ -63,7 +64,8 @@ def test_wrong_role_and_other_readers_read_are_403_and_audited(server: Server) -
 def test_the_identity_is_the_logged_in_user_and_a_signature_needs_the_password(server: Server) -> None:
     p = _pseudonym(server, "NET-001")
     with server.login("R1") as r1:
-        saved = r1.put(f"/api/subjects/{p}/read", params={"as_": "R2", "as": "R2"}, json=package_case(ReviewProject.open(server.root), p, [30, 20, 18]))
+        case = package_case(ReviewProject.open(server.root), p, [30, 20])
+        saved = r1.put(f"/api/subjects/{p}/read", params={"as_": "R2", "as": "R2"}, json=case)
         assert saved.status_code == 200 and saved.json()["version"] == 1
         wrong = r1.post(f"/api/subjects/{p}/sign", json={"password": "guessed password"})
         assert wrong.status_code == 403 and "signature refused" in wrong.json()["detail"]

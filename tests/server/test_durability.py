@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
-from review.conftest import make_case
+from review.conftest import package_case
 
 from recist.cli import main
 from recist.review.workflow import ReviewProject
@@ -22,6 +22,7 @@ SOAK_S = float(os.environ.get("RECIST_SOAK_S", "3"))  # the issue's 30 s: RECIST
 def _work(server: Server, user: str, subjects: list[str], until: float, acked: dict, errors: list) -> None:
     """Save, sign and amend each subject in turn until ``until``; record every acknowledged version."""
     try:
+        project = ReviewProject.open(server.root)
         with server.login(user) as http:
             rounds = 0
             while rounds == 0 or time.monotonic() < until:  # at least one round, however slow the machine
@@ -29,7 +30,7 @@ def _work(server: Server, user: str, subjects: list[str], until: float, acked: d
                     key = (user, p)
                     if key not in acked:
                         for size in (20, 21):
-                            r = http.put(f"/api/subjects/{p}/read", json=make_case(p, [30, size]))
+                            r = http.put(f"/api/subjects/{p}/read", json=package_case(project, p, [30, size, size]))
                             assert r.status_code == 200, r.text
                         r = http.post(f"/api/subjects/{p}/sign", json={"password": PASSWORDS[user]})
                         assert r.status_code == 200, r.text
@@ -37,7 +38,7 @@ def _work(server: Server, user: str, subjects: list[str], until: float, acked: d
                     else:
                         reason = f"round {rounds} by {user}"
                         r = http.post(f"/api/subjects/{p}/amend", json={
-                            "case": make_case(p, [30, 20 + rounds % 5]), "reason": reason,
+                            "case": package_case(project, p, [30, 20 + rounds % 5, 20]), "reason": reason,
                             "password": PASSWORDS[user]})
                         assert r.status_code == 200, r.text
                         acked[key].append((r.json()["version"], reason))
