@@ -116,7 +116,7 @@ RECORDS = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(RECORDS, max_size=3, unique_by=lambda r: r["id"]), min_size=1, max_size=3))
 def test_fuzzed_new_lesion_records_parse_or_fail_cleanly(records):
     """Any new-lesion records either parse (and assess under iRECIST) or raise one RecistValidationError."""

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from strategies import cases
 
 from recist import assess
 from recist.model.enums import IResponse, Response
 
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REFERENCE = json.loads((Path(__file__).parent / "data" / "recist11_reference.json").read_text())
 REPO = Path(__file__).resolve().parents[2]
 
@@ -86,3 +87,70 @@ def test_confirmed_progression_is_dated_to_an_iupd_before_its_confirmation(case)
     assert responses[result.progression.icpd.label] == IResponse.ICPD
     assert result.progression.iupd.day < result.progression.icpd.day
     assert result.best_overall_response != IResponse.NE or IResponse.IUPD not in responses.values()
+
+
+@st.composite
+def irecist_cases(draw):
+    """Random iRECIST reads: two targets and a non-target; follow-ups 14-80 days apart with new lesions
+    re-recorded by id (NLT measured, NLNT possibly increased), some gone, some additional."""
+    roles = {f"N{k}": draw(st.sampled_from(["target", "non_target"])) for k in range(1, 5)}
+    timepoints = [{"label": "baseline", "day": 0, "targets": {"T1": {"long_axis_mm": 50.0},
+                                                             "T2": {"long_axis_mm": 30.0}},
+                   "non_targets": {"NT1": "present"}}]
+    day, seen = 0, []
+    for k in range(1, draw(st.integers(1, 6)) + 1):
+        day += draw(st.integers(14, 80))
+        tp = {"label": f"FU{k}", "day": day,
+              "targets": {"T1": {"long_axis_mm": draw(st.integers(0, 90)) * 1.0}, "T2": {"long_axis_mm": 30.0}},
+              "non_targets": {"NT1": draw(st.sampled_from(
+                  ["present", "absent", "unequivocal_progression",
+                   {"state": "unequivocal_progression", "increased_since_previous": True}]))}}
+        new = []
+        for lesion_id in [*seen, *([f"N{len(seen) + 1}"] if len(seen) < 4 and draw(st.booleans()) else [])]:
+            record = {"id": lesion_id, "site": "liver" if lesion_id in ("N1", "N2") else "bone"}
+            if lesion_id not in seen:
+                record["role"] = roles[lesion_id]
+                seen.append(lesion_id)
+            elif draw(st.integers(0, 4)) == 0:
+                record["state"] = "absent"
+            if roles[lesion_id] == "target" and record.get("state") != "absent":
+                record["long_axis_mm"] = draw(st.integers(10, 40)) * 1.0
+            elif roles[lesion_id] == "non_target" and lesion_id in seen[:-1] and draw(st.booleans()):
+                record["increased_since_previous"] = True
+            new.append(record)
+        if new:
+            tp["new_lesions"] = new
+        timepoints.append(tp)
+    return {"format": "recist.case/1", "subject": "R", "protocol": {"criteria": "iRECIST"},
+            "lesions": [{"id": "T1", "role": "target", "site": "liver"},
+                        {"id": "T2", "role": "target", "site": "lung"},
+                        {"id": "NT1", "role": "non_target", "site": "peritoneum"}],
+            "timepoints": timepoints}
+
+
+@SETTINGS
+@given(irecist_cases())
+def test_random_irecist_reads_keep_the_invariants(case):
+    """On reads with re-recorded new lesions: the RECIST 1.1 results are those of the same read under
+    RECIST 1.1; target or non-target RECIST 1.1 PD is iUPD or iCPD; iCPD has a reason and lies in the
+    window, or is an early scan with an additional new lesion (I3); nothing after iCPD; iBOR is one of
+    the time-point responses (iUPD standing for NE when only NE followed)."""
+    result = assess(case)
+    plain = assess(_with_criteria(case, "RECIST 1.1")).to_dict()
+    both = result.to_dict()
+    both.pop("criteria"), both.pop("irecist")
+    assert both == plain
+    i_tps = result.irecist.timepoints
+    after_icpd = False
+    for recist_tp, i_tp in zip(result.timepoints, i_tps, strict=True):
+        if after_icpd:
+            assert i_tp.response is None
+            continue
+        if Response.PD in (recist_tp.target_response, recist_tp.non_target_response):
+            assert i_tp.response in (IResponse.IUPD, IResponse.ICPD)
+        if i_tp.response == IResponse.ICPD:
+            assert i_tp.confirmed_by
+            assert i_tp.window == "in" or (i_tp.window == "early" and "additional_new_lesions" in i_tp.confirmed_by)
+            after_icpd = True
+    responses = {tp.response for tp in i_tps}
+    assert result.irecist.best_overall_response in responses | {IResponse.NE}
