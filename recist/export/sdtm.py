@@ -399,9 +399,14 @@ class _ReadBuilder:
                     seen_tu.add(new.id)
                     loc = _check_site(new.site, new.nodal, subject=self.subject, lesion_id=new.id)
                     self._tu(visitnum, tp, "TUMIDENT", new.id, "NEW", loc)
-                self._tr(
-                    visitnum, tp, "TUMSTATE", new.id, state="EQUIVOCAL" if new.equivocal else "UNEQUIVOCAL"
-                )
+                if new.state == NonTargetState.NOT_EVALUATED:  # iRECIST re-records: not evaluated here
+                    self._tr(visitnum, tp, "TUMSTATE", new.id, not_done=True, method="")
+                elif new.state in (NonTargetState.ABSENT, NonTargetState.UNEQUIVOCAL_PROGRESSION):
+                    self._tr(visitnum, tp, "TUMSTATE", new.id, state=NON_TARGET_STATE_TERMS[new.state])
+                else:
+                    self._tr(
+                        visitnum, tp, "TUMSTATE", new.id, state="EQUIVOCAL" if new.equivocal else "UNEQUIVOCAL"
+                    )
                 self._diameters(visitnum, tp, new.id, new, "")
             if sums[index] is not None:
                 self._tr(visitnum, tp, "SUMDIAM", "", mm=sums[index])

@@ -44,6 +44,8 @@ _NON_TARGET_STATES = {
     "UNEQUIVOCAL PROGRESSION": "unequivocal_progression",
 }
 _NEW_STATES = {"EQUIVOCAL": True, "UNEQUIVOCAL": False, "PRESENT": False}
+_NEW_LESION_STATES = {"ABSENT": "absent", "UNEQUIVOCAL PROGRESSION": "unequivocal_progression"}
+"""TUMSTATE of a new lesion re-recorded under iRECIST (gone, or unequivocally progressing)."""
 _NEWLPROG = {"N": "NO", "Y": "YES", "EQUIVOCAL": "EQUIVOCAL"}
 _RESPONSES = {"CR", "PR", "SD", "PD", "NE", "NON-CR/NON-PD"}
 _RS_FIELDS = {"TRGRESP": "target", "NTRGRESP": "non_target", "NEWLPROG": "new_lesions", "OVRLRESP": "overall"}
@@ -501,7 +503,11 @@ class _CaseBuilder:
             return
         if link in self.new_sites:
             new = visit["new"].setdefault(link, {})
-            if testcd == "TUMSTATE":
+            if testcd == "TUMSTATE" and not_done:  # an iRECIST re-record not evaluated at this visit
+                new["state"] = "not_evaluated"
+            elif testcd == "TUMSTATE" and (row["TRSTRESC"] or row["TRORRES"]) in _NEW_LESION_STATES:
+                new["state"] = _state(row, _NEW_LESION_STATES, "new-lesion")
+            elif testcd == "TUMSTATE":
                 new["equivocal"] = _state(row, _NEW_STATES, "new-lesion")
             elif not not_done:
                 new["long_axis_mm" if testcd == "LDIAM" else "short_axis_mm"] = _mm(row, "TR")

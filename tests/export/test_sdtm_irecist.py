@@ -50,3 +50,28 @@ def test_written_files_read_back_with_the_irecist_records(tmp_path):
     write_sdtm(build_sdtm([SdtmRead(case, recist.assess(case))], study_id="S"), tmp_path, study_id="S")
     rows = read_sdtm(tmp_path)["RS"]
     assert {row["RSCAT"] for row in rows} == {"RECIST 1.1", "iRECIST"}
+
+
+def test_re_recorded_new_lesion_states_round_trip(tmp_path):
+    """A new lesion recorded absent (or not evaluated, or unequivocally progressing) at a later visit is
+    written as that TUMSTATE, not as a new finding, and read back so; the NLT/NLNT role is not carried."""
+    from recist.io.sdtm_import import cases_from_sdtm
+
+    data = copy.deepcopy(PSEUDO)
+    data["timepoints"][2]["new_lesions"].append({"id": "N2", "site": "bone"})
+    data["timepoints"][3]["new_lesions"].append({"id": "N2", "site": "bone", "state": "unequivocal_progression"})
+    data["timepoints"].append({"label": "week 30", "date": "2024-09-02",
+                               "targets": {"T1": {"long_axis_mm": 25.0}, "T2": {"long_axis_mm": 12.0}},
+                               "non_targets": {"NT1": "present"},
+                               "new_lesions": [{"id": "N1", "site": "liver", "state": "not_evaluated"}]})
+    case = recist.parse_case(data)
+    datasets = build_sdtm([SdtmRead(case, recist.assess(case))], study_id="S")
+    states = {(r["VISIT"], r["TRLNKID"]): (r["TRSTRESC"], r["TRSTAT"]) for r in datasets["TR"]
+              if r["TRTESTCD"] == "TUMSTATE" and r["TRLNKID"].startswith("N") and r["TRLNKID"] != "NT1"}
+    assert states[("week 22", "N1")] == ("ABSENT", "")
+    assert states[("week 22", "N2")] == ("UNEQUIVOCAL PROGRESSION", "")
+    assert states[("week 30", "N1")] == ("", "NOT DONE")
+    write_sdtm(datasets, tmp_path, study_id="S")
+    back = cases_from_sdtm(read_sdtm(tmp_path), recorded=False)[0].case
+    for mine, theirs in zip(case.timepoints, back.timepoints, strict=True):
+        assert [(n.id, n.state) for n in theirs.new_lesions] == [(n.id, n.state) for n in mine.new_lesions]
