@@ -132,6 +132,8 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
         raise ExchangeError(f"{path.name}: not JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
         raise ExchangeError(f"{path.name}: JSON nested too deeply") from None
+    except ValueError as exc:  # json's integer-length limit (a number of thousands of digits), as decode_json
+        raise ExchangeError(f"{path.name}: holds a number JSON cannot read ({exc})") from None
     if not isinstance(document, dict):
         raise ExchangeError(f"{path.name}: not a Dataset-JSON object")
     version = document.get("datasetJSONVersion")

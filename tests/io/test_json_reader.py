@@ -44,3 +44,13 @@ def test_charter_files_cut_or_extended(tmp_path_factory, cut, junk, digits):
         load_charter(path)
     except RecistValidationError as exc:
         assert str(path) in str(exc)
+
+
+def test_a_5000_digit_integer_in_sdtm_dataset_json(tmp_path):
+    from recist.errors import ExchangeError
+    from recist.io.sdtm_import import read_domain
+
+    path = tmp_path / "tr.json"
+    path.write_text('{"datasetJSONVersion": "1.1", "rows": [[' + "9" * 5000 + "]]}")
+    with pytest.raises(ExchangeError, match="tr.json: holds a number JSON cannot read"):
+        read_domain(path)
