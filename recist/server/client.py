@@ -72,8 +72,11 @@ def save_login(url: str, *, token: str, user: str, ca_cert: str | None) -> Path:
 
 
 def forget_login(url: str) -> None:
+    """Forget the token of ``url`` (the CA certificate to trust for it is kept)."""
     tokens = _load_tokens()
-    if tokens.pop(_normal(url), None) is not None:
+    entry = tokens.get(_normal(url))
+    if entry is not None and entry.get("token"):
+        entry["token"] = None
         atomic_write_json(token_file(), tokens)
 
 
