@@ -84,7 +84,12 @@ def _quiet_broken_pipe() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    with_nul = [arg for arg in argv if "\0" in arg]  # possible from Python, not from a shell: no path holds one
+    if with_nul:
+        print(f"recist: error: an argument holds a NUL character: {with_nul[0]!r}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2

@@ -110,9 +110,11 @@ def test_assess_output_file_is_replaced(tmp_path, capsys):
     assert json.loads(target.read_text())["subject"] == "NET-003"
 
 
-def test_nul_byte_in_a_path(capsys):
-    assert main(["assess", "case\0.json"]) == 2
-    assert "NUL" in _one_error_line(capsys.readouterr().err, "assess")
+@pytest.mark.parametrize("command", ["assess", "series", "suv", "measure"])
+def test_nul_byte_in_a_path(capsys, command):
+    assert main([command, "case\0.json"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "NUL" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("command", ["sample", "report", "batch", "simulate"])
