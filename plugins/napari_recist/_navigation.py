@@ -53,6 +53,7 @@ class SliceNavigator:
         self._viewer = weakref.ref(viewer)  # the session holds the navigator; the viewer must not be kept
         self.grid_layer = grid_layer
         self._fixing = False
+        self._wheel_progress = 0.0
         viewer.dims.events.range.connect(self.update)
         callbacks = viewer.mouse_wheel_callbacks
         for callback in [c for c in callbacks if getattr(c, "__name__", "") == "dims_scroll"]:
@@ -117,16 +118,21 @@ class SliceNavigator:
         dims.set_current_step(0, dims.current_step[0] + images)
 
     def _on_wheel(self, viewer, event) -> None:
-        notches = int(np.sign(event.delta[1])) if event.delta[1] else 0
-        if not notches:
+        """One image per wheel notch (napari's direction: away from the reader = back one image); fine
+        wheels and touchpads add up to a notch. Ctrl + wheel zooms."""
+        delta = float(event.delta[1])
+        if not delta or (event.modifiers and "Control" not in event.modifiers):
             return
         if "Control" in event.modifiers:
             camera = getattr(getattr(viewer, "scene", None), "camera", None) or viewer.camera
-            camera.zoom = camera.zoom * ZOOM_PER_NOTCH ** notches
-        elif not event.modifiers:
-            self.step(notches)
+            camera.zoom = camera.zoom * ZOOM_PER_NOTCH ** delta
         else:
-            return
+            inverted = bool(getattr(getattr(event, "native", None), "inverted", lambda: False)())
+            self._wheel_progress += delta * (1 if inverted else -1)
+            images = int(self._wheel_progress)  # towards zero: whole notches only
+            self._wheel_progress -= images
+            if images:
+                self.step(images)
         event.handled = True  # not also napari's camera zoom
 
 

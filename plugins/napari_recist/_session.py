@@ -118,10 +118,15 @@ class Session:
         self.switching = False
         self._save_errors = _SaveErrors()
         self._save_errors.failed.connect(lambda message: show_error(f"recist: the autosave failed: {message}"))
+        self._widgets: dict[str, weakref.ref] = {}
+        self._layout_done = False
         self.navigator = SliceNavigator(viewer, lambda: self.ct_layer() if self.timepoint else None)
         viewer.layers.events.inserted.connect(self._on_inserted)
         if hasattr(viewer, "events") and hasattr(viewer.events, "status"):
+            # napari computes its status in a thread and sets it only when its text changes: the plugin's
+            # text is set on every cursor move and replaces napari's whenever napari sets one
             viewer.events.status.connect(self._on_status, position="last")
+            viewer.cursor.events.position.connect(self._on_status)
         for layer in list(viewer.layers):
             self._adopt(layer)
 
@@ -136,6 +141,36 @@ class Session:
         weakly, so a closed widget is not kept alive by the session)."""
         ref = weakref.WeakMethod(listener) if hasattr(listener, "__self__") else (lambda: listener)
         self._listeners.append(ref)
+
+    def register_widget(self, kind: str, widget) -> None:
+        """Remember the plugin's widget of ``kind`` ("measurement", "table", "compare") in this viewer, weakly
+        (the reading layout reuses it instead of docking a second one)."""
+        self._widgets[kind] = weakref.ref(widget)
+
+    def widgets(self) -> dict:
+        """The registered widgets that still exist, by kind."""
+        alive = {kind: ref() for kind, ref in self._widgets.items()}
+        return {kind: widget for kind, widget in alive.items() if widget is not None}
+
+    def _schedule_layout(self) -> None:
+        """Apply the reading layout once, after the reader has added every layer of the case (a case or the
+        sample opened in a shown window; see :mod:`napari_recist._layout`)."""
+        if self._layout_done:
+            return
+        self._layout_done = True
+        from qtpy.QtCore import QTimer
+
+        QTimer.singleShot(0, self._apply_layout)
+
+    def _apply_layout(self) -> None:
+        viewer = self.viewer
+        qt_window = getattr(getattr(viewer, "window", None), "_qt_window", None) if viewer is not None else None
+        if qt_window is None or not qt_window.isVisible() or self.controller is None:
+            self._layout_done = False  # a hidden window (scripts, tests): not now
+            return
+        from napari_recist._layout import apply_reading_layout
+
+        apply_reading_layout(viewer)
 
     def subscribe_navigation(self, listener: Callable[[str, str | None], None]) -> None:
         """Call ``listener(timepoint, lesion_id)`` after :meth:`go_to` (held weakly like :meth:`subscribe`)."""
@@ -160,7 +195,7 @@ class Session:
             text = status_text(self.timepoint, layers, viewer.cursor.position)
         except (ValueError, IndexError, KeyError):  # a layer being replaced while the cursor moves
             return
-        if text is None or text == event.value:
+        if text is None or text == viewer.status:
             return
         self._status_busy = True
         try:
@@ -194,6 +229,8 @@ class Session:
                     show_error(f"recist: {exc}")
                     return
             layer.events.data.connect(lambda event, layer=layer: self._on_lines_changed(layer, event))
+            if case_path:
+                self._schedule_layout()
         if meta.get("kind") == "image" and self.controller is not None and not meta.get("timepoint"):
             ref = SeriesRef.from_metadata(meta["series"])
             meta["timepoint"] = self.controller.timepoint_for_series(ref.study_uid, ref.series_uid, ref.study_date)
@@ -263,7 +300,16 @@ class Session:
         layer = self.lines_layer(timepoint)
         self.viewer.layers.selection.active = layer
         self.navigator.update()
+        self._name_canvas(f"{timepoint} (current)")
         self._notify()
+
+    def _name_canvas(self, text: str) -> None:
+        """The timepoint shown, in the canvas' top-left corner (napari's text overlay)."""
+        overlay = getattr(self.viewer, "text_overlay", None)
+        if overlay is not None:
+            overlay.text = text
+            overlay.position = "top_left"
+            overlay.visible = True
 
     def _remember_display(self) -> None:
         """Keep what the reader set on the shown timepoint's images (by modality) for the next one."""
@@ -404,6 +450,7 @@ class Session:
         self._remember_display()
         self.timepoint = timepoint
         self._apply_visibility()
+        self._name_canvas(timepoint)
         self._notify()
 
     def clear(self) -> None:

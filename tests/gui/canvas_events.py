@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 from qtpy.QtCore import QPoint, QPointF, Qt
-from qtpy.QtGui import QMouseEvent, QWheelEvent
+from qtpy.QtGui import QEnterEvent, QMouseEvent, QWheelEvent
 from qtpy.QtWidgets import QApplication
 
-__all__ = ["canvas_widget", "world_to_canvas", "mouse", "drag", "wheel"]
+__all__ = ["canvas_widget", "world_to_canvas", "enter", "mouse", "drag", "wheel"]
 
 
 def canvas_widget(viewer_or_qt_viewer):
@@ -32,6 +32,13 @@ def world_to_canvas(viewer_or_qt_viewer, world_point) -> QPointF:
     mapped = (view.transform * view.scene.transform).map(xy)
     ratio = canvas.native.devicePixelRatioF()
     return QPointF(float(mapped[0]) / ratio, float(mapped[1]) / ratio)
+
+
+def enter(widget, pos: QPointF) -> None:
+    """The pointer enters ``widget`` at ``pos`` (napari shows cursor status only while it is over the canvas)."""
+    global_pos = QPointF(widget.mapToGlobal(QPoint(round(pos.x()), round(pos.y()))))
+    QApplication.sendEvent(widget, QEnterEvent(pos, pos, global_pos))
+    QApplication.processEvents()
 
 
 def mouse(widget, kind: str, pos: QPointF, *, buttons=Qt.MouseButton.LeftButton,

@@ -25,7 +25,7 @@ from napari.components.viewer_model import ViewerModel
 from napari.layers import Image, Shapes
 from napari.qt import QtViewer
 from qtpy.QtCore import QEvent
-from qtpy.QtWidgets import QComboBox, QFormLayout, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from napari_recist._controller import CaseController
 from napari_recist._layers import lines_layer_data, lines_layer_kwargs, update_lines_layer
@@ -50,11 +50,15 @@ class CompareWidget(QWidget):
         self.model = ViewerModel(title="reference")
         self.qt_viewer = QtViewer(self.model)
         self.navigator = SliceNavigator(self.model, self._reference_ct)
-        form = QFormLayout()
-        form.addRow("Compare with", self.reference)
+        #: "Compare with [...]": the reading layout makes it the dock's title row (the canvas keeps the height)
+        self.header = QWidget()
+        row = QHBoxLayout(self.header)
+        row.setContentsMargins(6, 2, 6, 2)
+        row.addWidget(QLabel("Compare with"))
+        row.addWidget(self.reference, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(form)
+        layout.addWidget(self.header)
         layout.addWidget(self.qt_viewer, 1)
         self.shown: str | None = None
         #: world (z, y, x) of the reference position minus the main position (set by choosing a lesion)
@@ -64,6 +68,7 @@ class CompareWidget(QWidget):
         self._lines: Shapes | None = None
         self._linking = False
         self.reference.currentTextChanged.connect(self._on_reference)
+        self.session.register_widget("compare", self)
         self.session.subscribe(self.refresh)
         self.session.subscribe_navigation(self._on_navigation)
         self._links = [(viewer.dims.events.point, self._follow), (camera_of(viewer).events.center, self._follow),
@@ -156,7 +161,11 @@ class CompareWidget(QWidget):
             kwargs = lines_layer_kwargs(ctl, label)
             kwargs.pop("_data")
             kwargs["metadata"] = {}
-            self._lines = self.model.add_shapes(data, **kwargs)
+            self._linking, linking = True, self._linking
+            try:
+                self._lines = self.model.add_shapes(data, **kwargs)
+            finally:
+                self._linking = linking
             self._lines.editable = False
         elif self._lines is not None:
             update_lines_layer(self._lines, data, features)
@@ -166,6 +175,13 @@ class CompareWidget(QWidget):
             self._follow()
 
     def _rebuild(self, label: str, sources: list) -> None:
+        self._linking = True  # the model's own resets while layers come and go are not the reader's moves
+        try:
+            self._add_images(label, sources)
+        finally:
+            self._linking = False
+
+    def _add_images(self, label: str, sources: list) -> None:
         self.model.layers.clear()
         self._lines = None
         for layer in sources:
@@ -178,6 +194,9 @@ class CompareWidget(QWidget):
                 for name in _MIRRORED:
                     getattr(layer.events, name).connect(self._mirror_display)
         self.model.title = f"reference: {label}"
+        self.model.text_overlay.text = f"{label} (comparison)"
+        self.model.text_overlay.position = "top_left"
+        self.model.text_overlay.visible = True
         self.shown = label
         self.navigator.update()
 

@@ -41,6 +41,7 @@ class MeasurementWidget(QWidget):
         self.viewer, self.session = bind_widget(napari_viewer, controller)
         self._updating = False
         self._build()
+        self.session.register_widget("measurement", self)
         self.session.subscribe(self.refresh)
         self._bind_keys()
         self.refresh()
@@ -63,7 +64,7 @@ class MeasurementWidget(QWidget):
         self.length.setStyleSheet("font-size: 15px; font-weight: bold")
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        form = QFormLayout()
+        form = self.form = QFormLayout()
         form.addRow("Timepoint", self.timepoint)
         form.addRow("Lesion", self.lesion)
         form.addRow("Role", self.role)
@@ -130,6 +131,10 @@ class MeasurementWidget(QWidget):
             layout.addWidget(box)
         layout.addWidget(self.status)
         layout.addWidget(keys)
+        self.layout_button = QPushButton("Reading layout")
+        self.layout_button.setToolTip("comparison | current timepoint | these controls, the case table below "
+                                      "(docs/plugin.md)")
+        layout.addWidget(self.layout_button)
         layout.addStretch(1)
 
         self.timepoint.currentTextChanged.connect(self._on_timepoint)
@@ -143,6 +148,7 @@ class MeasurementWidget(QWidget):
         self.short_button.clicked.connect(lambda: self.draw("short"))
         self.mask_button.clicked.connect(self.arm_from_mask)
         self.undo_button.clicked.connect(self.undo)
+        self.layout_button.clicked.connect(self.reading_layout)
         self.new_lesion_button.clicked.connect(self.new_lesion_id)
         self.apply_button.clicked.connect(self.apply_lesion)
         for state, button in self.state_buttons.items():
@@ -338,6 +344,13 @@ class MeasurementWidget(QWidget):
         """Undo the last change."""
         if self.controller is not None and not self.controller.undo():
             show_info("recist: nothing to undo")
+
+    def reading_layout(self) -> None:
+        """Dock and size the comparison, these controls and the case table (:mod:`napari_recist._layout`)."""
+        from napari_recist._layout import apply_reading_layout
+
+        if getattr(self.viewer, "window", None) is not None:
+            apply_reading_layout(self.viewer)
 
     def next_timepoint(self) -> None:
         """Show the next timepoint (wrapping to the baseline)."""

@@ -42,6 +42,10 @@ class CaseTableWidget(QWidget):
         layout.addWidget(self.best)
         layout.addWidget(self.notes)
         self.model: CaseTable | None = None
+        rows = self.table_widget.verticalHeader()
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)  # compact rows: more lesions visible
+        if bind_session:
+            self.session.register_widget("table", self)
         self.session.subscribe(self.refresh)
         self.refresh()
 
@@ -84,6 +88,7 @@ class CaseTableWidget(QWidget):
                 problem.setText(row.problem)
                 problem.setForeground(_PROBLEM)
                 problem.setToolTip(row.problem)
+            table.resizeColumnsToContents()  # responses such as NON-CR/NON-PD in full
         finally:
             table.setUpdatesEnabled(True)
         best = f"Best overall response: {model.best_overall_response or '-'}"
@@ -91,6 +96,16 @@ class CaseTableWidget(QWidget):
             best += f"; iBOR: {model.best_i_response}"
         self.best.setText(best)
         self.notes.setText("\n".join(model.notes))
+
+    def wanted_height(self) -> int:
+        """Height (px) showing every row, the header and the best-response and notes lines."""
+        table = self.table_widget
+        rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+        scroll = table.horizontalScrollBar().sizeHint().height()
+        margins = self.layout().contentsMargins()
+        labels = self.best.sizeHint().height() + (self.notes.sizeHint().height() if self.notes.text() else 0)
+        return (table.horizontalHeader().height() + rows + 2 * table.frameWidth() + scroll + labels
+                + margins.top() + margins.bottom() + 2 * self.layout().spacing() + 30)  # + the dock's title
 
     def cell_text(self, header: str, timepoint: str) -> str:
         """The text of a cell by row header and timepoint (for tests and scripts)."""
