@@ -85,5 +85,10 @@ def load_suv_volume(series: Any) -> Any:
                        "SUV applies to PET series only")
     factors = series_suv_factors(volume.headers, volume.files)
     scale = np.asarray([f.factor for f in factors], dtype=np.float64)[:, None, None]
-    suv = (volume.array.astype(np.float64) * scale).astype(np.float32)
+    with np.errstate(over="ignore"):
+        suv = (volume.array.astype(np.float64) * scale).astype(np.float32)
+    if not np.isfinite(suv).all():
+        where = Path(volume.files[0]).parent if volume.files else volume.series_uid
+        raise SuvError(f"{where}: SUVbw values of series {volume.series_uid} exceed what a float32 image holds "
+                       f"(factor up to {float(scale.max()):g}); check RescaleSlope and the SUV header")
     return dataclasses.replace(volume, array=suv)

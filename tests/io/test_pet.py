@@ -70,3 +70,14 @@ def test_non_pet_series_is_refused(tmp_path):
     write_series(tmp_path / "ct", shape=(2, 4, 4), modality="CT")
     with pytest.raises(SuvError, match="not PT"):
         load_suv_volume(tmp_path / "ct")
+
+
+def test_suv_beyond_float32_is_an_error_not_inf(tmp_path):
+    """Stored values near float32's top (slope 1e34, allowed) times an SUV factor above 1 (SUVibw of a
+    200 kg patient converted back to SUVbw): refused instead of a volume of infinities."""
+    tags = dict(PET_TAGS, Units="GML", SUVType="IBW", PatientWeight="200", PatientSize="1.6", PatientSex="M",
+                RescaleSlope="1e34")
+    write_series(tmp_path / "pt", shape=(2, 4, 4), modality="PT", extra=tags,
+                 pixel_fn=lambda k, rows, columns: np.full((rows, columns), 32767, np.int16))
+    with pytest.raises(SuvError, match="exceed what a float32 image holds"):
+        load_suv_volume(tmp_path / "pt")
