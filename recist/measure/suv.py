@@ -12,6 +12,9 @@ Sources
   Computation and Digital Reference Objects for its Verification" (IBSI / OncoRay, oncoray/suv_computation,
   CC BY 4.0): DecayCorrection NONE with per-frame times, radiopharmaceutical time without date, injection
   before midnight, dose stored in MBq, Units GML/CM2ML with an SUV Type other than BW.
+- [calculate-suv] cornerstonejs/calculate-suv (the SUV code of the OHIF viewer), calculateScanTimes: the
+  QIBA pseudo-code as implemented there; the scan start is back-computed from a frame only when
+  FrameReferenceTime > 0 and ActualFrameDuration > 0, else it is the earliest acquisition time.
 - [DICOM] DICOM PS3.3 C.8.9.1 (PET Series module: Units, Decay Correction, SUV Type) and C.8.9.4
   (PET Image module: Frame Reference Time, Actual Frame Duration).
 - [James 1976] W.P.T. James, "Research on obesity", HMSO 1976 (lean body mass, constants 128/148),
@@ -523,7 +526,15 @@ def _sex(ds: Any, source: str | None, purpose: str, allow_other: bool = False) -
 
 def _scan_start(ds: Any, source: str | None, half_life_s: float, rules: list[str],
                 series_earliest_acquisition: dt.datetime | None) -> dt.datetime:
-    """Reference time of DecayCorrection START [QIBA]."""
+    """Reference time of DecayCorrection START [QIBA].
+
+    SeriesDate/Time unless it is after the series' earliest acquisition; then the GE private scan
+    date-time, else the start back-computed from this frame (AcquisitionTime + average count time -
+    FrameReferenceTime) when FrameReferenceTime > 0 and ActualFrameDuration > 0 [calculate-suv] and the
+    start found is not after this frame's own acquisition start (our check: a scan cannot start after one
+    of its frames), else the earliest acquisition time. A FrameReferenceTime of 0 is thus treated as
+    absent, as in [calculate-suv].
+    """
     series = _series_datetime(ds, source)
     acquisition = acquisition_datetime(ds, source)
     earliest = series_earliest_acquisition or acquisition
@@ -730,7 +741,8 @@ def suv_bw_explained(
     - DecayCorrection ``START``: dose decayed from injection to the scan start: SeriesDate/Time, unless it
       is after the acquisition (post-processed series): then the GE private scan date-time (0009,100D),
       else the scan start back-computed from this frame (AcquisitionTime + average count time -
-      FrameReferenceTime), else the earliest acquisition time. ``ADMIN``: no decay. ``NONE``: dose decayed
+      FrameReferenceTime; only with both frame times > 0 [calculate-suv] and a start not after the
+      frame's), else the earliest acquisition time. ``ADMIN``: no decay. ``NONE``: dose decayed
       to this frame's average count time (per-frame acquisition times).
     - Injection: RadiopharmaceuticalStartDateTime, else RadiopharmaceuticalStartTime on the SeriesDate
       (one day earlier if that falls after the scan: injected before midnight).
