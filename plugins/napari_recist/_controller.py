@@ -397,8 +397,11 @@ class CaseController:
         self._commit(data)
 
     def set_non_target(self, timepoint: str, lesion_id: str, state: str, *, point_mm=None,
-                       image: ImageRef | None = None, site: str | None = None, nodal: bool | None = None) -> None:
-        """Record a non-target lesion's state (creating the lesion as a non-target when new)."""
+                       image: ImageRef | None = None, site: str | None = None, nodal: bool | None = None,
+                       increased_since_previous: bool | None = None) -> None:
+        """Record a non-target lesion's state (creating the lesion as a non-target when new); iRECIST:
+        ``increased_since_previous`` True/False sets or clears "grew since the previous assessment" (None
+        keeps it)."""
         state = NonTargetState(state).value
         data = self._data()
         lesion = self._ensure_lesion(data, lesion_id, LesionRole.NON_TARGET.value, site, nodal)
@@ -407,6 +410,10 @@ class CaseController:
         tp = self._timepoint(data, timepoint)
         entry = dict(tp.setdefault("non_targets", {}).get(lesion_id, {}))
         entry["state"] = state
+        if increased_since_previous is not None:
+            entry.pop("increased_since_previous", None)
+            if increased_since_previous:
+                entry["increased_since_previous"] = True
         if point_mm is not None:
             entry["point_mm"] = [float(v) for v in point_mm]
         if image is not None:

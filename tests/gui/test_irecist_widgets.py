@@ -13,7 +13,7 @@ from napari_recist._layers import series_layers
 from napari_recist._session import get_session
 from napari_recist._widgets import MeasurementWidget
 from napari_recist._widgets.table import CaseTableWidget
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QPoint, Qt
 
 import recist
 
@@ -62,6 +62,19 @@ def test_reader_records_an_nlt_and_the_table_shows_pseudo_progression(make_napar
     assert table.cell_text("iRECIST response", "week 16") == "iPR"
     assert "N1 (new, NLT)" in [row.header for row in table.model.rows]
     assert table.best.text() == "Best overall response: PD; iBOR: iPR"
+    # the new lesion gone at week 16, set with the state box; the non-target grew (iRECIST INCLA)
+    measure.nt_state.setCurrentText("absent")
+    qtbot.mouseClick(measure.nt_button, Qt.LeftButton)
+    assert controller.entry("week 16", "N1").state.value == "absent"
+    assert controller.entry("week 16", "N1").role.value == "target"
+    assert table.cell_text("N1 (new, NLT)", "week 16") == "gone"
+    measure.select("week 16", "NT1", role="non_target", site="peritoneum")
+    measure.nt_state.setCurrentText("present")
+    box = measure.nt_increased  # click on its indicator, at the left end of the box
+    qtbot.mouseClick(box, Qt.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert box.isChecked()
+    qtbot.mouseClick(measure.nt_button, Qt.LeftButton)
+    assert controller.entry("week 16", "NT1").increased_since_previous is True
     controller.flush()
     saved = recist.read_case(tmp_path / "case.json")
     assert saved.protocol.criteria == "iRECIST"

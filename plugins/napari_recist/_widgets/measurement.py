@@ -105,12 +105,14 @@ class MeasurementWidget(QWidget):
         row.addWidget(self.merge_button, 2, 0)
         row.addWidget(self.merged_into, 2, 1, 1, 2)
 
-        nt = QGroupBox("Non-target state")
+        nt = QGroupBox("Non-target state (also a new lesion's, role \"new\")")
         nt_row = QHBoxLayout(nt)
         self.nt_state = QComboBox()
         self.nt_state.addItems(NT_STATES)
+        self.nt_increased = QCheckBox("increased since previous")  # iRECIST "further increase" (INCLA)
         self.nt_button = QPushButton("Set")
         nt_row.addWidget(self.nt_state)
+        nt_row.addWidget(self.nt_increased)
         nt_row.addWidget(self.nt_button)
 
         window = QGroupBox("Window (CT)")
@@ -312,9 +314,16 @@ class MeasurementWidget(QWidget):
                     merged_into=self.merged_into.currentText())
 
     def set_non_target(self, state: str) -> None:
-        """Record the current non-target lesion's state at the current timepoint (creates it if new)."""
+        """Record the current non-target lesion's state at the current timepoint (creates it if new), with
+        the "increased since previous" box (iRECIST); for role "new", the new lesion's state instead."""
+        increased = self.nt_increased.isChecked()
+        if self.role.currentText() == "new":
+            self._guard(self.controller.set_new_lesion, self.session.timepoint, self.session.lesion_id,
+                        site=self.session.site, equivocal=self.session.equivocal, role=self.session.new_lesion_role,
+                        state=state, increased_since_previous=increased)
+            return
         self._guard(self.controller.set_non_target, self.session.timepoint, self.session.lesion_id, state,
-                    site=self.session.site, nodal=self.session.nodal)
+                    site=self.session.site, nodal=self.session.nodal, increased_since_previous=increased)
 
     def apply_lesion(self) -> None:
         """Apply the role, site and nodal flag to the current lesion (a new lesion: its equivocal flag)."""
