@@ -3,15 +3,13 @@ and ibor send to adjudication the subjects whose two reads disagree on iCPD, its
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from recist.errors import RecistValidationError
 from recist.review.charter import parse_charter
 from recist.review.workflow import ReviewProject
 
-from .conftest import CHARTER, NOW, make_case, timepoints
+from .conftest import CHARTER, NOW, package_case, timepoints
 
 IRECIST_CHARTER = {
     **CHARTER,
@@ -28,10 +26,9 @@ def test_irecist_triggers_need_irecist_criteria():
 
 def _review(tmp_path, charter, r1_sizes, r2_sizes):
     project = ReviewProject.init(tmp_path / "review", charter, as_="PM1", now=NOW)
-    p = project.add_subject("NET-010", timepoints(5), as_="PM1", now=NOW)
-    start = dt.date(2024, 1, 8) + dt.timedelta(days=project.date_shift_days("NET-010"))
-    for reader, sizes in (("R1", r1_sizes), ("R2", r2_sizes)):
-        project.save_read(p, make_case(p, sizes, start=start), as_=reader, now=NOW)
+    p = project.add_subject("NET-010", timepoints(len(r1_sizes)), as_="PM1", now=NOW)
+    for reader, sizes in (("R1", r1_sizes), ("R2", r2_sizes)):  # written on the package's labels and dates
+        project.save_read(p, package_case(project, p, sizes), as_=reader, now=NOW)
         project.sign(p, as_=reader, now=NOW)
     row = next(r for r in project.status(as_="PM1", now=NOW) if r["subject"] == "NET-010")
     return project, p, row
@@ -61,7 +58,7 @@ def test_recist_charter_keeps_reads_recist_only(tmp_path):
     """A RECIST 1.1 charter imposes RECIST 1.1 on a case that asks for iRECIST."""
     project = ReviewProject.init(tmp_path / "review", CHARTER, as_="PM1", now=NOW)
     p = project.add_subject("NET-011", timepoints(), as_="PM1", now=NOW)
-    case = make_case(p, [30, 40, 20])
+    case = package_case(project, p, [30, 40, 20])
     case["protocol"] = {"criteria": "iRECIST"}
     project.save_read(p, case, as_="R1", now=NOW)
     project.sign(p, as_="R1", now=NOW)
