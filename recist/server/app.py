@@ -144,13 +144,9 @@ def create_app(state: ServerState) -> FastAPI:
         http = _http_error(exc)
         return JSONResponse({"detail": http.detail}, status_code=http.status_code)
 
-    def caller(request: Request) -> Caller:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise HTTPException(401, "log in first (POST /api/login, or `recist review login URL`)",
-                                headers={"WWW-Authenticate": "Bearer"})
-        user = sessions.user(token.strip())
+    def session_caller(token: str) -> Caller:
+        """The caller of a session token (401 when unknown, expired, or the account disabled or locked)."""
+        user = sessions.user(token)
         if user is None:
             raise HTTPException(401, "the session has expired or is unknown: log in again",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -159,7 +155,15 @@ def create_app(state: ServerState) -> FastAPI:
             sessions.close_user(user)
             raise HTTPException(401, "the account is disabled or locked: ask the core-lab administrator",
                                 headers={"WWW-Authenticate": "Bearer"})
-        return Caller(user=user, role=account.role, name=account.name, token=token.strip())
+        return Caller(user=user, role=account.role, name=account.name, token=token)
+
+    def caller(request: Request) -> Caller:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(401, "log in first (POST /api/login, or `recist review login URL`)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return session_caller(token.strip())
 
     Who = Annotated[Caller, Depends(caller)]
 
@@ -181,18 +185,21 @@ def create_app(state: ServerState) -> FastAPI:
         except RecistError as exc:
             raise _http_error(exc) from None
 
+    def log_in(user: str, password: str) -> tuple[Any, str]:
+        """Check a login (audited either way); the account and a new session token."""
+        try:
+            account = accounts.authenticate(user, password)
+        except AuthenticationError as exc:
+            known = accounts.get(user)
+            project.log_event(actor=user if known else "(unknown)", action="login-failed",
+                              details={"user": user if known else None, "locked": bool(known and known.locked)})
+            raise HTTPException(401, str(exc)) from None
+        project.log_event(actor=account.user, action="login", details={"role": account.role})
+        return account, sessions.open(account.user)
+
     @app.post("/api/login")
     def login(body: _Login) -> dict[str, Any]:
-        try:
-            account = accounts.authenticate(body.user, body.password)
-        except AuthenticationError as exc:
-            known = accounts.get(body.user)
-            project.log_event(actor=body.user if known else "(unknown)", action="login-failed",
-                              details={"user": body.user if known else None,
-                                       "locked": bool(known and accounts.get(body.user).locked)})  # type: ignore[union-attr]
-            raise HTTPException(401, str(exc)) from None
-        token = sessions.open(account.user)
-        project.log_event(actor=account.user, action="login", details={"role": account.role})
+        account, token = log_in(body.user, body.password)
         return {"token": token, "user": account.user, "role": account.role, "name": account.name,
                 "idle_timeout_s": sessions.idle_s}
 
@@ -270,7 +277,10 @@ def create_app(state: ServerState) -> FastAPI:
         return call(audit_rows, project.root, since=since)
 
     from recist.server.dicomweb import add_dicomweb_routes
+    from recist.server.status_page import add_status_page
 
     add_dicomweb_routes(app, state, caller)
+    add_status_page(app, state, caller=caller, session_caller=session_caller, log_in=log_in,
+                    require_admin=require_admin)
     app.state.recist = state
     return app

@@ -51,6 +51,28 @@ def serve(
     scheme = "https" if tls_cert else "http"
     print(f"serving review project {Path(root).resolve()} at {scheme}://{host}:{port} "
           f"(server key {state.key.key_id})", file=sys.stderr, flush=True)
-    logging.getLogger("uvicorn.access").propagate = False
     uvicorn.run(app, host=host, port=port, ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level="info",
-                server_header=False, workers=1, timeout_graceful_shutdown=10)
+                log_config=_log_config(), server_header=False, workers=1, timeout_graceful_shutdown=10)
+
+
+class NoQueryString(logging.Filter):
+    """Drop the query string from access-log lines (a one-time status link must not reach the log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            args = list(record.args)
+            args[2] = args[2].split("?", 1)[0]
+            record.args = tuple(args)
+        return True
+
+
+def _log_config() -> dict:
+    """uvicorn's logging configuration with :class:`NoQueryString` on the access log."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["no_query"] = {"()": NoQueryString}
+    config["handlers"]["access"]["filters"] = ["no_query"]
+    return config
