@@ -1,16 +1,17 @@
 """Write the plugin's screenshots to docs/screenshots/ (needs an X server; run it under Xvfb):
 
-    xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python docs/make_screenshots.py
+    xvfb-run -a -s "-screen 0 1920x1200x24" .venv/bin/python docs/make_screenshots.py
 
 The sample patient is opened the way File > Open Sample does (a working copy of the committed
-sample_data/patient, here in a temporary cache folder). Three PNGs of the whole window, 1280 x 800:
+sample_data/patient, here in a temporary cache folder) in a 1600 x 1000 window, which lays itself out in
+the plugin's default reading layout (docs/plugin.md): comparison | current timepoint | Measurement, case
+table below. Nothing is resized by hand. Three PNGs of the whole window, 1600 x 1000:
 
-- ``ct_lines_measurement_table.png``: week-12 CT (liver window W150/L90) with the case's lines, the
-  Measurement dock (right) and the Case table dock (bottom);
-- ``pet_suv_fused.png``: baseline 68Ga-DOTATATE SUVbw fused over the CT (colour map "hot", SUV 0-30, the
-  plugin's default, docs/plugin.md) at the slice of T1: tumours > spleen > liver;
-- ``timepoint_comparison.png``: week 24 beside the baseline in the Timepoint comparison dock (liver
-  window; the reference shows the same modalities as the main view).
+- ``ct_lines_measurement_table.png``: week 12 (current) beside the baseline (comparison), both centred on
+  T1 by choosing it in the case table, liver window W150/L90 (one click applies it to both), PET off;
+- ``pet_suv_fused.png``: the same with the 68Ga-DOTATATE SUVbw fused over the CT (colour map "hot", SUV
+  0-30, the plugin's default): tumours > spleen > liver;
+- ``timepoint_comparison.png``: week 24 beside the baseline at T2, the growing liver lesion.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ import time
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "screenshots"
-SIZE = (1280, 800)
-WINDOW = (1600, 1000)  # laid out larger, saved at SIZE
+WINDOW = (1600, 1000)
 
 
-def _settle(app, seconds: float = 0.6) -> None:
+def _settle(app, seconds: float = 0.8) -> None:
     """Let Qt lay out, resize and paint (docks included) before a capture."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -35,14 +35,21 @@ def _settle(app, seconds: float = 0.6) -> None:
 
 def _grab(viewer, app, path: Path) -> None:
     _settle(app)
-    image = viewer.window._qt_window.grab().toImage()
-    if (image.width(), image.height()) != SIZE:
-        from qtpy.QtCore import Qt
-
-        image = image.scaled(*SIZE, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
-    if not image.save(str(path)):
+    if not viewer.window._qt_window.grab().toImage().save(str(path)):
         raise OSError(f"could not write {path}")
     print(path)
+
+
+def _choose(table, lesion_id: str, timepoint: str) -> None:
+    """Click a lesion's cell of the case table (what the reader does to go to it)."""
+    row = next(r for r, x in enumerate(table.model.rows) if x.lesion_id == lesion_id)
+    table._on_click(row, table.model.columns.index(timepoint))
+
+
+def _pet(session, visible: bool) -> None:
+    for layer in session.image_layers(session.timepoint):
+        if layer.metadata["recist"]["series"]["modality"] == "PT":
+            layer.visible = visible
 
 
 def main() -> None:
@@ -52,53 +59,40 @@ def main() -> None:
     import napari
     from napari_recist._sample_data import sample_folder
     from napari_recist._session import get_session
-    from napari_recist._widgets import CaseTableWidget, CompareWidget, MeasurementWidget
     from qtpy.QtWidgets import QApplication
 
     OUT.mkdir(exist_ok=True)
     viewer = napari.Viewer(show=True, title="recist: synthetic NET patient")
     app = QApplication.instance()
     viewer.window._qt_window.resize(*WINDOW)
+    _settle(app, 0.3)
     viewer.open(str(sample_folder()), plugin="recist")
     session = get_session(viewer)
-    labels = session.controller.timepoint_labels
-    measurement = MeasurementWidget(viewer)
-    table = CaseTableWidget(viewer)
-    viewer.window.add_dock_widget(measurement, name="Measurement", area="right")
-    table_dock = viewer.window.add_dock_widget(table, name="Case table", area="bottom")
+    while len(session.widgets()) < 3:  # the reading layout, applied by the plugin
+        app.processEvents()
     _settle(app)
-    from qtpy.QtCore import Qt
+    widgets = session.widgets()
+    table, measurement = widgets["table"], widgets["measurement"]
+    labels = session.controller.timepoint_labels
 
-    viewer.window._qt_window.resizeDocks([table_dock], [330], Qt.Orientation.Vertical)
-    camera = viewer.scene.camera
-
-    # (a) CT with the lesion lines, the measurement and case-table docks
-    session.lesion_id = "T1"
-    session.go_to(labels[1], "T1")
-    for layer in session.image_layers(labels[1]):
-        layer.visible = "PET" not in layer.name
+    # (a) week 12 beside the baseline at T1, liver window, PET off
+    _choose(table, "T1", labels[1])
+    _pet(session, False)
     measurement.set_window("liver")  # W150/L90: hypodense liver metastases stand out
-    measurement.refresh()
-    camera.zoom = 2.2
+    viewer.camera.zoom = 2.0
     _grab(viewer, app, OUT / "ct_lines_measurement_table.png")
 
-    # (b) SUVbw fused over the CT at the slice of T1 (liver), where the spleen is seen too
+    # (b) SUVbw fused over the CT (soft-tissue window), the whole slice
     measurement.set_window("soft tissue")
-    session.go_to(labels[0], "T1")
-    camera.center = (camera.center[0], 0.0, 0.0)
-    camera.zoom = 1.6
+    _pet(session, True)
+    viewer.camera.zoom = 1.3
     _grab(viewer, app, OUT / "pet_suv_fused.png")
 
-    # (c) the timepoint comparison: week 24 beside the baseline
-    compare = CompareWidget(viewer)
-    viewer.window.add_dock_widget(compare, name="Timepoint comparison", area="right", tabify=True)
+    # (c) week 24 beside the baseline at T2 (the PET switched off stays off across timepoints)
+    _pet(session, False)
     measurement.set_window("liver")
-    session.lesion_id = "T2"
-    session.go_to(labels[2], "T2")
-    for layer in session.image_layers(labels[2]):
-        layer.visible = "PET" not in layer.name  # the reference shows what the main view shows
-    camera.zoom = 2.2
-    compare.refresh()
+    _choose(table, "T2", labels[2])
+    viewer.camera.zoom = 2.0
     _grab(viewer, app, OUT / "timepoint_comparison.png")
     viewer.close()
 

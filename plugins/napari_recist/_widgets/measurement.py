@@ -201,9 +201,10 @@ class MeasurementWidget(QWidget):
                 self.lesion.clear()
                 self.lesion.addItems(ids)
             self.lesion.setCurrentText(current)
-            self.merged_into.clear()
-            self.merged_into.addItems([lesion.id for lesion in ctl.case.lesions
-                                       if lesion.role.value == "target" and lesion.id != current])
+            targets = [lesion.id for lesion in ctl.case.lesions if lesion.role.value == "target" and lesion.id != current]
+            if [self.merged_into.itemText(i) for i in range(self.merged_into.count())] != targets:
+                self.merged_into.clear()
+                self.merged_into.addItems(targets)
             self._show_lesion(current)
         finally:
             self._updating = False

@@ -12,6 +12,8 @@ from napari_recist._session import get_session
 __all__ = ["CaseTableWidget"]
 
 _PROBLEM = QColor("#ff8a65")
+_CURRENT = QColor("#3d5a80")
+_NONE = QColor(0, 0, 0, 0)
 
 
 class CaseTableWidget(QWidget):
@@ -55,7 +57,7 @@ class CaseTableWidget(QWidget):
         return self._own if self._own is not None else self.session.controller
 
     def refresh(self) -> None:
-        """Rebuild the table from the controller."""
+        """Show the controller's table, changing only the cells that differ."""
         ctl = self.controller
         if ctl is None:
             self.notes.setText("No case open.")
@@ -63,32 +65,46 @@ class CaseTableWidget(QWidget):
         model = ctl.table()
         self.model = model
         table = self.table_widget
+        changed = False
         table.setUpdatesEnabled(False)
         try:
-            table.setRowCount(len(model.rows))
-            table.setColumnCount(len(model.columns) + 1)
-            table.setHorizontalHeaderLabels([*model.columns, "Problem"])
-            table.setVerticalHeaderLabels([row.header for row in model.rows])
-            for r, row in enumerate(model.rows):
+            if table.rowCount() != len(model.rows) or table.columnCount() != len(model.columns) + 1:
+                table.setRowCount(len(model.rows))
+                table.setColumnCount(len(model.columns) + 1)
+                changed = True
+            headers = [*model.columns, "Problem"]
+            if [table.horizontalHeaderItem(c).text() if table.horizontalHeaderItem(c) else None
+                    for c in range(table.columnCount())] != headers:
+                table.setHorizontalHeaderLabels(headers)
+            if [table.verticalHeaderItem(r).text() if table.verticalHeaderItem(r) else None
+                    for r in range(table.rowCount())] != [row.header for row in model.rows]:
+                table.setVerticalHeaderLabels([row.header for row in model.rows])
+                changed = True
+            for r, row in enumerate(model.rows):  # only the cells whose text or highlight changed
                 for c, cell in enumerate(row.cells):
                     item = table.item(r, c)
                     if item is None:
                         item = QTableWidgetItem()
                         item.setTextAlignment(int(Qt.AlignmentFlag.AlignCenter))
                         table.setItem(r, c, item)
-                    item.setText(cell.text)
-                    if cell.timepoint == self.session.timepoint and row.lesion_id == self.session.lesion_id:
-                        item.setBackground(QColor("#3d5a80"))
-                    else:
-                        item.setBackground(QColor(0, 0, 0, 0))
+                    if item.text() != cell.text:
+                        item.setText(cell.text)
+                        changed = True
+                    current = cell.timepoint == self.session.timepoint and row.lesion_id == self.session.lesion_id
+                    colour = _CURRENT if current else _NONE
+                    if item.background().color() != colour:
+                        item.setBackground(colour)
                 problem = table.item(r, len(model.columns))
                 if problem is None:
                     problem = QTableWidgetItem()
+                    problem.setForeground(_PROBLEM)
                     table.setItem(r, len(model.columns), problem)
-                problem.setText(row.problem)
-                problem.setForeground(_PROBLEM)
-                problem.setToolTip(row.problem)
-            table.resizeColumnsToContents()  # responses such as NON-CR/NON-PD in full
+                if problem.text() != row.problem:
+                    problem.setText(row.problem)
+                    problem.setToolTip(row.problem)
+                    changed = True
+            if changed:
+                table.resizeColumnsToContents()  # responses such as NON-CR/NON-PD in full
         finally:
             table.setUpdatesEnabled(True)
         best = f"Best overall response: {model.best_overall_response or '-'}"
