@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sdtm = verbs.add_parser("sdtm", help="CDISC SDTM TU/TR/RS (CSV, Dataset-JSON v1.1, SAS XPORT v5)")
     source(sdtm)
     reader_options(sdtm)
-    sdtm.add_argument("--study", default="RECIST", metavar="STUDYID", help="STUDYID (default RECIST)")
+    sdtm.add_argument("--study", default=None, metavar="STUDYID",
+                      help="STUDYID (default: the charter's trial for a review project, else RECIST)")  # fmt: skip
     sdtm.add_argument("--format", default="csv,json,xpt", metavar="LIST",
                       help="comma-separated subset of csv,json,xpt (default all three)")  # fmt: skip
     sdtm.set_defaults(func=_sdtm)
@@ -95,15 +96,26 @@ def load_reads(source: str, *, as_: str | None, evaluator: str, role: str | None
 
 
 def _sdtm(args: argparse.Namespace) -> int:
-    from recist.export.sdtm import build_sdtm, write_sdtm
+    from recist.export.sdtm import build_sdtm, write_protocols, write_sdtm
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     reads = load_reads(args.source, as_=args.as_, evaluator=args.evaluator, role=args.role)
-    datasets = build_sdtm(reads, study_id=args.study)
-    written = write_sdtm(datasets, args.out, formats=formats, study_id=args.study)
+    study = args.study or _study_of(Path(args.source))
+    datasets = build_sdtm(reads, study_id=study)
+    written = write_sdtm(datasets, args.out, formats=formats, study_id=study)
+    written.append(write_protocols(reads, args.out, study_id=study))
     counts = ", ".join(f"{domain} {len(records)}" for domain, records in datasets.items())
     print(f"wrote {len(written)} files to {args.out} ({counts} records from {len(reads)} reads)")
     return 0
+
+
+def _study_of(path: Path) -> str:
+    """STUDYID when ``--study`` is not given: the review charter's trial, else "RECIST" for case files."""
+    if _is_review_project(path):
+        from recist.review.charter import load_charter
+
+        return load_charter(path / "charter.json").trial
+    return "RECIST"
 
 
 def _sr(args: argparse.Namespace) -> int:

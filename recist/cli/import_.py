@@ -80,10 +80,11 @@ def _warn(lines: Iterable[str]) -> None:
 
 
 def _sdtm(args: argparse.Namespace) -> int:
-    from recist.io.sdtm_import import cases_from_sdtm, read_sdtm
+    from recist.io.sdtm_import import cases_from_sdtm, read_protocols, read_sdtm
 
     notes: list[str] = []
-    reads = cases_from_sdtm(read_sdtm(args.folder, warnings=notes), recorded=not args.no_recorded)
+    datasets = read_sdtm(args.folder, warnings=notes)
+    reads = cases_from_sdtm(datasets, recorded=not args.no_recorded, protocols=read_protocols(args.folder))
     _warn(notes)
     out = Path(args.out)
     count = _write_cases(out, ((_name(r.case.subject, r.evaluator_role or r.evaluator), r.case) for r in reads))

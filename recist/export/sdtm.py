@@ -21,6 +21,7 @@ docs/exchange.md; in short:
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import logging
 import math
 import os
@@ -44,6 +45,9 @@ __all__ = [
     "build_sdtm",
     "write_sdtm",
     "format_mm",
+    "usubjid",
+    "write_protocols",
+    "PROTOCOL_FILE",
     "visit_group",
     "reads_from_review",
 ]
@@ -213,6 +217,16 @@ def visit_group(visitnum: int, evaluator_role: str | None) -> str:
     return f"V{visitnum}{suffix}"
 
 
+def usubjid(study_id: str, subject: str) -> str:
+    """USUBJID: the subject id prefixed with the study (SDTMIG v3.4 examples: ``ABC-1001``), unless it has it.
+
+    >>> usubjid("NET-3", "1001"), usubjid("NET-3", "NET-3-1001")
+    ('NET-3-1001', 'NET-3-1001')
+    """
+    prefix = f"{study_id}-"
+    return subject if subject.startswith(prefix) else prefix + subject
+
+
 def _baseline_flag(visitnum: int) -> str:
     """--LOBXFL: "Y" on records of the baseline visit (the last scan before treatment), else null.
 
@@ -271,7 +285,9 @@ class _ReadBuilder:
 
     def _common(self, domain: str, visitnum: int | None, timepoint: Timepoint | None) -> dict[str, Any]:
         p = domain
-        record: dict[str, Any] = {"STUDYID": self.study_id, "DOMAIN": domain, "USUBJID": self.subject}
+        record: dict[str, Any] = {
+            "STUDYID": self.study_id, "DOMAIN": domain, "USUBJID": usubjid(self.study_id, self.subject)
+        }  # fmt: skip
         record[f"{p}EVAL"] = self.read.evaluator
         record[f"{p}EVALID"] = self.read.evaluator_role or ""
         record[f"{p}ACPTFL"] = _flag(self.read.accepted)
@@ -357,6 +373,7 @@ class _ReadBuilder:
                         fragment_id = f"{lesion_id}.{k}"
                         if fragment_id not in seen_fragments:
                             seen_fragments.add(fragment_id)
+                            # TUGRPID links each fragment to the lesion it split from (SDTMIG v3.4 TU examples)
                             self._tu(
                                 visitnum,
                                 tp,
@@ -365,6 +382,7 @@ class _ReadBuilder:
                                 "TARGET",
                                 lesion.site.upper(),
                                 method=method,
+                                group=lesion_id,
                             )
                         self._tr(visitnum, tp, testcd, fragment_id, mm=fragment_mm, method=method)
                 if state == TargetState.MERGED and lesion_id not in seen_merged:
@@ -398,7 +416,7 @@ class _ReadBuilder:
                 if new.id not in seen_tu:
                     seen_tu.add(new.id)
                     loc = _check_site(new.site, new.nodal, subject=self.subject, lesion_id=new.id)
-                    self._tu(visitnum, tp, "TUMIDENT", new.id, "NEW", loc)
+                    self._tu(visitnum, tp, "TUMIDENT", new.id, "NEW", loc, method=self._new_method(new, tp))
                 if new.state == NonTargetState.NOT_EVALUATED:  # iRECIST re-records: not evaluated here
                     self._tr(visitnum, tp, "TUMSTATE", new.id, not_done=True, method="")
                 elif new.state in (NonTargetState.ABSENT, NonTargetState.UNEQUIVOCAL_PROGRESSION):
@@ -411,6 +429,20 @@ class _ReadBuilder:
             if sums[index] is not None:
                 self._tr(visitnum, tp, "SUMDIAM", "", mm=sums[index])
         self._responses()
+
+    def _new_method(self, new: Any, tp: Timepoint) -> str:
+        """TUMETHOD of a new lesion (SDTMIG v3.4 TU examples give it on NEW records too).
+
+        The modality of the image it was seen on, else of the timepoint's images, else the method of the
+        case's lesions when they share one; "CT SCAN" (recist's default method) otherwise.
+        """
+        modalities = [ref.modality for ref in ([new.image] if new.image else []) + list(tp.images) if ref.modality]
+        by_modality = {"CT": Method.CT, "MR": Method.MRI}
+        for modality in modalities:
+            if modality in by_modality:
+                return METHOD_TERMS[by_modality[modality]]
+        methods = {lesion.method for lesion in self.case.lesions}
+        return METHOD_TERMS[methods.pop() if len(methods) == 1 else Method.CT]
 
     def _sums(self) -> list[float | None]:
         assessment = self.read.assessment
@@ -589,6 +621,35 @@ def write_sdtm(
         if "xpt" in formats:
             written.append(write_xpt(stem.with_suffix(".xpt"), domain, variables, records))
     return written
+
+
+PROTOCOL_FILE = "protocol.json"
+"""Beside the datasets: each read's protocol options, which SDTM has no variable for."""
+
+
+def write_protocols(reads: Iterable[SdtmRead], out_dir: str | os.PathLike[str], *, study_id: str) -> Path:
+    """Write ``protocol.json``: the protocol options (confirmation, minimum SD duration, ...) of each read.
+
+    SDTM carries the measurements and responses but not the rules' options, so a re-import would assess
+    with the defaults; :func:`recist.io.sdtm_import.read_protocols` reads this file back so that
+    ``recist assess`` of the imported cases gives the exported responses. Keyed like the records: USUBJID,
+    --EVAL and --EVALID.
+    """
+    from recist._atomic import atomic_write_text
+
+    entries = [
+        {
+            "USUBJID": usubjid(study_id, read.case.subject),
+            "EVAL": read.evaluator,
+            "EVALID": read.evaluator_role or "",
+            "protocol": read.case.protocol.model_dump(mode="json"),
+        }
+        for read in reads
+    ]
+    path = Path(out_dir) / PROTOCOL_FILE
+    document = {"format": "recist.sdtm-protocol/1", "study": study_id, "reads": entries}
+    atomic_write_text(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    return path
 
 
 def write_csv(path: Path, variables: Sequence[Variable], records: Sequence[dict[str, Any]]) -> Path:

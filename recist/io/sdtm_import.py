@@ -5,8 +5,8 @@ same structure from other systems. It is the inverse of the export mapping in do
 ``recist assess`` of an imported case gives the responses that were exported. Every problem raises
 :class:`~recist.errors.ExchangeError` naming the file and the row (numbered from 1, header excluded).
 
-What SDTM does not carry comes back as the case-file default: the protocol options (pass ``protocol``),
-image references and line endpoints, slice thickness, tumour markers. The RS responses of each visit are
+What SDTM does not carry comes back as the case-file default, except the protocol options, which
+recist's export writes beside the datasets (``protocol.json``, :func:`read_protocols`): image references and line endpoints, slice thickness, tumour markers. The RS responses of each visit are
 attached as the timepoint's ``recorded`` block (``recorded=True``), so ``recist assess`` reports any
 disagreement between the exchanged responses and the ones it computes.
 """
@@ -28,7 +28,7 @@ from recist.errors import ExchangeError, RecistValidationError
 from recist.model.case import Case, Protocol
 from recist.model.validate import parse_case
 
-__all__ = ["ImportedRead", "read_sdtm", "read_domain", "check_datasets", "cases_from_sdtm"]
+__all__ = ["ImportedRead", "read_sdtm", "read_domain", "read_protocols", "check_datasets", "cases_from_sdtm"]
 
 # Inverse of the export's vocabulary (recist.export.sdtm); kept here because io sits below export.
 _METHODS = {"CT SCAN": "CT", "CT": "CT", "MRI": "MRI", "CALIPER": "caliper", "X-RAY": "chest_xray"}
@@ -271,6 +271,40 @@ def read_sdtm(folder: str | os.PathLike[str], *, warnings: list[str] | None = No
     return found
 
 
+def read_protocols(folder: str | os.PathLike[str]) -> dict[tuple[str, str, str], Protocol]:
+    """The protocol options of each read from ``protocol.json`` beside the datasets (none: ``{}``).
+
+    Keys are (USUBJID, --EVAL, --EVALID), as :func:`recist.export.sdtm.write_protocols` writes them.
+
+    Raises
+    ------
+    ExchangeError
+        A file that is not recist's protocol file or holds invalid options (naming the entry).
+    """
+    path = Path(folder) / "protocol.json"
+    if not path.is_file():
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as exc:
+        raise ExchangeError(f"{path.name}: not JSON ({exc})") from None
+    if not isinstance(document, dict) or document.get("format") != "recist.sdtm-protocol/1":
+        raise ExchangeError(f"{path.name}: 'format' must be 'recist.sdtm-protocol/1'")
+    reads = document.get("reads")
+    if not isinstance(reads, list):
+        raise ExchangeError(f"{path.name}: 'reads' must be a list")
+    out: dict[tuple[str, str, str], Protocol] = {}
+    for k, entry in enumerate(reads, start=1):
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(n), str) for n in ("USUBJID", "EVAL", "EVALID")):
+            raise ExchangeError(f"{path.name}, read {k}: USUBJID, EVAL and EVALID must be text")
+        try:
+            out[(entry["USUBJID"], entry["EVAL"], entry["EVALID"])] = Protocol.model_validate(entry.get("protocol"))
+        except ValueError as exc:
+            first = str(exc).splitlines()[0:3]
+            raise ExchangeError(f"{path.name}, read {k}: invalid protocol options ({' '.join(first)})") from None
+    return out
+
+
 def _number(text: str) -> float | None:
     try:
         value = float(text)
@@ -411,8 +445,12 @@ def _key(row: _Row, prefix: str) -> tuple[str, str, str]:
 
 
 class _CaseBuilder:
-    def __init__(self, key: tuple[str, str, str]) -> None:
+    def __init__(self, key: tuple[str, str, str], study: str = "") -> None:
         self.key = key
+        # the case's subject: USUBJID without the "<STUDYID>-" prefix recist's export adds (SDTMIG examples)
+        prefix = f"{study}-"
+        self.subject = key[0][len(prefix):] if study and key[0].startswith(prefix) and key[0] != prefix else key[0]
+        self.fragments: dict[str, str] = {}
         self.lesions: dict[str, dict[str, Any]] = {}
         self.new_sites: dict[str, tuple[str, bool]] = {}
         self.visits: dict[int, dict[str, Any]] = {}
@@ -456,6 +494,9 @@ class _CaseBuilder:
         if not link:
             raise ExchangeError(f"{row.where}: TULNKID is empty; every tumour record needs its lesion id")
         loc = row["TULOC"]
+        if testcd == "TUSPLIT" and row["TUGRPID"]:
+            self.fragments[link] = row["TUGRPID"]  # a fragment and the lesion it split from
+            return
         if testcd in ("TUSPLIT", "TUMERGE"):
             return
         if testcd != "TUMIDENT":
@@ -492,16 +533,14 @@ class _CaseBuilder:
             raise ExchangeError(f"{row.where}: TRLNKID is empty; link the result to its lesion (TULNKID)")
         not_done = row["TRSTAT"].upper() == "NOT DONE"
         fragment = _FRAGMENT.match(link)
-        if (
-            link not in self.lesions
-            and link not in self.new_sites
-            and fragment
-            and fragment["parent"] in self.lesions
-        ):
+        parent = self.fragments.get(link) or (fragment["parent"] if fragment else None)
+        if link not in self.lesions and link not in self.new_sites and parent in self.lesions:
             if testcd == "TUMSTATE" or not_done:
                 raise ExchangeError(f"{row.where}: a split fragment ({link}) carries only LDIAM/LPERP")
-            entry = visit["targets"].setdefault(fragment["parent"], {})
-            entry.setdefault("fragments", {})[int(fragment["k"])] = _mm(row, "TR")
+            entry = visit["targets"].setdefault(parent, {})
+            fragments = entry.setdefault("fragments", {})
+            order = int(fragment["k"]) if fragment and fragment["parent"] == parent else len(fragments) + 1
+            fragments[order] = _mm(row, "TR")
             return
         if link in self.new_sites:
             new = visit["new"].setdefault(link, {})
@@ -566,7 +605,7 @@ class _CaseBuilder:
         visit["recorded"][_RS_FIELDS[testcd]] = value
 
     def case_dict(self, protocol: Protocol | None, recorded: bool) -> dict[str, Any]:
-        subject = self.key[0]
+        subject = self.subject
         timepoints = []
         for index, number in enumerate(sorted(self.visits)):
             visit = self.visits[number]
@@ -613,7 +652,11 @@ class _CaseBuilder:
 
 
 def cases_from_sdtm(
-    datasets: Mapping[str, Iterable[_Row]], *, protocol: Protocol | None = None, recorded: bool = True
+    datasets: Mapping[str, Iterable[_Row]],
+    *,
+    protocol: Protocol | None = None,
+    recorded: bool = True,
+    protocols: Mapping[tuple[str, str, str], Protocol] | None = None,
 ) -> list[ImportedRead]:
     """Rebuild one case per subject per evaluator from TU, TR (and optionally RS) rows.
 
@@ -625,6 +668,9 @@ def cases_from_sdtm(
         Protocol options for every case (SDTM does not carry them; default: the case-file defaults).
     recorded
         Attach each follow-up's RS responses as the timepoint's ``recorded`` block.
+    protocols
+        Protocol options per (USUBJID, --EVAL, --EVALID) (:func:`read_protocols`), for the reads that
+        ``protocol`` does not cover.
 
     Raises
     ------
@@ -646,11 +692,11 @@ def cases_from_sdtm(
                     raise ExchangeError(
                         f"{row.where}: subject {key[0]!r}, evaluator {key[1]} {key[2]!r} has no TU records"
                     )
-                builders[key] = _CaseBuilder(key)
+                builders[key] = _CaseBuilder(key, row["STUDYID"])
             getattr(builders[key], method)(row)
     reads = []
     for key, builder in builders.items():
-        data = builder.case_dict(protocol, recorded)
+        data = builder.case_dict(protocol or (protocols or {}).get(key), recorded)
         try:
             case = parse_case(data, source=f"SDTM subject {key[0]} ({key[1]} {key[2]})".strip())
         except RecistValidationError as exc:

@@ -43,9 +43,9 @@ def test_export_and_import_sdtm(tmp_path, case_file, capsys):
     status = main(["export", "sdtm", str(case_file.parent), "--out", str(out), "--study", "NET-3",
                    "--role", "RADIOLOGIST 1", "--evaluator", "INDEPENDENT ASSESSOR"])  # fmt: skip
     assert status == 0
-    assert "wrote 9 files" in capsys.readouterr().out
+    assert "wrote 10 files" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{d}.{x}" for d in ("rs", "tr", "tu") for x in ("csv", "json", "xpt")
+        [f"{d}.{x}" for d in ("rs", "tr", "tu") for x in ("csv", "json", "xpt")] + ["protocol.json"]
     )
     with (out / "tr.csv").open() as handle:
         rows = list(csv.DictReader(handle))
@@ -61,7 +61,7 @@ def test_export_and_import_sdtm(tmp_path, case_file, capsys):
 def test_export_sdtm_json_only_and_investigator(tmp_path, case_file):
     out = tmp_path / "sdtm"
     assert main(["export", "sdtm", str(case_file), "--out", str(out), "--format", "json"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["rs.json", "tr.json", "tu.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["protocol.json", "rs.json", "tr.json", "tu.json"]
     doc = json.loads((out / "tu.json").read_text())
     columns = [c["name"] for c in doc["columns"]]
     row = dict(zip(columns, doc["rows"][0]))
@@ -151,14 +151,16 @@ def test_export_sdtm_of_a_review_project(tmp_path, review_project, capsys):
     )
     with (out / "rs.csv").open() as handle:
         rs = list(csv.DictReader(handle))
-    assert {r["USUBJID"] for r in rs} == {"NET-001", "NET-002"}  # true ids, not pseudonyms
+    # true ids, not pseudonyms, with the study prefix; STUDYID is the charter's trial (issue 16 §3)
+    assert {r["USUBJID"] for r in rs} == {"NET-3-NET-001", "NET-3-NET-002"}
+    assert {r["STUDYID"] for r in rs} == {"NET-3"}
     assert {r["RSEVAL"] for r in rs} == {"INDEPENDENT ASSESSOR"}
-    flags = {(r["USUBJID"], r["RSEVALID"]): r["RSACPTFL"] for r in rs}
+    flags = {(r["USUBJID"].removeprefix("NET-3-"), r["RSEVALID"]): r["RSACPTFL"] for r in rs}
     assert (
         flags[("NET-002", "RADIOLOGIST 1")] == "Y" and flags[("NET-002", "RADIOLOGIST 2")] == "N"
     )  # R1 saw PD
     assert sorted(flags[("NET-001", role)] for role in ("RADIOLOGIST 1", "RADIOLOGIST 2")) == ["N", "Y"]
-    best = {(r["USUBJID"], r["RSEVALID"]): r["RSSTRESC"] for r in rs if r["RSTESTCD"] == "BESTRSP"}
+    best = {(r["USUBJID"].removeprefix("NET-3-"), r["RSEVALID"]): r["RSSTRESC"] for r in rs if r["RSTESTCD"] == "BESTRSP"}
     assert best[("NET-002", "RADIOLOGIST 1")] == "PD" and best[("NET-002", "RADIOLOGIST 2")] == "SD"
     with (out / "tu.csv").open() as handle:
         tu = list(csv.DictReader(handle))
@@ -166,4 +168,5 @@ def test_export_sdtm_of_a_review_project(tmp_path, review_project, capsys):
     cases = tmp_path / "cases"
     assert main(["import", "sdtm", str(out), "--out", str(cases)]) == 0
     assert len(list(cases.glob("*.json"))) == 4
+    assert {recist.read_case(p).subject for p in cases.glob("*.json")} == {"NET-001", "NET-002"}  # prefix gone
     assert main(["export", "csv", str(review_project), "--out", str(tmp_path / "t"), "--as", "PM1"]) == 0

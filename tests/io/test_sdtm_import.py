@@ -165,7 +165,7 @@ def _mutate(folder: Path, domain: str, row: int, column: str, value: str) -> Non
     [
         ("tr", 1, "TRTESTCD", "DIAMETER", r"tr\.csv row 1: TRTESTCD 'DIAMETER'"),
         ("tr", 2, "TRSTRESC", "big", r"tr\.csv row 2: TRSTRESN '[0-9.]+' differs from TRSTRESC 'big'"),
-        ("tr", 2, "TRLNKID", "T99", r"tr\.csv row 2: TRLNKID 'T99' of subject 'EX-001' has no TU record"),
+        ("tr", 2, "TRLNKID", "T99", r"tr\.csv row 2: TRLNKID 'T99' of subject 'STUDY1-EX-001' has no TU record"),
         ("tu", 3, "TUSTRESC", "MAYBE", r"tu\.csv row 3: TUSTRESC 'MAYBE'"),
         ("tu", 1, "TUDTC", "10/01/2024", r"tu\.csv row 1: TUDTC '10/01/2024' is not an ISO 8601 date"),
         ("tr", 1, "VISITNUM", "x", r"tr\.csv row 1: VISITNUM 'x' is not a number"),

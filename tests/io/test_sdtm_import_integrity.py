@@ -92,11 +92,11 @@ def test_a_whole_xpt_still_imports(tmp_path, exported):
 @pytest.mark.parametrize(
     ("domain", "column", "value", "message"),
     [
-        ("tr", "TRSEQ", "1", r"tr\.csv row 2: TRSEQ 1 of subject 'EX-001' repeats tr\.csv row 1"),
+        ("tr", "TRSEQ", "1", r"tr\.csv row 2: TRSEQ 1 of subject 'NET-1-EX-001' repeats tr\.csv row 1"),
         ("tr", "TRSTRESN", "99", r"tr\.csv row 2: TRSTRESN '99' differs from TRSTRESC"),
         ("tr", "TRORRES", "3.25", r"tr\.csv row 2: TRORRES '3.25' differs from TRSTRESC"),
         ("rs", "STUDYID", "OTHER", r"rs\.csv row 2: STUDYID 'OTHER' but rs\.csv row 1 has 'NET-1'"),
-        ("tu", "TUSEQ", "1", r"tu\.csv row 2: TUSEQ 1 of subject 'EX-001' repeats tu\.csv row 1"),
+        ("tu", "TUSEQ", "1", r"tu\.csv row 2: TUSEQ 1 of subject 'NET-1-EX-001' repeats tu\.csv row 1"),
     ],
 )
 def test_inconsistent_records_are_refused_with_the_record(tmp_path, exported, domain, column, value, message):
@@ -114,7 +114,7 @@ def test_a_tr_missing_a_visit_that_rs_assessed_is_refused(tmp_path, exported):
     rows = _rows(folder / "tr.csv")
     visit = rows[0].index("VISITNUM")
     _write_rows(folder / "tr.csv", [r for r in rows if r[visit] != "3"])
-    with pytest.raises(ExchangeError, match=r"rs\.csv row \d+: RS response at visit 3 of subject 'EX-001' has no TR"):
+    with pytest.raises(ExchangeError, match=r"rs\.csv row \d+: RS response at visit 3 of subject 'NET-1-EX-001' has no TR"):
         read_sdtm(folder)
 
 
@@ -123,7 +123,7 @@ def test_a_tu_missing_a_lesion_is_refused(tmp_path, exported):
     rows = _rows(folder / "tu.csv")
     link = rows[0].index("TULNKID")
     _write_rows(folder / "tu.csv", [r for r in rows if r[link] != "T1"])
-    with pytest.raises(ExchangeError, match=r"tr\.csv row \d+: TRLNKID 'T1' of subject 'EX-001' has no TU record"):
+    with pytest.raises(ExchangeError, match=r"tr\.csv row \d+: TRLNKID 'T1' of subject 'NET-1-EX-001' has no TU record"):
         read_sdtm(folder)
 
 
@@ -220,3 +220,48 @@ def test_extreme_values_in_json_raise_only_recist_errors(tmp_path_factory, expor
             recist.assess(read.case)
     except RecistError as exc:
         assert str(exc)
+
+
+def test_protocol_options_survive_export_and_import(tmp_path):
+    """Issue 16 §3: a re-import assesses exactly as before, protocol options included."""
+    data = example_case_dict()
+    data["protocol"] = {"confirmation": True, "sd_min_days": 56}
+    case = recist.parse_case(data)
+    source = tmp_path / "case.json"
+    recist.write_case(case, source)
+    out = tmp_path / "sdtm"
+    assert main(["export", "sdtm", str(source), "--out", str(out), "--study", "NET-3"]) == 0
+    assert main(["import", "sdtm", str(out), "--out", str(tmp_path / "cases")]) == 0
+    (imported,) = [recist.read_case(p) for p in (tmp_path / "cases").glob("*.json")]
+    assert imported.subject == "EX-001"  # USUBJID NET-3-EX-001 without the study prefix
+    assert imported.protocol == case.protocol
+    before, after = recist.assess(case), recist.assess(imported)
+    assert [t.overall_response for t in after.timepoints] == [t.overall_response for t in before.timepoints]
+    assert after.best_overall_response == before.best_overall_response
+    assert after.discrepancies == ()
+
+
+def test_split_fragments_are_grouped_to_their_lesion_by_tugrpid(tmp_path, exported):
+    folder = _folder(tmp_path, exported, "csv")
+    rows = _rows(folder / "tu.csv")
+    head = rows[0]
+    splits = [r for r in rows[1:] if r[head.index("TUTESTCD")] == "TUSPLIT"]
+    assert splits and all(r[head.index("TUGRPID")] == "T3" for r in splits)
+    # another system's fragment ids: linked only through TUGRPID
+    renames = {"T3.1": "FRAG-A", "T3.2": "FRAG-B"}
+    for name, column in (("tu", "TULNKID"), ("tr", "TRLNKID")):
+        table = _rows(folder / f"{name}.csv")
+        k = table[0].index(column)
+        for r in table[1:]:
+            r[k] = renames.get(r[k], r[k])
+        _write_rows(folder / f"{name}.csv", table)
+    (read,) = cases_from_sdtm(read_sdtm(folder))
+    assert read.case.timepoints[1].targets["T3"].fragments_mm == [8.0, 6.5]
+
+
+def test_new_lesion_records_carry_tumethod(exported):
+    rows = _rows(exported / "tu.csv")
+    head = rows[0]
+    new = [r for r in rows[1:] if r[head.index("TUSTRESC")] == "NEW"]
+    assert new and all(r[head.index("TUMETHOD")] == "CT SCAN" for r in new)
+    assert all(r[head.index("USUBJID")] == "NET-1-EX-001" for r in rows[1:])
