@@ -18,7 +18,9 @@ column                      required  content
 ``discontinuation_reason``  no        free text (``toxicity``, ``clinical progression``, ...)
 ==========================  ========  ==========================================================
 
-Unknown columns are rejected (a misspelt ``deathdate`` must not silently lose every death).
+Unknown columns are rejected (a misspelt ``deathdate`` must not silently lose every death), except the
+stratification factors named by the caller (``strata_columns``, CLI ``--strata``): their values are kept
+per subject for the stratified log-rank test and Cox model, and must not be empty.
 Every error names the file, the row (1-based, the header is row 1) and the column.
 """
 
@@ -29,7 +31,7 @@ import datetime as dt
 import io
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,8 @@ class Subject:
         Dates or ``None`` when not applicable / unknown.
     discontinuation_reason
         Free text or ``None``.
+    strata
+        ``(factor, level)`` pairs of the stratification factors, in the order asked for.
     """
 
     subject: str
@@ -70,6 +74,7 @@ class Subject:
     last_contact_date: dt.date | None = None
     discontinuation_date: dt.date | None = None
     discontinuation_reason: str | None = None
+    strata: tuple[tuple[str, str], ...] = ()
 
 
 def _error(source: str, row: int, column: str | None, message: str) -> RecistValidationError:
@@ -91,7 +96,9 @@ def _parse_date(text: str, *, source: str, row: int, column: str) -> dt.date | N
         ) from None
 
 
-def parse_subjects(lines: Iterable[str], *, source: str = "<subjects>") -> list[Subject]:
+def parse_subjects(
+    lines: Iterable[str], *, source: str = "<subjects>", strata_columns: Sequence[str] = ()
+) -> list[Subject]:
     """Parse the subjects table from CSV text lines.
 
     Parameters
@@ -100,6 +107,8 @@ def parse_subjects(lines: Iterable[str], *, source: str = "<subjects>") -> list[
         The CSV text (e.g. an open file, or ``text.splitlines(keepends=True)``).
     source
         Name of the origin, used in error messages.
+    strata_columns
+        Columns holding stratification factors (required when given, values must not be empty).
 
     Returns
     -------
@@ -131,17 +140,17 @@ def parse_subjects(lines: Iterable[str], *, source: str = "<subjects>") -> list[
     header = [cell.strip() for cell in rows[0]]
     if header and header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
-    allowed = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    allowed = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(strata_columns)
     for column in header:
         if column not in allowed:
             raise _error(source, 1, column, "unknown column; allowed columns are " + ", ".join(
-                REQUIRED_COLUMNS + OPTIONAL_COLUMNS))
+                REQUIRED_COLUMNS + OPTIONAL_COLUMNS) + " and the stratification factors named by --strata")
     seen_columns: set[str] = set()
     for column in header:
         if column in seen_columns:
             raise _error(source, 1, column, "column appears twice in the header; keep one")
         seen_columns.add(column)
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    missing = [column for column in (*REQUIRED_COLUMNS, *strata_columns) if column not in header]
     if missing:
         raise _error(source, 1, None, "missing column(s) " + ", ".join(missing)
                      + "; the header must name " + ", ".join(REQUIRED_COLUMNS) + " (values may be empty)")
@@ -178,6 +187,9 @@ def parse_subjects(lines: Iterable[str], *, source: str = "<subjects>") -> list[
                 raise _error(source, index, column,
                              f"{value.isoformat()} is before the randomisation date {randomised.isoformat()}")
         reason = record.get("discontinuation_reason", "") or None
+        for column in strata_columns:
+            if not record[column]:
+                raise _error(source, index, column, f"empty stratification factor for subject {subject_id!r}")
         subjects.append(
             Subject(
                 subject=subject_id,
@@ -188,13 +200,14 @@ def parse_subjects(lines: Iterable[str], *, source: str = "<subjects>") -> list[
                 last_contact_date=dates["last_contact_date"],
                 discontinuation_date=dates["discontinuation_date"],
                 discontinuation_reason=reason,
+                strata=tuple((column, record[column]) for column in strata_columns),
             )
         )
     logger.info("read %d subjects from %s", len(subjects), source)
     return subjects
 
 
-def read_subjects(path: str | os.PathLike[str]) -> list[Subject]:
+def read_subjects(path: str | os.PathLike[str], *, strata_columns: Sequence[str] = ()) -> list[Subject]:
     """Read the subjects CSV at ``path`` (UTF-8, a byte-order mark is accepted); see :func:`parse_subjects`."""
     file = Path(path)
     try:
@@ -207,4 +220,4 @@ def read_subjects(path: str | os.PathLike[str]) -> list[Subject]:
         raise RecistValidationError(
             f"not UTF-8 text (byte {exc.start}); save the CSV as UTF-8", source=str(file)
         ) from None
-    return parse_subjects(io.StringIO(text, newline=""), source=str(file))
+    return parse_subjects(io.StringIO(text, newline=""), source=str(file), strata_columns=strata_columns)

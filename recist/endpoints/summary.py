@@ -12,7 +12,14 @@ Choices (written down in ``docs/endpoints.md``):
   read off the pointwise (log(-log), Greenwood) CI of the survival curve, the Brookmeyer-Crowley
   construction as lifelines implements it. Times are months (days / 30.4375).
 - Each arm other than the control is compared with the control by a Cox model (lifelines
-  ``CoxPHFitter``, Efron's method for ties, Wald CI) and an unstratified log-rank test.
+  ``CoxPHFitter``, Efron's method for ties, Wald CI) and a log-rank test
+  (:func:`recist.endpoints.logrank.logrank`); when stratification factors are given, also by the
+  stratified log-rank test and the stratified Cox model (one baseline hazard per stratum, lifelines
+  ``strata=``), the primary analysis the FDA 2018 guidance expects for a stratified randomisation.
+- Arms are reported in the order of the arm plan (control first) when one is given
+  (:class:`recist.endpoints.arms.ArmPlan`), else sorted by name.
+- Landmark PFS rates (6, 12, 18, 24 months) and the median follow-up (reverse Kaplan-Meier) come from
+  :mod:`recist.endpoints.survival`.
 """
 
 from __future__ import annotations
@@ -20,11 +27,13 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from recist.endpoints.logrank import logrank
 from recist.endpoints.pfs import PfsOutcome, SubjectAssessments, Visit
 from recist.endpoints.subjects import Subject
+from recist.endpoints.survival import LANDMARK_MONTHS, KmPoint, landmark_rates, reverse_km_median
 from recist.errors import RecistValidationError
 
 __all__ = [
@@ -43,6 +52,8 @@ __all__ = [
     "pfs_summary",
     "compare_arms",
     "summarise",
+    "ArmFollowUp",
+    "follow_up_summary",
     "best_change_from_baseline_pct",
 ]
 
@@ -133,16 +144,17 @@ class ArmResponse:
     dcr: Proportion
 
 
-def _arms(subjects: Iterable[Subject]) -> list[str]:
-    return sorted({s.arm for s in subjects})
+def _arms(subjects: Iterable[Subject], arms: Sequence[str] | None = None) -> list[str]:
+    return list(arms) if arms is not None else sorted({s.arm for s in subjects})
 
 
 def response_summary(
-    subjects: Sequence[Subject], reads: Mapping[str, SubjectAssessments]
+    subjects: Sequence[Subject], reads: Mapping[str, SubjectAssessments], *, arms: Sequence[str] | None = None
 ) -> list[ArmResponse]:
-    """BOR distribution, ORR and DCR per arm (arms sorted by name), all randomised subjects counted."""
+    """BOR distribution, ORR and DCR per arm (``arms`` order, else sorted by name), every analysed subject
+    counted."""
     out = []
-    for arm in _arms(subjects):
+    for arm in _arms(subjects, arms):
         members = [s for s in subjects if s.arm == arm]
         bors = []
         for s in members:
@@ -206,11 +218,14 @@ def median_time(curve: Any) -> float | None:
     return float(reached[0]) if len(reached) else None
 
 
-def pfs_summary(outcomes: Sequence[PfsOutcome]) -> list[ArmPfs]:
+def pfs_summary(outcomes: Sequence[PfsOutcome], *, arms: Sequence[str] | None = None) -> list[ArmPfs]:
     """Median PFS per arm with its 95% CI (Brookmeyer & Crowley 1982, read from lifelines' log(-log) band)."""
     out = []
-    for arm in sorted({o.arm for o in outcomes}):
+    for arm in arms if arms is not None else sorted({o.arm for o in outcomes}):
         members = [o for o in outcomes if o.arm == arm]
+        if not members:
+            out.append(ArmPfs(arm, 0, 0, None, None, None))
+            continue
         km = fit_km(members, arm)
         band = km.confidence_interval_
         out.append(ArmPfs(arm, len(members), sum(o.event for o in members),
@@ -231,46 +246,67 @@ class ArmComparison:
     logrank_chi2: float | None
     logrank_p: float | None
     note: str = ""
+    strata: tuple[str, ...] = ()
+    """Stratification factors of a stratified comparison (empty: unstratified)."""
 
 
-def _compare(arm: str, control: str, outcomes: Sequence[PfsOutcome]) -> ArmComparison:
+def _stratum(outcome: PfsOutcome, strata_of: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    return strata_of.get(outcome.subject, ())
+
+
+def _compare(arm: str, control: str, outcomes: Sequence[PfsOutcome],
+             strata_of: Mapping[str, tuple[str, ...]] | None = None, factors: tuple[str, ...] = ()) -> ArmComparison:
     import pandas as pd
     from lifelines import CoxPHFitter
-    from lifelines.statistics import logrank_test
 
     a = [o for o in outcomes if o.arm == arm]
     c = [o for o in outcomes if o.arm == control]
+    both = a + c
     events_a, events_c = sum(o.event for o in a), sum(o.event for o in c)
     if events_a + events_c == 0:
-        return ArmComparison(arm, control, None, None, None, None, None, "no events in either arm")
-    test = logrank_test([o.months for o in a], [o.months for o in c], [o.event for o in a],
-                        [o.event for o in c])
-    chi2, p = float(test.test_statistic), float(test.p_value)
+        return ArmComparison(arm, control, None, None, None, None, None, "no events in either arm", factors)
+    labels = [_stratum(o, strata_of) for o in both] if strata_of is not None else None
+    test = logrank([o.months for o in both], [o.event for o in both], [o.arm == arm for o in both], labels)
+    chi2, p = test.chi2, test.p
     if events_a == 0 or events_c == 0:
         empty = arm if events_a == 0 else control
-        return ArmComparison(arm, control, None, None, None, chi2, p,
-                             f"no events in arm {empty!r}")
+        return ArmComparison(arm, control, None, None, None, chi2, p, f"no events in arm {empty!r}", factors)
     frame = pd.DataFrame({
-        "months": [o.months for o in a + c],
-        "event": [int(o.event) for o in a + c],
+        "months": [o.months for o in both],
+        "event": [int(o.event) for o in both],
         "arm": [1] * len(a) + [0] * len(c),
     })
+    if labels is not None:
+        frame["stratum"] = ["|".join(label) for label in labels]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            cox = CoxPHFitter().fit(frame, duration_col="months", event_col="event")
+            cox = CoxPHFitter(strata=["stratum"] if labels is not None else None).fit(
+                frame, duration_col="months", event_col="event")
         except Exception as exc:  # lifelines raises ConvergenceError and linear-algebra errors
             logger.warning("Cox model of %s vs %s failed: %s", arm, control, exc)
-            return ArmComparison(arm, control, None, None, None, chi2, p, f"Cox model did not converge: {exc}")
+            return ArmComparison(arm, control, None, None, None, chi2, p, f"Cox model did not converge: {exc}",
+                                 factors)
     row = cox.summary.loc["arm"]
     return ArmComparison(arm, control, float(row["exp(coef)"]), float(row["exp(coef) lower 95%"]),
-                         float(row["exp(coef) upper 95%"]), chi2, p)
+                         float(row["exp(coef) upper 95%"]), chi2, p, "", factors)
 
 
-def compare_arms(outcomes: Sequence[PfsOutcome], control_arm: str | None = None) -> list[ArmComparison]:
+def compare_arms(
+    outcomes: Sequence[PfsOutcome],
+    control_arm: str | None = None,
+    *,
+    arms: Sequence[str] | None = None,
+    strata: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+) -> list[ArmComparison]:
     """Each arm vs ``control_arm`` (default: the first arm by name): Cox HR (Cox 1972, Efron ties)
-    with 95% CI, and the log-rank test (Mantel 1966; Peto & Peto 1972)."""
-    arms = sorted({o.arm for o in outcomes})
+    with 95% CI, and the log-rank test (Mantel 1966; Peto & Peto 1972).
+
+    ``arms`` gives the arms and their order (default: the arms of ``outcomes`` by name). With ``strata``
+    (subject id -> ``(factor, level)`` pairs) the log-rank test is stratified (sums over the strata,
+    :func:`recist.endpoints.logrank.logrank`) and the Cox model has one baseline hazard per stratum
+    (lifelines ``CoxPHFitter(strata=...)``); the strata are the combinations of the factors' levels."""
+    arms = list(arms) if arms is not None else sorted({o.arm for o in outcomes})
     if control_arm is None:
         if not arms:
             return []
@@ -278,7 +314,36 @@ def compare_arms(outcomes: Sequence[PfsOutcome], control_arm: str | None = None)
     if control_arm not in arms:
         raise RecistValidationError(f"control arm {control_arm!r} is not an arm of the trial; arms are "
                                     + ", ".join(arms))
-    return [_compare(arm, control_arm, outcomes) for arm in arms if arm != control_arm]
+    strata_of, factors = None, ()
+    if strata is not None:
+        strata_of = {s: tuple(level for _, level in pairs) for s, pairs in strata.items()}
+        factors = next((tuple(f for f, _ in pairs) for pairs in strata.values() if pairs), ())
+    return [_compare(arm, control_arm, outcomes, strata_of, factors) for arm in arms if arm != control_arm]
+
+
+@dataclass(frozen=True)
+class ArmFollowUp:
+    """Landmark PFS rates and median follow-up (reverse Kaplan-Meier) of one arm, months."""
+
+    arm: str
+    landmarks: list[KmPoint]
+    median_follow_up: float | None
+    follow_up_ci_low: float | None
+    follow_up_ci_high: float | None
+
+
+def follow_up_summary(
+    outcomes: Sequence[PfsOutcome], arms: Sequence[str], landmarks: Sequence[float] = LANDMARK_MONTHS
+) -> list[ArmFollowUp]:
+    """Per arm: PFS rate with 95 % CI at each landmark (Kaplan-Meier, Greenwood log(-log)) and the median
+    follow-up by reverse Kaplan-Meier (Schemper & Smith 1996); see :mod:`recist.endpoints.survival`."""
+    out = []
+    for arm in arms:
+        members = [o for o in outcomes if o.arm == arm]
+        times, events = [o.months for o in members], [o.event for o in members]
+        median = reverse_km_median(times, events)
+        out.append(ArmFollowUp(arm, landmark_rates(times, events, landmarks), *median))
+    return out
 
 
 @dataclass(frozen=True)
@@ -289,6 +354,8 @@ class TrialSummary:
     pfs: list[ArmPfs]
     comparisons: list[ArmComparison]
     control_arm: str | None
+    stratified: list[ArmComparison] = field(default_factory=list)
+    follow_up: list[ArmFollowUp] = field(default_factory=list)
 
 
 def summarise(
@@ -297,8 +364,19 @@ def summarise(
     outcomes: Sequence[PfsOutcome],
     *,
     control_arm: str | None = None,
+    arms: Sequence[str] | None = None,
+    strata: bool = False,
 ) -> TrialSummary:
-    """Responses, PFS and arm comparisons in one object (arms sorted by name)."""
-    comparisons = compare_arms(outcomes, control_arm)
+    """Responses, PFS, arm comparisons, landmark rates and follow-up in one object.
+
+    ``arms`` fixes the arms and their order (control first, :class:`recist.endpoints.arms.ArmPlan`);
+    default: the subjects' arms sorted by name. ``strata=True`` adds the stratified comparisons by the
+    subjects' stratification factors (:attr:`Subject.strata`)."""
+    order = list(arms) if arms is not None else sorted({s.arm for s in subjects} | {o.arm for o in outcomes})
+    comparisons = compare_arms(outcomes, control_arm, arms=order)
     control = comparisons[0].control_arm if comparisons else control_arm
-    return TrialSummary(response_summary(subjects, reads), pfs_summary(outcomes), comparisons, control)
+    stratified = []
+    if strata and any(s.strata for s in subjects):
+        stratified = compare_arms(outcomes, control_arm, arms=order, strata={s.subject: s.strata for s in subjects})
+    return TrialSummary(response_summary(subjects, reads, arms=arms), pfs_summary(outcomes, arms=order),
+                        comparisons, control, stratified, follow_up_summary(outcomes, order))
