@@ -34,6 +34,10 @@ The last four keys are optional (the values shown are examples; the defaults are
   or an image declaring recognisable visual features may go into a package
   (see :mod:`recist.review.deid`).
 
+Optional: ``"arms": ["placebo", "drug"]`` and ``"control_arm": "placebo"``, the randomised arms of the
+trial with the control named (the trial report takes its arms from them, ``recist batch``). The readers
+never see them: arms are not on the reads.
+
 Protocol options of the charter override those of every case that is assessed in the review: each key
 set in the charter's ``protocol`` replaces the same key of the case's ``protocol`` (keys the charter
 leaves out keep the case's value, or the core default). The charter is the protocol of a review; a reader
@@ -49,7 +53,7 @@ import re
 from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
 
@@ -166,6 +170,8 @@ class Charter(_Strict):
     plausibility: Plausibility = Plausibility()
     timepoint_labels: dict[str, str] = Field(default_factory=dict)
     deidentification: Deidentification = Deidentification()
+    arms: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = ()
+    control_arm: str | None = None
 
     @model_validator(mode="after")
     def _labels(self) -> Charter:
@@ -184,6 +190,16 @@ class Charter(_Strict):
         """
         mapped = self.timepoint_labels.get(label)
         return mapped if mapped is not None else f"timepoint {number + 1}"
+
+    @model_validator(mode="after")
+    def _arms(self) -> Charter:
+        if len(set(self.arms)) != len(self.arms):
+            raise ValueError("arms lists an arm twice")
+        if (self.control_arm is None) != (not self.arms):
+            raise ValueError("give both 'arms' and 'control_arm' (the control must be one of the arms), or neither")
+        if self.control_arm is not None and self.control_arm not in self.arms:
+            raise ValueError(f"control_arm {self.control_arm!r} is not one of the arms {list(self.arms)}")
+        return self
 
     @model_validator(mode="after")
     def _irecist_triggers(self) -> Charter:
@@ -234,7 +250,7 @@ class Charter(_Strict):
         data = self.model_dump(mode="json")
         defaults: Mapping[str, Any] = {
             "data_cutoff": None, "plausibility": Plausibility().model_dump(mode="json"), "timepoint_labels": {},
-            "deidentification": Deidentification().model_dump(mode="json"),
+            "deidentification": Deidentification().model_dump(mode="json"), "arms": [], "control_arm": None,
         }
         for key, default in defaults.items():
             if data.get(key) == default:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+from collections.abc import Mapping
 from typing import Any
 
 from recist.errors import RecistError
@@ -145,8 +146,15 @@ class ResultsMixin:
                              writes={path: site}, details={"replaced": replaced})
         return {"subject": record["subject"], "replaced": replaced}
 
-    def report(self, *, as_: str, now: _dt.datetime | None = None) -> dict[str, Any]:
-        """The reader-agreement report (:func:`recist.review.agreement.agreement_report`); administrators only."""
+    def report(
+        self, *, as_: str, now: _dt.datetime | None = None, groups: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The reader-agreement report (:func:`recist.review.agreement.agreement_report`); administrators only.
+
+        ``groups`` (true subject id -> group, e.g. the randomised arm) adds ``by_group``: the same report
+        over the subjects of each group (subjects not in ``groups`` are in no group). Per-arm adjudication
+        and discrepancy rates show whether the central review treats the arms alike (Amit et al. 2011).
+        """
         from recist.review.agreement import agreement_report
 
         now = _utc(now)
@@ -179,11 +187,21 @@ class ResultsMixin:
                     "chosen_reader": pair["labels"][adj["choice"]] if adj else None,
                     "final": final if final["status"] == "final" else None, "site": site,
                 })
-            result = agreement_report(
-                subjects, readers=self.charter.readers, triggers=[t.value for t in self.charter.adjudication.triggers],
-                visit_interval_days=self.charter.visit_schedule.interval_days,
-                same_date_window_days=self.charter.visit_schedule.window_days,
-            )
+
+            def agreement(chosen: list[dict[str, Any]]) -> dict[str, Any]:
+                return agreement_report(
+                    chosen, readers=self.charter.readers,
+                    triggers=[t.value for t in self.charter.adjudication.triggers],
+                    visit_interval_days=self.charter.visit_schedule.interval_days,
+                    same_date_window_days=self.charter.visit_schedule.window_days,
+                )
+
+            result = agreement(subjects)
+            if groups is not None:
+                result["by_group"] = {
+                    group: agreement([s for s in subjects if groups.get(s["subject"]) == group])
+                    for group in dict.fromkeys(groups.values())
+                }
             with self._locked():
                 self.audit.append(actor=as_, action="export", now=now, details={"what": "report", "sha256": _sha(result)})
         return result

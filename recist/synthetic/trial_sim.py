@@ -267,7 +267,7 @@ def trial_charter(trial: str = TRIAL_NAME) -> dict[str, Any]:
     No confirmation of response (randomised trial, RECIST 1.1 §4.6), SD at least 42 days after baseline,
     CT every 84 days +/- 7, adjudication on any disagreement in progression, its date or best overall
     response (FDA 2018 imaging guidance, "2 + 1" paradigm). Readers R1 and R2, adjudicator ADJ1,
-    administrator PM1.
+    administrator PM1. Arms :data:`ARMS`, control :data:`ARM_CONTROL`.
     """
     return {
         "format": "recist.charter/1", "trial": trial, "criteria": "RECIST 1.1",
@@ -276,6 +276,7 @@ def trial_charter(trial: str = TRIAL_NAME) -> dict[str, Any]:
         "adjudication": {"triggers": ["progression", "progression_date", "best_overall_response"],
                          "progression_date_tolerance_days": 0},
         "readers": list(READERS), "adjudicators": ["ADJ1"], "administrators": ["PM1"],
+        "arms": list(ARMS), "control_arm": ARM_CONTROL,
     }
 
 

@@ -103,3 +103,15 @@ def test_manifest_loader_never_crashes(tmp_path: Path, text: str) -> None:
         load_manifest(path)
     except RecistValidationError:
         pass
+
+
+def test_arms_and_control_are_optional_and_checked() -> None:
+    assert "arms" not in parse_charter(CHARTER).to_dict()  # unset: the JSON form is unchanged
+    charter = parse_charter({**CHARTER, "arms": ["placebo", "drug"], "control_arm": "placebo"})
+    assert charter.arms == ("placebo", "drug") and charter.control_arm == "placebo"
+    assert parse_charter(charter.to_dict()) == charter
+    for bad, words in (({"arms": ["a", "b"]}, "both 'arms' and 'control_arm'"),
+                       ({"arms": ["a", "b"], "control_arm": "c"}, "not one of the arms"),
+                       ({"arms": ["a", "a"], "control_arm": "a"}, "lists an arm twice")):
+        with pytest.raises(RecistValidationError, match=words):
+            parse_charter({**CHARTER, **bad})
