@@ -119,7 +119,8 @@ def main() -> int:
             schedule=schedule, generated=dt.datetime.now(dt.timezone.utc), version="bench")), n, table)
         if args.full:
             command = [sys.executable, "-m", "recist", "batch", str(root / "cases"), "--subjects", str(subjects_csv),
-                       "--out", str(root / "cli_out"), "--interval-days", str(INTERVAL_DAYS), "--workers", "2"]
+                       "--out", str(root / "cli_out"), "--interval-days", str(INTERVAL_DAYS), "--workers", "2",
+                       "--arms", ",".join(ARMS), "--control", ARMS[0]]
             timed("whole `recist batch --workers 2` (process)",
                   lambda: subprocess.run(command, check=True, capture_output=True), n, table)
 

@@ -15,20 +15,76 @@ from collections.abc import Callable
 
 from recist.cli._output import add_force_argument, output_folder
 
-__all__ = ["register", "run", "progress_bar"]
+__all__ = ["register", "run", "progress_bar", "add_analysis_options", "analysis_arguments", "print_result",
+           "WHEN_BATCH", "WHEN_REPORT"]
+
+
+WHEN_BATCH = ("Use `recist batch` for a central-review project, a large trial (--workers, --scheduler) or to list "
+              "every problem at once: bad subjects are left out and listed in problems.csv (exit status 1, report "
+              "marked DRAFT). For the final analysis of a clean folder of case files use `recist report`, which "
+              "stops at the first problem (exit 2) and keeps randomised subjects without a case file "
+              "(BOR NE, censored at randomisation: intention to treat).")
+WHEN_REPORT = ("Use `recist report` for the final analysis of a clean folder of case files: it stops at the first "
+               "problem (exit 2) and keeps randomised subjects without a case file (BOR NE, censored at "
+               "randomisation: intention to treat). Use `recist batch` for a central-review project, a large "
+               "trial (worker processes, Dask) or to list every problem at once.")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as YYYY-MM-DD") from None
+
+
+def add_analysis_options(parser: argparse.ArgumentParser, *, review: bool) -> None:
+    """The options ``recist batch`` and ``recist report`` share (subjects, output, arms, cut-off, rules ...)."""
+    parser.add_argument("--subjects", required=True, metavar="CSV",
+                        help="subjects table: subject, randomisation_date, arm, death_date, new_therapy_date")
+    parser.add_argument("--out", required=True, metavar="OUT", help="output folder (created; must be new or empty)")
+    parser.add_argument("--arms", metavar="ARM,ARM",
+                        help="the randomised arms, comma-separated (required" + (
+                            "; a review project may name them in its charter" if review else "")
+                        + "); any other arm in the subjects table is an error naming the row")
+    parser.add_argument("--control", metavar="ARM",
+                        help="the control arm, one of --arms: comparator of every hazard ratio and log-rank test")
+    parser.add_argument("--cutoff", type=_date, metavar="YYYY-MM-DD",
+                        help="data cut-off date: scans, deaths and other dates after it are not used (printed on "
+                             "every page of the report)")
+    parser.add_argument("--strata", metavar="COLUMN,COLUMN",
+                        help="stratification factors (columns of the subjects table): adds the stratified log-rank "
+                             "test and Cox model")
+    parser.add_argument("--rules", choices=("fda", "ema"), default="fda",
+                        help="PFS censoring rules: FDA 2018 table (default) or EMA 2012 primary analysis")
+    parser.add_argument("--study-id", metavar="ID",
+                        help="STUDYID of the ADTTE dataset (default: the charter's trial, else SOURCE's folder name)")
+    parser.add_argument("--title", default="RECIST 1.1 trial report", help="report title")
+    add_force_argument(parser)
+
+
+def analysis_arguments(args: argparse.Namespace) -> dict:
+    """The keyword arguments of :func:`recist.trial.pipeline.run_batch` from the shared options."""
+    from recist.endpoints.arms import parse_arm_list
+    from recist.endpoints.pfs import EMA_2012, FDA_2018
+
+    return {
+        "arms": parse_arm_list(args.arms) if args.arms else None, "control_arm": args.control,
+        "cutoff": args.cutoff, "strata": parse_arm_list(args.strata) if args.strata else (),
+        "rules": FDA_2018 if args.rules == "fda" else EMA_2012, "title": args.title, "study_id": args.study_id,
+    }
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "batch", help="assess a whole trial (case folder or review project) and write the endpoints report",
+        "batch", help="assess a whole trial (case folder or review project), leaving bad subjects out",
         description="Assess every subject of SOURCE (a folder of case files, or a central-review project: "
                     "each subject's final read), compute PFS and per-arm summaries and write the HTML report, "
-                    "CSV tables and problems.csv to OUT. Exit status 1 when any subject was bad.",
+                    "CSV tables, ADTTE dataset and problems.csv to OUT. " + WHEN_BATCH,
     )
     parser.add_argument("source", metavar="SOURCE", help="folder of case files (*.json) or a review project folder")
-    parser.add_argument("--subjects", required=True, metavar="CSV",
-                        help="subjects table: subject, randomisation_date, arm, death_date, new_therapy_date")
-    parser.add_argument("--out", required=True, metavar="OUT", help="output folder (created; must be new or empty)")
+    add_analysis_options(parser, review=True)
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="worker processes for the assessment (default 1: this process)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
@@ -38,13 +94,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "uses its charter's")
     parser.add_argument("--window-days", type=int, metavar="DAYS",
                         help="visit window either side of the due day (case folder default 7; review: the charter's)")
-    parser.add_argument("--rules", choices=("fda", "ema"), default="fda",
-                        help="PFS censoring rules: FDA 2018 table (default) or EMA 2012 primary analysis")
-    parser.add_argument("--control", metavar="ARM", help="control arm for HR and log-rank (default: first by name)")
-    parser.add_argument("--title", default="RECIST 1.1 trial report", help="report title")
     parser.add_argument("--as", dest="as_", metavar="ID",
                         help="review project: the administrator exporting results (default: the charter's first)")
-    add_force_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -77,9 +128,8 @@ def _need_dask() -> None:
 
 def run(args: argparse.Namespace) -> int:
     import recist
-    from recist.endpoints.pfs import EMA_2012, FDA_2018
     from recist.errors import RecistValidationError
-    from recist.trial.pipeline import batch_headline, run_batch
+    from recist.trial.pipeline import run_batch
 
     if args.scheduler and args.workers != 1:
         raise RecistValidationError("give --workers N or --scheduler ADDRESS, not both")
@@ -90,28 +140,33 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = run_batch(
             args.source, args.subjects, args.out, now=dt.datetime.now(dt.timezone.utc), version=recist.__version__,
-            interval_days=args.interval_days, window_days=args.window_days,
-            rules=FDA_2018 if args.rules == "fda" else EMA_2012, control_arm=args.control, title=args.title,
-            workers=args.workers, scheduler=args.scheduler, as_=args.as_, progress=progress,
+            interval_days=args.interval_days, window_days=args.window_days, workers=args.workers,
+            scheduler=args.scheduler, as_=args.as_, progress=progress, **analysis_arguments(args),
         )
     finally:
         close()
     for problem in result.problems:
         print(f"recist batch: {problem}", file=sys.stderr)
-    if result.report is not None:
-        print(f"report: {result.report.html}")
-        print(f"tables: {result.report.pfs_csv}, {result.report.summary_csv}, {result.report.bor_csv}")
-    else:
-        print("no report: no subject could be analysed")
-    arms: dict[str, int] = {}
-    for subject in result.subjects:
-        arms[subject.arm] = arms.get(subject.arm, 0) + 1
-    source = "review project (final reads)" if result.source_kind == "review" else "case folder"
-    print(f"{len(result.subjects)} subjects analysed from the {source}: "
-          + ", ".join(f"{arm} {n}" for arm, n in sorted(arms.items())))
-    for line in batch_headline(result):
-        print(line)
+    print_result(result)
     if result.problems:
         print(f"{len(result.problems)} problem(s) (left out of the analysis): {result.problems_csv}")
         return 1
     return 0
+
+
+def print_result(result) -> None:  # noqa: ANN001 (BatchResult, imported lazily)
+    """Print the report's files, the subjects per arm and the headline figures of a batch."""
+    from recist.trial.pipeline import batch_headline
+
+    if result.report is not None:
+        print(f"report: {result.report.html}")
+        print("tables: " + ", ".join(str(p) for p in (result.report.pfs_csv, result.report.summary_csv,
+                                                      result.report.bor_csv, *result.report.tables)))
+        print("ADTTE: " + ", ".join(map(str, result.report.adtte)))
+    else:
+        print("no report: no subject could be analysed")
+    source = "review project (final reads)" if result.source_kind == "review" else "case folder"
+    print(f"{len(result.subjects)} subjects analysed from the {source}: "
+          + ", ".join(f"{d.arm} {d.analysed} of {d.randomised} randomised" for d in result.disposition))
+    for line in batch_headline(result):
+        print(line)

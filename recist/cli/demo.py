@@ -6,7 +6,8 @@
    (:mod:`recist.synthetic.trial_sim`, fixed seed) into ``OUT/trial``, files it into a blinded central review
    project ``OUT/review`` (two simulated readers, scripted adjudicator:
    :func:`recist.synthetic.review_sim.run_central_review`), runs the batch on the project's final reads
-   (:func:`recist.trial.pipeline.run_batch`) into ``OUT/report`` and prints the report's path and the
+   (:func:`recist.trial.pipeline.run_batch`, arms from the charter, the simulation's data cut-off) into
+   ``OUT/report`` and prints the report's path and the
    headline figures: subjects per arm, ORR and DCR, PFS events and medians with CIs, HR with CI,
    log-rank p and the adjudication rate.
 
@@ -141,7 +142,7 @@ def _trial(out: Path, *, n_subjects: int, seed: int, force: bool = False) -> int
     try:
         result = run_batch(review.project_dir, files["subjects"], out / "report", now=dt.datetime.now(dt.timezone.utc),
                            version=recist.__version__, title=f"{trial.charter['trial']}: demo trial report",
-                           progress=progress)
+                           cutoff=trial.data_cutoff, progress=progress)
     finally:
         close()
     for problem in result.problems:

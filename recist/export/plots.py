@@ -2,7 +2,11 @@
 
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot, so nothing leaks into
 pyplot's global state and the figures render on any backend (``fig.savefig(path)``). Times on the x axes
-count from randomisation: weeks for the per-subject plots, months for Kaplan-Meier.
+are months since randomisation (days / 30.4375), the report's one time unit.
+
+Reference lines: only the -30 % line (partial response, RECIST 1.1 §4.3.1, measured from baseline) is
+drawn on the change-from-baseline axes. Progression is +20 % from the nadir, not from baseline, so a
++20 % line on these axes would mislabel subjects; it is not drawn and the legend says why.
 
 The figures stay fast and readable from 10 to 10,000+ subjects: each series is one vectorised artist
 (one ``bar``/``barh`` call, one ``scatter`` per marker kind, one ``LineCollection`` for the spider
@@ -28,7 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from recist.endpoints.pfs import PfsOutcome, SubjectAssessments
+from recist.endpoints.pfs import DAYS_PER_MONTH, PfsOutcome, SubjectAssessments
 from recist.endpoints.subjects import Subject
 from recist.endpoints.summary import BOR_CATEGORIES, best_change_from_baseline_pct, fit_km
 
@@ -41,6 +45,9 @@ __all__ = [
     "swimmer_selection",
     "swimmer_note",
     "SwimmerRow",
+    "waterfall_missing",
+    "SWIMMER_BAR_ALPHA",
+    "PROGRESSION_COLOUR",
     "km_plot",
     "PR_THRESHOLD_PCT",
     "PD_THRESHOLD_PCT",
@@ -65,9 +72,14 @@ WATERFALL_BAR_LIMIT = 300
 SWIMMER_MAX_SUBJECTS = 100
 """Rows of the swimmer plot; a larger trial shows a selection of this many subjects."""
 
-_ARM_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+_ARM_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#999933")
+"""Arm colours (Okabe & Ito's colour-blind-safe palette; no red, which marks progression)."""
+SWIMMER_BAR_ALPHA = 0.45
+"""Opacity of the swimmer bars: light tints, so that the dark event markers stand out on every arm."""
+PROGRESSION_COLOUR = "#8B0000"
+"""Progression markers (dark red, white-edged): at least 3:1 contrast against every swimmer bar tint
+(WCAG 2.1 success criterion 1.4.11, non-text contrast)."""
 _NE_COLOUR = BOR_COLOURS["NE"]
-_DAYS_PER_WEEK = 7.0
 _RESPONDERS = frozenset({"CR", "PR"})
 
 
@@ -75,14 +87,42 @@ def _arm_colours(arms: Sequence[str]) -> dict[str, str]:
     return {arm: _ARM_COLOURS[i % len(_ARM_COLOURS)] for i, arm in enumerate(sorted(set(arms)))}
 
 
-def _weeks(date: dt.date, start: dt.date) -> float:
-    return (date - start).days / _DAYS_PER_WEEK
+def _months(date: dt.date, start: dt.date) -> float:
+    return (date - start).days / DAYS_PER_MONTH
 
 
 def _reference_lines(ax) -> None:
     ax.axhline(PR_THRESHOLD_PCT, color="#555555", linestyle="--", linewidth=0.9)
-    ax.axhline(PD_THRESHOLD_PCT, color="#555555", linestyle=":", linewidth=0.9)
     ax.axhline(0, color="black", linewidth=0.6)
+
+
+_PR_LINE_LABEL = "-30% from baseline (PR)"
+_PD_NOTE = "PD is +20% from the\nnadir: no line here"
+
+
+def waterfall_missing(reads: Mapping[str, SubjectAssessments]) -> dict[str, str]:
+    """Subjects without a bar in the waterfall plot, and why (subject id -> reason).
+
+    A bar needs a follow-up with an evaluable target sum (``change_from_baseline_pct``). Reasons: no
+    follow-up read; every follow-up not evaluable (overall response NE); or no target sum at any
+    evaluable follow-up (non-target disease only, RECIST 1.1 §3.3).
+
+    Examples
+    --------
+    >>> waterfall_missing({"S1": SubjectAssessments("S1")})
+    {'S1': 'no follow-up read'}
+    """
+    missing = {}
+    for subject, read in reads.items():
+        if best_change_from_baseline_pct(read.timepoints) is not None:
+            continue
+        if not read.timepoints:
+            missing[subject] = "no follow-up read"
+        elif all(v.overall_response == "NE" for v in read.timepoints):
+            missing[subject] = "every follow-up not evaluable (NE)"
+        else:
+            missing[subject] = "no target lesions (non-target disease only)"
+    return missing
 
 
 def _bor_order(categories: set[str]) -> list[str]:
@@ -119,8 +159,9 @@ def waterfall_plot(
     Notes
     -----
     Subjects without an evaluable target sum after baseline (non-target-only disease, only NE
-    reads) have no bar; the panel title gives "n shown of N". Dashed line: -30% (PR); dotted: +20% (PD,
-    which RECIST measures from the nadir, so a bar above +20% is not necessarily PD).
+    reads) have no bar; the panel title gives "n shown of N" and :func:`waterfall_missing` says which
+    and why. Dashed line: -30% (PR). There is no +20% line: PD is measured from the nadir, so a bar
+    above +20% from baseline is not necessarily PD (and PD may be below it).
     Up to :data:`WATERFALL_BAR_LIMIT` subjects a panel has one ``bar`` call with a gap between bars
     (``ax.patches`` holds one rectangle per subject). Above it, bars would be narrower than a pixel, so
     they are drawn touching, as one filled ``stairs`` artist per best overall response (the values of
@@ -152,8 +193,8 @@ def waterfall_plot(
     axes[0].set_ylabel("Best change in target sum from baseline (%)")
     handles = [Patch(color=BOR_COLOURS.get(c, _NE_COLOUR), label=c) for c in _bor_order(shown_bors)]
     handles += [
-        Line2D([], [], color="#555555", linestyle="--", label="-30% (PR)"),
-        Line2D([], [], color="#555555", linestyle=":", label="+20% (PD)"),
+        Line2D([], [], color="#555555", linestyle="--", label=_PR_LINE_LABEL),
+        Line2D([], [], linestyle="none", label=_PD_NOTE),
     ]
     axes[-1].legend(handles=handles, title="Best overall response", fontsize=8, loc="upper left",
                     bbox_to_anchor=(1.01, 1.0))  # outside the bars
@@ -179,7 +220,7 @@ def spider_alpha(n_lines: int) -> float:
 def spider_plot(reads: Mapping[str, SubjectAssessments], subjects: Sequence[Subject]) -> Figure:
     """% change of the target sum from baseline over time, one line per subject, coloured by arm.
 
-    Each line starts at 0% at week 0 (randomisation: the baseline) and has one point per follow-up
+    Each line starts at 0% at month 0 (randomisation: the baseline) and has one point per follow-up
     with an evaluable sum; subjects with none have no line. The first read documenting progression
     (overall response PD with an evaluable sum) is marked with a cross.
 
@@ -197,10 +238,10 @@ def spider_plot(reads: Mapping[str, SubjectAssessments], subjects: Sequence[Subj
         visits = [v for v in read.timepoints if v.change_from_baseline_pct is not None]
         if not visits:
             continue
-        weeks = [_weeks(v.date, subject.randomisation_date) for v in visits]
-        segments.append(np.array([[0.0, 0.0]] + [[w, v.change_from_baseline_pct] for w, v in zip(weeks, visits)]))
+        months = [_months(v.date, subject.randomisation_date) for v in visits]
+        segments.append(np.array([[0.0, 0.0]] + [[m, v.change_from_baseline_pct] for m, v in zip(months, visits)]))
         segment_colours.append(colours[subject.arm])
-        first_pd = next(((w, v.change_from_baseline_pct) for w, v in zip(weeks, visits)
+        first_pd = next(((m, v.change_from_baseline_pct) for m, v in zip(months, visits)
                          if v.overall_response == "PD"), None)
         if first_pd is not None:
             pd_points.append(first_pd)
@@ -220,10 +261,12 @@ def spider_plot(reads: Mapping[str, SubjectAssessments], subjects: Sequence[Subj
                    alpha=min(1.0, 1.5 * alpha), linewidths=1.0, gid="progression")
     ax.autoscale_view()
     _reference_lines(ax)
-    ax.set_xlabel("Weeks since randomisation")
+    ax.set_xlabel("Months since randomisation")
     ax.set_ylabel("Change in target sum from baseline (%)")
     handles = [Line2D([], [], color=c, marker="o", markersize=3, label=arm) for arm, c in colours.items()]
-    handles += [Line2D([], [], color="black", marker="x", linestyle="none", label="PD")]
+    handles += [Line2D([], [], color="black", marker="x", linestyle="none", label="PD"),
+                Line2D([], [], color="#555555", linestyle="--", label=_PR_LINE_LABEL),
+                Line2D([], [], linestyle="none", label=_PD_NOTE)]
     ax.legend(handles=handles, title="Arm", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(f"Spider plot ({len(segments):,} subjects)")
     return fig
@@ -231,12 +274,17 @@ def spider_plot(reads: Mapping[str, SubjectAssessments], subjects: Sequence[Subj
 
 @dataclass(frozen=True)
 class SwimmerRow:
-    """One subject of the swimmer plot: time on study (weeks) and whether the BOR is a response."""
+    """One subject of the swimmer plot: time on study (months) and whether the BOR is a response."""
 
     subject: str
     arm: str
-    weeks_on_study: float
+    months_on_study: float
     responder: bool
+
+    @property
+    def weeks_on_study(self) -> float:
+        """Time on study in weeks (compatibility: the swimmer plot was drawn in weeks before recist 0.2)."""
+        return self.months_on_study * DAYS_PER_MONTH / 7.0
 
 
 def _swimmer_rows(
@@ -252,7 +300,7 @@ def _swimmer_rows(
             ends.append(outcome_of[s.subject].date)
         end = max(ends, default=s.randomisation_date)
         responder = read is not None and read.best_overall_response in _RESPONDERS
-        rows.append(SwimmerRow(s.subject, s.arm, _weeks(end, s.randomisation_date), responder))
+        rows.append(SwimmerRow(s.subject, s.arm, _months(end, s.randomisation_date), responder))
     return rows
 
 
@@ -282,10 +330,10 @@ def swimmer_selection(rows: Sequence[SwimmerRow], max_subjects: int = SWIMMER_MA
                 if left and quotas[arm] < len(by_arm[arm]):
                     quotas[arm] += 1
                     left -= 1
-        by_arm = {arm: sorted(members, key=lambda r: (not r.responder, -r.weeks_on_study, r.subject))[:quotas[arm]]
+        by_arm = {arm: sorted(members, key=lambda r: (not r.responder, -r.months_on_study, r.subject))[:quotas[arm]]
                   for arm, members in by_arm.items()}
     return sorted((r for members in by_arm.values() for r in members),
-                  key=lambda r: (r.arm, -r.weeks_on_study, r.subject))
+                  key=lambda r: (r.arm, -r.months_on_study, r.subject))
 
 
 def swimmer_note(n_shown: int, n_total: int) -> str:
@@ -299,7 +347,7 @@ def swimmer_note(n_shown: int, n_total: int) -> str:
 def _first_response(read: SubjectAssessments, start: dt.date) -> tuple[float, str] | None:
     for visit in read.timepoints:
         if visit.overall_response in _RESPONDERS:
-            return _weeks(visit.date, start), visit.overall_response
+            return _months(visit.date, start), visit.overall_response
     return None
 
 
@@ -310,31 +358,34 @@ def swimmer_plot(
     *,
     max_subjects: int = SWIMMER_MAX_SUBJECTS,
 ) -> Figure:
-    """Time on study per subject (weeks), with first response, progression, death and ongoing markers.
+    """Time on study per subject (months), with first response, progression, death and ongoing markers.
 
     A bar runs from randomisation to the latest of: last read, death, last contact, PFS date. Markers:
     first CR / PR (star / triangle), progression (red cross), death (black square); an arrow at the end
     of the bar marks a subject without a PFS event and not known to have died (ongoing at data cut-off).
-    Bars are coloured by arm and sorted by length within arm.
+    Bars are light tints of the arm colours (:data:`SWIMMER_BAR_ALPHA`) sorted by length within arm; the
+    progression marker is dark red with a white edge (:data:`PROGRESSION_COLOUR`) and death a black square,
+    so both stand out on every arm's bar.
 
     At most ``max_subjects`` rows are drawn (:func:`swimmer_selection`); when subjects are left out the
     title states how many are shown and how they were chosen, and each arm's legend entry gives its
     count ("control (50 of 5,000)"). The bars are one ``barh`` call, each marker kind one ``scatter``
     (``gid`` "first PR", "first CR", "progression", "death") and the arrows one ``quiver`` (``gid``
-    "ongoing"). The figure is 8 inches wide and at most 13 inches tall.
+    "ongoing"). The figure is 8 inches wide and at most 15.8 inches tall: at 100 rows each row has 10
+    points and the subject labels are 6 points (the same at 1,000 subjects, which show 100 rows).
     """
     outcome_of = {o.subject: o for o in outcomes}
     colours = _arm_colours([s.arm for s in subjects])
     all_rows = _swimmer_rows(subjects, reads, outcome_of)
     rows = swimmer_selection(all_rows, max_subjects)
     n = len(rows)
-    axes_height_in = min(0.28 * n, 11.0)
+    axes_height_in = min(0.28 * n, 14.0)
     pitch_pt = 72.0 * axes_height_in / max(n, 1)  # vertical space of one row, in points
     fig = Figure(figsize=(8.0, max(3.0, axes_height_in + 1.8)), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(n)
-    lengths = np.array([r.weeks_on_study for r in rows], dtype=float)
-    ax.barh(y, lengths, color=[colours[r.arm] for r in rows], height=0.6, alpha=0.8)
+    lengths = np.array([r.months_on_study for r in rows], dtype=float)
+    ax.barh(y, lengths, color=[colours[r.arm] for r in rows], height=0.6, alpha=SWIMMER_BAR_ALPHA)
 
     by_id = {s.subject: s for s in subjects}
     marks: dict[str, list[tuple[float, int]]] = {"first PR": [], "first CR": [], "progression": [], "death": []}
@@ -346,16 +397,16 @@ def swimmer_plot(
             if first is not None:
                 marks[f"first {first[1]}"].append((first[0], row_y))
             if read.progression_date is not None:
-                marks["progression"].append((_weeks(read.progression_date, s.randomisation_date), row_y))
+                marks["progression"].append((_months(read.progression_date, s.randomisation_date), row_y))
         if s.death_date is not None:
-            marks["death"].append((_weeks(s.death_date, s.randomisation_date), row_y))
+            marks["death"].append((_months(s.death_date, s.randomisation_date), row_y))
         elif outcome is not None and not outcome.event:
-            ongoing.append((row.weeks_on_study, row_y))
+            ongoing.append((row.months_on_study, row_y))
     marker_pt = min(1.0, pitch_pt / 10.0)  # markers shrink with the rows
     styles = {
         "first PR": {"marker": "^", "color": "white", "edgecolors": "black", "s": (7 * marker_pt) ** 2},
         "first CR": {"marker": "*", "color": "white", "edgecolors": "black", "s": (10 * marker_pt) ** 2},
-        "progression": {"marker": "X", "color": "#d6342b", "edgecolors": "black", "s": (8 * marker_pt) ** 2},
+        "progression": {"marker": "X", "color": PROGRESSION_COLOUR, "edgecolors": "white", "s": (9 * marker_pt) ** 2},
         "death": {"marker": "s", "color": "black", "s": (5 * marker_pt) ** 2},
     }
     for kind, points in marks.items():
@@ -363,25 +414,26 @@ def swimmer_plot(
             xs, ys = np.array(points, dtype=float).T
             ax.scatter(xs, ys, linewidths=0.6, zorder=3, gid=kind, **styles[kind])
     longest = float(lengths.max(initial=0.0))
-    arrow_weeks = 0.03 * longest + 1.0
+    arrow_months = 0.03 * longest + 0.25
     if ongoing:
         xs, ys = np.array(ongoing, dtype=float).T
-        ax.quiver(xs, ys, np.full(len(xs), arrow_weeks), np.zeros(len(xs)), angles="xy", scale_units="xy",
+        ax.quiver(xs, ys, np.full(len(xs), arrow_months), np.zeros(len(xs)), angles="xy", scale_units="xy",
                   scale=1.0, width=0.003, headwidth=4, headlength=4, headaxislength=3.5, zorder=3, gid="ongoing")
-    ax.set_xlim(0, longest * 1.02 + arrow_weeks * 1.2)  # room for the arrows
+    ax.set_xlim(0, longest * 1.02 + arrow_months * 1.2)  # room for the arrows
     ax.set_ylim(max(n, 1) - 0.5, -0.5)  # first row on top
     ax.set_yticks(y, [r.subject for r in rows], fontsize=float(np.clip(0.6 * pitch_pt, 5.0, 7.0)))
-    ax.set_xlabel("Weeks since randomisation")
+    ax.set_xlabel("Months since randomisation")
     ax.set_ylabel("Subject")
     shown = {arm: sum(r.arm == arm for r in rows) for arm in colours}
     total = {arm: sum(r.arm == arm for r in all_rows) for arm in colours}
-    handles = [Patch(color=c, alpha=0.8, label=arm if shown[arm] == total[arm] else
+    handles = [Patch(color=c, alpha=SWIMMER_BAR_ALPHA, label=arm if shown[arm] == total[arm] else
                      f"{arm} ({shown[arm]:,} of {total[arm]:,})") for arm, c in colours.items()]
     handles += [
         Line2D([], [], linestyle="none", marker="^", color="white", markeredgecolor="black", label="first PR"),
         Line2D([], [], linestyle="none", marker="*", color="white", markeredgecolor="black", markersize=10,
                label="first CR"),
-        Line2D([], [], linestyle="none", marker="X", color="#d6342b", markeredgecolor="black", label="progression"),
+        Line2D([], [], linestyle="none", marker="X", color=PROGRESSION_COLOUR, markeredgecolor="white",
+               markersize=8, label="progression"),
         Line2D([], [], linestyle="none", marker="s", color="black", label="death"),
         Line2D([], [], linestyle="none", marker=r"$\rightarrow$", color="black", markersize=10,
                label="ongoing (censored, alive)"),

@@ -38,19 +38,20 @@ Choices where the workflow is silent:
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
 import logging
 import math
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from recist._atomic import atomic_write_text
+from recist.endpoints.arms import ArmPlan, arm_plan
+from recist.endpoints.cutoff import subject_at_cutoff
+from recist.endpoints.disposition import disposition
 from recist.endpoints.pfs import (
     FDA_2018,
     PfsOutcome,
@@ -58,12 +59,31 @@ from recist.endpoints.pfs import (
     SubjectAssessments,
     VisitSchedule,
     pfs_outcome,
-    subject_assessments,
 )
-from recist.endpoints.subjects import Subject, parse_subjects, read_subjects
+from recist.endpoints.subjects import Subject
 from recist.endpoints.summary import TrialSummary, summarise
 from recist.errors import RecistError, RecistValidationError
 from recist.export.report import ReportFiles, ReportInputs, headline, write_report
+from recist.trial.sources import (
+    LEFT_OUT_AFTER_CUTOFF,
+    LEFT_OUT_BAD_READ,
+    LEFT_OUT_BEFORE_RANDOMISATION,
+    LEFT_OUT_CHANGED,
+    LEFT_OUT_NO_READ,
+    LEFT_OUT_TWO_READS,
+    PROJECT_MARKER,
+    ItemResult,
+    Problem,
+    SubjectsTable,
+    WorkItem,
+    assess_chunk,
+    assess_item,
+    folder_items,
+    is_review_project,
+    load_subjects,
+    review_charter,
+    review_source,
+)
 
 __all__ = [
     "PROJECT_MARKER",
@@ -86,9 +106,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PROJECT_MARKER = "project.json"
-"""The file that marks a folder as a central-review project (:class:`recist.review.workflow.ReviewProject`)."""
-
 PROBLEM_COLUMNS = ("subject", "file", "row", "field", "problem")
 
 DASK_CONNECT_TIMEOUT_S = 20.0
@@ -96,74 +113,6 @@ DASK_CONNECT_TIMEOUT_S = 20.0
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` with the number of subjects assessed so far."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One bad subject: where (file, row of the subjects table, field) and what is wrong."""
-
-    file: str
-    message: str
-    subject: str | None = None
-    row: int | None = None
-    field: str | None = None
-
-    def to_row(self) -> dict[str, Any]:
-        """The ``problems.csv`` row (empty cells for unknown parts)."""
-        return {"subject": self.subject or "", "file": self.file, "row": "" if self.row is None else self.row,
-                "field": self.field or "", "problem": self.message}
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.field:
-            where.append(f"field {self.field}")
-        who = f"subject {self.subject}: " if self.subject else ""
-        return f"{', '.join(where)}: {who}{self.message}"
-
-
-@dataclass(frozen=True)
-class WorkItem:
-    """One read to assess.
-
-    Attributes
-    ----------
-    source
-        Where the read comes from (a case file path or a description), for messages.
-    case
-        The path of a case file, or a case dict.
-    subject
-        The true subject id when the case names another (a review read names the pseudonym).
-    date_shift_days
-        Days the read's dates are shifted from the calendar (review reads: the de-identification
-        shift); subtracted from every date of the assessment.
-    """
-
-    source: str
-    case: str | dict[str, Any]
-    subject: str | None = None
-    date_shift_days: int = 0
-
-
-@dataclass(frozen=True)
-class ItemResult:
-    """The outcome of one :class:`WorkItem`: the subject's reads for the endpoints, or a problem."""
-
-    source: str
-    subject: str | None
-    reads: SubjectAssessments | None
-    problem: Problem | None
-
-
-@dataclass(frozen=True)
-class SubjectsTable:
-    """The usable rows of the subjects table, the row number of each subject and the bad rows."""
-
-    subjects: list[Subject]
-    rows: dict[str, int]
-    problems: list[Problem]
-
 
 @dataclass(frozen=True)
 class BatchResult:
@@ -185,6 +134,10 @@ class BatchResult:
         The reader-agreement figures of a review project, else ``None``.
     source_kind
         ``"cases"`` or ``"review"``.
+    arms
+        The arm plan used.
+    disposition
+        Per-arm :class:`~recist.endpoints.disposition.ArmDisposition`.
     """
 
     report: ReportFiles | None
@@ -194,167 +147,8 @@ class BatchResult:
     summary: TrialSummary | None
     agreement: Mapping[str, Any] | None
     source_kind: str
-
-
-# ---------------------------------------------------------------------------------------- subjects table
-def _row_of_error(exc: RecistValidationError) -> int | None:
-    match = re.match(r"row (\d+)", exc.field or "")
-    return int(match.group(1)) if match else None
-
-
-def _column_of_error(exc: RecistValidationError) -> str | None:
-    match = re.search(r"column '([^']*)'", exc.field or "")
-    return match.group(1) if match else None
-
-
-def _csv_line(cells: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(cells)
-    return buffer.getvalue()
-
-
-def load_subjects(path: str | os.PathLike[str]) -> SubjectsTable:
-    """Read the subjects table, keeping the good rows and collecting the bad ones.
-
-    Problems with the whole file (unreadable, not UTF-8, not CSV, a missing or unknown column) raise
-    :class:`RecistValidationError` naming the file, row 1 and the column. A bad data row (unparseable or
-    out-of-order date, empty arm, wrong number of values) becomes a :class:`Problem` with its row
-    number (the header is row 1) and column; both rows of a duplicated subject id are left out.
-    """
-    source = str(path)
-    try:
-        good: list[Subject] | None = read_subjects(path)
-    except RecistValidationError as exc:
-        row = _row_of_error(exc)
-        if row is None or row == 1:
-            raise
-        good = None
-    # read_subjects decoded the file (or failed on a data row after decoding it): this cannot fail
-    rows = list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"), newline="")))
-    header = [cell.strip() for cell in rows[0]]
-    id_column = header.index("subject")
-    data_rows = [(number, cells) for number, cells in enumerate(rows[1:], start=2) if any(c.strip() for c in cells)]
-    if good is not None:
-        row_of = {cells[id_column].strip(): number for number, cells in data_rows}
-        return SubjectsTable(good, row_of, [])
-
-    head = _csv_line(header)
-    parsed: list[tuple[int, Subject]] = []
-    problems: list[Problem] = []
-    for number, cells in data_rows:
-        subject_id = cells[id_column].strip() if id_column < len(cells) else ""
-        try:
-            (subject,) = parse_subjects([head, _csv_line(cells)], source=source)
-        except RecistValidationError as exc:
-            problems.append(Problem(source, exc.message, subject_id or None, number, _column_of_error(exc)))
-            continue
-        parsed.append((number, subject))
-    first: dict[str, int] = {}
-    duplicated: set[str] = set()
-    for number, subject in parsed:
-        if subject.subject in first:
-            duplicated.add(subject.subject)
-            problems.append(Problem(
-                source, f"duplicate subject {subject.subject!r} (first on row {first[subject.subject]}); keep one "
-                "row per subject (both rows are left out)", subject.subject, number, "subject"))
-        else:
-            first[subject.subject] = number
-    kept = [subject for _, subject in parsed if subject.subject not in duplicated]
-    return SubjectsTable(kept, {s.subject: first[s.subject] for s in kept}, problems)
-
-
-# ---------------------------------------------------------------------------------------- sources
-def is_review_project(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a central-review project folder (it holds the ``project.json`` marker)."""
-    return (Path(path) / PROJECT_MARKER).is_file()
-
-
-def folder_items(folder: str | os.PathLike[str]) -> list[WorkItem]:
-    """One work item per case file (``*.json``, sorted by name) of ``folder``."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise RecistValidationError("SOURCE must be a folder of case files (*.json) or a review project",
-                                    source=str(root))
-    files = sorted(p for p in root.glob("*.json") if p.is_file())
-    if not files:
-        raise RecistValidationError("folder holds no *.json case file", source=str(root))
-    return [WorkItem(str(p), str(p)) for p in files]
-
-
-@dataclass(frozen=True)
-class _ReviewSource:
-    items: list[WorkItem]
-    problems: list[Problem]
-    signed: dict[str, tuple[str | None, str | None]]  # subject -> (BOR, progression date) at signing
-    agreement: dict[str, Any]
-    schedule: VisitSchedule
-    data_cutoff: dt.date | None
-
-
-def _review_source(root: Path, *, as_: str | None, now: dt.datetime) -> _ReviewSource:
-    from recist.review.workflow import ReviewProject, calendar_case
-
-    project = ReviewProject.open(root)
-    admin = as_ or project.charter.administrators[0]
-    overrides = project.charter.protocol.overrides()
-    items, problems, signed = [], [], {}
-    for row in project.results(as_=admin, now=now):
-        subject = row["subject"]
-        if row["status"] == "invalid":
-            problems.append(Problem(str(root), f"final read refused: {row.get('problem')}", subject, None,
-                                    "progression_date"))
-            continue
-        if row["status"] != "final":
-            problems.append(Problem(str(root), f"no final read ({row['status']}): finish the review of this subject",
-                                    subject, None, "status"))
-            continue
-        shown = project.show(row["pseudonym"], as_=admin, now=now)
-        read = shown["reads"].get(row["reader"]) or {"versions": []}
-        version = [v for v in read["versions"] if v["status"] == "signed"][-1]
-        case = calendar_case(version["case"], shown["subject"])  # subject id, true dates and labels
-        case["protocol"] = {**(case.get("protocol") or {}), **overrides}
-        where = f"{root} (subject {subject}, final read {row['read']} by {row['reader']}, version {version['version']})"
-        items.append(WorkItem(where, case, subject, 0))
-        signed[subject] = (row["best_overall_response"], row["progression_date"])
-    agreement = project.report(as_=admin, now=now)
-    visits = project.charter.visit_schedule
-    return _ReviewSource(items, problems, signed, agreement, VisitSchedule(visits.interval_days, visits.window_days),
-                         project.charter.data_cutoff)
-
-
-# ---------------------------------------------------------------------------------------- the task
-def _unshift(reads: SubjectAssessments, subject: str | None, days: int) -> SubjectAssessments:
-    if not days and subject is None:
-        return reads
-    delta = dt.timedelta(days=days)
-    return dataclasses.replace(
-        reads,
-        subject=subject if subject is not None else reads.subject,
-        timepoints=tuple(v._replace(date=v.date - delta) for v in reads.timepoints),
-        progression_date=None if reads.progression_date is None else reads.progression_date - delta,
-    )
-
-
-def assess_item(item: WorkItem) -> ItemResult:
-    """Assess one read by RECIST 1.1 and convert it for the endpoints; a bad read gives a :class:`Problem`."""
-    from recist.api import assess
-
-    try:
-        reads = subject_assessments(assess(item.case))
-    except RecistValidationError as exc:
-        where = RecistValidationError(exc.message, timepoint=exc.timepoint, lesion=exc.lesion)
-        return ItemResult(item.source, item.subject, None,
-                          Problem(item.source, str(where), item.subject, None, exc.field))
-    except (RecistError, OSError) as exc:
-        return ItemResult(item.source, item.subject, None, Problem(item.source, str(exc), item.subject))
-    reads = _unshift(reads, item.subject, item.date_shift_days)
-    return ItemResult(item.source, reads.subject, reads, None)
-
-
-def assess_chunk(items: Sequence[WorkItem]) -> list[ItemResult]:
-    """Assess a chunk of reads (the unit of work sent to a worker process or a Dask worker)."""
-    return [assess_item(item) for item in items]
-
+    arms: ArmPlan | None = None
+    disposition: tuple[Any, ...] = ()
 
 def chunk_size(n_items: int, parallelism: int) -> int:
     """Items per task: about 8 tasks per worker (for balance and progress), at most 256 items each."""
@@ -440,12 +234,18 @@ def run_batch(
     interval_days: int | None = None,
     window_days: int | None = None,
     rules: PfsRules = FDA_2018,
+    arms: Sequence[str] | None = None,
     control_arm: str | None = None,
+    cutoff: dt.date | None = None,
+    strata: Sequence[str] = (),
+    study_id: str | None = None,
     title: str = "RECIST 1.1 trial report",
     workers: int = 1,
     scheduler: str | None = None,
     as_: str | None = None,
     progress: Progress | None = None,
+    on_problem: Literal["leave out", "stop"] = "leave out",
+    without_read: Literal["leave out", "censor"] = "leave out",
 ) -> BatchResult:
     """Assess, compute endpoints and write the report of every subject of ``source`` (see module docstring).
 
@@ -456,7 +256,8 @@ def run_batch(
     subjects_csv
         The subjects table (:mod:`recist.endpoints.subjects`).
     out
-        Output folder: ``report.html``, the CSV tables and ``problems.csv``.
+        Output folder: ``report.html``, the CSV tables, ``adtte.csv``/``adtte.xpt``, ``figures/*.svg`` and
+        ``problems.csv``.
     now
         Generation time shown in the report (the library reads no clock).
     version
@@ -464,14 +265,34 @@ def run_batch(
     interval_days, window_days
         The visit schedule. Required (interval) for a folder of cases; a review project uses its charter's
         and refuses a different one. ``window_days`` defaults to 7 days for a folder.
-    rules, control_arm, title
-        As for ``recist report``.
+    rules
+        PFS censoring rules (:data:`~recist.endpoints.pfs.FDA_2018` or ``EMA_2012``).
+    arms, control_arm
+        The randomised arms and the control (:class:`~recist.endpoints.arms.ArmPlan`); a review project
+        may take them from its charter. Required: a subject whose arm is not listed is an error naming
+        its row.
+    cutoff
+        Data cut-off date: scans, deaths and other dates after it are not used; subjects randomised
+        after it are left out (:mod:`recist.endpoints.cutoff`).
+    strata
+        Stratification-factor columns of the subjects table: adds the stratified log-rank test and Cox
+        model.
+    study_id
+        STUDYID of the ADTTE dataset (default: a review project's trial name, else SOURCE's folder name).
+    title
+        Report title.
     workers, scheduler
         Worker processes, or a Dask scheduler address (see :func:`run_items`).
     as_
         The administrator who exports a review project's results (default: the charter's first one).
     progress
         Progress callback of the assessment step.
+    on_problem
+        ``"leave out"`` (``recist batch``): a bad subject is left out and listed; ``"stop"``
+        (``recist report``): the first problem raises :class:`RecistValidationError`.
+    without_read
+        A randomised subject without a read: ``"leave out"`` (a problem) or ``"censor"`` (analysed:
+        BOR NE, PFS censored at randomisation, FDA 2018 "no baseline tumour assessment").
 
     Raises
     ------
@@ -479,33 +300,61 @@ def run_batch(
         Problems with the whole input (see the module docstring).
     """
     root = Path(source)
-    table = load_subjects(subjects_csv)
+    review = is_review_project(root)
+    given_arms = tuple(arms) if arms else ()
+    charter = review_charter(root) if review else None
+    if charter is not None and not given_arms and control_arm is None:
+        given_arms, control_arm = charter.arms, charter.control_arm
+    if study_id is None:
+        study_id = charter.trial if charter is not None else root.resolve().name
+    if charter is not None and charter.data_cutoff is not None:
+        if cutoff is not None and cutoff > charter.data_cutoff:
+            raise RecistValidationError(
+                f"--cutoff {cutoff.isoformat()} is after the charter's data cut-off "
+                f"{charter.data_cutoff.isoformat()}: give an earlier date or none", source=str(root))
+        cutoff = cutoff or charter.data_cutoff
+    found = () if given_arms and control_arm is not None else load_subjects(subjects_csv, strata_columns=strata).arm_of
+    plan = arm_plan(given_arms, control_arm, found=list(found.values()) if isinstance(found, dict) else found)
+    table = load_subjects(subjects_csv, plan=plan, strata_columns=strata)
     problems = list(table.problems)
+
+    def stop_at_first_problem() -> None:
+        if on_problem == "stop" and problems:
+            first = problems[0]
+            raise RecistValidationError(first.message, source=first.file,
+                                        field=", ".join(x for x in (f"row {first.row}" if first.row else "",
+                                                                    first.field or "") if x) or None)
+
+    stop_at_first_problem()
+    subjects_in, after_cutoff = [], []
+    for subject in table.subjects:
+        known = subject if cutoff is None else subject_at_cutoff(subject, cutoff)
+        (subjects_in if known is not None else after_cutoff).append(known or subject)
+    arm_of = {s: a for s, a in table.arm_of.items() if a in plan.arms}
     signed: dict[str, tuple[str | None, str | None]] = {}
     agreement = None
-    data_cutoff = None
-    if is_review_project(root):
+    if review:
         kind = "review"
-        review = _review_source(root, as_=as_, now=now)
-        charter = review.schedule
-        if interval_days is not None and interval_days != charter.interval_days:
+        reviewed = review_source(root, as_=as_, now=now, arm_of=arm_of, cutoff=cutoff)
+        visits = reviewed.schedule
+        if interval_days is not None and interval_days != visits.interval_days:
             raise RecistValidationError(
                 f"--interval-days {interval_days} differs from the charter's visit schedule "
-                f"({charter.interval_days} days): leave it out for a review project", source=str(root))
-        if window_days is not None and window_days != charter.window_days:
+                f"({visits.interval_days} days): leave it out for a review project", source=str(root))
+        if window_days is not None and window_days != visits.window_days:
             raise RecistValidationError(
                 f"--window-days {window_days} differs from the charter's visit window "
-                f"({charter.window_days} days): leave it out for a review project", source=str(root))
-        items, schedule, agreement, signed = review.items, charter, review.agreement, review.signed
-        data_cutoff = review.data_cutoff
-        problems += review.problems
+                f"({visits.window_days} days): leave it out for a review project", source=str(root))
+        items, schedule, agreement, signed = reviewed.items, visits, reviewed.agreement, reviewed.signed
+        problems += reviewed.problems
     else:
         kind = "cases"
         if interval_days is None:
             raise RecistValidationError("a folder of case files needs the charter's visit schedule: give "
                                         "--interval-days DAYS (e.g. 56 = every 8 weeks)", source=str(root))
-        items = folder_items(root)
+        items = folder_items(root, cutoff=cutoff)
         schedule = VisitSchedule(interval_days, 7 if window_days is None else window_days)
+    stop_at_first_problem()
 
     results = run_items(items, workers=workers, scheduler=scheduler, progress=progress)
     by_subject: dict[str, list[ItemResult]] = {}
@@ -514,10 +363,12 @@ def run_batch(
             problems.append(result.problem)
         else:
             by_subject.setdefault(result.subject or "", []).append(result)
+    stop_at_first_problem()
 
     excluded = {p.subject for p in table.problems if p.subject}
     known = {s.subject for s in table.subjects}
     reads: dict[str, SubjectAssessments] = {}
+    dropped: dict[str, int] = {}
     for subject, found in by_subject.items():
         if subject in excluded:
             continue
@@ -528,43 +379,56 @@ def run_batch(
             continue
         if len(found) > 1:
             problems.append(Problem(", ".join(r.source for r in found), "more than one read of this subject; keep one "
-                                    "final read per subject (all left out)", subject, None, "subject"))
+                                    "final read per subject (all left out)", subject, None, "subject",
+                                    LEFT_OUT_TWO_READS))
             continue
-        read = found[0].reads
-        assert read is not None
+        read, whole = found[0].reads, found[0].full or found[0].reads
+        assert read is not None and whole is not None
         if subject in signed:
             bor, progression = signed[subject]
-            now_prog = None if read.progression_date is None else read.progression_date.isoformat()
-            if (bor, progression) != (read.best_overall_response, now_prog):
-                problems.append(Problem(found[0].source, f"re-assessment gives BOR {read.best_overall_response}, "
+            now_prog = None if whole.progression_date is None else whole.progression_date.isoformat()
+            if (bor, progression) != (whole.best_overall_response, now_prog):
+                problems.append(Problem(found[0].source, f"re-assessment gives BOR {whole.best_overall_response}, "
                                         f"progression {now_prog} but the signed read has BOR {bor}, progression "
                                         f"{progression}: amend and re-sign the read with this recist version",
-                                        subject, None, "assessment"))
+                                        subject, None, "assessment", LEFT_OUT_CHANGED))
                 continue
         reads[subject] = read
+        dropped[subject] = found[0].dropped
+    with_read = set(reads)
     failed = {p.subject for p in problems if p.subject}
-    for subject in table.subjects:
-        if subject.subject not in reads and subject.subject not in failed:
-            problems.append(Problem(str(subjects_csv), f"no read of this subject in {root}", subject.subject,
-                                    table.rows.get(subject.subject), "subject"))
+    if without_read == "leave out":
+        for subject in table.subjects:
+            if subject.subject not in reads and subject.subject not in failed:
+                problems.append(Problem(str(subjects_csv), f"no read of this subject in {root}", subject.subject,
+                                        table.rows.get(subject.subject), "subject", LEFT_OUT_NO_READ))
+    stop_at_first_problem()
 
     analysed: list[Subject] = []
     outcomes: list[PfsOutcome] = []
-    for subject in table.subjects:
-        if subject.subject not in reads:
+    failed = {p.subject for p in problems if p.subject}
+    for subject in subjects_in:
+        if subject.subject in failed or (subject.subject not in reads and without_read == "leave out"):
             continue
         try:
-            outcomes.append(pfs_outcome(subject, reads[subject.subject], schedule=schedule, rules=rules,
-                                        today=now.date(), data_cutoff=data_cutoff))
+            outcomes.append(pfs_outcome(subject, reads.get(subject.subject), schedule=schedule, rules=rules,
+                                        today=now.date(), data_cutoff=cutoff))
         except RecistValidationError as exc:
             if exc.field == "progression_date":
-                problems.append(Problem(str(root), exc.message, subject.subject, None, "progression_date"))
+                problems.append(Problem(str(root), exc.message, subject.subject, None, "progression_date",
+                                        LEFT_OUT_BAD_READ))
             else:
                 problems.append(Problem(str(subjects_csv), exc.message, subject.subject,
-                                        table.rows.get(subject.subject), "randomisation_date"))
+                                        table.rows.get(subject.subject), "randomisation_date",
+                                        LEFT_OUT_BEFORE_RANDOMISATION))
+            stop_at_first_problem()
             continue
         analysed.append(subject)
-    kept_reads = {s.subject: reads[s.subject] for s in analysed}
+    kept_reads = {s.subject: reads[s.subject] for s in analysed if s.subject in reads}
+
+    left_out = {p.subject: p.reason for p in problems if p.subject and p.reason}
+    left_out.update({s.subject: LEFT_OUT_AFTER_CUTOFF for s in after_cutoff})
+    flow = disposition(plan.arms, arm_of, with_read, {s.subject for s in analysed}, left_out)
 
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -574,13 +438,17 @@ def run_batch(
         title = f"{title} (DRAFT: {len(problems)} problem(s), see problems.csv)"
     report, summary = None, None
     if analysed:
-        summary = summarise(analysed, kept_reads, outcomes, control_arm=control_arm)
+        summary = summarise(analysed, kept_reads, outcomes, control_arm=plan.control, arms=plan.arms,
+                            strata=bool(strata))
         report = write_report(out_dir, ReportInputs(
             subjects=analysed, reads=kept_reads, outcomes=outcomes, summary=summary, rules=rules,
             schedule=schedule, generated=now, version=version, title=title, agreement=agreement,
+            disposition=flow, cutoff=cutoff, strata=tuple(strata), source_kind=kind, without_read=without_read,
+            scans_after_cutoff=sum(dropped.get(s.subject, 0) for s in analysed), study_id=study_id,
         ))
     logger.info("batch of %s: %d subjects analysed, %d problem(s)", root, len(analysed), len(problems))
-    return BatchResult(report, problems_path, tuple(problems), tuple(analysed), summary, agreement, kind)
+    return BatchResult(report, problems_path, tuple(problems), tuple(analysed), summary, agreement, kind, plan,
+                       tuple(flow))
 
 
 def problems_csv(problems: Sequence[Problem]) -> str:

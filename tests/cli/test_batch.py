@@ -36,7 +36,8 @@ def trial(tmp_path):
 
 
 def _batch(cases, subjects, out, *extra: str) -> int:
-    return main(["batch", str(cases), "--subjects", str(subjects), "--out", str(out), *extra])
+    return main(["batch", str(cases), "--subjects", str(subjects), "--out", str(out), "--arms", "A,B",
+                 "--control", "A", *extra])
 
 
 def test_batch_of_a_case_folder(trial, capsys):
@@ -44,8 +45,8 @@ def test_batch_of_a_case_folder(trial, capsys):
     assert _batch(cases, subjects, tmp / "out", "--interval-days", "56") == 0
     printed = capsys.readouterr()
     assert f"report: {tmp / 'out' / 'report.html'}" in printed.out
-    assert "6 subjects analysed from the case folder: A 3, B 3" in printed.out
-    assert "A (n=3): ORR" in printed.out and "B vs A: HR" in printed.out and "A: DCR" in printed.out
+    assert "6 subjects analysed from the case folder: A 3 of 3 randomised, B 3 of 3 randomised" in printed.out
+    assert "A [control] (n=3): ORR" in printed.out and "B vs A: HR" in printed.out and "A: DCR" in printed.out
     assert printed.err == ""
     assert (tmp / "out" / "problems.csv").read_text() == "subject,file,row,field,problem\n"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 
 from recist.cli import main
@@ -20,10 +21,13 @@ def test_demo_runs_the_whole_trial_and_prints_the_headline(tmp_path, capsys):
     assert f"report: {report}" in printed and report.is_file()
     assert (out / "review" / "project.json").is_file() and (out / "trial" / "subjects.csv").is_file()
     # subjects per arm, ORR and PFS events/medians with CI, HR with CI and log-rank p, DCR, adjudication rate
-    assert re.search(r"active surveillance \(n=\d+\): ORR \d+/\d+ .*median PFS .*95% CI.* \(\d+ events?\)", printed)
+    assert re.search(r"active surveillance \[control\] \(n=\d+\): ORR \d+/\d+ .*median PFS .*95% CI.* \(\d+ events?\)", printed)
     assert re.search(r"lutathera vs active surveillance: HR .*; log-rank p", printed)
     assert re.search(r"lutathera: DCR \d+/\d+", printed)
     assert re.search(r"adjudication: \d+ of 12 subjects with two signed reads", printed)
+    # the report names the charter's arms and the simulation's data cut-off
+    html = unescape(report.read_text(encoding="utf-8"))
+    assert "'active surveillance' (control), 'lutathera'" in html and '<div class="cutoff">' in html
     # a second run replaces the earlier demo's outputs
     assert main(["demo", str(out), "--subjects", "4", "--seed", "5"]) == 0
     assert "4 subjects analysed" in capsys.readouterr().out

@@ -10,6 +10,7 @@ import pytest
 from recist.cli import main
 
 HEADER = "subject,randomisation_date,arm,death_date,new_therapy_date\n"
+ARMS = ("--arms", "control,experimental", "--control", "control")
 
 
 def _case(subject: str, baseline: str, follow_ups: list[tuple[str, str, float, bool]]) -> dict:
@@ -45,11 +46,12 @@ def trial(tmp_path):
 
 def test_report_end_to_end(trial, capsys):
     cases, subjects, out = trial
-    status = main(["report", str(cases), "--subjects", str(subjects), "--out", str(out), "--interval-days", "56"])
+    status = main(["report", str(cases), "--subjects", str(subjects), "--out", str(out), "--interval-days", "56",
+                   *ARMS])
     printed = capsys.readouterr().out
     assert status == 0
     assert f"report: {out / 'report.html'}" in printed
-    assert "control (n=3): ORR 0/3" in printed
+    assert "control [control] (n=3): ORR 0/3" in printed
     assert "experimental (n=2): ORR 1/2" in printed
     assert "experimental vs control: HR" in printed
     assert "1 subject(s) without a case file" in printed
@@ -71,7 +73,7 @@ def test_report_end_to_end(trial, capsys):
 def test_ema_rules_option(trial, capsys):
     cases, subjects, out = trial
     assert main(["report", str(cases), "--subjects", str(subjects), "--out", str(out), "--interval-days", "56",
-                 "--rules", "ema", "--control", "experimental"]) == 0
+                 "--rules", "ema", "--arms", "control,experimental", "--control", "experimental"]) == 0
     assert "control vs experimental: HR" in capsys.readouterr().out
     with (out / "pfs_subjects.csv").open(newline="", encoding="utf-8") as handle:
         rows = {r["subject"]: r for r in csv.DictReader(handle)}
@@ -80,11 +82,12 @@ def test_ema_rules_option(trial, capsys):
 
 def test_errors_are_one_line_with_exit_2(trial, capsys):
     cases, subjects, out = trial
-    base = ["report", str(cases), "--subjects", str(subjects), "--out", str(out), "--interval-days", "56"]
+    base = ["report", str(cases), "--subjects", str(subjects), "--out", str(out), "--interval-days", "56",
+            "--arms", "A", "--control", "A"]
     subjects.write_text(HEADER + "S1,2024-01-05,A,,\n", encoding="utf-8")
     assert main(base) == 2
     err = capsys.readouterr().err
-    assert "missing from the subjects table" in err and "S2 (S2.json)" in err and "Traceback" not in err
+    assert "no row for this subject in the subjects table" in err and "S2.json" in err and "Traceback" not in err
 
     subjects.write_text("subject,arm\nS1,A\n", encoding="utf-8")
     assert main(base) == 2
@@ -93,8 +96,8 @@ def test_errors_are_one_line_with_exit_2(trial, capsys):
     subjects.write_text(HEADER + "S1,2024-01-05,A,,\n", encoding="utf-8")
     (cases / "S1-copy.json").write_text((cases / "S1.json").read_text(encoding="utf-8"), encoding="utf-8")
     assert main(base) == 2
-    assert "also has case file" in capsys.readouterr().err
+    assert "more than one read of this subject" in capsys.readouterr().err
 
     assert main(["report", str(cases / "S1.json"), "--subjects", str(subjects), "--out", str(out),
-                 "--interval-days", "56"]) == 2
+                 "--interval-days", "56", "--arms", "A", "--control", "A"]) == 2
     assert "SOURCE must be a folder" in capsys.readouterr().err

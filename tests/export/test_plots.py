@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from recist.endpoints.pfs import SubjectAssessments, Visit, VisitSchedule, pfs_outcomes
+from recist.endpoints.pfs import PfsOutcome, SubjectAssessments, Visit, VisitSchedule, pfs_outcomes
 from recist.endpoints.subjects import Subject
 from recist.export.plots import (
     SWIMMER_MAX_SUBJECTS,
@@ -22,6 +22,7 @@ from recist.export.plots import (
     swimmer_note,
     swimmer_plot,
     swimmer_selection,
+    waterfall_missing,
     waterfall_plot,
 )
 
@@ -82,13 +83,15 @@ def test_waterfall_has_one_bar_per_measured_subject_per_arm(trial, tmp_path):
     heights = [p.get_height() for p in axes[0].patches]
     assert heights == sorted(heights, reverse=True)
     assert axes[0].get_ylabel() == "Best change in target sum from baseline (%)"
-    assert {-30.0, 20.0} <= {line.get_ydata()[0] for line in axes[0].lines}
+    # only the PR line: PD is +20% from the nadir, which a change-from-baseline axis cannot show
+    assert {line.get_ydata()[0] for line in axes[0].lines} == {-30.0, 0}
     legend = _legend_texts(axes[-1])
-    assert "-30% (PR)" in legend and "+20% (PD)" in legend
-    assert set(legend) - {"-30% (PR)", "+20% (PD)"} <= {"CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"}
+    lines = {"-30% from baseline (PR)", "PD is +20% from the\nnadir: no line here"}
+    assert lines <= set(legend)
+    assert set(legend) - lines <= {"CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"}
     # bar colour follows the best overall response
     colours = {p.get_facecolor()[:3] for p in axes[1].patches}
-    assert len(colours) == len(set(legend) - {"-30% (PR)", "+20% (PD)"} & {
+    assert len(colours) == len(set(legend) - lines & {
         reads[s.subject].best_overall_response for s in subjects if s.arm == "experimental" and s.subject in reads})
 
 
@@ -116,10 +119,11 @@ def test_spider_has_one_line_per_subject(trial, tmp_path):
     assert len(_by_gid(ax, "visits").get_offsets()) == 24 + visits
     first_pd = sum(any(v.overall_response == "PD" for v in r.timepoints) for r in reads.values())
     assert len(_by_gid(ax, "progression").get_offsets()) == first_pd > 0
-    assert {-30.0, 20.0} <= {line.get_ydata()[0] for line in ax.lines}
-    assert ax.get_xlabel() == "Weeks since randomisation"
+    assert {line.get_ydata()[0] for line in ax.lines} == {-30.0, 0}
+    assert ax.get_xlabel() == "Months since randomisation"
     assert ax.get_ylabel() == "Change in target sum from baseline (%)"
-    assert _legend_texts(ax) == ["control", "experimental", "PD"]
+    assert _legend_texts(ax) == ["control", "experimental", "PD", "-30% from baseline (PR)",
+                                 "PD is +20% from the\nnadir: no line here"]
 
 
 def test_swimmer_has_one_bar_per_subject_and_markers(trial, tmp_path):
@@ -129,7 +133,7 @@ def test_swimmer_has_one_bar_per_subject_and_markers(trial, tmp_path):
     (ax,) = fig.get_axes()
     assert len(ax.patches) == len(subjects) == 25
     assert [t.get_text() for t in ax.get_yticklabels()].count("EXP-NR") == 1
-    assert ax.get_xlabel() == "Weeks since randomisation"
+    assert ax.get_xlabel() == "Months since randomisation"
     legend = _legend_texts(ax)
     assert legend[:2] == ["control", "experimental"]
     assert {"progression", "death", "ongoing (censored, alive)"} <= set(legend)
@@ -193,7 +197,7 @@ def test_large_waterfall_is_one_step_artist_per_bor_and_bounded(large_trial, tmp
         assert all(len(v) == len(expected) for v in values)  # one step of width 1 per subject
         np.testing.assert_allclose(np.sum(values, axis=0), expected)  # each subject in exactly one category
         assert ax.get_title() == f"{arm}: {len(expected):,} shown of {len(members):,}"
-        assert {-30.0, 20.0} <= {line.get_ydata()[0] for line in ax.lines}
+        assert {line.get_ydata()[0] for line in ax.lines} == {-30.0, 0}
     fig.savefig(tmp_path / "waterfall.png", dpi=60)
 
 
@@ -205,7 +209,7 @@ def test_large_spider_is_one_line_collection(large_trial):
     lines = _by_gid(ax, "subjects")
     assert len(lines.get_segments()) == len(reads) == 5000
     assert lines.get_alpha() == spider_alpha(5000) < 0.15
-    assert len(ax.lines) == 3 and len(ax.collections) == 3  # reference lines; segments, visits, PD crosses
+    assert len(ax.lines) == 2 and len(ax.collections) == 3  # -30% and 0 lines; segments, visits, PD crosses
     assert ax.get_title() == "Spider plot (5,000 subjects)"
     # arms alternate in drawing order, so neither arm covers the other
     colours = [tuple(c) for c in lines.get_colors()[:4]]
@@ -222,7 +226,7 @@ def test_large_swimmer_shows_a_stated_selection_in_a_bounded_figure(large_trial,
     fig = swimmer_plot(subjects, reads, outcomes)
     (ax,) = fig.get_axes()
     width, height = fig.get_size_inches()
-    assert width == 8.0 and height <= 13.0
+    assert width == 8.0 and height <= 15.8
     assert len(ax.patches) == SWIMMER_MAX_SUBJECTS == len(ax.get_yticklabels())
     title = ax.get_title()
     assert title.startswith("Swimmer plot: 100 of 5,001 subjects shown:")
@@ -251,8 +255,8 @@ def test_swimmer_selection_rule():
     assert {r.subject for r in by_arm["b"]} == {f"b-{i:03d}" for i in [*range(5), *range(299, 259, -1)]}
     assert [r.subject for r in by_arm["c"]] == [f"c-{i:03d}" for i in range(299, 254, -1)]
     assert [r.arm for r in chosen] == sorted(r.arm for r in chosen)
-    assert swimmer_selection(rows, 1000) == sorted(rows, key=lambda r: (r.arm, -r.weeks_on_study, r.subject))
-    assert swimmer_selection(rows[:3], 3) == sorted(rows[:3], key=lambda r: -r.weeks_on_study)
+    assert swimmer_selection(rows, 1000) == sorted(rows, key=lambda r: (r.arm, -r.months_on_study, r.subject))
+    assert swimmer_selection(rows[:3], 3) == sorted(rows[:3], key=lambda r: -r.months_on_study)
 
 
 def test_swimmer_note():
@@ -271,3 +275,56 @@ def test_empty_trial_renders_empty_figures(tmp_path):
         fig.savefig(tmp_path / f"{name}.png", dpi=40)
     assert figures["waterfall"].get_axes()[0].get_title() == "0 shown of 0"
     assert len(figures["swimmer"].get_axes()[0].patches) == 0
+
+
+def test_waterfall_missing_names_each_subject_without_a_bar_and_why():
+    d = dt.date(2024, 3, 1)
+    reads = {
+        "S1": SubjectAssessments("S1", timepoints=[Visit(d, "PR", -40.0)]),
+        "S2": SubjectAssessments("S2"),
+        "S3": SubjectAssessments("S3", timepoints=[Visit(d, "NE", None)]),
+        "S4": SubjectAssessments("S4", timepoints=[Visit(d, "NON-CR/NON-PD", None)]),
+    }
+    assert waterfall_missing(reads) == {
+        "S2": "no follow-up read", "S3": "every follow-up not evaluable (NE)",
+        "S4": "no target lesions (non-target disease only)"}
+
+
+def _relative_luminance(rgb) -> float:
+    def channel(x: float) -> float:
+        return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(x) for x in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a, b) -> float:
+    """WCAG 2.1 contrast ratio (relative luminance, (L1 + 0.05) / (L2 + 0.05))."""
+    low, high = sorted((_relative_luminance(a), _relative_luminance(b)))
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("n_subjects", [100, 1000])
+def test_swimmer_is_readable_at_100_and_1000_subjects(n_subjects):
+    """Labels of at least 6 points on rows at least 1.2 label heights apart (no overlap), and progression markers with 3:1 contrast
+    (WCAG 2.1 SC 1.4.11, non-text contrast) against every arm's bar as drawn (its tint over white)."""
+    rand = dt.date(2024, 1, 1)
+    subjects = [Subject(f"S{i:04d}", rand, ("control", "experimental", "third")[i % 3]) for i in range(n_subjects)]
+    reads = {s.subject: SubjectAssessments(s.subject, timepoints=[Visit(rand + dt.timedelta(days=60 + i % 300), "PD",
+                                                                        25.0)],
+                                           progression_date=rand + dt.timedelta(days=60 + i % 300),
+                                           best_overall_response="PD") for i, s in enumerate(subjects)}
+    outcomes = [PfsOutcome(s.subject, s.arm, rand, True, reads[s.subject].progression_date, "progression")
+                for s in subjects]
+    fig = swimmer_plot(subjects, reads, outcomes)
+    (ax,) = fig.get_axes()
+    assert len(ax.get_yticklabels()) == 100
+    fig.draw_without_rendering()  # constrained layout places the axes
+    label_pt = min(t.get_fontsize() for t in ax.get_yticklabels())
+    rows_pt = 72 * ax.get_position().height * fig.get_size_inches()[1] / 100
+    assert label_pt >= 6.0 and rows_pt >= 1.2 * label_pt
+    marker = _by_gid(ax, "progression").get_facecolor()[0][:3]
+    for bar in ax.patches:
+        rgb, alpha = np.array(bar.get_facecolor()[:3]), bar.get_facecolor()[3]
+        drawn = alpha * rgb + (1 - alpha) * np.ones(3)
+        assert _contrast(marker, drawn) >= 3.0

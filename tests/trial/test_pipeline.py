@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from recist.endpoints.pfs import EMA_2012
 from recist.errors import RecistValidationError
+from recist.synthetic.trial_sim import ARMS
 from recist.trial.pipeline import (
     Problem,
     WorkItem,
@@ -26,6 +27,7 @@ from recist.trial.pipeline import (
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 HEADER = "subject,randomisation_date,arm,death_date,new_therapy_date\n"
+AB = {"arms": ("A", "B"), "control_arm": "A"}
 OUTPUTS = ("report.html", "pfs_subjects.csv", "arm_summary.csv", "bor_table.csv", "problems.csv")
 
 
@@ -93,7 +95,7 @@ def simulated(tmp_path_factory):
 
 def test_case_folder_batch_writes_the_report(case_trial, tmp_path):
     cases, subjects = case_trial
-    result = run_batch(cases, subjects, tmp_path / "out", now=NOW, version="test", interval_days=56)
+    result = run_batch(cases, subjects, tmp_path / "out", now=NOW, version="test", interval_days=56, **AB)
     assert result.problems == () and result.source_kind == "cases" and result.agreement is None
     assert len(result.subjects) == 24
     assert (tmp_path / "out" / "problems.csv").read_text() == "subject,file,row,field,problem\n"
@@ -107,7 +109,7 @@ def test_review_project_uses_final_reads_calendar_dates_and_charter_schedule(sim
     from_review = run_batch(summary.project_dir, subjects, tmp_path / "review_out", now=NOW, version="test")
     # the same final reads as plain case files (true dates), with the charter's 84 +/- 7 day schedule
     from_cases = run_batch(root / "final", subjects, tmp_path / "case_out", now=NOW, version="test",
-                           interval_days=84, window_days=7)
+                           interval_days=84, window_days=7, arms=ARMS, control_arm=ARMS[0])
     assert from_review.problems == () == from_cases.problems and from_review.source_kind == "review"
     assert len(from_review.subjects) == 12
     for name in ("pfs_subjects.csv", "arm_summary.csv", "bor_table.csv"):
@@ -115,6 +117,38 @@ def test_review_project_uses_final_reads_calendar_dates_and_charter_schedule(sim
     assert from_review.agreement["adjudication"]["needed"] == summary.adjudicated
     html = (tmp_path / "review_out" / "report.html").read_text(encoding="utf-8")
     assert "Reader agreement" in html and "Reader agreement" not in (tmp_path / "case_out" / "report.html").read_text()
+
+
+def test_review_project_takes_the_charters_arms_and_gives_agreement_per_arm(simulated, tmp_path):
+    _, subjects, summary = simulated
+    result = run_batch(summary.project_dir, subjects, tmp_path / "out", now=NOW, version="test")
+    assert result.arms.arms == ARMS and result.arms.control == ARMS[0]
+    groups = result.agreement["by_group"]
+    assert set(groups) == set(ARMS)
+    assert sum(g["subjects_with_two_signed_reads"] for g in groups.values()) == \
+        result.agreement["subjects_with_two_signed_reads"]
+    assert sum(g["adjudication"]["needed"] for g in groups.values()) == result.agreement["adjudication"]["needed"]
+    with (tmp_path / "out" / "agreement.csv").open(newline="", encoding="utf-8") as handle:
+        rows = {r["measure"]: r for r in csv.DictReader(handle)}
+    edr = rows["Site vs central: EDR"]
+    assert f"{ARMS[1]} minus {ARMS[0]}" in edr and "Amit et al. 2011" in edr["meaning"]
+    control, other = (groups[a]["site_vs_central"]["edr"] for a in ARMS)
+    if control is not None and other is not None:
+        assert edr[f"{ARMS[1]} minus {ARMS[0]}"] == f"{100 * (other - control):+.1f} percentage points"
+    kappa = rows["Best overall response agreement"]["all subjects"]
+    assert kappa.startswith("kappa ") and "(95% CI " in kappa and "%" in rows["Adjudicated"]["all subjects"]
+
+
+def test_review_arm_typo_is_an_error_naming_the_row(simulated, tmp_path):
+    _, subjects, summary = simulated
+    lines = subjects.read_text(encoding="utf-8").splitlines()
+    row = next(i for i, line in enumerate(lines) if f",{ARMS[0]}," in line)
+    lines[row] = lines[row].replace(ARMS[0], ARMS[0].title())
+    typo = tmp_path / "subjects.csv"
+    typo.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RecistValidationError, match=f"row {row + 1}, column 'arm'.*did you mean '{ARMS[0]}'"):
+        run_batch(summary.project_dir, typo, tmp_path / "out", now=NOW, version="test")
+    assert not (tmp_path / "out").exists()
 
 
 def test_review_project_refuses_another_schedule(simulated, tmp_path):
@@ -139,8 +173,8 @@ def test_review_subject_without_final_read_is_a_problem(simulated, tmp_path):
 
 def test_two_workers_give_identical_outputs(case_trial, tmp_path):
     cases, subjects = case_trial
-    run_batch(cases, subjects, tmp_path / "w1", now=NOW, version="test", interval_days=56, workers=1)
-    run_batch(cases, subjects, tmp_path / "w2", now=NOW, version="test", interval_days=56, workers=2)
+    run_batch(cases, subjects, tmp_path / "w1", now=NOW, version="test", interval_days=56, **AB, workers=1)
+    run_batch(cases, subjects, tmp_path / "w2", now=NOW, version="test", interval_days=56, **AB, workers=2)
     assert _outputs(tmp_path / "w1") == _outputs(tmp_path / "w2")
 
 
@@ -148,9 +182,9 @@ def test_dask_local_cluster_gives_identical_outputs(case_trial, tmp_path):
     from distributed import LocalCluster
 
     cases, subjects = case_trial
-    run_batch(cases, subjects, tmp_path / "serial", now=NOW, version="test", interval_days=56, rules=EMA_2012)
+    run_batch(cases, subjects, tmp_path / "serial", now=NOW, version="test", interval_days=56, **AB, rules=EMA_2012)
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
-        run_batch(cases, subjects, tmp_path / "dask", now=NOW, version="test", interval_days=56, rules=EMA_2012,
+        run_batch(cases, subjects, tmp_path / "dask", now=NOW, version="test", interval_days=56, **AB, rules=EMA_2012,
                   scheduler=cluster.scheduler_address)
     assert _outputs(tmp_path / "serial") == _outputs(tmp_path / "dask")
 
@@ -178,7 +212,7 @@ def test_bad_subjects_are_reported_and_the_rest_finished(case_trial, tmp_path):
     subjects.write_text(text, encoding="utf-8")
 
     progress: list[tuple[int, int]] = []
-    result = run_batch(cases, subjects, tmp_path / "out", now=NOW, version="test", interval_days=56,
+    result = run_batch(cases, subjects, tmp_path / "out", now=NOW, version="test", interval_days=56, **AB,
                        progress=lambda done, total: progress.append((done, total)))
     found = {(p.subject, p.field) for p in result.problems}
     assert ("S000", "randomisation_date") in found
@@ -209,7 +243,7 @@ def test_missing_column_stops_the_batch(case_trial, tmp_path):
     cases, subjects = case_trial
     subjects.write_text("subject,randomisation_date,arm,death_date\nS000,2024-01-01,A,\n", encoding="utf-8")
     with pytest.raises(RecistValidationError) as info:
-        run_batch(cases, subjects, tmp_path / "out", now=NOW, version="test", interval_days=56)
+        run_batch(cases, subjects, tmp_path / "out", now=NOW, version="test", interval_days=56, **AB)
     assert str(subjects) in str(info.value) and "row 1" in str(info.value) and "new_therapy_date" in str(info.value)
     assert not (tmp_path / "out").exists()
 
@@ -217,7 +251,7 @@ def test_missing_column_stops_the_batch(case_trial, tmp_path):
 def test_case_folder_needs_the_visit_schedule(case_trial, tmp_path):
     cases, subjects = case_trial
     with pytest.raises(RecistValidationError, match="--interval-days"):
-        run_batch(cases, subjects, tmp_path / "out", now=NOW, version="test")
+        run_batch(cases, subjects, tmp_path / "out", now=NOW, version="test", **AB)
 
 
 def test_duplicate_subject_rows_are_both_left_out(tmp_path):
@@ -271,3 +305,20 @@ def test_load_subjects_never_fails_on_a_data_row(tmp_path_factory, rows):
         return
     assert all(p.row is not None and p.row >= 2 for p in table.problems)
     assert len({s.subject for s in table.subjects}) == len(table.subjects)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.lists(_cell, min_size=0, max_size=7), max_size=6))
+def test_load_subjects_with_arms_and_strata_never_crashes(tmp_path_factory, rows):
+    from recist.endpoints.arms import ArmPlan
+
+    path = tmp_path_factory.mktemp("h") / "subjects.csv"
+    body = "".join(",".join(cells) + "\n" for cells in rows)
+    path.write_text(HEADER.rstrip("\n") + ",region\n" + body, encoding="utf-8")
+    try:
+        table = load_subjects(path, plan=ArmPlan(("A", "B"), "A"), strata_columns=("region",))
+    except RecistValidationError as exc:  # a whole-file problem, or an arm not in the plan (naming its row)
+        assert "row 1" in str(exc) or "CSV" in str(exc) or "column 'arm'" in str(exc)
+        return
+    assert {s.arm for s in table.subjects} <= {"A", "B"}
+    assert all(dict(s.strata)["region"] for s in table.subjects)
