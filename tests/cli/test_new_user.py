@@ -125,9 +125,9 @@ def test_output_folder_that_is_a_file(tmp_path, capsys, command):
         "sample": ["sample", str(plain)],
         "simulate": ["simulate", str(plain), "--subjects", "4"],
         "report": ["report", str(CASES), "--subjects", str(_subjects(tmp_path)), "--out", str(plain),
-                   "--interval-days", "56"],
+                   "--interval-days", "56", *ARMS],
         "batch": ["batch", str(CASES), "--subjects", str(_subjects(tmp_path)), "--out", str(plain),
-                  "--interval-days", "56"],
+                  "--interval-days", "56", *ARMS],
     }[command]
     assert main(argv) == 2
     assert "is a file, not a folder" in _one_error_line(capsys.readouterr().err, command)
@@ -143,9 +143,9 @@ def test_non_empty_output_folder_needs_force(tmp_path, capsys, command):
         "sample": ["sample", str(out)],
         "simulate": ["simulate", str(out), "--subjects", "4"],
         "report": ["report", str(CASES), "--subjects", str(_subjects(tmp_path)), "--out", str(out),
-                   "--interval-days", "56"],
+                   "--interval-days", "56", *ARMS],
         "batch": ["batch", str(CASES), "--subjects", str(_subjects(tmp_path)), "--out", str(out),
-                  "--interval-days", "56"],
+                  "--interval-days", "56", *ARMS],
     }[command]
     assert main(argv) == 2
     line = _one_error_line(capsys.readouterr().err, command)
@@ -159,6 +159,9 @@ def test_force_writes_into_a_non_empty_folder(tmp_path, capsys):
     (out / "keep.txt").write_text("mine")
     assert main(["simulate", str(out), "--subjects", "2", "--force"]) == 0
     assert (out / "keep.txt").read_text() == "mine" and len(list(out.iterdir())) > 1
+
+
+ARMS = ("--arms", "A", "--control", "A")  # every subject of _subjects is in arm A
 
 
 def _subjects(tmp_path: Path) -> Path:
@@ -178,7 +181,7 @@ def test_batch_scheduler_without_dask_names_the_extra(tmp_path, capsys, monkeypa
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "distributed" else real(name, *a))
     assert main(["batch", str(CASES), "--subjects", str(_subjects(tmp_path)), "--out", str(tmp_path / "o"),
-                 "--interval-days", "56", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+                 "--interval-days", "56", *ARMS, "--scheduler", "tcp://127.0.0.1:1"]) == 2
     assert "recist[dask]" in _one_error_line(capsys.readouterr().err, "batch")
 
 
