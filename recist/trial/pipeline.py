@@ -15,6 +15,12 @@ Steps: assessment of every subject (serially, in worker processes, or on a Dask 
 subject, per-arm summaries, figures and the HTML report with its CSV tables
 (:func:`recist.export.report.write_report`).
 
+The arms are named (``arms`` and ``control_arm``, or a review charter's): an arm value of the subjects
+table outside them stops the run before anything is written, naming the row
+(:func:`recist.trial.sources.load_subjects`). An optional data cut-off cuts every read to its scans up to
+that date before assessment (:mod:`recist.endpoints.cutoff`). ``recist report`` runs the same pipeline
+with ``on_problem="stop"`` and ``without_read="censor"``.
+
 Bad input is collected, not fatal, when it concerns one subject: a row of the subjects table that does
 not parse (bad date, empty arm, duplicate id ...), a case that does not validate, a subject without a
 read, a read without a subject, two reads of one subject, a review subject still awaiting reads or
@@ -29,7 +35,7 @@ Choices where the workflow is silent:
 
 - Subjects left out are left out of every denominator (they are not counted as NE): the batch cannot
   tell a data-entry error from a real subject without reads, so the report is a draft until the
-  problems are fixed.
+  problems are fixed; its disposition table and methods say who was left out and why, per arm.
 - A re-assessment of a review read that disagrees with the assessment stored at signing (best overall
   response or progression date) is a problem: the recist version changed since signing and the read
   must be re-signed (amended) before its result is used.
