@@ -117,7 +117,7 @@ def _trial(out: Path, *, n_subjects: int, seed: int, force: bool = False) -> int
     import recist
     from recist.cli.batch import progress_bar
     from recist.errors import RecistValidationError
-    from recist.synthetic.review_sim import run_central_review
+    from recist.synthetic.review_sim import review_start, run_central_review
     from recist.synthetic.trial_sim import simulate_trial, write_trial
     from recist.trial.pipeline import batch_headline, run_batch
 
@@ -135,12 +135,13 @@ def _trial(out: Path, *, n_subjects: int, seed: int, force: bool = False) -> int
 
         def wrap(items):  # noqa: ANN001, ANN202
             return tqdm(items, desc="central review", unit="subject", file=sys.stderr, leave=False)
-    review = run_central_review(trial, out / "review", now=dt.datetime.now(dt.timezone.utc), progress=wrap)
+    start = review_start(trial)  # a fixed clock: the same seed prints the same headline and writes the same files
+    review = run_central_review(trial, out / "review", now=start, progress=wrap, seed=seed)
     print(f"  central review project: {review.project_dir} ({review.adjudicated} of {review.subjects} "
           "subjects adjudicated by the scripted adjudicator)")
     progress, close = progress_bar()
     try:
-        result = run_batch(review.project_dir, files["subjects"], out / "report", now=dt.datetime.now(dt.timezone.utc),
+        result = run_batch(review.project_dir, files["subjects"], out / "report", now=start + dt.timedelta(days=1),
                            version=recist.__version__, title=f"{trial.charter['trial']}: demo trial report",
                            cutoff=trial.data_cutoff, progress=progress)
     finally:

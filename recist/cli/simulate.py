@@ -2,15 +2,15 @@
 
 Writes a trial shaped like NCT04954820 (see :mod:`recist.synthetic.trial_sim` and docs/simulation.md): the
 subjects table, the review charter, the central and site reads and the true courses. With ``--review``
-it also runs the blinded central review into ``OUT/review`` (two readers, scripted adjudicator) and writes
-each subject's final read to ``OUT/final_reads``, ready for
+it also runs the blinded central review into ``OUT/review`` (two readers, scripted adjudicator; its secret
+derived from the seed and its clock starting the day after the data cut-off, so that one seed gives the
+same files byte for byte) and writes each subject's final read to ``OUT/final_reads``, ready for
 ``recist report OUT/final_reads --subjects OUT/subjects.csv --interval-days 84 --out OUT/report``.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _handle(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from recist.synthetic.review_sim import adjudication_triggers, run_central_review
+    from recist.synthetic.review_sim import adjudication_triggers, review_start, run_central_review
     from recist.synthetic.trial_sim import ARMS, DAYS_PER_MONTH, simulate_trial, write_trial
 
     out = Path(args.out)
@@ -73,7 +73,7 @@ def _handle(args: argparse.Namespace) -> int:
             def progress(items):  # noqa: ANN001, ANN202
                 return tqdm(items, desc="central review", unit="subject", file=sys.stderr, leave=False)
         started = time.perf_counter()
-        summary = run_central_review(trial, out / "review", now=dt.datetime.now(dt.timezone.utc),
+        summary = run_central_review(trial, out / "review", now=review_start(trial), seed=args.seed,
                                      final_cases_dir=out / "final_reads", progress=progress)
         print(f"central review in {out / 'review'} ({time.perf_counter() - started:.1f} s): "
               f"{summary.adjudicated}/{summary.subjects} subjects adjudicated "

@@ -113,12 +113,18 @@ class ReviewProject(ViewsMixin, ResultsMixin):
     @classmethod
     def init(
         cls, root: str | Path, charter: Charter | Mapping[str, Any] | str | Path, *, as_: str,
-        now: _dt.datetime | None = None,
+        now: _dt.datetime | None = None, simulation_secret: bytes | None = None,
     ) -> ReviewProject:
         """Create a project in the empty (or absent) folder ``root`` from a charter.
 
         Only an administrator named in the charter may create the project. A random project secret
         (``secret.key``) keys the subject pseudonyms, the date shifts and the A/B labels.
+
+        ``simulation_secret`` (32 bytes or more) replaces the random secret, for simulated reviews only
+        (:mod:`recist.synthetic.review_sim` derives it from the simulation's seed so that a seed gives the
+        same project byte for byte). A project made so is marked ``"simulated": true`` in
+        ``project.json`` and in its first audit entry: a known secret un-blinds every pseudonym and date
+        shift, so a real project must never be made with one (the CLI's ``review init`` cannot).
         """
         root = Path(root)
         if isinstance(charter, (str, Path)):
@@ -131,18 +137,22 @@ class ReviewProject(ViewsMixin, ResultsMixin):
             raise ReviewStateError(f"{root} is not empty: create a review project in a new folder")
         root.mkdir(parents=True, exist_ok=True)
         now = _utc(now)
+        if simulation_secret is not None and (not isinstance(simulation_secret, bytes) or len(simulation_secret) < 32):
+            raise ReviewStateError("a simulation secret must be at least 32 bytes")
         with project_lock(root):
-            secret = secrets.token_bytes(32)
+            secret = simulation_secret if simulation_secret is not None else secrets.token_bytes(32)
             atomic_write_bytes(root / "secret.key", secret.hex().encode())
             (root / "secret.key").chmod(0o600)
+            info: dict[str, Any] = {"format": PROJECT_FORMAT, "created": now.isoformat(), "trial": charter.trial}
+            details: dict[str, Any] = {"trial": charter.trial}
+            if simulation_secret is not None:
+                info["simulated"] = details["simulated"] = True
             files = {
                 "secret.key": file_sha256(root / "secret.key"),
                 "charter.json": write_json(root / "charter.json", charter.to_dict()),
-                "project.json": write_json(
-                    root / "project.json", {"format": PROJECT_FORMAT, "created": now.isoformat(), "trial": charter.trial}
-                ),
+                "project.json": write_json(root / "project.json", info),
             }
-            AuditLog(root).append(actor=as_, action="init", now=now, details={"trial": charter.trial}, files=files)
+            AuditLog(root).append(actor=as_, action="init", now=now, details=details, files=files)
         return cls(root, charter, secret)
 
     @classmethod

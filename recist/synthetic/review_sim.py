@@ -10,8 +10,15 @@ whose reads disagree on a charter trigger.
 The scripted adjudicator sees only Read A and Read B (case and assessment), as a real one does, and
 picks the read whose outcome is nearer the subject's true course, which a real adjudicator judges from
 the images: first the progression status and date (days since baseline) against the true progression,
-then the best overall response against the true one. Ties go to Read A. The reason names both reads'
-outcomes, like a written adjudication rationale.
+then the best overall response against the true one. Ties are broken by the reads' content, never by
+their A/B label (which depends on the project secret): the read with the earlier progression, then the
+smaller sum of diameters at the last timepoint, then the smaller SHA-256 of the case. The reason names
+both reads' outcomes, like a written adjudication rationale.
+
+Reproducibility: with ``seed``, the project secret (pseudonyms, date shifts, A/B labels, UIDs) is derived
+from the seed (:func:`simulation_secret`; simulated projects only, marked ``"simulated": true``) and the
+clock is the caller's ``now`` plus one second per action, so the same trial, seed and ``now`` give the
+same project, byte for byte.
 
 :func:`adjudication_triggers` predicts the same disagreements without a project (pure and fast), for
 tuning and for the summary of ``recist simulate``.
@@ -21,6 +28,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -43,6 +52,8 @@ __all__ = [
     "adjudication_triggers",
     "choose_read",
     "run_central_review",
+    "simulation_secret",
+    "review_start",
 ]
 
 log = logging.getLogger(__name__)
@@ -117,21 +128,44 @@ def _describe(outcome: Mapping[str, Any]) -> str:
     return f"{where}, best overall response {outcome.get('best_overall_response')}"
 
 
+def review_start(trial: SimulatedTrial) -> dt.datetime:
+    """When the simulated review starts: 09:00 UTC the day after the data cut-off (a fixed time, so that a
+    seed gives the same audit trail and report every run)."""
+    return dt.datetime.combine(trial.data_cutoff + dt.timedelta(days=1), dt.time(9, 0), tzinfo=dt.timezone.utc)
+
+
+def simulation_secret(seed: int) -> bytes:
+    """The project secret of a simulated review with ``seed`` (never used for a real project)."""
+    return hashlib.sha256(f"recist simulated central review, seed {int(seed)}".encode()).digest()
+
+
+def _content_key(read: Mapping[str, Any]) -> tuple[int, float, str]:
+    """A tie-break from a read's content: earlier progression first, then smaller last sum, then case hash."""
+    progression = read["assessment"].get("progression") or {}
+    day = progression.get("day")
+    timepoints = read["assessment"].get("timepoints") or []
+    last_sum = timepoints[-1].get("sum_mm") if timepoints else None
+    digest = hashlib.sha256(json.dumps(read["case"], sort_keys=True).encode()).hexdigest()
+    return (int(day) if day is not None else 1 << 30, float(last_sum) if last_sum is not None else float("inf"), digest)
+
+
 def choose_read(reads: Mapping[str, Mapping[str, Any]], subject: SimulatedSubject) -> tuple[str, str]:
     """The scripted adjudicator: ``("A" or "B", reason)`` for the read nearer the true course.
 
-    ``reads`` is what an adjudicator is shown: ``{"A": {"case", "assessment"}, "B": {...}}``.
+    ``reads`` is what an adjudicator is shown: ``{"A": {"case", "assessment"}, "B": {...}}``. The choice
+    depends on the reads' content only: swapping the labels swaps the answer.
     """
     outcomes = {ab: outcome_of(read["assessment"]) for ab, read in reads.items()}
     distances = {ab: _distance(outcome, subject) for ab, outcome in outcomes.items()}
-    choice = "B" if distances["B"] < distances["A"] else "A"
+    keys = {ab: (distances[ab], _content_key(reads[ab])) for ab in ("A", "B")}
+    choice = "B" if keys["B"] < keys["A"] else "A"
     other = "B" if choice == "A" else "A"
     if distances[choice][0] < distances[other][0]:
         why = "its progression assessment matches the images better"
     elif distances[choice][1] < distances[other][1]:
         why = "its best overall response matches the images better"
     else:
-        why = "both are defensible; Read A kept"
+        why = "both are defensible; the earlier progression (or smaller tumour burden) kept"
     reason = (f"Read {choice} ({_describe(outcomes[choice])}) over Read {other} ({_describe(outcomes[other])}): "
               f"{why}")
     return choice, reason
@@ -170,6 +204,7 @@ def run_central_review(
     now: dt.datetime,
     final_cases_dir: str | os.PathLike[str] | None = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+    seed: int | None = None,
 ) -> CentralReviewSummary:
     """Run the whole central review of ``trial`` in the new folder ``project_dir``.
 
@@ -187,13 +222,17 @@ def run_central_review(
         ``recist report SOURCE --subjects subjects.csv``.
     progress
         Wraps the subject list (e.g. a tqdm progress bar).
+    seed
+        Derive the project secret from this seed (:func:`simulation_secret`): with the same trial and
+        ``now`` the project is the same byte for byte. Without it the secret is random, as in a real review.
 
     Returns
     -------
     CentralReviewSummary
     """
     clock = _Clock(now)
-    project = ReviewProject.init(project_dir, trial.charter, as_=ADMINISTRATOR, now=clock())
+    project = ReviewProject.init(project_dir, trial.charter, as_=ADMINISTRATOR, now=clock(),
+                                 simulation_secret=None if seed is None else simulation_secret(seed))
     by_id = {s.subject: s for s in trial.subjects}
     by_pseudonym: dict[str, SimulatedSubject] = {}
     for s in _progress(list(trial.subjects), progress):

@@ -39,3 +39,19 @@ def test_demo_refuses_a_foreign_non_empty_folder(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "OUT is not empty" in err and "--force" in err
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_two_demo_runs_with_one_seed_print_the_same_headline_and_write_the_same_files(tmp_path, capsys):
+    outputs, trees = [], []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert main(["demo", str(out), "--subjects", "4", "--seed", "11"]) == 0
+        outputs.append(re.sub(r"in [0-9.]+ s", "in X s", capsys.readouterr().out).replace(str(out), "OUT"))
+        trees.append({p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    assert outputs[0] == outputs[1] and "HR" in outputs[0]
+    assert trees[0].keys() == trees[1].keys() and "report/report.html" in trees[0]
+    assert [k for k in trees[0] if trees[0][k] != trees[1][k]] == []  # files and figures, byte for byte
+    # `make demo` twice in a row in one folder: the same headline again
+    assert main(["demo", str(tmp_path / "a"), "--subjects", "4", "--seed", "11"]) == 0
+    again = re.sub(r"in [0-9.]+ s", "in X s", capsys.readouterr().out).replace(str(tmp_path / "a"), "OUT")
+    assert again == outputs[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
@@ -80,3 +81,40 @@ def test_scripted_adjudicator_picks_the_read_nearer_the_true_course(reviewed):
         choice, _ = choose_read({"A": _read(300, no_pd.true_best_overall_response),
                                  "B": _read(None, no_pd.true_best_overall_response)}, no_pd)
         assert choice == "B"
+
+
+def test_ties_are_broken_by_content_not_by_the_a_b_label(reviewed):
+    trial, _ = reviewed
+    subject = trial.subjects[0]
+    bor = subject.true_best_overall_response
+    early = {"case": {"x": 1}, "assessment": {"best_overall_response": bor, "progression": None,
+                                               "timepoints": [{"sum_mm": 20.0}]}}
+    late = {"case": {"x": 2}, "assessment": {"best_overall_response": bor, "progression": None,
+                                              "timepoints": [{"sum_mm": 30.0}]}}
+    assert choose_read({"A": early, "B": late}, subject)[0] == "A"
+    assert choose_read({"A": late, "B": early}, subject)[0] == "B"  # swapping the labels swaps the answer
+
+
+def _tree(root) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_seeded_simulated_review_is_reproducible_byte_for_byte(tmp_path):
+    from recist.cli import main
+
+    runs = []
+    for name in ("one", "two"):
+        assert main(["simulate", str(tmp_path / name), "--subjects", "4", "--seed", "7", "--review"]) == 0
+        runs.append(_tree(tmp_path / name))
+    assert runs[0].keys() == runs[1].keys() and any(k.startswith("review/subjects/") for k in runs[0])
+    assert [k for k in runs[0] if runs[0][k] != runs[1][k]] == []
+    project = json.loads(runs[0]["review/project.json"])
+    assert project["simulated"] is True  # a derived secret is marked; `review init` never makes one
+
+
+def test_without_a_seed_the_secret_is_random(tmp_path):
+    trial = simulate_trial(2, rng=np.random.default_rng(3))
+    first = run_central_review(trial, tmp_path / "a", now=NOW)
+    second = run_central_review(trial, tmp_path / "b", now=NOW)
+    assert (first.project_dir / "secret.key").read_bytes() != (second.project_dir / "secret.key").read_bytes()
+    assert "simulated" not in json.loads((first.project_dir / "project.json").read_text())
