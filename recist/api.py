@@ -30,7 +30,8 @@ def assess(
     case: Case | Mapping[str, Any] | str | os.PathLike[str],
     protocol: Protocol | Mapping[str, Any] | None = None,
 ) -> Assessment:
-    """Assess a case by RECIST 1.1.
+    """Assess a case by RECIST 1.1 (and by iRECIST beside it when the protocol's ``criteria`` is
+    ``"iRECIST"``: ``result.irecist``, docs/rules.md section H).
 
     Parameters
     ----------
