@@ -19,7 +19,7 @@ from napari_recist._presets import PET_COLORMAP, PET_SUV_LIMITS, contrast_limits
 from napari_recist._world import SeriesRef, lps_to_world, tilt_deg, world_affine
 from recist.errors import RecistError, SuvError
 
-__all__ = ["series_layers", "case_layers", "lines_layer_data", "update_lines_layer", "LINE_COLOURS", "line_text",
+__all__ = ["series_layers", "case_layers", "no_suv_message", "lines_layer_data", "update_lines_layer", "LINE_COLOURS", "line_text",
            "MAX_EXACT_TILT_DEG"]
 
 logger = logging.getLogger(__name__)
@@ -54,14 +54,17 @@ def _volume_layer(volume, name: str, timepoint: str | None, unit: str | None = N
     return volume.array, kwargs, "image"
 
 
-def series_layers(folder: str | Path, *, timepoint_of=None, series_filter=None) -> list[tuple]:
+def series_layers(folder: str | Path, *, timepoint_of=None, series_filter=None,
+                  package: str | None = None) -> list[tuple]:
     """Image layer data for every readable series under ``folder``.
 
     CT gets the soft-tissue window; PET is converted to SUVbw (``recist.io.pet.load_suv_volume``) with a
     colour map and additive blending, so it fuses over the CT. A series that cannot be loaded, or a PET
     without the SUV header fields, is reported with a napari warning naming the series and the problem
     (the PET is then shown in its stored units). ``timepoint_of(info)`` names the timepoint of a series
-    (layer names and metadata); ``series_filter(info)`` selects series.
+    (layer names and metadata); ``series_filter(info)`` selects series. ``package`` names the central-review
+    reader package the folder belongs to: a PET without SUV is then explained by :func:`no_suv_message`
+    (the reader cannot fix a header; the core lab makes the package).
     """
     from recist.io.dicom import find_series, load_series
     from recist.io.pet import load_suv_volume
@@ -90,7 +93,8 @@ def series_layers(folder: str | Path, *, timepoint_of=None, series_filter=None) 
             try:
                 suv = load_suv_volume(volume)
             except SuvError as exc:
-                show_warning(f"recist: {exc}. The PET is shown in stored units, not SUV.")
+                show_warning(no_suv_message(exc, package) if package else
+                             f"recist: {exc}. The PET is shown in stored units, not SUV.")
                 data, kwargs, kind = _volume_layer(volume, f"{prefix}PET (not SUV)", label)
                 kwargs.update(colormap=PET_COLORMAP, blending="additive")
             else:
@@ -105,6 +109,16 @@ def series_layers(folder: str | Path, *, timepoint_of=None, series_filter=None) 
             layers.append((data, kwargs, kind))
     layers.sort(key=lambda layer: layer[0].dtype.kind == "f" and "PET" in layer[1]["name"])  # CT under PET
     return layers
+
+
+def no_suv_message(error: Exception, package: str) -> str:
+    """Why a PET of a reader package is shown without SUV: the missing header value (as
+    :mod:`recist.measure.suv` names it), that the core lab's package lacks it, and what the reader sees."""
+    reason = str(error).split("; fix the header", 1)[0].rstrip(". ")
+    return (f"recist: no SUV for this PET of {package}: {reason}. The core lab made the package without this "
+            "value (de-identification removes patient weight and dose details unless the project keeps them); "
+            "the PET is shown in its stored units (intensity only, not SUV). Ask the core lab for a package "
+            "that keeps it to read SUV.")
 
 
 def lines_layer_data(controller: CaseController, timepoint: str) -> tuple[list, pd.DataFrame]:

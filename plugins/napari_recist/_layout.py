@@ -28,7 +28,7 @@ from __future__ import annotations
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QApplication, QDockWidget, QWidget
 
-__all__ = ["apply_reading_layout", "TABLE_MAX_FRACTION"]
+__all__ = ["apply_reading_layout", "make_room", "TABLE_MAX_FRACTION"]
 
 #: The case table takes at most this fraction of the window height.
 TABLE_MAX_FRACTION = 0.4
@@ -55,6 +55,20 @@ def _find_widgets(viewer) -> dict:
     return found
 
 
+def make_room(viewer) -> None:
+    """The right dock area takes the full height and the bottom one the width under the canvases; napari's
+    layer list and layer controls are hidden (Window menu brings them back): their minimum heights would
+    otherwise squeeze a table docked below the canvas."""
+    window = viewer.window
+    qt_window = window._qt_window
+    qt_window.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+    qt_window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+    qt_window.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+    qt_window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+    for dock in (window._qt_viewer.dockLayerList, window._qt_viewer.dockLayerControls):
+        dock.setVisible(False)
+
+
 def apply_reading_layout(viewer) -> dict:
     """Dock (or re-dock) the comparison, Measurement and Case table widgets in the reading layout and size
     them; returns the widgets by kind (``"compare"``, ``"measurement"``, ``"table"``).
@@ -69,13 +83,7 @@ def apply_reading_layout(viewer) -> dict:
     makers = {"compare": CompareWidget, "measurement": MeasurementWidget, "table": CaseTableWidget}
     areas = {"compare": Qt.DockWidgetArea.LeftDockWidgetArea, "measurement": Qt.DockWidgetArea.RightDockWidgetArea,
              "table": Qt.DockWidgetArea.BottomDockWidgetArea}
-    qt_window.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-    qt_window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-    qt_window.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-    qt_window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
-    qt_viewer = window._qt_viewer
-    for dock in (qt_viewer.dockLayerList, qt_viewer.dockLayerControls):
-        dock.setVisible(False)
+    make_room(viewer)
     docks = {}
     for kind in ("compare", "measurement", "table"):
         widget = widgets.get(kind)

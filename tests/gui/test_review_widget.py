@@ -142,3 +142,52 @@ def test_reader_then_adjudicator(make_napari_viewer, review):
 def _rgba(hex_colour: str) -> np.ndarray:
     value = hex_colour.lstrip("#")
     return np.array([int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)] + [1.0])
+
+
+def test_adjudicator_sees_the_values_of_read_a_and_read_b(make_napari_viewer, qtbot, review):
+    """Read A and Read B tables below the canvas, every value cell visible in a 1280 x 800 window."""
+    project, pseudonym, package, manifest = review
+    for reader, sizes in (("R1", [30.0, 40.0]), ("R2", [30.0, 31.0])):
+        project.save_read(pseudonym, _line_case(pseudonym, manifest, sizes), as_=reader)
+        project.sign(pseudonym, as_=reader)
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1280, 800)
+    _, widget = viewer.window.add_plugin_dock_widget("recist", "Review")
+    assert widget.open_project(project.root, "ADJ1", package=package)
+    assert widget.open_subject(pseudonym)
+    qtbot.wait(300)
+    for ab in ("A", "B"):
+        table = widget.read_tables[ab]
+        grid = table.table_widget
+        assert table.isVisible()
+        viewport = grid.viewport().rect()
+        for r, row in enumerate(table.model.rows):
+            if row.header not in ("T1 (T, liver)", "Sum (mm)", "Overall response"):
+                continue
+            for c in range(len(table.model.columns)):
+                rect = grid.visualRect(grid.model().index(r, c))
+                assert viewport.contains(rect), (ab, row.header, c)
+                text = grid.item(r, c).text()
+                assert grid.fontMetrics().horizontalAdvance(text) <= rect.width(), (ab, text)
+    assert widget.read_tables["A"].cell_text("T1 (T, liver)", "week 8") in ("40.0", "31.0")
+
+
+def test_a_package_pet_without_suv_says_which_value_is_missing(make_napari_viewer, tmp_path):
+    """A PET of a reader package whose headers lack an SUV value: shown in stored units, and the warning
+    names the missing tag and that the core lab's package lacks it (a reader cannot fix a header)."""
+    from napari.layers import Layer
+    from napari_recist._layers import series_layers
+
+    write_series(tmp_path / "pt", shape=(3, 16, 16), spacing_mm=(3.0, 2.0, 2.0), modality="PT")
+    viewer = make_napari_viewer()
+    seen = len(notification_manager.records)
+    layers = series_layers(tmp_path / "pt", timepoint_of=lambda _info: "baseline",
+                           package="the reader package P1 (S-001, baseline)")
+    for data, kwargs, kind in layers:
+        viewer.add_layer(Layer.create(data, kwargs, kind))
+    (message,) = [m for m in _messages(seen) if "SUV" in m]
+    assert message.startswith("recist: no SUV for this PET of the reader package P1 (S-001, baseline): ")
+    assert "is missing or empty" in message and "(00" in message  # the tag, as Keyword (gggg,eeee)
+    assert "fix the header" not in message and "re-export" not in message
+    assert "core lab" in message and "stored units" in message
+    assert [layer.name for layer in viewer.layers] == ["baseline PET (not SUV)"]

@@ -29,7 +29,7 @@ from typing import Any
 
 from napari.layers import Layer
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import Qt
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -148,7 +148,12 @@ class ReviewWidget(QWidget):
         self.timepoint.currentTextChanged.connect(self._on_timepoint)
         tp_row = QFormLayout()
         tp_row.addRow("Timepoint", self.timepoint)
-        self.tables_row = QHBoxLayout()
+        # Read A and Read B side by side in their own dock below the canvas (the full window width: every
+        # value column visible), docked when the adjudicator opens a subject
+        self.reads_panel = QWidget()
+        self._reads_dock = None
+        self.tables_row = QHBoxLayout(self.reads_panel)
+        self.tables_row.setContentsMargins(0, 0, 0, 0)
         self.read_tables: dict[str, CaseTableWidget] = {}
         self.choice = QComboBox()
         self.choice.addItems(["A", "B"])
@@ -164,7 +169,6 @@ class ReviewWidget(QWidget):
         choose.addWidget(self.adjudicate_button)
         adj.addWidget(self.triggers)
         adj.addLayout(tp_row)
-        adj.addLayout(self.tables_row, 1)
         adj.addLayout(choose)
 
         layout = QVBoxLayout(self)
@@ -173,7 +177,7 @@ class ReviewWidget(QWidget):
         layout.addWidget(self.subjects, 1)
         layout.addWidget(self.state)
         layout.addWidget(self.read_box)
-        layout.addWidget(self.adjudication_box, 2)
+        layout.addWidget(self.adjudication_box)
         self.read_box.setVisible(False)
         self.adjudication_box.setVisible(False)
 
@@ -297,7 +301,9 @@ class ReviewWidget(QWidget):
             if not folder.is_dir():
                 show_warning(f"recist review: {folder} (timepoint {tp['label']} of {subject}) is missing")
                 continue
-            for data, kwargs, kind in series_layers(folder, timepoint_of=lambda _info, label=tp["label"]: label):
+            where = f"the reader package {self.package_dir} ({subject}, {tp['label']})"
+            for data, kwargs, kind in series_layers(folder, timepoint_of=lambda _info, label=tp["label"]: label,
+                                                    package=where):
                 self.viewer.add_layer(Layer.create(data, kwargs, kind))
 
     def _open_read(self, subject: str) -> bool:
@@ -414,6 +420,7 @@ class ReviewWidget(QWidget):
             self.read_tables[ab] = CaseTableWidget(self.viewer, controller, bind_session=False)
             column.addWidget(self.read_tables[ab])
             self.tables_row.addWidget(box, 1)
+        self._dock_reads_panel()
         self.view, self.subject = view, subject
         self.timepoint.blockSignals(True)
         self.timepoint.clear()
@@ -425,6 +432,32 @@ class ReviewWidget(QWidget):
         self.triggers.setText(f"{subject}: the reads disagree on {', '.join(view['triggers'])}."
                               + (f" Adjudicated: Read {done['choice']} ({done['reason']})." if done else ""))
         return True
+
+    def _dock_reads_panel(self) -> None:
+        """Show the Read A / Read B tables in a dock below the canvas, as tall as their rows."""
+        window = getattr(self.viewer, "window", None)
+        if window is None or not hasattr(window, "add_dock_widget"):
+            return
+        if self._reads_dock is None:
+            from napari_recist._layout import make_room
+
+            if hasattr(window, "_qt_viewer"):
+                make_room(self.viewer)
+            self._reads_dock = window.add_dock_widget(self.reads_panel, name="Read A / Read B", area="bottom",
+                                                      add_vertical_stretch=False)
+        self._reads_dock.setVisible(True)
+        self._size_reads()
+        QTimer.singleShot(0, self._size_reads)  # again once Qt has laid the tables out
+
+    def _size_reads(self) -> None:
+        tables = list(self.read_tables.values())
+        window = getattr(self.viewer, "window", None)
+        if not tables or self._reads_dock is None or window is None:
+            return
+        qt_window = window._qt_window
+        wanted = max(table.wanted_height() for table in tables) + 24  # + the "Read A" title
+        qt_window.resizeDocks([self._reads_dock], [min(wanted, int(0.45 * qt_window.height()))],
+                              Qt.Orientation.Vertical)
 
     def _add_read_lines(self, ab: str, controller: CaseController, label: str) -> None:
         kwargs = lines_layer_kwargs(controller, label)
