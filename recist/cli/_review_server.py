@@ -166,6 +166,14 @@ def _logout(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worklist(args: argparse.Namespace) -> int:
+    from recist.server.client import ReviewClient
+
+    with ReviewClient(args.server) as client:
+        _print_json(client.worklist())
+    return 0
+
+
 def trusted_key_for(args: argparse.Namespace) -> Any:
     """The server public key ``verify`` trusts: ``--public-key FILE``, else the server key of this machine
     when this machine serves the project, else None (only the project's own key)."""
@@ -317,6 +325,10 @@ def add_server_verbs(verbs: Any) -> None:
     p = verbs.add_parser("logout", help="end your session on a review server and forget its token")
     p.add_argument("url", metavar="URL")
     p.set_defaults(func=_logout)
+
+    p = verbs.add_parser("worklist", help="your subjects, with the labels, dates and images of each timepoint")
+    p.add_argument("--server", metavar="URL", required=True, help=SERVER_HELP)
+    p.set_defaults(func=_worklist)
 
     p = verbs.add_parser("audit", help="print the audit trail as a table (for inspectors)")
     p.add_argument("dir", metavar="DIR", nargs="?", help="the review project folder")

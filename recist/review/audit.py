@@ -246,6 +246,29 @@ class AuditLog:
         )
         return entry
 
+    def size(self) -> int:
+        """The log's size in bytes (0 when absent): a position to ask :meth:`files_written_since` about."""
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def files_written_since(self, position: int) -> bool:
+        """True when an entry after byte ``position`` of the log records a written or removed file (or the
+        log is shorter than ``position``): the project's files may have changed since then."""
+        with open(self.path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() < position:
+                return True
+            handle.seek(position)
+            for raw in handle:
+                try:
+                    if json.loads(raw).get("files"):
+                        return True
+                except (ValueError, AttributeError):
+                    return True
+        return False
+
     def entries(self) -> Iterable[dict[str, Any]]:
         """Every entry, in file order (no checking: see :func:`verify_log`)."""
         if not self.path.exists():

@@ -15,6 +15,7 @@ status only (paths carry pseudonyms, never a secret).
 """
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from recist.errors import (
 )
 from recist.review.accounts import MAX_FAILURES, SESSION_IDLE_S, Accounts, SessionStore
 from recist.review.keys import SigningKey, project_state_dir
-from recist.review.workflow import ReviewProject
+from recist.review.workflow import JOURNAL_NAME, ReviewProject
 
 __all__ = ["ServerState", "create_app", "open_server_state"]
 
@@ -213,9 +214,29 @@ def create_app(state: ServerState) -> FastAPI:
     def me(who: Who) -> dict[str, Any]:
         return {"user": who.user, "role": who.role, "name": who.name, "trial": project.charter.trial}
 
+    status_cache: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+    status_cache_lock = threading.Lock()
+
     @app.get("/api/status")
     def status(who: Who) -> list[dict[str, Any]]:
-        return call(project.status, as_=who.user)
+        """``ReviewProject.status``, answered from a per-user cache while no file of the project changed.
+
+        The cache entry holds the audit-log position taken before the rows were computed, and only when
+        no change was half done then (no journal: every logged change had its files in place). It is
+        valid while no later entry records a written file. A cached answer is audited like a computed one.
+        """
+        with status_cache_lock:
+            cached = status_cache.get(who.user)
+        if cached is not None and not project.audit.files_written_since(cached[0]):
+            project.log_event(actor=who.user, action="view", details={"what": "status", "subjects": len(cached[1])})
+            return cached[1]
+        position = project.audit.size()
+        settled = not (project.root / JOURNAL_NAME).exists()
+        rows = call(project.status, as_=who.user)
+        if settled:
+            with status_cache_lock:
+                status_cache[who.user] = (position, rows)
+        return rows
 
     @app.get("/api/subjects/{subject}")
     def show(subject: str, who: Who, reader: str | None = None, version: int | None = None) -> dict[str, Any]:

@@ -161,6 +161,10 @@ class ReviewClient:
     def me(self) -> dict[str, Any]:
         return self.request("GET", "/api/me").json()
 
+    def worklist(self) -> list[dict[str, Any]]:
+        """Readers and adjudicators: subjects, status, and per timepoint the label, date and image UIDs."""
+        return self.request("GET", "/api/worklist").json()
+
     def status(self) -> list[dict[str, Any]]:
         return self.request("GET", "/api/status").json()
 

@@ -1,4 +1,5 @@
-"""DICOMweb for remote readers: QIDO-RS search and WADO-RS retrieve of each reader's de-identified series.
+"""DICOMweb for remote readers: QIDO-RS search and WADO-RS retrieve of each reader's de-identified series,
+and the reader's worklist (``GET /api/worklist``).
 
 What a caller may see is exactly their reader package (:meth:`recist.review.ReviewProject.package`, the
 same de-identification, pseudonyms and shifted dates): the server writes the package of each user into
@@ -14,6 +15,9 @@ A study, series or instance outside the caller's scope, or unknown (an original,
 (``PatientID``, ``StudyInstanceUID`` filters), ``/studies/{study}/series``,
 ``/studies/{study}/series/{series}/instances``, WADO-RS of a study, a series or an instance
 (``multipart/related; type="application/dicom"``) and their ``/metadata`` (DICOM JSON, no bulk data).
+``GET /api/worklist`` (readers and adjudicators) lists the caller's subjects with their status and, per
+timepoint, the label and shifted date a read must carry and the study and series UIDs to retrieve.
+
 Not supported: other QIDO matching keys, fuzzy matching, rendered or frame-level retrieval, STOW-RS.
 """
 
@@ -124,6 +128,11 @@ class _Packages:
             self._index[user] = (subjects, studies)
             return studies
 
+    def manifest(self, user: str) -> dict[str, Any]:
+        """The manifest of ``user``'s package (written first if needed)."""
+        self.studies(user)
+        return json.loads((self.base / user / "manifest.json").read_text(encoding="utf-8"))
+
     @staticmethod
     def _complete(folder: Path, subjects: frozenset[str]) -> bool:
         try:
@@ -187,6 +196,26 @@ def add_dicomweb_routes(app: FastAPI, state: Any, caller: Callable[..., Any]) ->
         for s in [series] if series is not None else study.series.values():
             for i in s.instances.values():
                 yield i.path
+
+    @app.get("/api/worklist")
+    def worklist(who: Any = Depends(caller)) -> list[dict[str, Any]]:  # noqa: B008
+        """The caller's subjects: status and, per timepoint, the label and (shifted) date a read must carry
+        and the DICOMweb study and series UIDs of its images."""
+        rows = {row["subject"]: row for row in project.status(as_=who.user)}
+        if who.role == "administrator":
+            raise HTTPException(403, "the worklist is a reader's or adjudicator's view: see /api/status")
+        out = []
+        for subject in packages.manifest(who.user)["subjects"]:
+            row = rows.get(subject["subject"])
+            if row is None:
+                continue
+            out.append({**row, "timepoints": [
+                {"label": tp["label"], "date": tp["date"],
+                 "studies": sorted({s["study_uid"] for s in tp["series"]}),
+                 "series": [{"series_uid": s["series_uid"], "modality": s["modality"], "instances": s["files"]}
+                            for s in tp["series"]]}
+                for tp in subject["timepoints"]]})
+        return out
 
     @app.get("/dicomweb/studies")
     def search_studies(request: Request, who: Any = Depends(caller)) -> JSONResponse:  # noqa: B008

@@ -155,3 +155,17 @@ def test_the_client_speaks_https_only_with_a_trusted_certificate(server: Server)
         assert "CERTIFICATE_VERIFY_FAILED" in str(exc)
     else:
         raise AssertionError("an untrusted certificate was accepted")
+
+
+def test_status_answers_from_cache_only_while_nothing_changed(server: Server) -> None:
+    p = _pseudonym(server, "NET-003")
+    with server.login("PM1") as pm, server.login("R1") as r1:
+        first = pm.get("/api/status").json()
+        views = len([e for e in _entries(server) if e["action"] == "view" and e["actor"] == "PM1"])
+        assert pm.get("/api/status").json() == first  # cached, and still audited
+        assert len([e for e in _entries(server) if e["action"] == "view" and e["actor"] == "PM1"]) == views + 1
+        before = next(row["reads"]["R1"] for row in first if row["pseudonym"] == p)
+        case = package_case(ReviewProject.open(server.root), p, [30, 25])
+        assert r1.put(f"/api/subjects/{p}/read", json=case).status_code == 200
+        after = next(row["reads"]["R1"] for row in pm.get("/api/status").json() if row["pseudonym"] == p)
+    assert (before, after) == ("not started", "draft")

@@ -12,7 +12,7 @@ from dicomweb_client.api import DICOMwebClient
 
 from recist.review.audit import AuditLog
 
-from .conftest import Server
+from .conftest import PASSWORDS, Server
 
 
 @pytest.fixture
@@ -102,3 +102,35 @@ def test_the_packages_live_outside_the_project(imaged: Server) -> None:
     _client(imaged, "R2").search_for_studies()
     assert not list(imaged.root.rglob("*.dcm"))
     assert list(Path(imaged.home).rglob("dicomweb/R2/*/*/*.dcm"))
+
+
+def test_the_worklist_gives_what_a_read_must_carry(imaged: Server, tmp_path, monkeypatch, capsys) -> None:
+    import io
+    import json
+    import sys
+
+    from recist.cli import main
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORDS["R1"] + "\n"))
+    assert main(["review", "login", imaged.url, "--user", "R1", "--ca-cert", str(imaged.cert),
+                 "--password-stdin"]) == 0
+    capsys.readouterr()
+    assert main(["review", "worklist", "--server", imaged.url]) == 0
+    worklist = json.loads(capsys.readouterr().out)
+    assert len(worklist) == 3
+    entry = next(e for e in worklist if e["status"] != "signed")
+    assert [tp["label"] for tp in entry["timepoints"]] == ["timepoint 1", "timepoint 2"]
+    study = entry["timepoints"][0]["studies"][0]
+    assert _client(imaged, "R1").search_for_studies(search_filters={"StudyInstanceUID": study})
+    # a read written from the worklist alone is accepted
+    case = {"format": "recist.case/1", "subject": entry["subject"],
+            "lesions": [{"id": "T1", "role": "target", "site": "liver"}],
+            "timepoints": [{"label": tp["label"], "date": tp["date"], "targets": {"T1": {"long_axis_mm": 20.0}}}
+                           for tp in entry["timepoints"]]}
+    with imaged.login("R1") as http:
+        saved = http.put(f"/api/subjects/{entry['subject']}/read", json=case)
+        assert saved.status_code == 200, saved.text
+        assert http.get("/api/worklist").status_code == 200
+    with imaged.login("PM1") as http:
+        assert http.get("/api/worklist").status_code == 403
