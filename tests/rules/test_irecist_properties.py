@@ -121,7 +121,14 @@ def irecist_cases(draw):
         if new:
             tp["new_lesions"] = new
         timepoints.append(tp)
-    return {"format": "recist.case/1", "subject": "R", "protocol": {"criteria": "iRECIST"},
+    protocol = {
+        "criteria": "iRECIST",
+        "irecist_window_variance_days": draw(st.sampled_from([0, 2, 7])),
+        "irecist_late_scan_confirms": draw(st.booleans()),
+        "irecist_further_increase_from": draw(st.sampled_from(["first_iupd", "previous"])),
+        "confirmation": draw(st.booleans()),
+    }
+    return {"format": "recist.case/1", "subject": "R", "protocol": protocol,
             "lesions": [{"id": "T1", "role": "target", "site": "liver"},
                         {"id": "T2", "role": "target", "site": "lung"},
                         {"id": "NT1", "role": "non_target", "site": "peritoneum"}],
@@ -133,8 +140,9 @@ def irecist_cases(draw):
 def test_random_irecist_reads_keep_the_invariants(case):
     """On reads with re-recorded new lesions: the RECIST 1.1 results are those of the same read under
     RECIST 1.1; target or non-target RECIST 1.1 PD is iUPD or iCPD; iCPD has a reason and lies in the
-    window, or is an early scan with an additional new lesion (I3); nothing after iCPD; iBOR is one of
-    the time-point responses (iUPD standing for NE when only NE followed)."""
+    window (or later, where the protocol lets late scans confirm), or is an early scan with an additional
+    new lesion (I3); nothing after iCPD; iBOR is one of the time-point responses (iUPD standing for NE when
+    only NE followed; with confirmation, an unconfirmed response counts as iSD)."""
     result = assess(case)
     plain = assess(_with_criteria(case, "RECIST 1.1")).to_dict()
     both = result.to_dict()
@@ -150,7 +158,12 @@ def test_random_irecist_reads_keep_the_invariants(case):
             assert i_tp.response in (IResponse.IUPD, IResponse.ICPD)
         if i_tp.response == IResponse.ICPD:
             assert i_tp.confirmed_by
-            assert i_tp.window == "in" or (i_tp.window == "early" and "additional_new_lesions" in i_tp.confirmed_by)
+            late_ok = case["protocol"]["irecist_late_scan_confirms"] and i_tp.window == "late"
+            assert i_tp.window == "in" or late_ok or (
+                i_tp.window == "early" and "additional_new_lesions" in i_tp.confirmed_by)
             after_icpd = True
     responses = {tp.response for tp in i_tps}
-    assert result.irecist.best_overall_response in responses | {IResponse.NE}
+    allowed = responses | {IResponse.NE}
+    if case["protocol"]["confirmation"]:  # an unconfirmed iCR/iPR counts as iSD; iCR then iPR is iPR (R34)
+        allowed |= {IResponse.ISD, IResponse.IPR}
+    assert result.irecist.best_overall_response in allowed
