@@ -25,6 +25,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -127,8 +128,29 @@ def adtte_csv(rows: Sequence[Mapping[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def write_adtte(rows: Sequence[Mapping[str, Any]], out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """Write ``adtte.csv`` and ``adtte.xpt`` (SAS transport v5, pyreadstat) to ``out_dir``, atomically."""
+_XPT_STAMP = re.compile(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d")
+_XPT_OBS = b"HEADER RECORD*******OBS     HEADER RECORD"
+
+
+def stamp_xport(raw: bytes, created: dt.datetime) -> bytes:
+    """``raw`` (an XPORT v5 file) with every created/modified time of its headers set to ``created``.
+
+    The library that writes the file stamps the wall clock (``ddMMMyy:hh:mm:ss``) into the library and
+    member headers; a report written twice from the same input must be the same bytes. Only the
+    headers before the observations are touched.
+    """
+    end = raw.find(_XPT_OBS)
+    end = len(raw) if end < 0 else end
+    text = f"{created.day:02d}{created.strftime('%b').upper()}{created.year % 100:02d}:{created:%H:%M:%S}".encode()
+    return _XPT_STAMP.sub(text, raw[:end]) + raw[end:]
+
+
+def write_adtte(rows: Sequence[Mapping[str, Any]], out_dir: str | os.PathLike[str], *,
+                created: dt.datetime | None = None) -> tuple[Path, Path]:
+    """Write ``adtte.csv`` and ``adtte.xpt`` (SAS transport v5, pyreadstat) to ``out_dir``, atomically.
+
+    ``created`` is the time stamped in the XPORT headers (default: the time of writing).
+    """
     import tempfile
 
     import pandas as pd
@@ -152,5 +174,6 @@ def write_adtte(rows: Sequence[Mapping[str, Any]], out_dir: str | os.PathLike[st
         pyreadstat.write_xport(frame, str(temp), file_label="PFS time-to-event (ADaM-like ADTTE)",
                                column_labels=labels, table_name="ADTTE", file_format_version=5,
                                variable_format=formats)
-        atomic_write_bytes(xpt_path, temp.read_bytes())
+        raw = temp.read_bytes()
+        atomic_write_bytes(xpt_path, raw if created is None else stamp_xport(raw, created))
     return csv_path, xpt_path

@@ -457,7 +457,7 @@ def write_report(out_dir: str | os.PathLike[str], inputs: ReportInputs) -> Repor
         atomic_write_text(out / name, _csv_text(rows, columns))
         written.append(out / name)
     adtte = write_adtte(adtte_rows(inputs.outcomes, inputs.subjects, study_id=inputs.study_id, arms=_arms(inputs),
-                                   cutoff=inputs.cutoff), out)
+                                   cutoff=inputs.cutoff), out, created=inputs.generated)
     figure_dir = out / "figures"
     figure_dir.mkdir(exist_ok=True)
     svgs = []
@@ -466,8 +466,9 @@ def write_report(out_dir: str | os.PathLike[str], inputs: ReportInputs) -> Repor
 
     for stem, _, figure in figures:
         buffer = io.BytesIO()
-        with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: searchable and editable
-            figure.savefig(buffer, format="svg")
+        # text stays text (searchable, editable); fixed ids and no date: the same input gives the same bytes
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "recist"}):
+            figure.savefig(buffer, format="svg", metadata={"Date": None})
         atomic_write_bytes(figure_dir / f"{stem}.svg", buffer.getvalue())
         svgs.append(figure_dir / f"{stem}.svg")
     html_path = out / "report.html"
