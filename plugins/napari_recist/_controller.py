@@ -12,14 +12,21 @@ Editing choices (docs/plugin.md):
   and nodal flag chosen in the widget; changing a role moves the lesion's entries between ``targets`` and
   ``non_targets`` (a measured target becomes a "present" non-target keeping its size, a non-target with a
   size becomes a measured target).
-- For a node, drawing the long axis proposes a short axis (perpendicular, through its middle, half its
-  length) unless one is already there; the short axis is what counts (RECIST 1.1 §4.2).
+- For a node, drawing the long axis does not record a short axis: a short axis is *proposed*
+  (perpendicular, through its middle, half its length: :meth:`CaseController.proposed_short_axis`) and
+  shown, but it is not in the case and does not count until the reader adjusts it or confirms it
+  (:meth:`CaseController.confirm_short_axis`); until then the timepoint is incomplete (the case cannot
+  be assessed: a node is measured by its short axis, RECIST 1.1 §4.2). A re-drawn long axis keeps a
+  short axis the reader recorded.
+- Lesion ids are matched without regard to case: "t1" typed for an existing "T1" is T1, never a second
+  lesion (:meth:`CaseController.resolve_id`).
 - Edits are accepted even when the case is not yet complete (a target without baseline measurement):
   object-level checks run at once (a bad value raises ``RecistValidationError``); whole-case problems
   are reported by :attr:`CaseController.problems` and shown in the table instead of responses.
-- Undo restores the case as it was before the last edit (any number of steps).
 - With ``background_save`` (set by the napari session) the autosave is written off the UI thread
   (:class:`napari_recist._autosave.AutosaveWriter`): call :meth:`CaseController.flush` to wait for the file.
+- Undo restores the case as it was before the last edit, redo brings the edit back (any number of
+  steps); both survive reopening: the history is kept beside the autosave (:mod:`napari_recist._history`).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import recist
+from napari_recist._history import History
+from napari_recist._table_model import CaseTable, TableCell, TableRow, case_table
 from recist.errors import RecistError
 from recist.measure.geometry import line_length_mm
 from recist.measure.lines import perpendicular_line
@@ -39,7 +48,7 @@ from recist.model.case import Case, ImageRef, Line
 from recist.model.enums import LesionRole, NonTargetState, TargetState
 from recist.model.validate import check_case, parse_case
 
-__all__ = ["CaseController", "CaseTable", "TableRow", "TableCell", "SITES"]
+__all__ = ["CaseController", "CaseTable", "TableRow", "TableCell", "SITES"]  # table types: _table_model
 
 logger = logging.getLogger(__name__)
 
@@ -50,64 +59,20 @@ SITES = (
     "soft tissue", "other",
 )
 
-_STATE_TEXT = {
-    TargetState.TOO_SMALL.value: "too small",
-    TargetState.DISAPPEARED.value: "disappeared",
-    TargetState.NOT_EVALUATED.value: "NE",
-}
-_NT_TEXT = {
-    NonTargetState.PRESENT.value: "present",
-    NonTargetState.ABSENT.value: "absent",
-    NonTargetState.UNEQUIVOCAL_PROGRESSION.value: "unequivocal PD",
-    NonTargetState.NOT_EVALUATED.value: "NE",
-}
-
-
-@dataclass(frozen=True)
-class TableCell:
-    """One cell of the case table: its text and where it leads (lesion, timepoint, position)."""
-
-    text: str
-    timepoint: str | None = None
-    lesion_id: str | None = None
-    location_mm: tuple[float, float, float] | None = None
-
-
-@dataclass(frozen=True)
-class TableRow:
-    """A row: a lesion (``lesion_id``) or a summary (sum, responses); ``problem`` is shown beside it."""
-
-    header: str
-    cells: tuple[TableCell, ...]
-    lesion_id: str | None = None
-    problem: str = ""
-
-
-@dataclass(frozen=True)
-class CaseTable:
-    """Lesions x timepoints with the sums and responses of :func:`recist.assess`."""
-
-    columns: tuple[str, ...]
-    rows: tuple[TableRow, ...]
-    best_overall_response: str
-    notes: tuple[str, ...] = ()
-    best_i_response: str = ""
-    """The iBOR when the case is read by iRECIST, else empty."""
-
-
-def _fmt_mm(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
-
-
-def _fmt_pct(value: float | None) -> str:
-    return "" if value is None else f"{value:+.1f} %"
-
-
 def _midpoint(line: dict | None) -> tuple[float, float, float] | None:
     if not line:
         return None
     start, end = line["start_mm"], line["end_mm"]
     return tuple((a + b) / 2 for a, b in zip(start, end))  # type: ignore[return-value]
+
+
+
+def read_draft(path: str | os.PathLike[str]) -> Case:
+    """A case file read with object-level checks only: an autosaved reading in progress (a node whose
+    short axis is not confirmed yet, a target without its baseline) opens again."""
+    from recist.io.case_json import load_json
+
+    return parse_case(load_json(path), str(path), whole_case=False)
 
 
 @dataclass
@@ -128,10 +93,11 @@ class CaseController:
     background_save: bool = False
     on_save_error: Callable[[Exception], None] | None = field(default=None, repr=False)
     _writer: Any = field(default=None, repr=False)
-    _undo: list[Case] = field(default_factory=list, repr=False)
+    history: History = field(default_factory=History, repr=False)
     _listeners: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _assessment: Any = field(default=None, repr=False)
     _problem: str | None = field(default=None, repr=False)
+    _plane_normals: dict[str, tuple[float, float, float]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.path is not None:
@@ -141,8 +107,13 @@ class CaseController:
     # ---------------------------------------------------------------- construction
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> CaseController:
-        """Open a case file (raises :class:`recist.RecistValidationError` naming the file)."""
-        return cls(recist.read_case(path), Path(path))
+        """Open a case file, complete or not (a reading in progress: object-level checks only, the
+        whole-case problems are shown in the table), with the undo history kept beside it. Raises
+        :class:`recist.RecistValidationError` naming the file."""
+        case = read_draft(path)
+        controller = cls(case, Path(path))
+        controller.history = History.load(Path(path), case)
+        return controller
 
     @classmethod
     def new(cls, subject: str, timepoints: list[dict], path: str | os.PathLike[str] | None = None) -> CaseController:
@@ -173,7 +144,12 @@ class CaseController:
     @property
     def can_undo(self) -> bool:
         """Whether there is an edit to undo."""
-        return bool(self._undo)
+        return bool(self.history.undo)
+
+    @property
+    def can_redo(self) -> bool:
+        """Whether there is an undone edit to redo."""
+        return bool(self.history.redo)
 
     @property
     def timepoint_labels(self) -> list[str]:
@@ -185,7 +161,7 @@ class CaseController:
         self.case = case
         if path is not None:
             self.path = Path(path)
-        self._undo.clear()
+        self.history.clear()
         self._changed(save=False)
 
     def _reassess(self) -> None:
@@ -202,8 +178,8 @@ class CaseController:
                 if self._writer is None:
                     from napari_recist._autosave import AutosaveWriter
 
-                    self._writer = AutosaveWriter(recist.write_case, self.on_save_error)
-                self._writer.submit(self.case, self.path)
+                    self._writer = AutosaveWriter(self._write_snapshot, self.on_save_error)
+                self._writer.submit((self.case, self.history.snapshot()), self.path)
             else:
                 self.save()
         for listener in list(self._listeners):
@@ -212,15 +188,27 @@ class CaseController:
     def _commit(self, data: dict) -> None:
         """Validate the edited dict into a Case (object-level checks), push undo, save, notify."""
         case = parse_case(data, str(self.path) if self.path else None, whole_case=False)
-        self._undo.append(self.case)
+        if case == self.case:
+            return  # nothing changed: no undo step, no write
+        self.history.push(self.case)
         self.case = case
         self._changed()
 
     def undo(self) -> bool:
         """Restore the case as it was before the last edit; False when there is nothing to undo."""
-        if not self._undo:
+        if not self.history.undo:
             return False
-        self.case = self._undo.pop()
+        self.history.redo.append(self.case)
+        self.case = self.history.undo.pop()
+        self._changed()
+        return True
+
+    def redo(self) -> bool:
+        """Bring back the last undone edit; False when there is nothing to redo."""
+        if not self.history.redo:
+            return False
+        self.history.undo.append(self.case)
+        self.case = self.history.redo.pop()
         self._changed()
         return True
 
@@ -235,8 +223,14 @@ class CaseController:
                 self._writer.flush()
             except (RecistError, OSError) as exc:  # superseded by the write below, which raises its own
                 logger.warning("an earlier autosave failed (%s); writing the case now", exc)
-        recist.write_case(self.case, self.path)
+        self._write_snapshot((self.case, self.history.snapshot()), self.path)
         return self.path
+
+    def _write_snapshot(self, state: tuple, path: Path) -> None:
+        """Write a case and then its undo history (``(case, (undo, redo))``) beside it, atomically each."""
+        case, snapshot = state
+        recist.write_case(case, path)
+        self.history.save(path, case, snapshot)
 
     def flush(self) -> None:
         """Wait until the autosave written in the background holds the current case (raises the error of a
@@ -264,9 +258,22 @@ class CaseController:
                        nodal: bool | None) -> dict:
         lesion = self._lesion(data, lesion_id)
         if lesion is None:
-            lesion = {"id": lesion_id, "role": role or "target", "site": site or "other", "nodal": bool(nodal)}
+            if not (site or "").strip():
+                raise RecistError(f"lesion {lesion_id} is new: choose its site (organ) first; the site counts "
+                                  "(at most two targets per organ, RECIST 1.1 §4.3.1)")
+            lesion = {"id": lesion_id, "role": role or "target", "site": site.strip(), "nodal": bool(nodal)}
             data["lesions"].append(lesion)
         return lesion
+
+    def resolve_id(self, lesion_id: str) -> str:
+        """The id as the case spells it when it names a lesion already there, whatever the letter case
+        ("t1" -> "T1"); ``lesion_id`` itself (stripped) when it is new."""
+        lesion_id = lesion_id.strip()
+        known = [lesion.id for lesion in self.case.lesions] + [
+            n.id for tp in self.case.timepoints for n in tp.new_lesions]
+        if lesion_id in known:
+            return lesion_id
+        return next((k for k in known if k.casefold() == lesion_id.casefold()), lesion_id)
 
     def lesion_ids(self) -> list[str]:
         """Baseline lesion ids in case order."""
@@ -278,9 +285,10 @@ class CaseController:
 
     def next_lesion_id(self, prefix: str = "T") -> str:
         """The next free id with ``prefix`` (T1, T2 ... / NT1 ... / N1 ...)."""
-        used = set(self.lesion_ids()) | {n.id for tp in self.case.timepoints for n in tp.new_lesions}
+        used = {i.casefold() for i in self.lesion_ids()} | {
+            n.id.casefold() for tp in self.case.timepoints for n in tp.new_lesions}
         number = 1
-        while f"{prefix}{number}" in used:
+        while f"{prefix}{number}".casefold() in used:
             number += 1
         return f"{prefix}{number}"
 
@@ -293,6 +301,7 @@ class CaseController:
         ("absent" for a disappeared lesion, "not_evaluated" otherwise); non-target -> target turns sizes
         into measurements and drops entries without one.
         """
+        lesion_id = self.resolve_id(lesion_id)
         data = self._data()
         lesion = self._lesion(data, lesion_id)
         if lesion is None:
@@ -336,11 +345,13 @@ class CaseController:
                       plane_normal=None, site: str | None = None, nodal: bool | None = None) -> float:
         """Record a target's long axis (LPS mm endpoints); returns its length in mm.
 
-        A lesion not in the case yet is created as a target with ``site`` and ``nodal``. For a node
-        without a short axis at this timepoint, a short axis is proposed perpendicular through the
-        middle (:func:`recist.measure.lines.perpendicular_line`, in the plane whose normal is
-        ``plane_normal``, default the axial normal (0, 0, 1)).
+        A lesion not in the case yet is created as a target with ``site`` and ``nodal``. A node's short
+        axis recorded at this timepoint is kept; none is recorded here (see :meth:`proposed_short_axis`).
+        ``plane_normal`` (the image plane's normal, LPS) is kept for the proposal.
         """
+        lesion_id = self.resolve_id(lesion_id)
+        if plane_normal is not None:
+            self._plane_normals[timepoint] = tuple(float(v) for v in plane_normal)
         line = Line(start_mm=tuple(map(float, start_mm)), end_mm=tuple(map(float, end_mm)))
         length = float(line_length_mm(line.start_mm, line.end_mm))
         data = self._data()
@@ -353,20 +364,15 @@ class CaseController:
         entry = {"long_axis_mm": round(length, 3), "long_axis_line": line.model_dump(mode="json")}
         if image is not None:
             entry["image"] = image.model_dump(mode="json", exclude_none=True)
-        if lesion.get("nodal"):
-            if "short_axis_line" in old and "state" not in old:
-                entry["short_axis_line"], entry["short_axis_mm"] = old["short_axis_line"], old["short_axis_mm"]
-            else:
-                short = perpendicular_line(line.start_mm, line.end_mm,
-                                           plane_normal=(0, 0, 1) if plane_normal is None else plane_normal)
-                entry["short_axis_line"] = {"start_mm": list(short[0]), "end_mm": list(short[1])}
-                entry["short_axis_mm"] = round(float(line_length_mm(*short)), 3)
+        if lesion.get("nodal") and "short_axis_line" in old and "state" not in old:
+            entry["short_axis_line"], entry["short_axis_mm"] = old["short_axis_line"], old["short_axis_mm"]
         tp["targets"][lesion_id] = entry
         self._commit(data)
         return length
 
     def set_short_axis(self, timepoint: str, lesion_id: str, start_mm, end_mm) -> float:
         """Record (adjust) a target's short axis, LPS mm endpoints; returns its length in mm."""
+        lesion_id = self.resolve_id(lesion_id)
         line = Line(start_mm=tuple(map(float, start_mm)), end_mm=tuple(map(float, end_mm)))
         length = float(line_length_mm(line.start_mm, line.end_mm))
         data = self._data()
@@ -384,6 +390,7 @@ class CaseController:
                          fragments_mm: list[float] | None = None, merged_into: str | None = None) -> None:
         """Mark a target too small, disappeared, not evaluated, split (``fragments_mm``) or merged."""
         state = TargetState(state).value
+        lesion_id = self.resolve_id(lesion_id)
         data = self._data()
         lesion = self._lesion(data, lesion_id)
         if lesion is None or lesion["role"] != LesionRole.TARGET.value:
@@ -403,6 +410,7 @@ class CaseController:
         ``increased_since_previous`` True/False sets or clears "grew since the previous assessment" (None
         keeps it)."""
         state = NonTargetState(state).value
+        lesion_id = self.resolve_id(lesion_id)
         data = self._data()
         lesion = self._ensure_lesion(data, lesion_id, LesionRole.NON_TARGET.value, site, nodal)
         if lesion["role"] != LesionRole.NON_TARGET.value:
@@ -422,30 +430,40 @@ class CaseController:
         self._commit(data)
 
     def set_new_lesion(self, timepoint: str, lesion_id: str, *, site: str, equivocal: bool = False,
-                       start_mm=None, end_mm=None, image: ImageRef | None = None, role: str | None = None,
-                       state: str | None = None, increased_since_previous: bool | None = None) -> None:
-        """Record (or update) a new lesion at a follow-up, equivocal or not, optionally with its line.
+                       start_mm=None, end_mm=None, point_mm=None, image: ImageRef | None = None,
+                       role: str | None = None, state: str | None = None,
+                       increased_since_previous: bool | None = None) -> None:
+        """Record (or update) a new lesion at a follow-up, equivocal or not, optionally with its line or
+        its location (``point_mm``, LPS).
 
         iRECIST: ``role`` makes it a new-lesion target (``"target"``, NLT) or non-target (``"non_target"``,
         NLNT), ``state`` and ``increased_since_previous`` follow it at later assessments (case-format.md);
         left None they keep their recorded value.
         """
+        lesion_id = self.resolve_id(lesion_id)
+        if lesion_id in self.lesion_ids():
+            raise RecistError(f"{lesion_id} is a baseline lesion of the case: a new lesion needs its own id "
+                              "(New lesion id gives the next N..)")
+        if not (site or "").strip():
+            raise RecistError(f"new lesion {lesion_id}: choose its site (organ) first")
         data = self._data()
         tp = self._timepoint(data, timepoint)
-        entry: dict[str, Any] = {"id": lesion_id, "site": site, "equivocal": bool(equivocal)}
-        for key, value in (("role", role), ("state", state), ("increased_since_previous", increased_since_previous)):
-            if value:
-                entry[key] = value
+        entry: dict[str, Any] = {"id": lesion_id, "site": site.strip(), "equivocal": bool(equivocal)}
         if start_mm is not None and end_mm is not None:
             line = Line(start_mm=tuple(map(float, start_mm)), end_mm=tuple(map(float, end_mm)))
             entry["long_axis_line"] = line.model_dump(mode="json")
             entry["long_axis_mm"] = round(float(line_length_mm(line.start_mm, line.end_mm)), 3)
+        if point_mm is not None:
+            entry["point_mm"] = [float(v) for v in point_mm]
         if image is not None:
             entry["image"] = image.model_dump(mode="json", exclude_none=True)
+        for key, value in (("role", role), ("state", state), ("increased_since_previous", increased_since_previous)):
+            if value:
+                entry[key] = value
         news = tp.setdefault("new_lesions", [])
         old = next((n for n in news if n["id"] == lesion_id), None)
         if old is not None:
-            kept = ["long_axis_line", "long_axis_mm", "image"]
+            kept = ["long_axis_line", "long_axis_mm", "point_mm", "image"]
             kept += [key for key, value in (("role", role), ("state", state),
                                             ("increased_since_previous", increased_since_previous)) if value is None]
             for key in kept:
@@ -465,12 +483,62 @@ class CaseController:
 
     def clear_entry(self, timepoint: str, lesion_id: str) -> None:
         """Remove a lesion's finding at a timepoint (it becomes not evaluated there)."""
+        lesion_id = self.resolve_id(lesion_id)
         data = self._data()
         tp = self._timepoint(data, timepoint)
         tp.get("targets", {}).pop(lesion_id, None)
         tp.get("non_targets", {}).pop(lesion_id, None)
         tp["new_lesions"] = [n for n in tp.get("new_lesions", []) if n["id"] != lesion_id]
         self._commit(data)
+
+    def delete_lesion(self, lesion_id: str) -> None:
+        """Remove a lesion from the case: its baseline entry and its findings at every timepoint."""
+        lesion_id = self.resolve_id(lesion_id)
+        data = self._data()
+        found = self._lesion(data, lesion_id) is not None
+        data["lesions"] = [lesion for lesion in data["lesions"] if lesion["id"] != lesion_id]
+        for tp in data["timepoints"]:
+            found |= tp.get("targets", {}).pop(lesion_id, None) is not None
+            found |= tp.get("non_targets", {}).pop(lesion_id, None) is not None
+            news = tp.get("new_lesions", [])
+            found |= any(n["id"] == lesion_id for n in news)
+            tp["new_lesions"] = [n for n in news if n["id"] != lesion_id]
+        if not found:
+            raise RecistError(f"there is no lesion {lesion_id} in the case")
+        self._commit(data)
+
+    def proposed_short_axis(self, timepoint: str, lesion_id: str) -> Line | None:
+        """The short axis proposed for a node measured at ``timepoint`` without one: perpendicular to
+        its long axis through the middle, half as long (:func:`recist.measure.lines.perpendicular_line`,
+        in the image plane). Not part of the case: it counts only once confirmed or adjusted."""
+        lesion = next((x for x in self.case.lesions if x.id == lesion_id), None)
+        entry = self.entry(timepoint, lesion_id)
+        if (lesion is None or not lesion.nodal or lesion.role != LesionRole.TARGET or entry is None
+                or getattr(entry, "state", None) is not None or entry.long_axis_line is None
+                or entry.short_axis_mm is not None):
+            return None
+        line = entry.long_axis_line
+        normal = self._plane_normals.get(timepoint, (0.0, 0.0, 1.0))
+        start, end = perpendicular_line(line.start_mm, line.end_mm, plane_normal=normal)
+        return Line(start_mm=tuple(map(float, start)), end_mm=tuple(map(float, end)))
+
+    def proposals(self, timepoint: str) -> list[tuple[str, Line]]:
+        """Every proposed (unconfirmed) short axis at a timepoint: (lesion id, Line)."""
+        out = []
+        for lesion in self.case.lesions:
+            line = self.proposed_short_axis(timepoint, lesion.id)
+            if line is not None:
+                out.append((lesion.id, line))
+        return out
+
+    def confirm_short_axis(self, timepoint: str, lesion_id: str) -> float:
+        """Record the proposed short axis as measured (the reader agrees with it); returns its length, mm."""
+        lesion_id = self.resolve_id(lesion_id)
+        line = self.proposed_short_axis(timepoint, lesion_id)
+        if line is None:
+            raise RecistError(f"timepoint {timepoint!r}, lesion {lesion_id}: no proposed short axis to confirm "
+                              "(draw the node's long axis first)")
+        return self.set_short_axis(timepoint, lesion_id, line.start_mm, line.end_mm)
 
     # ---------------------------------------------------------------- queries
     def entry(self, timepoint: str, lesion_id: str):
@@ -537,113 +605,4 @@ class CaseController:
     # ---------------------------------------------------------------- the table
     def table(self) -> CaseTable:
         """Lesions x timepoints with measurements, sums, % change and responses (from recist.assess)."""
-        case, result = self.case, self.assessment
-        labels = tuple(self.timepoint_labels)
-        per_tp = {tp.label: tp for tp in case.timepoints}
-        problems_by_lesion: dict[str, list[str]] = {}
-        notes: list[str] = []
-        if self.problems:
-            notes.append(f"cannot assess yet: {self.problems}")
-        if result is not None:
-            for lesion in result.baseline.lesions:
-                if lesion.role == LesionRole.TARGET and not lesion.target_eligible:
-                    problems_by_lesion.setdefault(lesion.id, []).append(
-                        f"{lesion.measurability.value.replace('_', '-')}: not eligible as target")
-            for problem in result.baseline.problems:
-                hit = [lid for lid in self.lesion_ids() if _mentions(problem, lid)]
-                for lid in hit:
-                    problems_by_lesion.setdefault(lid, []).append(problem)
-                if not hit:
-                    notes.append(problem)
-        rows: list[TableRow] = []
-        for lesion in case.lesions:
-            cells = []
-            for label in labels:
-                tp = per_tp[label]
-                text = ""
-                if lesion.id in tp.targets:
-                    text = _target_text(tp.targets[lesion.id], lesion.nodal)
-                elif lesion.id in tp.non_targets:
-                    text = _NT_TEXT.get(tp.non_targets[lesion.id].state.value, "")
-                cells.append(TableCell(text, label, lesion.id, self.location_mm(label, lesion.id)))
-            role = "T" if lesion.role == LesionRole.TARGET else "NT"
-            header = f"{lesion.id} ({role}, {lesion.site}{', node' if lesion.nodal else ''})"
-            rows.append(TableRow(header, tuple(cells), lesion.id, "; ".join(problems_by_lesion.get(lesion.id, []))))
-        new_ids = []
-        for tp in case.timepoints:
-            new_ids += [n.id for n in tp.new_lesions if n.id not in new_ids]
-        for new_id in new_ids:
-            cells = []
-            role = None
-            for label in labels:
-                found = next((n for n in per_tp[label].new_lesions if n.id == new_id), None)
-                role = role or (found.role if found is not None else None)
-                cells.append(TableCell(_new_lesion_text(found), label, new_id, self.location_mm(label, new_id)))
-            kind = {LesionRole.TARGET: "new, NLT", LesionRole.NON_TARGET: "new, NLNT"}.get(role, "new")
-            rows.append(TableRow(f"{new_id} ({kind})", tuple(cells), new_id))
-        by_label = {tp.label: tp for tp in result.timepoints} if result is not None else {}
-        baseline_sum = result.baseline_sum_mm if result is not None else None
-
-        def summary(header: str, first: str, value: Callable[[Any], str]) -> TableRow:
-            cells = [TableCell(first, labels[0])]
-            cells += [TableCell(value(by_label[label]) if label in by_label else "", label) for label in labels[1:]]
-            return TableRow(header, tuple(cells))
-
-        rows += [
-            summary("Sum (mm)", _fmt_mm(baseline_sum),
-                    lambda a: _fmt_mm(a.sum_mm) + (" (at least)" if a.sum_is_lower_bound else "")),
-            summary("Change from baseline", "", lambda a: _fmt_pct(a.change_from_baseline_pct)),
-            summary("Nadir (mm)", "", lambda a: _fmt_mm(a.nadir_mm)),
-            summary("Change from nadir", "", lambda a: _fmt_pct(a.change_from_nadir_pct)),
-            summary("Target response", "", lambda a: _enum(a.target_response)),
-            summary("Non-target response", "", lambda a: _enum(a.non_target_response)),
-            summary("New lesions", "", lambda a: _enum(a.new_lesions)),
-            summary("Overall response", "", lambda a: _enum(a.overall_response)),
-        ]
-        irecist = result.irecist if result is not None else None
-        if irecist is not None:  # the iRECIST reading beside RECIST 1.1 (case criteria "iRECIST")
-            by_i = {tp.label: tp for tp in irecist.timepoints}
-            cells = [TableCell("", labels[0])]
-            cells += [TableCell(_enum(by_i[label].response) if label in by_i else "", label) for label in labels[1:]]
-            rows.append(TableRow("iRECIST response", tuple(cells)))
-        best = _enum(result.best_overall_response) if result is not None else ""
-        best_i = _enum(irecist.best_overall_response) if irecist is not None else ""
-        return CaseTable(labels, tuple(rows), best, tuple(notes), best_i)
-
-
-def _mentions(problem: str, lesion_id: str) -> bool:
-    import re
-
-    return re.search(rf"(?<![\w-]){re.escape(lesion_id)}(?![\w-])", problem) is not None
-
-
-def _new_lesion_text(found) -> str:
-    """A new lesion's cell: equivocal / new / gone (iRECIST absent), its size, "grew" when increased."""
-    if found is None:
-        return ""
-    if found.state is not None and found.state.value == NonTargetState.ABSENT.value:
-        return "gone"
-    text = "equivocal" if found.equivocal else "new"
-    if found.state is not None and found.state.value == NonTargetState.NOT_EVALUATED.value:
-        text = "not evaluated"
-    elif found.state is not None and found.state.value == NonTargetState.UNEQUIVOCAL_PROGRESSION.value:
-        text = "unequivocal PD"
-    size = found.short_axis_mm if found.nodal and found.short_axis_mm is not None else found.long_axis_mm
-    return text + (f" {size:.1f}" if size is not None else "") + (" grew" if found.increased_since_previous else "")
-
-
-def _enum(value: Any) -> str:
-    return "" if value is None else str(getattr(value, "value", value))
-
-
-def _target_text(entry, nodal: bool) -> str:
-    if entry.state is None:
-        if nodal and entry.short_axis_mm is not None:
-            return f"{entry.short_axis_mm:.1f} SA"
-        return _fmt_mm(entry.long_axis_mm if entry.long_axis_mm is not None else entry.short_axis_mm)
-    state = entry.state.value
-    if state == TargetState.SPLIT.value:
-        return "split " + " + ".join(f"{v:.1f}" for v in entry.fragments_mm or [])
-    if state == TargetState.MERGED.value:
-        return f"merged into {entry.merged_into}"
-    return _STATE_TEXT[state]
+        return case_table(self)

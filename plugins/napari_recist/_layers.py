@@ -27,7 +27,9 @@ logger = logging.getLogger(__name__)
 #: Line (and label) colours by axis: cyan and lime green, two hues the PET colour map "hot" (black, red,
 #: yellow, white) never takes, so lines and labels stay readable over a fused PET; the label also says
 #: "long" or "short", so the colour is never the only cue.
-LINE_COLOURS = {"long": "#00e5ff", "short": "#76ff03"}
+#: "proposed": a node's short axis proposed by the plugin, not confirmed or adjusted yet (it does not count),
+#: magenta (also a hue "hot" never takes), labelled "proposed".
+LINE_COLOURS = {"long": "#00e5ff", "short": "#76ff03", "proposed": "#e040fb"}
 
 
 
@@ -122,12 +124,18 @@ def no_suv_message(error: Exception, package: str) -> str:
 
 
 def lines_layer_data(controller: CaseController, timepoint: str) -> tuple[list, pd.DataFrame]:
-    """Shapes data (world coordinates) and features (lesion, axis, length_mm) of a timepoint's lines."""
+    """Shapes data (world coordinates) and features (lesion, axis, length_mm) of a timepoint's lines, the
+    proposed (unconfirmed) short axes of nodes last (axis "proposed")."""
     data, lesions, axes, lengths = [], [], [], []
     for lesion_id, axis, line in controller.lines(timepoint):
         data.append(lps_to_world(np.array([line.start_mm, line.end_mm])))
         lesions.append(lesion_id)
         axes.append(axis)
+        lengths.append(line.length_mm)
+    for lesion_id, line in controller.proposals(timepoint):
+        data.append(lps_to_world(np.array([line.start_mm, line.end_mm])))
+        lesions.append(lesion_id)
+        axes.append("proposed")
         lengths.append(line.length_mm)
     features = pd.DataFrame({"lesion": pd.Series(lesions, dtype=object), "axis": pd.Series(axes, dtype=object),
                              "length_mm": pd.Series(lengths, dtype=float)})

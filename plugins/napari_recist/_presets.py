@@ -10,7 +10,7 @@ contrast-enhanced liver setting W150/L90 used for hypodense metastases). The lim
 
 from __future__ import annotations
 
-__all__ = ["WINDOWS", "contrast_limits", "PET_SUV_LIMITS", "PET_COLORMAP", "SHORTCUTS"]
+__all__ = ["WINDOWS", "contrast_limits", "PET_SUV_LIMITS", "PET_COLORMAP", "SHORTCUTS", "PREVIEW_KEYS"]
 
 #: name -> (width HU, level HU)
 WINDOWS: dict[str, tuple[float, float]] = {
@@ -29,18 +29,28 @@ WINDOWS: dict[str, tuple[float, float]] = {
 PET_SUV_LIMITS = (0.0, 30.0)
 PET_COLORMAP = "hot"
 
-#: key -> action (bound on the viewer by the measurement widget; docs/plugin.md lists them).
+#: key -> action (Qt key sequences; Qt shortcuts of the main window made by the measurement widget,
+#: ``napari_recist._widgets._keys``). None of these keys is bound by napari (any layer type, the viewer or
+#: its menus), so they reach the plugin whatever layer is active (tests/gui/test_keys.py checks both).
+#: Shift+L is NOT used: it is the Shapes layer's "add polyline".
 SHORTCUTS = {
-    "Shift-L": "draw the long axis",
-    "Shift-S": "draw / adjust the short axis",
-    "Shift-F": "measure from mask (click inside the lesion)",
-    "Shift-U": "undo the last measurement",
-    "Shift-T": "next timepoint",
-    "Alt-1": "window: soft tissue",
-    "Alt-2": "window: liver",
-    "Alt-3": "window: lung",
-    "Alt-4": "window: bone",
+    "Shift+D": "draw the long axis (diameter)",
+    "Shift+S": "draw / adjust the short axis",
+    "Shift+C": "confirm the proposed short axis of a node",
+    "Shift+W": "mark where a non-target or new lesion is (then click)",
+    "Shift+F": "measure from mask (then click inside the lesion; Enter accepts, Escape rejects)",
+    "Ctrl+Z": "undo",
+    "Ctrl+Shift+Z": "redo",
+    "Shift+Del": "delete the lesion's measurement at this timepoint",
+    "Shift+T": "next timepoint",
+    "Alt+1": "window: soft tissue",
+    "Alt+2": "window: liver",
+    "Alt+3": "window: lung",
+    "Alt+4": "window: bone",
 }
+#: Keys active only while a From-mask preview waits for the reader's decision.
+PREVIEW_KEYS = {"Return": "accept the From-mask preview", "Enter": "accept the From-mask preview",
+                "Escape": "reject the From-mask preview"}
 
 
 def contrast_limits(name: str) -> tuple[float, float]:

@@ -4,6 +4,17 @@ The session adopts the layers the reader made (``metadata["recist"]``), shows on
 turns lines drawn on a timepoint's Shapes layer into controller edits (the length in mm appears at once
 as the shape's text) and rebuilds the Shapes layers from the case after every change (so undo and
 reopening show exactly what is saved). Widgets share it through :func:`get_session`.
+
+Recording (docs/plugin.md, "What is recorded"): a timepoint's Shapes layer shows the case's lines, in
+the order of :func:`napari_recist._layers.lines_layer_data`; a shape beyond them is one the reader just
+drew. So a line is recorded only from the shape just drawn (napari's "added" event names no shape: it
+reports index -1 even when it dropped an empty drawing, so "the last shape of the layer" may be another
+lesion's line) or from a shape just edited (its index in the event, which names its lesion and axis).
+A cancelled or empty drawing, a shape that is not a line, a line shorter than a pixel: nothing is
+recorded and the layer is rebuilt from the case. A line that no target can have
+(:func:`recist.measure.plausible.implausible_line`) is recorded only when the reader confirms it
+(:attr:`Session.confirm`). While napari is still inside its drawing code the recording waits for the
+next turn of the event loop (rebuilding a layer from inside napari's ``_finish_drawing`` breaks it).
 """
 
 from __future__ import annotations
@@ -15,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from napari.utils.notifications import show_error
+from napari.utils.notifications import show_error, show_info
 from qtpy.QtCore import QObject, Signal
 
 from napari_recist._controller import CaseController
@@ -23,6 +34,7 @@ from napari_recist._layers import lines_layer_data, lines_layer_kwargs, update_l
 from napari_recist._navigation import SliceNavigator, status_text
 from napari_recist._world import SeriesRef, lps_to_world, world_to_lps
 from recist.errors import RecistError
+from recist.measure.plausible import implausible_line, line_leaves_body
 
 __all__ = ["Session", "get_session", "bind_widget", "camera_of"]
 
@@ -93,6 +105,10 @@ class Session:
     lesion_id, site, nodal, equivocal, new_lesion_role
         The lesion being measured and the attributes given to a lesion created by a line (a new lesion's
         iRECIST role: NLT ``"target"``, NLNT ``"non_target"`` or None).
+    confirm
+        ``confirm(question) -> bool``: asks the reader before an implausible line is recorded. The
+        Measurement widget installs a dialog; without one the answer is no (nothing implausible is
+        recorded unasked).
     """
 
     def __init__(self, viewer, controller: CaseController | None = None) -> None:
@@ -101,12 +117,13 @@ class Session:
         self.timepoint: str | None = None
         self.mode = "long"
         self.lesion_id = "T1"
-        self.site = "liver"
+        self.site = ""
         self.nodal = False
         self.equivocal = False
         #: iRECIST: a new lesion drawn is a new-lesion target ("target"), non-target ("non_target") or
         #: neither (None: the case records no iRECIST role).
         self.new_lesion_role: str | None = None
+        self._confirm: Callable[[], Callable[[str], bool] | None] = lambda: _refuse
         self._syncing = False
         self._listeners: list[Callable[[], Callable[[], None] | None]] = []
         self._navigation_listeners: list = []
@@ -134,6 +151,16 @@ class Session:
     def viewer(self):
         """The viewer (None once it is gone)."""
         return self._viewer()
+
+    @property
+    def confirm(self) -> Callable[[str], bool]:
+        """``confirm(question) -> bool`` (see the class docstring)."""
+        return self._confirm() or _refuse
+
+    @confirm.setter
+    def confirm(self, ask: Callable[[str], bool]) -> None:
+        # a widget's bound method is held weakly: the session (global) must not keep a closed widget alive
+        self._confirm = weakref.WeakMethod(ask) if hasattr(ask, "__self__") else (lambda: ask)
 
     # ------------------------------------------------------------------ wiring
     def subscribe(self, listener: Callable[[], None]) -> None:
@@ -371,34 +398,102 @@ class Session:
     def _on_lines_changed(self, layer, event) -> None:
         if self._syncing or self.controller is None:
             return
-        action = str(getattr(event, "action", ""))
-        if not action.endswith(("added", "changed", "removed")) and action:
+        action = str(getattr(event, "action", "")).rsplit(".", 1)[-1].lower()
+        if action not in ("added", "changed", "removed"):
             return
         timepoint = layer.metadata["recist"]["timepoint"]
-        features = layer.features
+        known = len(lines_layer_data(self.controller, timepoint)[0])
+        if action == "added":
+            drawn = [(np.array(layer.data[i], dtype=float), layer.shape_type[i]) for i in range(known, len(layer.data))]
+            self._when_drawn(layer, lambda: self._record_drawn(timepoint, drawn))
+        elif action == "changed":
+            features = layer.features
+            edited = [(np.array(layer.data[i], dtype=float), str(features["lesion"].iloc[i]), str(features["axis"].iloc[i]))
+                      for i in getattr(event, "data_indices", ()) or () if 0 <= i < min(known, len(layer.data))]
+            if edited:
+                self._when_drawn(layer, lambda: self._record_edited(timepoint, edited))
+        else:
+            self._when_drawn(layer, self.sync_lines)  # napari's own delete: the case decides what is shown
+
+    @staticmethod
+    def _when_drawn(layer, action: Callable[[], None]) -> None:
+        """Run ``action`` now, or on the next turn of the event loop while napari is still drawing."""
+        if getattr(layer, "_is_creating", False):
+            from qtpy.QtCore import QTimer
+
+            QTimer.singleShot(0, action)
+        else:
+            action()
+
+    def _record_drawn(self, timepoint: str, drawn: list) -> None:
+        if self.controller is None or not drawn:
+            return  # a cancelled or empty drawing (napari dropped it): nothing to record
+        if len(drawn) > 1:
+            show_error("recist: more than one new shape at once; nothing was recorded: draw one line at a time")
+            self.sync_lines()
+            return
+        points, kind = drawn[0]
+        if kind != "line" or len(points) != 2:
+            show_error(f"recist: a {kind} is not a measurement; nothing was recorded: draw lines "
+                       "(Long axis, Short axis)")
+            self.sync_lines()
+            return
+        start, end = world_to_lps(points[0]), world_to_lps(points[1])
+        if float(np.linalg.norm(end - start)) < self.pixel_mm(timepoint):
+            show_info("recist: the line is shorter than a pixel; nothing was recorded")
+            self.sync_lines()
+            return
+        self._record(timepoint, start, end)
+
+    def _record_edited(self, timepoint: str, edited: list) -> None:
+        for points, lesion_id, axis in edited:
+            if self.controller is None:
+                return
+            if not self._record(timepoint, world_to_lps(points[0]), world_to_lps(points[-1]),
+                                mode="short" if axis == "proposed" else axis, lesion_id=lesion_id):
+                return
+
+    def _record(self, timepoint: str, start, end, **kwargs) -> bool:
         try:
-            if action.endswith("added") or not action:
-                line = np.asarray(layer.data[-1])
-                self.record_line(timepoint, world_to_lps(line[0]), world_to_lps(line[-1]))
-            elif action.endswith("changed"):
-                for index in getattr(event, "data_indices", ()) or ():
-                    if index < 0 or index >= len(features):
-                        continue
-                    line = np.asarray(layer.data[index])
-                    lesion, axis = features["lesion"].iloc[index], features["axis"].iloc[index]
-                    self.record_line(timepoint, world_to_lps(line[0]), world_to_lps(line[-1]),
-                                     mode=axis, lesion_id=lesion)
-            elif action.endswith("removed"):
-                self.sync_lines()
+            if self.record_line(timepoint, start, end, **kwargs) is None:
+                return False
         except RecistError as exc:
             show_error(f"recist: {exc}")
             self.sync_lines()
+            return False
+        return True
+
+    def pixel_mm(self, timepoint: str) -> float:
+        """The smallest in-plane pixel spacing of a timepoint's CT, mm (1 mm without an image)."""
+        series = self.series(timepoint)
+        if series is None:
+            return 1.0
+        return float(np.linalg.norm(np.asarray(series.affine)[:3, 1:3], axis=0).min())
+
+    def implausible(self, timepoint: str, start_mm, end_mm) -> list[str]:
+        """Why a line at a timepoint cannot be a target's measurement (empty when it can)."""
+        length = float(np.linalg.norm(np.subtract(end_mm, start_mm)))
+        leaves = False
+        layer = self.ct_layer(timepoint)
+        if layer is not None and layer.metadata["recist"]["series"]["modality"] == "CT":
+            series = SeriesRef.from_metadata(layer.metadata["recist"]["series"])
+            a, b = series.index_of(start_mm), series.index_of(end_mm)
+            k = int(round(float(a[0] + b[0]) / 2))
+            if 0 <= k < layer.data.shape[0]:
+                leaves = line_leaves_body(np.asarray(layer.data[k]), a[1:], b[1:])
+        return implausible_line(length, leaves_body=leaves)
 
     def record_line(self, timepoint: str, start_mm, end_mm, *, mode: str | None = None,
-                    lesion_id: str | None = None) -> float:
-        """Give a line drawn at a timepoint (LPS mm endpoints) to the controller; returns its length, mm."""
+                    lesion_id: str | None = None) -> float | None:
+        """Give a line drawn at a timepoint (LPS mm endpoints) to the controller; returns its length, mm,
+        or None when the reader declined to record an implausible line."""
         mode = mode or self.mode
-        lesion_id = lesion_id or self.lesion_id
+        lesion_id = self.controller.resolve_id(lesion_id or self.lesion_id)
+        reasons = self.implausible(timepoint, start_mm, end_mm)
+        if reasons and not self.confirm(f"{lesion_id} at {timepoint}: {'; '.join(reasons)}. Record it anyway?"):
+            show_info(f"recist: {lesion_id} at {timepoint}: nothing was recorded")
+            self.sync_lines()
+            return None
         series = self.series(timepoint)
         if series is not None:  # on the image plane it was drawn on (the slice of its middle)
             middle = series.snap_to_slice(np.add(start_mm, end_mm) / 2) - np.add(start_mm, end_mm) / 2
@@ -414,6 +509,26 @@ class Session:
             return float(np.linalg.norm(np.subtract(end_mm, start_mm)))
         return self.controller.set_long_axis(timepoint, lesion_id, start_mm, end_mm, image=image,
                                              plane_normal=normal, site=self.site, nodal=self.nodal)
+
+    def record_location(self, timepoint: str, point_mm, *, role: str, lesion_id: str | None = None,
+                        state: str = "present") -> None:
+        """Record where a non-target (``role`` "non_target") or new lesion (``role`` "new") is: a click,
+        LPS mm. A non-target keeps its state at the timepoint (``state`` when it has none yet); a new
+        lesion keeps its line and takes the site and equivocal flag chosen."""
+        ctl = self.controller
+        lesion_id = ctl.resolve_id(lesion_id or self.lesion_id)
+        series = self.series(timepoint)
+        image = series.image_ref(point_mm) if series else None
+        if role == "new":
+            ctl.set_new_lesion(timepoint, lesion_id, site=self.site, equivocal=self.equivocal, point_mm=point_mm,
+                               image=image, role=self.new_lesion_role)
+            return
+        if role != "non_target":
+            raise RecistError(f"{lesion_id} is a target: its lines give its location; a click marks non-target "
+                              "and new lesions")
+        current = getattr(ctl.entry(timepoint, lesion_id), "state", None)
+        ctl.set_non_target(timepoint, lesion_id, current.value if current is not None else state,
+                           point_mm=point_mm, image=image, site=self.site, nodal=self.nodal)
 
     # ------------------------------------------------------------------ navigation
     def go_to(self, timepoint: str, lesion_id: str | None, controller: CaseController | None = None) -> None:
@@ -462,3 +577,9 @@ class Session:
         for layer in [la for la in self.viewer.layers if la.metadata.get("recist")]:
             self.viewer.layers.remove(layer)
         self._notify()
+
+
+def _refuse(question: str) -> bool:
+    """The answer without a dialog: no (an implausible line is not recorded unasked)."""
+    logger.info("recist: not confirmed (no dialog): %s", question)
+    return False

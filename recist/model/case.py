@@ -299,6 +299,7 @@ class NewLesion(_Model):
     short_axis_mm: Millimetres | None = None
     long_axis_line: Line | None = None
     short_axis_line: Line | None = None
+    point_mm: Point3 | None = None
     image: ImageRef | None = None
 
     @model_validator(mode="after")

@@ -29,3 +29,26 @@ def sample_patient_dir(tmp_path_factory):
     else:
         make_sample_patient(out)
     return out
+
+
+@pytest.fixture(autouse=True)
+def no_unanswered_dialogs(qapp):
+    """A modal dialog that no test answers would block the run: close it after 3 s and fail the test."""
+    from qtpy.QtCore import QTimer
+    from qtpy.QtWidgets import QApplication
+
+    left_open = []
+
+    def close_modal():
+        modal = QApplication.activeModalWidget()
+        if modal is not None:
+            left_open.append(getattr(modal, "text", lambda: type(modal).__name__)())
+            modal.reject()
+
+    timer = QTimer()
+    timer.setInterval(3000)
+    timer.timeout.connect(close_modal)
+    timer.start()
+    yield
+    timer.stop()
+    assert not left_open, f"a dialog was left unanswered: {left_open}"

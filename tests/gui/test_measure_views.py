@@ -14,6 +14,7 @@ from napari_recist._layers import series_layers
 from napari_recist._session import get_session
 from napari_recist._widgets import MeasurementWidget
 from napari_recist._world import tilt_deg
+from qtpy.QtCore import Qt
 
 import recist
 from recist.io.dicom import find_series, load_series
@@ -22,6 +23,8 @@ from recist.measure.geometry import index_to_patient, line_length_mm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "io"))
 from dicom_factory import write_series  # noqa: E402
+
+from ._canvas import click, press_key, settle  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -32,9 +35,9 @@ IN_PLANE = (np.cos(TILT), np.sin(TILT), 0.0, -np.sin(TILT), np.cos(TILT), 0.0)
 TILTED = (1.0, 0.0, 0.0, 0.0, np.cos(TILT), np.sin(TILT))
 
 
-def _reading(make_napari_viewer, folder: Path, case_path: Path | None = None):
+def _reading(make_napari_viewer, folder: Path, case_path: Path | None = None, *, show: bool = False):
     """A viewer showing the series of ``folder`` as the baseline of a new case, and its widget."""
-    viewer = make_napari_viewer()
+    viewer = make_napari_viewer(show=show)
     for data, kwargs, kind in series_layers(folder, timepoint_of=lambda _info: "baseline"):
         viewer.add_layer(Layer.create(data, kwargs, kind))
     controller = CaseController.new("SYN-1", [{"label": "baseline", "date": "2024-01-10"},
@@ -92,28 +95,38 @@ def _ellipse(rows: int, columns: int) -> np.ndarray:
     return ((c * u + s * v) / 14.0) ** 2 + ((-s * u + c * v) / 8.0) ** 2 <= 1.0
 
 
-def test_from_mask_proposes_the_axes_of_recist_measure_diameters(make_napari_viewer, tmp_path):
+def test_from_mask_previews_then_records_the_axes_of_recist_measure_diameters(make_napari_viewer, tmp_path, qtbot):
+    """Shift+F, a click on the canvas: the grown region and its axes are shown, nothing is recorded;
+    Escape discards them; again, and Enter records the axes recist.measure.diameters gives the lesion."""
     write_series(tmp_path / "ct", shape=(6, 56, 64), spacing_mm=(2.5, 0.8, 0.8), orientation=IN_PLANE,
                  pixel_fn=_lesion_pixels)
     volume = load_series(find_series(tmp_path / "ct").series[0])
-    viewer, session, widget = _reading(make_napari_viewer, tmp_path / "ct", tmp_path / "case.json")
+    viewer, session, _ = _reading(make_napari_viewer, tmp_path / "ct", tmp_path / "case.json", show=True)
+    settle(qtbot, 100)  # the reading layout docks the Measurement widget that has the keys
+    widget = session.widgets()["measurement"]
     truth = np.zeros(volume.array.shape, bool)
-    truth[3] = _ellipse(*volume.array.shape[1:])
+    truth[2:5] = _ellipse(*volume.array.shape[1:])  # the lesion spans slices 2-4: grown in 3-D
     (expected,) = measure_lesions(truth, spacing_mm=volume.spacing_mm, origin_mm=volume.origin_mm,
                                   direction=volume.direction)
     widget.select("baseline", "T1", role="target", site="liver")
-    # the click, as the canvas delivers it: armed by the button, then a mouse press at a world point
-    widget.arm_from_mask()
     click_world = session.ct_layer().data_to_world((3, 26, 30))
-    callback = viewer.mouse_drag_callbacks[-1]
-
-    class Press:
-        type = "mouse_press"
-        position = tuple(click_world)
-
-    callback(viewer, Press())
-    assert callback not in viewer.mouse_drag_callbacks  # one click only
+    viewer.dims.set_point(0, float(click_world[0]))
+    settle(qtbot)
+    press_key(qtbot, viewer, Qt.Key.Key_F, Qt.KeyboardModifier.ShiftModifier)
+    click(qtbot, viewer, click_world)
+    assert widget.preview is not None and session.controller.entry("baseline", "T1") is None
+    previews = [layer for layer in viewer.layers if layer.metadata.get("recist", {}).get("kind") == "preview"]
+    assert len(previews) == 2 and previews[0].data.sum() == truth.sum()
+    assert viewer.layers.selection.active is session.lines_layer("baseline")  # napari's keys unchanged
+    press_key(qtbot, viewer, Qt.Key.Key_Escape)
+    assert widget.preview is None and session.controller.entry("baseline", "T1") is None
+    assert not any(layer.metadata.get("recist", {}).get("kind") == "preview" for layer in viewer.layers)
+    assert not (tmp_path / "case.json").exists()
+    press_key(qtbot, viewer, Qt.Key.Key_F, Qt.KeyboardModifier.ShiftModifier)
+    click(qtbot, viewer, click_world)
+    press_key(qtbot, viewer, Qt.Key.Key_Return)
     entry = session.controller.entry("baseline", "T1")
+    assert widget.preview is None
     pixel_diagonal = float(np.hypot(0.8, 0.8))
     assert entry.long_axis_mm == pytest.approx(expected.long_axis_mm, abs=pixel_diagonal)
     got = np.array([entry.long_axis_line.start_mm, entry.long_axis_line.end_mm])
@@ -123,10 +136,11 @@ def test_from_mask_proposes_the_axes_of_recist_measure_diameters(make_napari_vie
     np.testing.assert_allclose(got, want, atol=2 * pixel_diagonal)
     session.controller.flush()  # the autosave is written off the UI thread
     assert recist.read_case(tmp_path / "case.json").timepoints[0].targets["T1"].long_axis_mm == entry.long_axis_mm
-    # a click outside any lesion (the region leaks over the slice) is refused with a notification
+    # a click outside any lesion (the region leaks to the border) is refused: no preview, nothing recorded
     before = session.controller.case
-    widget.from_mask(session.ct_layer().data_to_world((0, 5, 5)))
-    assert session.controller.case == before
+    press_key(qtbot, viewer, Qt.Key.Key_F, Qt.KeyboardModifier.ShiftModifier)
+    click(qtbot, viewer, session.ct_layer().data_to_world((3, 5, 5)))
+    assert widget.preview is None and session.controller.case == before
 
 
 def _drag_vertex(layer, index: int, vertex: int, world_point) -> None:
@@ -150,6 +164,7 @@ def test_dragging_a_line_end_updates_length_table_and_saved_case(make_napari_vie
     assert widget.add_world_line((z, -110.0, -95.0), (z, -110.0, -75.0)) == pytest.approx(20.0)
     widget.select("baseline", "T2", role="target", site="mesenteric lymph node", nodal=True)
     widget.add_world_line((z, -100.0, -95.0), (z, -100.0, -71.0))  # node: short axis proposed, 12 mm
+    assert session.controller.entry("baseline", "T2").short_axis_mm is None  # a proposal does not count
     lines = session.lines_layer("baseline")
     row = next(i for i, (lesion, axis) in enumerate(zip(lines.features["lesion"], lines.features["axis"]))
                if lesion == "T1" and axis == "long")
@@ -159,21 +174,22 @@ def test_dragging_a_line_end_updates_length_table_and_saved_case(make_napari_vie
     widget.select(lesion_id="T1")
     assert widget.length.text() == "long 25.0 mm"
     session.controller.flush()  # the autosave is written off the UI thread
-    saved = recist.read_case(tmp_path / "case.json")
+    saved = CaseController.open(tmp_path / "case.json").case  # incomplete (T2's short axis): reopens anyway
     assert saved.timepoints[0].targets["T1"].long_axis_mm == pytest.approx(25.0)
     assert saved == session.controller.case
     # the layer was rebuilt from the case: its text shows the new length
     lines = session.lines_layer("baseline")
     lengths = dict(zip(zip(lines.features["lesion"], lines.features["axis"]), lines.features["length_mm"]))
     assert lengths[("T1", "long")] == pytest.approx(25.0)
-    # dragging the node's short-axis end adjusts the short axis (the one that counts)
-    short_row = list(zip(lines.features["lesion"], lines.features["axis"])).index(("T2", "short"))
+    # dragging the end of the node's proposed short axis records it (adjusted: now it counts)
+    short_row = list(zip(lines.features["lesion"], lines.features["axis"])).index(("T2", "proposed"))
     start = np.asarray(lines.data[short_row][0])
     _drag_vertex(lines, short_row, 1, start + np.array([0.0, 15.0, 0.0]))
     assert session.controller.entry("baseline", "T2").short_axis_mm == pytest.approx(15.0)
     session.controller.flush()
     assert recist.read_case(tmp_path / "case.json").timepoints[0].targets["T2"].short_axis_mm == pytest.approx(15.0)
-    # undo restores the previous short axis, and saves it
+    # undo takes the short axis back to a proposal, and saves it
     widget.undo()
     session.controller.flush()
-    assert recist.read_case(tmp_path / "case.json").timepoints[0].targets["T2"].short_axis_mm == pytest.approx(12.0)
+    assert CaseController.open(tmp_path / "case.json").entry("baseline", "T2").short_axis_mm is None
+    assert session.controller.proposed_short_axis("baseline", "T2").length_mm == pytest.approx(12.0)

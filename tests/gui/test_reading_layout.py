@@ -15,6 +15,7 @@ from napari_recist._layers import LINE_COLOURS
 from napari_recist._navigation import slice_grid
 from napari_recist._session import get_session
 from qtpy.QtCore import QPointF, Qt
+from qtpy.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from canvas_events import canvas_widget, drag, enter, mouse, wheel, world_to_canvas  # noqa: E402
@@ -231,6 +232,9 @@ def _check_pet_display_and_labels(viewer, session, qtbot) -> None:
 
     # the reader turns the PET off (the layer's eye) and back on at 40 % fusion opacity, then switches
     pet(labels[1]).visible = False
+    window = viewer.window._qt_window  # keys go to the active window (the plugin's are window shortcuts)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
     qtbot.keyClick(canvas_widget(viewer), Qt.Key.Key_T, Qt.KeyboardModifier.ShiftModifier)  # next timepoint
     assert session.timepoint == labels[2]
     assert not pet(labels[2]).visible
@@ -249,5 +253,7 @@ def _check_pet_display_and_labels(viewer, session, qtbot) -> None:
     for axis, colour in LINE_COLOURS.items():
         rgb = np.array([int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
         assert np.min(np.linalg.norm(hot - rgb, axis=1)) > 0.5, axis
+        if axis not in list(lines.features["axis"]):  # "proposed": only while a node's short axis is unconfirmed
+            continue
         shown = lines.text.color._values[list(lines.features["axis"]).index(axis)][:3]
         np.testing.assert_allclose(shown, rgb, atol=1e-3)

@@ -25,6 +25,7 @@ def reading(tmp_path):
     ctl = CaseController.new("NET-900", TPS, tmp_path / "case.json")
     ctl.set_long_axis("baseline", "T1", *_line(40), image=IMAGE, site="liver")
     ctl.set_long_axis("baseline", "T2", *_line(30), site="mesenteric lymph node", nodal=True)
+    ctl.confirm_short_axis("baseline", "T2")
     ctl.set_non_target("baseline", "NT1", "present", point_mm=(1, 2, 3), site="peritoneum")
     return ctl
 
@@ -35,16 +36,32 @@ def test_new_reading_is_not_assessable_until_a_lesion_exists(tmp_path):
     assert "cannot assess yet" in ctl.table().notes[0]
 
 
-def test_long_axis_length_and_node_short_axis_proposal(reading):
+def test_long_axis_length_and_node_short_axis_proposal(tmp_path):
+    reading = CaseController.new("NET-900", TPS, tmp_path / "case.json")
+    reading.set_long_axis("baseline", "T1", *_line(40), image=IMAGE, site="liver")
     entry = reading.entry("baseline", "T1")
     assert entry.long_axis_mm == pytest.approx(40.0)
     assert entry.long_axis_line.start_mm == (10.0, 20.0, -100.0)
     assert entry.image == IMAGE
+    reading.set_long_axis("baseline", "T2", *_line(30), site="mesenteric lymph node", nodal=True)
+    # the node's short axis is only proposed: not in the case, not counted, the timepoint incomplete
     node = reading.entry("baseline", "T2")
-    assert node.short_axis_mm == pytest.approx(15.0)  # half the long axis, perpendicular, same plane
-    sa = np.subtract(node.short_axis_line.end_mm, node.short_axis_line.start_mm)
+    assert node.short_axis_mm is None and node.short_axis_line is None
+    assert reading.assessment is None and "short_axis_mm is required" in reading.problems
+    assert CaseController.open(tmp_path / "case.json").entry("baseline", "T2").short_axis_mm is None  # reopens
+    proposal = reading.proposed_short_axis("baseline", "T2")
+    assert proposal.length_mm == pytest.approx(15.0)  # half the long axis, perpendicular, same plane
+    sa = np.subtract(proposal.end_mm, proposal.start_mm)
     la = np.subtract(node.long_axis_line.end_mm, node.long_axis_line.start_mm)
     assert abs(sa @ la) < 1e-9 and sa[2] == 0
+    table = reading.table()
+    assert next(r for r in table.rows if r.lesion_id == "T2").cells[0].text == "SA to confirm"
+    assert any("T2 is only proposed" in note and "incomplete" in note for note in table.notes)
+    # confirming records it; it then counts
+    assert reading.confirm_short_axis("baseline", "T2") == pytest.approx(15.0)
+    assert reading.entry("baseline", "T2").short_axis_mm == pytest.approx(15.0)
+    assert reading.proposed_short_axis("baseline", "T2") is None
+    assert reading.assessment.baseline_sum_mm == pytest.approx(55.0)
     # the reader adjusts the short axis: that is what counts for a node
     reading.set_short_axis("baseline", "T2", (25, 10, -100), (25, 32, -100))
     assert reading.entry("baseline", "T2").short_axis_mm == pytest.approx(22.0)
@@ -52,6 +69,39 @@ def test_long_axis_length_and_node_short_axis_proposal(reading):
     # re-drawing the long axis keeps the adjusted short axis
     reading.set_long_axis("baseline", "T2", *_line(31))
     assert reading.entry("baseline", "T2").short_axis_mm == pytest.approx(22.0)
+
+
+def test_ids_are_matched_without_regard_to_case(reading):
+    reading.set_long_axis("week 8", "t1", *_line(20))
+    assert reading.lesion_ids() == ["T1", "T2", "NT1"]
+    assert reading.entry("week 8", "T1").long_axis_mm == pytest.approx(20.0)
+    assert reading.resolve_id(" nt1 ") == "NT1" and reading.resolve_id("T9") == "T9"
+    with pytest.raises(RecistError, match="baseline lesion"):
+        reading.set_new_lesion("week 8", "t2", site="liver")
+    reading.set_new_lesion("week 8", "N1", site="bone", point_mm=(1.0, 2.0, 3.0))
+    assert reading.next_lesion_id("n") == "n2"
+    assert reading.location_mm("week 8", "N1") == (1.0, 2.0, 3.0)
+
+
+def test_delete_lesion_and_redo_survive_reopening(reading, tmp_path):
+    reading.set_long_axis("week 8", "T1", *_line(20))
+    reading.delete_lesion("t1")
+    assert "T1" not in reading.lesion_ids() and reading.entry("week 8", "T1") is None
+    with pytest.raises(RecistError, match="no lesion T1"):
+        reading.delete_lesion("T1")
+    reopened = CaseController.open(tmp_path / "case.json")
+    assert reopened.case == reading.case and reopened.can_undo
+    assert reopened.undo() and "T1" in reopened.lesion_ids()
+    assert recist.read_case(tmp_path / "case.json") == reopened.case
+    again = CaseController.open(tmp_path / "case.json")
+    assert again.can_redo and again.redo() and "T1" not in again.lesion_ids()
+    # an edit forgets what was undone
+    again.undo()
+    again.clear_entry("week 8", "T1")
+    assert not again.can_redo
+    # a case file changed by another tool: its old history is not used
+    (tmp_path / "case.json").write_text((tmp_path / "case.json").read_text().replace("NET-900", "NET-901"))
+    assert not CaseController.open(tmp_path / "case.json").can_undo
 
 
 def test_responses_match_recist_assess_and_autosave_round_trips(reading, tmp_path):

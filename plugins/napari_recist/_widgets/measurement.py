@@ -1,36 +1,49 @@
-"""Measurement widget: timepoint, lesion, role/site/nodal, draw axes, states, from mask, presets, undo."""
+"""Measurement widget: timepoint, lesion, role/site/nodal, draw axes, states, from mask, presets, undo.
+
+Keys are Qt shortcuts of the main window (``_keys``; the list is ``_presets.SHORTCUTS``). Questions to
+the reader (an implausible line, deleting a lesion) are :meth:`MeasurementWidget.ask`, a modal
+``QMessageBox``; tests answer it by clicking its button.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+from napari.layers import Labels
 from napari.utils.notifications import show_error, show_info
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from napari_recist._controller import SITES, CaseController
-from napari_recist._grow import axes_from_click
-from napari_recist._presets import SHORTCUTS, WINDOWS, contrast_limits
+from napari_recist._presets import PREVIEW_KEYS, SHORTCUTS, WINDOWS, contrast_limits
 from napari_recist._session import bind_widget
+from napari_recist._widgets._from_mask import Preview, show_preview
+from napari_recist._widgets._keys import key_set
 from napari_recist._world import world_to_lps
 from recist.errors import RecistError
+from recist.measure.grow import measure_grown
 
 __all__ = ["MeasurementWidget"]
 
 ROLES = ("target", "non_target", "new")
-NT_STATES = ("present", "absent", "unequivocal_progression", "not_evaluated")
+_PREFIX = {"target": "T", "non_target": "NT", "new": "N"}
 NEW_LESION_ROLES = {"-": None, "NLT (new-lesion target)": "target", "NLNT (new-lesion non-target)": "non_target"}
 """The iRECIST role of a new lesion, as the combo box shows it -> the case file's ``role``."""
+NT_STATES = ("present", "absent", "unequivocal_progression", "not_evaluated")
 
 
 class MeasurementWidget(QWidget):
@@ -39,11 +52,16 @@ class MeasurementWidget(QWidget):
     def __init__(self, napari_viewer, controller: CaseController | None = None, parent=None) -> None:
         super().__init__(parent)
         self.viewer, self.session = bind_widget(napari_viewer, controller)
-        self._updating = False
-        self._build()
         self.session.register_widget("measurement", self)
+        self._updating = False
+        self._fresh_id: str | None = None  # an id from "New lesion id" not used yet (its prefix follows the role)
+        self.preview: Preview | None = None
+        self._click_action = None
+        self._build()
+        self.session.confirm = self.ask
         self.session.subscribe(self.refresh)
         self._bind_keys()
+        self._on_attributes()
         self.refresh()
 
     # ------------------------------------------------------------------ layout
@@ -76,16 +94,36 @@ class MeasurementWidget(QWidget):
 
         draw = QGroupBox("Measure")
         grid = QGridLayout(draw)
-        self.long_button = QPushButton("Long axis (Shift-L)")
-        self.short_button = QPushButton("Short axis (Shift-S)")
-        self.mask_button = QPushButton("From mask (Shift-F)")
-        self.undo_button = QPushButton("Undo (Shift-U)")
+        self.long_button = QPushButton("Long axis")
+        self.short_button = QPushButton("Short axis")
+        self.confirm_button = QPushButton("Confirm SA")
+        self.location_button = QPushButton("Location")
+        self.mask_button = QPushButton("From mask")
+        self.accept_button = QPushButton("Accept")
+        self.reject_button = QPushButton("Reject")
+        self.undo_button = QPushButton("Undo")
+        self.redo_button = QPushButton("Redo")
         self.new_lesion_button = QPushButton("New lesion id")
-        for n, button in enumerate((self.long_button, self.short_button, self.mask_button, self.undo_button)):
+        self.apply_button = QPushButton("Apply role/site")
+        self.delete_button = QPushButton("Delete")
+        self.delete_lesion_button = QPushButton("Delete lesion")
+        tips = {self.long_button: "draw the long axis (Shift+D)", self.short_button: "draw the short axis (Shift+S)",
+                self.confirm_button: "confirm a node's proposed short axis (Shift+C)",
+                self.location_button: "click where a non-target or new lesion is (Shift+W)",
+                self.mask_button: "grow the lesion from a click and preview its axes (Shift+F)",
+                self.accept_button: "record the From-mask preview (Enter)",
+                self.reject_button: "discard the From-mask preview (Escape)", self.undo_button: "undo (Ctrl+Z)",
+                self.redo_button: "redo (Ctrl+Shift+Z)",
+                self.delete_button: "delete the lesion's finding at this timepoint (Shift+Del)",
+                self.delete_lesion_button: "delete the lesion at every timepoint (asks first)"}
+        buttons = (self.long_button, self.short_button, self.confirm_button, self.location_button,
+                   self.mask_button, self.accept_button, self.reject_button, self.undo_button, self.redo_button,
+                   self.new_lesion_button, self.apply_button, self.delete_button, self.delete_lesion_button)
+        for n, button in enumerate(buttons):
+            button.setToolTip(tips.get(button, ""))
             grid.addWidget(button, n // 2, n % 2)
-        grid.addWidget(self.new_lesion_button, 2, 0)
-        self.apply_button = QPushButton("Apply role / site")
-        grid.addWidget(self.apply_button, 2, 1)
+        self.accept_button.setEnabled(False)
+        self.reject_button.setEnabled(False)
 
         states = QGroupBox("Target state")
         row = QGridLayout(states)
@@ -127,7 +165,11 @@ class MeasurementWidget(QWidget):
         keys = QLabel("Keys: " + ", ".join(f"{k} {v}" for k, v in SHORTCUTS.items()))
         keys.setWordWrap(True)
         keys.setStyleSheet("color: gray; font-size: 10px")
-        layout = QVBoxLayout(self)
+        # the controls scroll when the window is too low for them (the reading layout gives them the full
+        # height of the right side; at 1280 x 800 they must not make the window taller)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(form)
         for box in (draw, states, nt, window):
             layout.addWidget(box)
@@ -138,6 +180,15 @@ class MeasurementWidget(QWidget):
                                       "(docs/plugin.md)")
         layout.addWidget(self.layout_button)
         layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(inner)
+        scroll.setMinimumWidth(inner.minimumSizeHint().width())  # a scroll bar, when shown, narrows the buttons
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
         self.timepoint.currentTextChanged.connect(self._on_timepoint)
         self.lesion.currentTextChanged.connect(self._on_lesion)
@@ -145,14 +196,21 @@ class MeasurementWidget(QWidget):
         self.nodal.toggled.connect(self._on_attributes)
         self.equivocal.toggled.connect(self._on_attributes)
         self.new_lesion_role.currentTextChanged.connect(self._on_attributes)
-        self.role.currentTextChanged.connect(self._on_attributes)
+        self.layout_button.clicked.connect(self.reading_layout)
+        self.role.currentTextChanged.connect(self._on_role)
         self.long_button.clicked.connect(lambda: self.draw("long"))
         self.short_button.clicked.connect(lambda: self.draw("short"))
+        self.confirm_button.clicked.connect(self.confirm_short_axis)
+        self.location_button.clicked.connect(self.arm_location)
         self.mask_button.clicked.connect(self.arm_from_mask)
+        self.accept_button.clicked.connect(self.accept_preview)
+        self.reject_button.clicked.connect(self.reject_preview)
         self.undo_button.clicked.connect(self.undo)
-        self.layout_button.clicked.connect(self.reading_layout)
+        self.redo_button.clicked.connect(self.redo)
         self.new_lesion_button.clicked.connect(self.new_lesion_id)
         self.apply_button.clicked.connect(self.apply_lesion)
+        self.delete_button.clicked.connect(self.delete_measurement)
+        self.delete_lesion_button.clicked.connect(self.delete_lesion)
         for state, button in self.state_buttons.items():
             button.clicked.connect(lambda _=False, s=state: self.set_state(s))
         self.split_button.clicked.connect(self.split)
@@ -162,17 +220,48 @@ class MeasurementWidget(QWidget):
             button.clicked.connect(lambda _=False, n=name: self.set_window(n))
 
     def _bind_keys(self) -> None:
-        bindings = {
-            "Shift-L": lambda v: self.draw("long"),
-            "Shift-S": lambda v: self.draw("short"),
-            "Shift-F": lambda v: self.arm_from_mask(),
-            "Shift-U": lambda v: self.undo(),
-            "Shift-T": lambda v: self.next_timepoint(),
+        """Bind the keys of ``SHORTCUTS`` (and, disabled until a preview waits, ``PREVIEW_KEYS``)."""
+        handlers = {
+            "Shift+D": ("draw", "long"), "Shift+S": ("draw", "short"), "Shift+C": ("confirm_short_axis",),
+            "Shift+W": ("arm_location",), "Shift+F": ("arm_from_mask",), "Ctrl+Z": ("key_undo",),
+            "Ctrl+Shift+Z": ("key_redo",), "Shift+Del": ("delete_measurement",), "Shift+T": ("next_timepoint",),
         }
         for n, name in enumerate(WINDOWS, start=1):
-            bindings[f"Alt-{n}"] = lambda v, name=name: self.set_window(name)
-        for key, func in bindings.items():
-            self.viewer.bind_key(key, func, overwrite=True)
+            handlers[f"Alt+{n}"] = ("set_window", name)
+        self.keys = key_set(self.viewer)
+        if self.keys is None:  # a viewer without a window (scripts): napari's own key bindings
+            for key, (method, *args) in handlers.items():
+                self.viewer.bind_key(key.replace("+", "-"), lambda _v, m=method, a=args: getattr(self, m)(*a),
+                                     overwrite=True)
+            return
+        for key, (method, *args) in handlers.items():
+            self.keys.bind(key, self, method, *args)
+        for key in PREVIEW_KEYS:
+            self.keys.bind(key, self, "reject_preview" if key == "Escape" else "accept_preview", enabled=False)
+
+    def key_undo(self) -> None:
+        """Ctrl+Z: napari's own undo when a Labels layer is active (painting), else the reading's."""
+        active = self.viewer.layers.selection.active
+        if isinstance(active, Labels):
+            active.undo()
+        else:
+            self.undo()
+
+    def key_redo(self) -> None:
+        """Ctrl+Shift+Z: as :meth:`key_undo`, forward."""
+        active = self.viewer.layers.selection.active
+        if isinstance(active, Labels):
+            active.redo()
+        else:
+            self.redo()
+
+    # ------------------------------------------------------------------ questions
+    def ask(self, question: str, title: str = "recist") -> bool:
+        """Ask the reader a yes/no question in a modal dialog (default: No)."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, question,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     # ------------------------------------------------------------------ state -> widgets
     @property
@@ -212,12 +301,18 @@ class MeasurementWidget(QWidget):
     def _show_lesion(self, lesion_id: str) -> None:
         ctl = self.controller
         known = {lesion.id: lesion for lesion in ctl.case.lesions}
+        entry = ctl.entry(self.session.timepoint, lesion_id) if self.session.timepoint else None
         if lesion_id in known:
             lesion = known[lesion_id]
             self.role.setCurrentText(lesion.role.value)
             self.site.setCurrentText(lesion.site)
             self.nodal.setChecked(lesion.nodal)
-        entry = ctl.entry(self.session.timepoint, lesion_id) if self.session.timepoint else None
+        elif entry is not None and hasattr(entry, "equivocal"):  # a new lesion
+            self.role.setCurrentText("new")
+            self.site.setCurrentText(entry.site)
+            self.nodal.setChecked(entry.nodal)
+            self.equivocal.setChecked(entry.equivocal)
+        self._on_attributes()
         text = "-"
         if entry is not None:
             if getattr(entry, "state", None) is not None and hasattr(entry, "fragments_mm"):
@@ -231,6 +326,9 @@ class MeasurementWidget(QWidget):
                 text = ", ".join(parts)
             elif getattr(entry, "state", None) is not None:
                 text = entry.state.value.replace("_", " ")
+        proposal = ctl.proposed_short_axis(self.session.timepoint, lesion_id) if self.session.timepoint else None
+        if proposal is not None:
+            text += f", short {proposal.length_mm:.1f} mm proposed: confirm or adjust"
         self.length.setText(text)
         self.status.setText(ctl.problems or "")
 
@@ -240,12 +338,32 @@ class MeasurementWidget(QWidget):
             self.session.set_timepoint(label)
 
     def _on_lesion(self, lesion_id: str) -> None:
-        if not self._updating and lesion_id:
-            self.session.lesion_id = lesion_id
-            self.refresh()
+        """The reader chose or typed a lesion: the case's spelling of a known id ("t1" is T1), and the
+        view goes to it (timepoint kept, its slice and centre)."""
+        if self._updating or not lesion_id or self.controller is None:
+            return
+        resolved = self.controller.resolve_id(lesion_id)
+        self.session.lesion_id = resolved
+        if resolved != self._fresh_id:
+            self._fresh_id = None
+        if resolved != lesion_id and self.lesion.currentText() == lesion_id and self.lesion.isEditable():
+            return  # typing: the text is resolved when the reader leaves the box (refresh shows it)
+        self.session.go_to(self.session.timepoint, resolved)
+
+    def _on_role(self, role: str) -> None:
+        """A fresh id (New lesion id, not used yet) follows the role's prefix (T.., NT.., N..)."""
+        if not self._updating and self._fresh_id is not None and self.controller is not None and role:
+            self._fresh_id = self.controller.next_lesion_id(_PREFIX[role])
+            self.session.lesion_id = self._fresh_id
+            self._updating = True
+            try:
+                self.lesion.setCurrentText(self._fresh_id)
+            finally:
+                self._updating = False
+        self._on_attributes()
 
     def _on_attributes(self, *_args) -> None:
-        self.session.site = self.site.currentText() or "other"
+        self.session.site = self.site.currentText().strip()
         self.session.nodal = self.nodal.isChecked()
         self.session.equivocal = self.equivocal.isChecked()
         self.session.new_lesion_role = NEW_LESION_ROLES[self.new_lesion_role.currentText()]
@@ -280,12 +398,21 @@ class MeasurementWidget(QWidget):
 
     def draw(self, mode: str) -> None:
         """Start drawing: the long axis, the short axis, or a new lesion's axis (role "new")."""
+        self._lesion_text()
         if self.role.currentText() == "new" and mode == "long":
             mode = "new"
         self._guard(self.session.draw, mode)
 
+    def _lesion_text(self) -> None:
+        """Take an id being typed in the lesion box (the case's spelling when known)."""
+        text = self.lesion.currentText().strip()
+        if text and self.controller is not None:
+            self.session.lesion_id = self.controller.resolve_id(text)
+
     def add_line(self, start_mm, end_mm, mode: str = "long") -> float | None:
-        """Record a line given in LPS mm (what drawing on the canvas does); returns its length, mm."""
+        """Record a line given in LPS mm (what drawing on the canvas does); returns its length, mm (None
+        when nothing was recorded)."""
+        self._lesion_text()
         if self.role.currentText() == "new" and mode == "long":
             mode = "new"
         length = self._guard(self.session.record_line, self.session.timepoint, start_mm, end_mm, mode=mode)
@@ -341,19 +468,30 @@ class MeasurementWidget(QWidget):
                     nodal=self.session.nodal)
 
     def new_lesion_id(self) -> str | None:
-        """Choose the next free id for the role (T.., NT.., N..)."""
+        """Start a new lesion: the next free id, nothing carried over from the lesion shown before. Its
+        role is "target" at the baseline and "new" at a follow-up (a lesion first seen after the baseline
+        is a new lesion, RECIST 1.1 §4.3.5); its site is empty (to be chosen: the site counts), its nodal
+        and equivocal flags off. Changing the role before using the id changes its prefix."""
         if self.controller is None:
             return None
-        prefix = {"target": "T", "non_target": "NT", "new": "N"}[self.role.currentText()]
-        lesion_id = self.controller.next_lesion_id(prefix)
-        self.session.lesion_id = lesion_id
-        self.lesion.setCurrentText(lesion_id)
+        baseline = self.session.timepoint == self.controller.timepoint_labels[0]
+        self._updating = True
+        try:
+            self.role.setCurrentText("target" if baseline else "new")
+            self.site.setCurrentIndex(-1)
+            self.site.setCurrentText("")
+            self.nodal.setChecked(False)
+            self.equivocal.setChecked(False)
+            lesion_id = self.controller.next_lesion_id(_PREFIX[self.role.currentText()])
+            self.session.lesion_id = lesion_id
+            self.lesion.setCurrentText(lesion_id)
+        finally:
+            self._updating = False
+        self._fresh_id = lesion_id
+        self._on_attributes()
+        self.length.setText("-")
+        self.status.setText(f"{lesion_id}: choose its site, then measure it")
         return lesion_id
-
-    def undo(self) -> None:
-        """Undo the last change."""
-        if self.controller is not None and not self.controller.undo():
-            show_info("recist: nothing to undo")
 
     def reading_layout(self) -> None:
         """Dock and size the comparison, these controls and the case table (:mod:`napari_recist._layout`)."""
@@ -361,6 +499,41 @@ class MeasurementWidget(QWidget):
 
         if getattr(self.viewer, "window", None) is not None:
             apply_reading_layout(self.viewer)
+
+    def undo(self) -> None:
+        """Undo the last change."""
+        if self.controller is not None and not self.controller.undo():
+            show_info("recist: nothing to undo")
+
+    def redo(self) -> None:
+        """Redo the last undone change."""
+        if self.controller is not None and not self.controller.redo():
+            show_info("recist: nothing to redo")
+
+    def confirm_short_axis(self) -> None:
+        """Record the proposed short axis of the current node as measured."""
+        self._lesion_text()
+        self._guard(self.controller.confirm_short_axis, self.session.timepoint, self.session.lesion_id)
+
+    def delete_measurement(self) -> None:
+        """Remove the current lesion's finding at the current timepoint (undo brings it back)."""
+        self._lesion_text()
+        ctl = self.controller
+        if ctl is None or ctl.entry(self.session.timepoint, self.session.lesion_id) is None:
+            show_info(f"recist: {self.session.lesion_id} has nothing recorded at {self.session.timepoint}")
+            return
+        self._guard(ctl.clear_entry, self.session.timepoint, self.session.lesion_id)
+
+    def delete_lesion(self) -> bool:
+        """Remove the current lesion from the case, at every timepoint, after asking (undo brings it back)."""
+        self._lesion_text()
+        ctl = self.controller
+        lesion_id = self.session.lesion_id
+        if ctl is None:
+            return False
+        if not self.ask(f"Delete lesion {lesion_id} and its findings at every timepoint? (Undo brings it back.)"):
+            return False
+        return self._guard(ctl.delete_lesion, lesion_id) is None and lesion_id not in ctl.lesion_ids()
 
     def next_timepoint(self) -> None:
         """Show the next timepoint (wrapping to the baseline)."""
@@ -377,35 +550,93 @@ class MeasurementWidget(QWidget):
             if meta.get("kind") == "image" and meta["series"]["modality"] == "CT":
                 layer.contrast_limits = contrast_limits(name)
 
-    # ------------------------------------------------------------------ from mask
+    # ------------------------------------------------------------------ clicks on the canvas
+    def _arm_click(self, action, message: str) -> None:
+        """The next click on the canvas calls ``action(world_point)`` (the lines layer stops drawing)."""
+        if self.controller is None:
+            show_error("recist: no case is open; open a case file or the sample first")
+            return
+        self._lesion_text()
+        layer = self.session.lines_layer()
+        layer.mode = "pan_zoom"
+        self._click_action = action
+        if self._on_click not in self.viewer.mouse_drag_callbacks:
+            self.viewer.mouse_drag_callbacks.append(self._on_click)
+        show_info(f"recist: {message}")
+
+    def _on_click(self, viewer, event):
+        if event.type != "mouse_press":
+            return
+        if self._on_click in viewer.mouse_drag_callbacks:
+            viewer.mouse_drag_callbacks.remove(self._on_click)
+        action, self._click_action = self._click_action, None
+        if action is not None:
+            action(np.asarray(event.position))
+
+    def arm_location(self) -> None:
+        """The next click marks where the current non-target or new lesion is."""
+        self._arm_click(self.mark_location, f"click where {self.session.lesion_id} is")
+
+    def mark_location(self, world_point) -> None:
+        """Record the location of the current non-target or new lesion at a world point."""
+        self._guard(self.session.record_location, self.session.timepoint, world_to_lps(world_point),
+                    role=self.role.currentText(), state=self.nt_state.currentText())
+
     def arm_from_mask(self) -> None:
-        """The next click on the canvas grows a region and proposes its axes."""
-        def on_click(viewer, event):
-            if event.type == "mouse_press":
-                viewer.mouse_drag_callbacks.remove(on_click)
-                self.from_mask(np.asarray(event.position))
+        """The next click on the canvas grows a region and shows it with its axes for acceptance."""
+        self._arm_click(self.from_mask, "click inside the lesion")
 
-        if on_click not in self.viewer.mouse_drag_callbacks:
-            self.viewer.mouse_drag_callbacks.append(on_click)
-        show_info("recist: click inside the lesion")
-
-    def from_mask(self, world_point) -> None:
-        """Grow a region at a world point of the current CT and record the proposed RECIST axes."""
+    def from_mask(self, world_point) -> Preview | None:
+        """Grow the lesion at a world point of the current CT and show it as a preview (nothing recorded)."""
+        self.reject_preview()
         layer = self.session.ct_layer()
         if layer is None:
             show_error("recist: no CT image at this timepoint to grow a region in")
-            return
+            return None
         affine = np.asarray(layer.metadata["recist"]["series"]["affine"])
+        nodal = self.nodal.isChecked()
         try:
-            axes = axes_from_click(layer.data, affine=affine, point_lps_mm=world_to_lps(world_point))
+            grown = measure_grown(np.asarray(layer.data), affine=affine, point_lps_mm=world_to_lps(world_point),
+                                  nodal=nodal)
         except RecistError as exc:
-            show_error(f"recist: {exc}")
+            show_error(f"recist: from mask: {exc}")
+            return None
+        self.preview = show_preview(self.viewer, self.session, grown, layer, lesion_id=self.session.lesion_id,
+                                    role=self.role.currentText(), nodal=nodal)
+        self._preview_keys(True)
+        axes = grown.axes
+        self.status.setText(f"{self.session.lesion_id} from mask: long {axes.long_axis_mm:.1f} mm"
+                            + (f", short {axes.short_axis_mm:.1f} mm" if nodal else "")
+                            + ". Enter accepts, Escape rejects.")
+        return self.preview
+
+    def _preview_keys(self, waiting: bool) -> None:
+        self.accept_button.setEnabled(waiting)
+        self.reject_button.setEnabled(waiting)
+        if self.keys is not None:
+            for key in PREVIEW_KEYS:
+                self.keys.set_enabled(key, waiting)
+
+    def accept_preview(self) -> None:
+        """Record the previewed axes (the long axis; a node's short axis too; a new lesion's axis)."""
+        preview, self.preview = self.preview, None
+        if preview is None:
             return
-        long_ends = axes.long_axis_endpoints_lps_mm
-        if self.role.currentText() == "new":
-            self.add_line(*long_ends, mode="new")
+        preview.remove(self.viewer)
+        self._preview_keys(False)
+        axes = preview.grown.axes
+        session = self.session
+        session.lesion_id = preview.lesion_id
+        mode = "new" if preview.role == "new" else "long"
+        if self._guard(session.record_line, preview.timepoint, *axes.long_axis_endpoints_lps_mm, mode=mode) is None:
             return
-        self.add_line(*long_ends, mode="long")
-        lesion = next((x for x in self.controller.case.lesions if x.id == self.session.lesion_id), None)
-        if lesion is not None and lesion.nodal:
-            self.add_line(*axes.short_axis_endpoints_lps_mm, mode="short")
+        if preview.nodal and mode == "long":
+            self._guard(session.record_line, preview.timepoint, *axes.short_axis_endpoints_lps_mm, mode="short")
+
+    def reject_preview(self) -> None:
+        """Discard the preview: nothing is recorded."""
+        preview, self.preview = self.preview, None
+        if preview is not None:
+            preview.remove(self.viewer)
+            self.status.setText("from mask: rejected, nothing recorded")
+        self._preview_keys(False)
