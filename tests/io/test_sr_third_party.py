@@ -303,6 +303,7 @@ def _set_time_point_order(path: Path, value: str) -> None:
     ds.save_as(path)
 
 
+@pytest.mark.filterwarnings("ignore:Invalid value for VR DS")
 def test_an_infinite_time_point_order_is_an_error(tmp_path, exported_sr):
     path = tmp_path / "x.dcm"
     shutil.copy(exported_sr[0], path)
