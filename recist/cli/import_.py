@@ -110,7 +110,8 @@ def _sr(args: argparse.Namespace) -> int:
         headers = index_images(args.images).by_sop
     notes: list[str] = []
     try:
-        imported = import_sr(files, images=headers, warnings=notes)
+        folders = any(Path(raw).is_dir() for raw in args.files)
+        imported = import_sr(files, images=headers, warnings=notes, skip_others=folders)
     finally:
         _warn(notes)
     out = Path(args.out)

@@ -443,7 +443,7 @@ pydicom parses outside data here, so any exception while parsing means a damaged
 ExchangeError naming it; recist's own errors (RecistError) pass through unchanged."""
 
 
-def _read_one(path: Path, headers: Mapping[str, Any]) -> _Document:
+def _read_one(path: Path, headers: Mapping[str, Any], skipped: list[str] | None = None) -> _Document | None:
     import pydicom
 
     try:
@@ -454,12 +454,19 @@ def _read_one(path: Path, headers: Mapping[str, Any]) -> _Document:
         raise ExchangeError(f"{path}: is a folder, not an SR file") from None
     except OSError as exc:
         raise ExchangeError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if skipped is not None and data[128:132] != b"DICM":
+        skipped.append(f"{path}: skipped: not a DICOM file (no DICM preamble)")
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             ds = pydicom.dcmread(io.BytesIO(data))
         except _PARSE_ERRORS as exc:
             raise ExchangeError(f"{path}: not a readable DICOM file ({type(exc).__name__}: {exc})") from None
+        sop_class = str(getattr(ds, "file_meta", {}).get("MediaStorageSOPClassUID", "") or "")
+        if skipped is not None and sop_class and sop_class not in _SR_CLASSES:
+            skipped.append(f"{path}: skipped: not an SR document (SOP class {sop_class})")
+            return None
         reason = check_complete(data)
         if reason is not None:
             raise ExchangeError(f"{path}: truncated or damaged DICOM file ({reason}); get a complete copy")
@@ -477,7 +484,10 @@ def _read_one(path: Path, headers: Mapping[str, Any]) -> _Document:
 
 
 def read_sr_files(
-    paths: Iterable[str | os.PathLike[str]], *, images: Mapping[str, Any] | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    images: Mapping[str, Any] | None = None,
+    skipped: list[str] | None = None,
 ) -> list[_Document]:
     """Parse SR files (ExchangeError naming the file and content item on the first problem).
 
@@ -488,5 +498,10 @@ def read_sr_files(
     images
         Image headers by SOP Instance UID (``recist.export.dicom_sr.index_images(...).by_sop``): the
         geometry that converts 2D (pixel) SCOORD lines and lengths in pixels.
+    skipped
+        When given (a folder was imported), files that are not DICOM or not SR documents (images,
+        DICOMDIR) are skipped with one line each appended here; otherwise they are errors. Damaged DICOM
+        files are errors either way.
     """
-    return [_read_one(Path(raw), images or {}) for raw in paths]
+    documents = [_read_one(Path(raw), images or {}, skipped) for raw in paths]
+    return [doc for doc in documents if doc is not None]

@@ -199,6 +199,7 @@ def import_sr(
     images: Mapping[str, Any] | None = None,
     protocol: Protocol | None = None,
     warnings: list[str] | None = None,
+    skip_others: bool = False,
 ) -> SrImport:
     """Read SR files into cases, skipping what is not a lesion measurement with a warning line each.
 
@@ -213,6 +214,9 @@ def import_sr(
     warnings
         A list that receives the warning lines as they arise (so a caller can show them even when the
         import then fails); also returned in :attr:`SrImport.warnings`.
+    skip_others
+        Skip files that are not DICOM or not SR documents with a warning each (for a folder that mixes
+        SRs with images or a DICOMDIR) instead of refusing them.
 
     Raises
     ------
@@ -223,7 +227,7 @@ def import_sr(
     if not files:
         raise ExchangeError("no SR file given (the folder is empty?)")
     notes = warnings if warnings is not None else []
-    documents = read_sr_files(files, images=images)
+    documents = read_sr_files(files, images=images, skipped=notes if skip_others else None)
     notes.extend(line for doc in documents for line in doc.warnings)
     kept = []
     for doc in documents:

@@ -379,3 +379,20 @@ def test_fuzzed_sr_files_raise_only_recist_errors(tmp_path_factory, exported_sr,
             recist.assess(result.case)
     except RecistError as exc:
         assert str(exc) and "\n" not in str(exc)
+
+
+def test_a_folder_mixing_srs_with_images_and_notes_imports_the_srs(tmp_path, exported_sr, ct, capsys):
+    folder = tmp_path / "reader-export"
+    folder.mkdir()
+    for path in exported_sr:
+        shutil.copy(path, folder)
+    shutil.copy(ct[0], folder / "image.dcm")
+    (folder / "README.txt").write_text("exported from the workstation")
+    assert main(["import", "sr", str(folder), "--out", str(tmp_path / "cases")]) == 0
+    out = capsys.readouterr()
+    warnings_ = [line for line in out.err.splitlines() if "warning" in line]
+    assert len(warnings_) == 2 and any("README.txt: skipped: not a DICOM file" in w for w in warnings_)
+    assert any("image.dcm: skipped: not an SR document" in w for w in warnings_)
+    assert "wrote 1 case files" in out.out
+    # the same files named one by one are errors: the user asked for them
+    assert main(["import", "sr", str(folder / "image.dcm"), "--out", str(tmp_path / "c2")]) == 2
