@@ -70,9 +70,10 @@ def synthetic_case(i: int, rnd: random.Random) -> dict:
 
 
 def time_cli(folder: Path, out: Path, *options: str) -> float | None:
-    """Wall time of ``recist assess FOLDER -o OUT [options]`` as a whole process; None if it failed."""
+    """Wall time of ``recist assess FOLDER -o OUT --force [options]`` as a whole process (OUT is replaced
+    run after run); None if it failed."""
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "recist", "assess", str(folder), "-o", str(out), *options],
+    proc = subprocess.run([sys.executable, "-m", "recist", "assess", str(folder), "-o", str(out), "--force", *options],
                           capture_output=True, text=True, check=False, env=ENV)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:

@@ -5,9 +5,13 @@ Output rule (every command that writes files follows it)
 - An output *folder* (``sample OUT``, ``report --out``, ``batch --out`` ...) may be new or empty. A
   non-empty folder is refused unless ``--force`` is given (then files of the same name are replaced,
   others are left alone); a file where a folder is expected is refused. See :func:`output_folder`.
-- An output *file* (``assess -o``) may be new or an existing file, which is replaced atomically (the
-  command's output is what the user asked for); a folder where a file is expected is refused. See
-  :func:`output_stream`.
+- An output *file* (``assess -o``, ``review results --out``) must be new: an existing file is refused
+  unless ``--force`` is given (then it is replaced atomically); a folder where a file is expected is
+  refused. See :func:`output_stream`.
+
+Nothing is overwritten silently. ``import`` still gives two cases that would share a file name in one run
+distinct names (``-2``, ``-3``); ``review init`` and ``review package`` keep their own stricter rule (a
+project only in a new or empty folder; a package only in a new folder or the same reader's package).
 """
 
 from __future__ import annotations
@@ -26,13 +30,17 @@ from recist.errors import RecistValidationError
 
 T = TypeVar("T")
 
-__all__ = ["output_stream", "output_folder", "add_force_argument", "progress", "throughput_mode"]
+__all__ = ["output_stream", "output_folder", "check_output_file", "add_force_argument", "progress", "throughput_mode"]
 
 
-def add_force_argument(parser: argparse.ArgumentParser) -> None:
-    """Add ``--force``: write into a non-empty output folder (see :func:`output_folder`)."""
-    parser.add_argument("--force", action="store_true",
-                        help="write into a non-empty output folder (files of the same name are replaced)")
+def add_force_argument(parser: argparse.ArgumentParser, *, file: bool = False) -> None:
+    """Add ``--force``: write into a non-empty output folder (:func:`output_folder`) or, with ``file``,
+    replace an existing output file (:func:`output_stream`)."""
+    if file:
+        parser.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    else:
+        parser.add_argument("--force", action="store_true",
+                            help="write into a non-empty output folder (files of the same name are replaced)")
 
 
 def output_folder(path: str | os.PathLike[str], *, force: bool = False, option: str = "OUT") -> Path:
@@ -81,10 +89,13 @@ def output_folder(path: str | os.PathLike[str], *, force: bool = False, option: 
     return folder
 
 
-def _check_output_file(target: Path) -> None:
-    """Refuse an output file path that is a folder or lies under a file."""
+def check_output_file(target: Path, *, force: bool = False) -> None:
+    """Refuse an output file path that is a folder, lies under a file, or exists (unless ``force``)."""
     if target.is_dir():
         raise RecistValidationError("is a folder; give a file name for the output (e.g. results.json)",
+                                    source=str(target))
+    if target.exists() and not force:
+        raise RecistValidationError("exists; give a new file name, or pass --force to replace it",
                                     source=str(target))
     for parent in target.parents:
         if parent.exists() and not parent.is_dir():
@@ -93,15 +104,19 @@ def _check_output_file(target: Path) -> None:
 
 
 @contextmanager
-def output_stream(path: str | None) -> Iterator[TextIO]:
+def output_stream(path: str | None, *, force: bool = False) -> Iterator[TextIO]:
     """Yield stdout, or a temporary file beside ``path`` that is fsynced and renamed over ``path`` when the
-    block ends without error (atomic: readers never see half an output; on error the temp file goes)."""
+    block ends without error (atomic: readers never see half an output; on error the temp file goes).
+
+    An existing ``path`` is refused (:class:`RecistValidationError`) unless ``force``; the check is made
+    before the block runs, so nothing is computed for an output that would be refused.
+    """
     if path is None or path == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
     target = Path(path)
-    _check_output_file(target)
+    check_output_file(target, force=force)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

@@ -232,14 +232,14 @@ def _remote(name: str, args: argparse.Namespace) -> int:
         elif name == "status":
             _print_json(client.status())
         elif name == "results":
-            from recist._atomic import atomic_write_text
+            from recist.cli._output import check_output_file, output_stream
 
+            if args.out:
+                check_output_file(Path(args.out), force=args.force)  # a refused --out before any request
             data = client.results(format=args.format)
             text = data if args.format == "csv" else json.dumps(data, indent=2, sort_keys=True) + "\n"
-            if args.out:
-                atomic_write_text(args.out, text)
-            else:
-                sys.stdout.write(text)
+            with output_stream(args.out, force=args.force) as out:
+                out.write(text)
         elif name == "report":
             _print_json(client.report())
         elif name == "import-site-read":

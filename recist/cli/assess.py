@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from recist.cli._output import add_force_argument
 from recist.errors import RecistError, RecistValidationError
 
 __all__ = ["register", "CSV_COLUMNS", "csv_rows", "collect_case_files", "STDIN"]
@@ -58,7 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("json", "jsonl", "csv"), default="json",
                         help="output format: json (one case: indented; several: JSON lines), jsonl (JSON lines "
                              "always) or csv (one row per follow-up); default json")
-    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    parser.add_argument("--output", "-o", metavar="FILE",
+                        help="write to FILE (atomically) instead of stdout; an existing FILE needs --force")
+    add_force_argument(parser, file=True)
     parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="assess a batch in N processes (output order is kept; default 1)")
     parser.set_defaults(func=run)
@@ -189,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
     if len(files) > 1:
         throughput_mode()
     failures = 0
-    with output_stream(args.output) as out:
+    with output_stream(args.output, force=args.force) as out:
         if args.format == "csv":
             csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n").writeheader()
         workers = 1 if Path(STDIN) in files else args.workers  # standard input is read in this process

@@ -7,6 +7,10 @@ read that gives the final result).
 - ``sdtm``: CDISC SDTM TU, TR and RS as CSV, Dataset-JSON v1.1 and SAS XPORT v5 (``--format``);
 - ``sr``: one DICOM Comprehensive 3D SR (TID 1500) per timepoint, in the study of the ``--images`` series;
 - ``csv``: tidy ``lesions.csv`` (one row per lesion per timepoint) and ``responses.csv`` (one per timepoint).
+
+``--out`` follows the output rule of every command (:func:`recist.cli._output.output_folder`): a new or
+empty folder, or a non-empty one with ``--force`` (files of the same name are then replaced). The inputs
+are read and checked first, so a refused input leaves no folder behind.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from recist.cli._output import add_force_argument, output_folder
 from recist.errors import ExchangeError
 
 __all__ = ["register", "load_reads"]
@@ -32,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument(
             "source", metavar="SOURCE", help="a case file, a folder of case files or a review project"
         )
-        p.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created)")
+        p.add_argument("--out", required=True, metavar="DIR",
+                       help="new or empty folder to write into (created); a non-empty one needs --force")
+        add_force_argument(p)
 
     def reader_options(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -102,6 +109,7 @@ def _sdtm(args: argparse.Namespace) -> int:
     reads = load_reads(args.source, as_=args.as_, evaluator=args.evaluator, role=args.role)
     study = args.study or _study_of(Path(args.source))
     datasets = build_sdtm(reads, study_id=study)
+    output_folder(args.out, force=args.force, option="--out")
     written = write_sdtm(datasets, args.out, formats=formats, study_id=study)
     written.append(write_protocols(reads, args.out, study_id=study))
     counts = ", ".join(f"{domain} {len(records)}" for domain, records in datasets.items())
@@ -128,9 +136,11 @@ def _sr(args: argparse.Namespace) -> int:
             "export sr takes case files (the reads of a review project refer to de-identified images)"
         )
     images = index_images(args.images)
+    cases = [read_case(file) for file in collect_case_files([args.source])]
+    output_folder(args.out, force=args.force, option="--out")
     written = []
-    for file in collect_case_files([args.source]):
-        written += export_sr(read_case(file), images, args.out, reader=args.reader)
+    for case in cases:
+        written += export_sr(case, images, args.out, reader=args.reader)
     print(f"wrote {len(written)} SR documents to {args.out}")
     return 0
 
@@ -139,6 +149,7 @@ def _csv(args: argparse.Namespace) -> int:
     from recist.export.tables import write_tables
 
     reads = load_reads(args.source, as_=args.as_, evaluator=args.evaluator, role=args.role)
+    output_folder(args.out, force=args.force, option="--out")
     written = write_tables(reads, args.out)
     print(f"wrote {', '.join(p.name for p in written)} to {args.out} ({len(reads)} reads)")
     return 0

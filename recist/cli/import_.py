@@ -7,9 +7,12 @@ gives the exchanged responses (SDTM: each RS response is kept as the timepoint's
 any disagreement is reported).
 
 Names come from the subject and reader with every character outside ``A-Za-z0-9._-`` replaced, cut to
-100 characters; when two cases would get the same name ("NET 002" and "NET-002", "READER" and
-"READER?") or a file of that name already exists, ``-2``, ``-3``, ... is added: nothing is overwritten,
-and the count printed is the number of files written. Warnings (groups or documents skipped, lost
+100 characters; when two cases of one import would get the same name ("NET 002" and "NET-002", "READER"
+and "READER?"), ``-2``, ``-3``, ... is added, and the count printed is the number of files written.
+``--out`` follows the output rule of every command (:func:`recist.cli._output.output_folder`): a new or
+empty folder, or a non-empty one with ``--force``, which replaces case files of the same name (so that
+importing the same data again gives the same cases, not a second copy of each that a later ``assess
+DIR`` or ``batch`` would count twice). Nothing is overwritten silently. Warnings (groups or documents skipped, lost
 data) are printed one per line on stderr before the summary.
 """
 
@@ -22,9 +25,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from recist.cli._output import add_force_argument, output_folder
 from recist.errors import ExchangeError
 
 __all__ = ["register"]
+
+
+_OUT_HELP = "new or empty folder for the case files (created); a non-empty one needs --force"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,12 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verbs = parser.add_subparsers(dest="import_format", metavar="FORMAT", required=True)
     sdtm = verbs.add_parser("sdtm", help="cases from a folder of tu/tr/rs datasets (.json, .csv or .xpt)")
     sdtm.add_argument("folder", metavar="DIR", help="folder holding tu, tr and rs")
-    sdtm.add_argument("--out", required=True, metavar="DIR", help="folder for the case files (created)")
+    sdtm.add_argument("--out", required=True, metavar="DIR", help=_OUT_HELP)
+    add_force_argument(sdtm)
     sdtm.add_argument("--no-recorded", action="store_true", help="do not keep RS responses as 'recorded'")
     sdtm.set_defaults(func=_sdtm)
     sr = verbs.add_parser("sr", help="cases from DICOM SR Measurement Reports")
     sr.add_argument("files", nargs="+", metavar="FILE", help="SR files (or folders of them)")
-    sr.add_argument("--out", required=True, metavar="DIR", help="folder for the case files (created)")
+    sr.add_argument("--out", required=True, metavar="DIR", help=_OUT_HELP)
+    add_force_argument(sr)
     sr.add_argument("--images", nargs="+", metavar="SERIES", default=[],
                     help="folders of the referenced image series (to convert pixel coordinates and lengths)")  # fmt: skip
     sr.set_defaults(func=_sr)
@@ -55,17 +64,17 @@ def _name(*parts: str) -> str:
     return (re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "case")[:_MAX_NAME]
 
 
-def _write_cases(out: Path, named: Iterable[tuple[str, Any]]) -> int:
-    """Write each (name, case) to a new file in ``out``; never overwrite; return how many were written."""
+def _write_cases(out: Path, named: Iterable[tuple[str, Any]], *, force: bool) -> int:
+    """Write each (name, case) into the output folder ``out`` (:func:`output_folder`), giving cases that
+    would share a name distinct ones; return how many were written."""
     from recist.io.case_json import write_case
 
-    if out.exists() and not out.is_dir():
-        raise ExchangeError(f"{out}: exists and is not a folder; give a folder for the case files (--out)")
+    output_folder(out, force=force, option="--out")
     taken: set[str] = set()
     count = 0
     for stem, case in named:
         candidate, k = stem, 1
-        while candidate.lower() in taken or (out / f"{candidate}.json").exists():
+        while candidate.lower() in taken:
             k += 1
             candidate = f"{stem}-{k}"
         taken.add(candidate.lower())
@@ -87,7 +96,7 @@ def _sdtm(args: argparse.Namespace) -> int:
     reads = cases_from_sdtm(datasets, recorded=not args.no_recorded, protocols=read_protocols(args.folder))
     _warn(notes)
     out = Path(args.out)
-    count = _write_cases(out, ((_name(r.case.subject, r.evaluator_role or r.evaluator), r.case) for r in reads))
+    count = _write_cases(out, ((_name(r.case.subject, r.evaluator_role or r.evaluator), r.case) for r in reads), force=args.force)
     print(f"wrote {count} case files to {out}")
     return 0
 
@@ -115,6 +124,6 @@ def _sr(args: argparse.Namespace) -> int:
     finally:
         _warn(notes)
     out = Path(args.out)
-    count = _write_cases(out, ((_name(r.case.subject, r.observer), r.case) for r in imported.results))
+    count = _write_cases(out, ((_name(r.case.subject, r.observer), r.case) for r in imported.results), force=args.force)
     print(f"wrote {count} case files to {out}")
     return 0

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from recist.cli._output import add_force_argument
 from recist.cli._review_server import AS_HELP, REMOTE_VERBS, SERVER_HELP, add_server_verbs, with_server
 
 __all__ = ["register"]
@@ -112,18 +113,18 @@ def _adjudicate(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from recist._atomic import atomic_write_text
+    from recist.cli._output import check_output_file, output_stream
     from recist.review.workflow import ReviewProject
 
+    if args.out:
+        check_output_file(Path(args.out), force=args.force)  # a refused --out before any work
     rows = _project(args).results(as_=args.as_)
     invalid = [row for row in rows if row.get("status") == "invalid"]
     for row in invalid:
         print(f"recist review results: subject {row['subject']} ({row['pseudonym']}): {row['problem']}", file=sys.stderr)
     text = ReviewProject.results_csv(rows) if args.format == "csv" else json.dumps(rows, indent=2, sort_keys=True) + "\n"
-    if args.out:
-        atomic_write_text(args.out, text)
-    else:
-        sys.stdout.write(text)
+    with output_stream(args.out, force=args.force) as out:
+        out.write(text)
     return 1 if invalid else 0
 
 
@@ -213,7 +214,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--reason", required=True, help="the written reason for the selection")
     p = verb("results", _results, "final result per subject")
     p.add_argument("--format", choices=["json", "csv"], default="json")
-    p.add_argument("--out", help="write to this file instead of standard output")
+    p.add_argument("--out", help="write to this file (atomically) instead of standard output; an existing file "
+                                 "needs --force")
+    add_force_argument(p, file=True)
     verb("report", _report, "reader-agreement report (kappa, adjudication rates, EDR/LDR)")
     p = verb("import-site-read", _import_site_read, "store a site (investigator) read apart", subject=True)
     p.add_argument("case", metavar="CASE.json")

@@ -103,10 +103,12 @@ def test_assess_output_under_a_file(tmp_path, capsys):
     assert "is a file, not a folder" in _one_error_line(capsys.readouterr().err, "assess")
 
 
-def test_assess_output_file_is_replaced(tmp_path, capsys):
+def test_assess_output_file_is_replaced_only_with_force(tmp_path, capsys):
     target = tmp_path / "out.json"
     target.write_text("old")
-    assert main(["assess", str(ONE), "-o", str(target)]) == 0
+    assert main(["assess", str(ONE), "-o", str(target)]) == 2
+    assert "--force" in _one_error_line(capsys.readouterr().err, "assess") and target.read_text() == "old"
+    assert main(["assess", str(ONE), "-o", str(target), "--force"]) == 0
     assert json.loads(target.read_text())["subject"] == "NET-003"
 
 

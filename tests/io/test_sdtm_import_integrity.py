@@ -151,9 +151,10 @@ def test_colliding_subject_names_never_overwrite(tmp_path):
     written = sorted(out.glob("*.json"))
     assert len(written) == 3
     assert sorted(recist.read_case(p).subject for p in written) == ["NET 002", "NET-002", "NET?002"]
-    # a second import into the same folder adds files, it never replaces the first ones
-    assert main(["import", "sdtm", str(folder), "--out", str(out)]) == 0
-    assert len(list(out.glob("*.json"))) == 6
+    # a second import into the same folder is refused (the output rule); with --force it gives the same cases
+    assert main(["import", "sdtm", str(folder), "--out", str(out)]) == 2
+    assert main(["import", "sdtm", str(folder), "--out", str(out), "--force"]) == 0
+    assert sorted(out.glob("*.json")) == written
 
 
 def test_a_300_character_evaluator_id_does_not_break_the_file_name(tmp_path, exported):
