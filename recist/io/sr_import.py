@@ -237,7 +237,7 @@ def import_sr(
             notes.append(f"{doc.path.name}: skipped: no lesion measurement group in the document")
     if not kept:
         raise ExchangeError(
-            f"nothing to import: none of the {len(files)} SR file(s) holds a lesion measurement group "
+            f"nothing to import: none of the {len(files)} file(s) is an SR document with a lesion measurement group "
             "(TID 1501 with a Long Axis, Short Axis, Length or Diameter)"
         )
     return SrImport(cases_from_sr(kept, protocol=protocol), notes)

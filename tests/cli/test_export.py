@@ -105,7 +105,10 @@ def test_errors_are_one_line_messages(tmp_path, case_file, capsys):
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "x.dcm").write_bytes(b"nope")
     assert main(["import", "sr", str(tmp_path / "bad"), "--out", str(tmp_path / "o")]) == 2
-    assert "x.dcm: not a readable DICOM file" in capsys.readouterr().err
+    err = capsys.readouterr().err  # in a folder, a file that is not DICOM is skipped with a warning
+    assert "x.dcm: skipped: not a DICOM file" in err and "error: nothing to import" in err
+    assert main(["import", "sr", str(tmp_path / "bad" / "x.dcm"), "--out", str(tmp_path / "o")]) == 2
+    assert "x.dcm: not a readable DICOM file" in capsys.readouterr().err  # named, it is an error
 
 
 def _make_case(subject: str, sizes: list[float], start: dt.date) -> dict:
