@@ -87,18 +87,26 @@ def logrank(
     labels = list(strata) if strata is not None else [0] * n
     observed = expected = variance = 0.0
     for stratum in dict.fromkeys(labels):
-        members = [i for i in range(n) if labels[i] == stratum]
-        for t in sorted({times[i] for i in members if events[i]}):
-            risk = [i for i in members if times[i] >= t]
-            n_j = len(risk)
-            n_1j = sum(1 for i in risk if in_arm[i])
-            d_j = sum(1 for i in risk if times[i] == t and events[i])
-            d_1j = sum(1 for i in risk if times[i] == t and events[i] and in_arm[i])
-            observed += d_1j
-            expected += d_j * n_1j / n_j
-            if n_j > 1:
-                share = n_1j / n_j
-                variance += d_j * share * (1.0 - share) * (n_j - d_j) / (n_j - 1)
+        members = sorted((times[i], bool(events[i]), bool(in_arm[i])) for i in range(n) if labels[i] == stratum)
+        n_j, n_1j = len(members), sum(arm for _, _, arm in members)
+        i = 0
+        while i < len(members):  # one pass over the sorted times, at-risk counts kept as it goes
+            t, j, d_j, d_1j, leaving_1 = members[i][0], i, 0, 0, 0
+            while j < len(members) and members[j][0] == t:
+                _, event, arm = members[j]
+                d_j += event
+                d_1j += event and arm
+                leaving_1 += arm
+                j += 1
+            if d_j:
+                observed += d_1j
+                expected += d_j * n_1j / n_j
+                if n_j > 1:
+                    share = n_1j / n_j
+                    variance += d_j * share * (1.0 - share) * (n_j - d_j) / (n_j - 1)
+            n_j -= j - i
+            n_1j -= leaving_1
+            i = j
     if variance <= 0.0:
         return LogRank(observed, expected, variance, None, None, len(set(labels)))
     from scipy.stats import chi2 as chi2_dist

@@ -79,14 +79,21 @@ def km_table(times: Sequence[float], events: Sequence[bool]) -> list[tuple[float
     [(1, 5, 1, 0.8), (2, 4, 1, 0.6), (3, 2, 1, 0.3)]
     """
     _check(times, events)
+    order = sorted(zip(times, (bool(e) for e in events)))
     rows = []
     survival, greenwood = 1.0, 0.0
-    for t in sorted({t for t, e in zip(times, events) if e}):
-        n = sum(1 for u in times if u >= t)
-        d = sum(1 for u, e in zip(times, events) if e and u == t)
-        survival *= 1.0 - d / n
-        greenwood = math.inf if n == d else greenwood + d / (n * (n - d))
-        rows.append((t, n, d, survival, greenwood))
+    at_risk, i = len(order), 0
+    while i < len(order):  # one pass over the sorted times: O(n log n)
+        t, j, d = order[i][0], i, 0
+        while j < len(order) and order[j][0] == t:
+            d += order[j][1]
+            j += 1
+        if d:
+            survival *= 1.0 - d / at_risk
+            greenwood = math.inf if at_risk == d else greenwood + d / (at_risk * (at_risk - d))
+            rows.append((t, at_risk, d, survival, greenwood))
+        at_risk -= j - i
+        i = j
     return rows
 
 

@@ -112,7 +112,7 @@ def test_spider_has_one_line_per_subject(trial, tmp_path):
     _save(fig, tmp_path / "spider.png")
     (ax,) = fig.get_axes()
     segments = _by_gid(ax, "subjects").get_segments()  # one LineCollection: a segment per subject
-    assert len(segments) == 24
+    assert len(segments) == 24 and not _by_gid(ax, "subjects").get_rasterized()  # vector below the limit
     assert all(seg[0][0] == 0 and seg[0][1] == 0 for seg in segments)
     visits = sum(1 for r in reads.values() for v in r.timepoints if v.change_from_baseline_pct is not None)
     assert sum(len(seg) for seg in segments) == 24 + visits
@@ -209,6 +209,9 @@ def test_large_spider_is_one_line_collection(large_trial):
     lines = _by_gid(ax, "subjects")
     assert len(lines.get_segments()) == len(reads) == 5000
     assert lines.get_alpha() == spider_alpha(5000) < 0.15
+    # dense layers are pixels in SVG/PDF (5,000 vector lines: 5 MB); axes, text and PD crosses stay vector
+    assert lines.get_rasterized() and _by_gid(ax, "visits").get_rasterized()
+    assert not _by_gid(ax, "progression").get_rasterized()
     assert len(ax.lines) == 2 and len(ax.collections) == 3  # -30% and 0 lines; segments, visits, PD crosses
     assert ax.get_title() == "Spider plot (5,000 subjects)"
     # arms alternate in drawing order, so neither arm covers the other
