@@ -22,7 +22,8 @@ The options change the basic actions as follows (documented choices, see docs/re
   date and birth time are not longitudinal information of the study and keep their basic action
   (emptied / removed);
 - descriptors: the attributes of :data:`CLEAN_DESCRIPTORS` (the "C" entries of the Clean Desc. column
-  that a reader uses) are kept with every word outside :data:`SAFE_WORDS` removed.
+  that a reader uses) are kept with every word outside :data:`SAFE_WORDS` removed, and dates, years and
+  numbers of 5 or more digits removed (:func:`clean_descriptor`).
 
 UIDs are replaced by ``2.25.<128-bit integer>`` derived from HMAC-SHA256(project secret, UID) (PS3.5 B.2
 form), so the same UID maps to the same new UID in every file and study/series/SOP relations survive.
@@ -191,16 +192,34 @@ def shift_date(value: str, days: int, vr: str) -> str:
     return shifted.strftime("%Y%m%d") + (text[8:] if vr == "DT" else "")
 
 
-def clean_descriptor(text: str) -> str:
-    """Keep only the words of ``text`` found in :data:`SAFE_WORDS` (case-insensitive; numbers kept).
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+#: Dates written with separators (01/03/2021, 2019-06-11, 11.06.2019) or a month name (11 Jun 2019,
+#: June 11, 2019): removed whole before the words are looked at.
+_DATE_IN_TEXT = re.compile(
+    rf"\b\d{{1,4}}[/.\-]\d{{1,2}}[/.\-]\d{{1,4}}\b"
+    rf"|\b\d{{1,2}}[\s/.\-]*{_MONTH}[\s/.\-]*\d{{2,4}}\b"
+    rf"|\b{_MONTH}[\s/.\-]*\d{{1,2}}(?:st|nd|rd|th)?,?[\s/.\-]*\d{{2,4}}\b",
+    re.IGNORECASE,
+)
 
-    ``"CT CHEST W CONTRAST SMITH JOHN 3mm"`` becomes ``"CT CHEST W CONTRAST 3mm"``.
+
+def clean_descriptor(text: str) -> str:
+    """Keep only the words of ``text`` found in :data:`SAFE_WORDS` (case-insensitive) and short numbers.
+
+    ``"CT CHEST W CONTRAST SMITH JOHN 3mm"`` becomes ``"CT CHEST W CONTRAST 3mm"``. Dates in any common
+    form (``20190611``, ``01/03/2021``, ``2019-06-11``, ``11 Jun 2019``), a year alone (1900-2099) and
+    any number with a run of 5 or more digits (an MRN, accession or phone number) are removed: a true
+    date would undo the date shift and a long number can identify the patient (PS3.15 E.3.5 Clean
+    Descriptors: cleaned of identifying information). Numbers a reader uses stay (``1.25mm``, ``120kV``,
+    ``2``).
     """
     kept = []
-    for word in re.split(r"[\s^_/\\,;:|]+", str(text)):
+    for word in re.split(r"[\s^_/\\,;:|]+", _DATE_IN_TEXT.sub(" ", str(text))):
         if not word:
             continue
         bare = word.strip("()[]{}.-+*#\"'").lower()
+        if re.search(r"\d{5,}", bare) or re.fullmatch(r"(19|20)\d\d", bare):
+            continue
         if bare in SAFE_WORDS or re.fullmatch(r"\d+(\.\d+)?(mm|cm|kv|mas|s)?", bare):
             kept.append(word)
     return " ".join(kept)

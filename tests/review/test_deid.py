@@ -153,6 +153,26 @@ def test_table_and_helpers() -> None:
     assert len(hashed_uid("1.2.3.4.5.6.7.8.9", b"s")) <= 64
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # issue #14 section 4, as planted in source headers: an MRN-like number, a true date, a slashed date
+    ("CT CHEST ABDOMEN 4417493", "CT CHEST ABDOMEN"),
+    ("AXIAL 3mm 20190611", "AXIAL 3mm"),
+    ("CT 4417493 20190611", "CT"),
+    ("CT 01/03/2021 staging", "CT staging"),
+    # other date forms (PS3.15 E.3.5: descriptors are cleaned of identifying information, dates included)
+    ("PET 2019-06-11 WB", "PET WB"),
+    ("PET 11.06.2019 WB", "PET WB"),
+    ("PET 11-Jun-2019 WB", "PET WB"),
+    ("PET June 11, 2019 WB", "PET WB"),
+    ("CT abdomen 2019", "CT abdomen"),
+    ("MR T1 post 12345", "MR T1 post"),
+    # what a reader needs stays: slice thickness, kernel, dose numbers of fewer than 5 digits, not years
+    ("CT 1.25mm B30f 120kV 2 phase", "CT 1.25mm B30f 120kV 2 phase"),
+])
+def test_clean_descriptor_removes_dates_and_identifier_like_numbers(text: str, expected: str) -> None:
+    assert clean_descriptor(text) == expected
+
+
 def test_adjudicator_package_has_the_same_images_and_no_reads(packaged, tmp_path: Path) -> None:
     from recist.errors import BlindingError
 
