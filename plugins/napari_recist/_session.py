@@ -36,11 +36,17 @@ from napari_recist._world import SeriesRef, lps_to_world, world_to_lps
 from recist.errors import RecistError
 from recist.measure.plausible import implausible_line, line_leaves_body
 
-__all__ = ["Session", "get_session", "bind_widget", "camera_of"]
+__all__ = ["Session", "get_session", "bind_widget", "camera_of", "display_key"]
 
 logger = logging.getLogger(__name__)
 
 _SESSIONS: dict[int, Session] = {}
+
+
+def display_key(meta: dict) -> str:
+    """What an image's display settings are kept by across timepoints: its modality and unit (a PET in SUV
+    and one in stored units do not share contrast limits)."""
+    return f"{meta['series']['modality']} {meta.get('unit') or ''}".strip()
 
 
 def camera_of(viewer):
@@ -343,7 +349,7 @@ class Session:
         if self.timepoint is None:
             return
         for layer in self._layers("image", self.timepoint):
-            self.display[layer.metadata["recist"]["series"]["modality"]] = {
+            self.display[display_key(layer.metadata["recist"])] = {
                 "visible": bool(layer.visible), "opacity": float(layer.opacity),
                 "contrast_limits": tuple(layer.contrast_limits)}
 
@@ -356,7 +362,7 @@ class Session:
             if not meta or meta.get("timepoint") is None:
                 continue
             shown = meta["timepoint"] == self.timepoint
-            kept = self.display.get(meta["series"]["modality"]) if meta.get("kind") == "image" and shown else None
+            kept = self.display.get(display_key(meta)) if meta.get("kind") == "image" and shown else None
             wanted = {"visible": shown} if kept is None else kept
             for name, value in wanted.items():
                 if np.any(np.asarray(getattr(layer, name)) != np.asarray(value)):

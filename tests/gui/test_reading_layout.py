@@ -238,7 +238,7 @@ def _check_pet_display_and_labels(viewer, session, qtbot) -> None:
     qtbot.keyClick(canvas_widget(viewer), Qt.Key.Key_T, Qt.KeyboardModifier.ShiftModifier)  # next timepoint
     assert session.timepoint == labels[2]
     assert not pet(labels[2]).visible
-    compare_pet = next(la for la in compare.model.layers if la.metadata.get("modality") == "PT")
+    compare_pet = next(la for la in compare.model.layers if str(la.metadata.get("display_key")).startswith("PT"))
     assert not compare_pet.visible
     pet(labels[2]).visible = True
     pet(labels[2]).opacity = 0.4

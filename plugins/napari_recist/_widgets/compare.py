@@ -30,7 +30,7 @@ from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from napari_recist._controller import CaseController
 from napari_recist._layers import lines_layer_data, lines_layer_kwargs, update_lines_layer
 from napari_recist._navigation import SliceNavigator
-from napari_recist._session import bind_widget, camera_of
+from napari_recist._session import bind_widget, camera_of, display_key
 from napari_recist._world import lps_to_world
 
 __all__ = ["CompareWidget"]
@@ -128,7 +128,8 @@ class CompareWidget(QWidget):
         return choice if choice in ctl.timepoint_labels else ctl.timepoint_labels[0]
 
     def _reference_ct(self):
-        return next((la for la in self.model.layers if isinstance(la, Image) and la.metadata.get("modality") != "PT"),
+        return next((la for la in self.model.layers if isinstance(la, Image)
+                     and not str(la.metadata.get("display_key", "")).startswith("PT")),
                     None)
 
     def refresh(self) -> None:
@@ -188,7 +189,7 @@ class CompareWidget(QWidget):
             self.model.add_layer(Image(layer.data, affine=layer.affine.affine_matrix, name=layer.name,
                                        colormap=layer.colormap, contrast_limits=layer.contrast_limits,
                                        blending=layer.blending, opacity=layer.opacity,
-                                       metadata={"modality": _modality(layer)}))
+                                       metadata={"display_key": _modality(layer)}))
         for layer in self.viewer.layers:  # the reader's display settings, mirrored (see _mirror_display)
             if _modality(layer) is not None:
                 for name in _MIRRORED:
@@ -208,7 +209,7 @@ class CompareWidget(QWidget):
         self._mirrored_for = self.session.timepoint
         current = {_modality(layer): layer for layer in self.session.image_layers(self.session.timepoint)}
         for layer in self.model.layers:
-            source = current.get(layer.metadata.get("modality")) if isinstance(layer, Image) else None
+            source = current.get(layer.metadata.get("display_key")) if isinstance(layer, Image) else None
             if source is None:
                 continue
             for name in _MIRRORED:
@@ -265,7 +266,8 @@ class CompareWidget(QWidget):
 
 
 def _modality(layer) -> str | None:
+    """The display key (modality and unit, :func:`napari_recist._session.display_key`) of a main image layer."""
     meta = layer.metadata.get("recist") if hasattr(layer, "metadata") else None
     if not meta or meta.get("kind") != "image":
         return None
-    return meta["series"]["modality"]
+    return display_key(meta)
