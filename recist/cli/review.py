@@ -145,8 +145,20 @@ def _import_site_read(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from recist.cli._review_server import trusted_key_for
+    from recist.errors import RecistError
+    from recist.review.audit import Problem
+    from recist.review.store import project_lock
+    from recist.review.workflow import verify_project
 
-    problems = _project(args).verify(trusted_key=trusted_key_for(args))
+    trusted = trusted_key_for(args)
+    try:
+        problems = _project(args).verify(trusted_key=trusted)
+    except RecistError as exc:  # a project too damaged to open is still verified, file by file
+        root = Path(args.dir)
+        if not (root / "project.json").exists() and not (root / "audit.jsonl").exists():
+            raise
+        with project_lock(root):
+            problems = [Problem("project", f"does not open: {exc}"), *verify_project(root, trusted_key=trusted)]
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:

@@ -133,15 +133,21 @@ class AuditLog:
     def _read_head(self) -> _Head:
         try:
             data = json.loads(self.head_path.read_text(encoding="utf-8"))
-            return _Head(seq=int(data["seq"]), hash=str(data["hash"]), size=int(data["size"]))
+            head = _Head(seq=int(data["seq"]), hash=str(data["hash"]), size=int(data["size"]))
+            if head.seq < 0 or head.size < 0 or len(head.hash) != 64:
+                raise ValueError(f"seq {head.seq}, size {head.size} or hash {head.hash[:70]!r} out of range")
+            return head
         except FileNotFoundError:
             if self.path.exists() and self.path.stat().st_size > 0:
                 raise AuditError(
                     f"{self.head_path} is missing while {self.path} has entries: run `recist review verify`"
                 ) from None
             return _Head()
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError, OverflowError) as exc:
             raise AuditError(f"{self.head_path} is unreadable ({exc}): run `recist review verify`") from None
+        except OSError as exc:  # a folder in its place, no permission ...
+            raise AuditError(f"{self.head_path} cannot be read ({exc.strerror or exc}): run `recist review verify`"
+                             ) from None
 
     def _recover_tail(self, head: _Head) -> _Head:
         """Make the log agree with the head after a crash between writing a line and the head file.
@@ -150,6 +156,8 @@ class AuditLog:
         off; complete lines that chain on from the head were committed but the head was not updated, and
         are adopted. Anything else is tampering and is left for :func:`verify_log` to name.
         """
+        if self.path.exists() and not self.path.is_file():
+            raise AuditError(f"{self.path} is not a file: run `recist review verify`")
         size = self.path.stat().st_size if self.path.exists() else 0
         if size == head.size:
             return head
@@ -270,13 +278,19 @@ class AuditLog:
         return False
 
     def entries(self) -> Iterable[dict[str, Any]]:
-        """Every entry, in file order (no checking: see :func:`verify_log`)."""
-        if not self.path.exists():
+        """Every readable entry, in file order (no checking: see :func:`verify_log`, which also names the
+        lines skipped here because they are not JSON objects)."""
+        if not self.path.is_file():
             return
         with open(self.path, "rb") as handle:
             for raw in handle:
                 if raw.strip():
-                    yield json.loads(raw)
+                    try:
+                        entry = json.loads(raw)
+                    except (ValueError, RecursionError):
+                        continue
+                    if isinstance(entry, dict):
+                        yield entry
 
 
 def verify_log(
@@ -314,6 +328,8 @@ def verify_log(
     signed: list[tuple[str, dict[str, Any]]] = []
     if not audit.path.exists():
         return [Problem(LOG_NAME, "the audit trail is missing")]
+    if not audit.path.is_file():
+        return [Problem(LOG_NAME, "the audit trail is not a file (a folder or device is in its place)")]
     with open(audit.path, "rb") as handle:
         for lineno, raw in enumerate(handle, start=1):
             size += len(raw)
@@ -322,8 +338,9 @@ def verify_log(
                 entry = json.loads(raw)
                 if not isinstance(entry, dict):
                     raise ValueError("not an object")
-            except ValueError:
-                problems.append(Problem(where, "unreadable entry (not a JSON object)"))
+                entry_hash(entry)  # an entry that cannot be hashed (nested too deep) is unreadable too
+            except (ValueError, RecursionError):
+                problems.append(Problem(where, "unreadable entry (not a JSON object, or nested too deep)"))
                 continue
             label = f"entry {entry.get('seq')} ({where}, {entry.get('action')} by {entry.get('actor')})"
             if entry_hash(entry) != entry.get("hash"):
@@ -343,6 +360,8 @@ def verify_log(
                 expected_files.update(files)
     try:
         head = json.loads(audit.head_path.read_text(encoding="utf-8"))
+        if not isinstance(head, dict):
+            raise ValueError("not an object")
         if head.get("hash") != prev or head.get("seq") != seq or head.get("size") != size:
             problems.append(
                 Problem(
@@ -351,8 +370,8 @@ def verify_log(
                     "entries were cut from the end or appended outside recist",
                 )
             )
-    except (OSError, ValueError):
-        problems.append(Problem(HEAD_NAME, "missing or unreadable"))
+    except (OSError, ValueError, RecursionError):
+        problems.append(Problem(HEAD_NAME, "missing or unreadable (or not a file)"))
     problems.extend(check_entry_signatures(root, signed, trusted_key=trusted_key))
     problems.extend(_check_files(root, expected_files, ignore=tuple(ignore)))
     return problems

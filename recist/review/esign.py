@@ -64,15 +64,16 @@ def _signed_records(root: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     for path in sorted((root / "subjects").glob("*/reads/*.json")):
         try:
             read = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue  # unreadable files are reported by the audit check of their hash
-        for version in read.get("versions") or []:
+        versions = read.get("versions") if isinstance(read, dict) else None
+        for version in versions if isinstance(versions, list) else []:
             if isinstance(version, dict) and version.get("signature"):
                 yield f"{path.relative_to(root).as_posix()} version {version.get('version')}", version
     for path in sorted((root / "subjects").glob("*/adjudication.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
         if isinstance(record, dict) and record.get("signature"):
             yield path.relative_to(root).as_posix(), record

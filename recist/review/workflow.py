@@ -60,17 +60,19 @@ from recist.review._common import case_dict as _case_dict
 from recist.review._common import sha as _sha
 from recist.review._common import utc as _utc
 from recist.review.adjudication import ab_readers, fired_triggers, outcome_of
-from recist.review.audit import AuditLog, Problem, file_sha256, project_public_key, verify_log
+from recist.review.audit import AuditLog, Problem, file_sha256, project_public_key
 from recist.review.charter import Charter, load_charter, parse_charter
 from recist.review.checks import large_diameters, read_mismatch
-from recist.review.esign import check_record_signatures, signature_block
+from recist.review.esign import signature_block
+from recist.review.integrity import verify_project
 from recist.review.keys import PUBLIC_KEY_NAME, SigningKey, key_id
 from recist.review.results import ResultsMixin
 from recist.review.store import LOCK_NAME, project_lock, read_json, write_json
 from recist.review.subjects import SubjectTimepoint, calendar_case, load_manifest
 from recist.review.views import ViewsMixin
 
-__all__ = ["SIGNATURE_MEANING", "ReviewProject", "SubjectTimepoint", "load_manifest", "calendar_case"]
+__all__ = ["SIGNATURE_MEANING", "ReviewProject", "SubjectTimepoint", "load_manifest", "calendar_case",
+           "verify_project"]
 
 # SubjectTimepoint, load_manifest and calendar_case live in recist.review.subjects (imported above)
 
@@ -687,26 +689,17 @@ class ReviewProject(ViewsMixin, ResultsMixin):
 
     # ------------------------------------------------------------------ integrity
     def verify(self, *, trusted_key: Ed25519PublicKey | None = None) -> list[Problem]:
-        """Every problem with the audit trail, the files it records and the signatures (empty: all intact).
+        """Every problem with the audit trail, the files it records, their contents and the signatures
+        (empty: all intact); see :func:`verify_project`.
 
-        Holds the project lock, and first completes or undoes a change a killed process left half done.
-        ``trusted_key`` is the review server's public key from outside the project (see
-        :func:`recist.review.audit.verify_log`).
+        Holds the project lock, and first completes or undoes a change a killed process left half done
+        (a recovery that fails is reported as a problem, not raised). ``trusted_key`` is the review
+        server's public key from outside the project (see :func:`recist.review.audit.verify_log`).
         """
-        with self._locked():
-            problems = verify_log(self.root, ignore=(LOCK_NAME,), trusted_key=trusted_key)
+        with self._thread_lock, self._lock:
+            recovery: list[Problem] = []
             try:
-                public = trusted_key or project_public_key(self.root)
-            except AuditError:
-                public = None  # already reported by verify_log
-            return problems + check_record_signatures(self.root, public, required=self._signed_from_start())
-
-    def _signed_from_start(self) -> bool:
-        """True when the server key was installed before anything was signed (every signature must carry it)."""
-        for entry in self.audit.entries():
-            if entry.get("action") == "server-key":
-                return True
-            if entry.get("action") in ("sign", "amend", "adjudicate"):
-                return False
-        return False
-
+                self._recover()
+            except (RecistError, OSError, ValueError) as exc:
+                recovery.append(Problem(JOURNAL_NAME, f"an interrupted change could not be completed: {exc}"))
+            return recovery + verify_project(self.root, trusted_key=trusted_key)

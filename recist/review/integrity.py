@@ -1,0 +1,70 @@
+"""Verification of a review project that trusts none of its files (``recist review verify``).
+
+:func:`verify_project` is what :meth:`recist.review.workflow.ReviewProject.verify` runs after recovering
+an interrupted change; the CLI also runs it on a project too damaged to open. Every damaged file is
+reported as a :class:`~recist.review.audit.Problem` naming the file; nothing raises for bad content.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from recist.errors import RecistError
+from recist.review.audit import AuditLog, Problem, project_public_key, verify_log
+from recist.review.charter import load_charter
+from recist.review.esign import check_record_signatures
+from recist.review.store import LOCK_NAME, PROJECT_FILES, read_json
+
+__all__ = ["verify_project"]
+
+
+def _signed_from_start(root: Path) -> bool:
+    """True when the server key was installed before anything was signed (every signature must carry it)."""
+    for entry in AuditLog(root).entries():
+        if entry.get("action") == "server-key":
+            return True
+        if entry.get("action") in ("sign", "amend", "adjudicate"):
+            return False
+    return False
+
+
+def verify_project(root: str | Path, *, trusted_key: Ed25519PublicKey | None = None) -> list[Problem]:
+    """Every problem of the project in ``root``, found without trusting any of its files; never raises
+    for damaged files (each is a :class:`Problem` naming the file).
+
+    Checks the audit trail and the hashes of the files it records
+    (:func:`recist.review.audit.verify_log`), the signatures, that the charter, the secret and every
+    project file load and have what the workflow needs (:func:`recist.review.store.shape_problem`).
+    Callers hold the project lock.
+    """
+    root = Path(root)
+    problems = verify_log(root, ignore=(LOCK_NAME,), trusted_key=trusted_key)
+    try:
+        public = trusted_key or project_public_key(root)
+    except (RecistError, OSError, ValueError):
+        public = None  # reported by verify_log
+    try:
+        problems += check_record_signatures(root, public, required=_signed_from_start(root))
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
+        problems.append(Problem("signatures", f"could not be checked: {exc}"))
+    try:
+        load_charter(root / "charter.json")
+    except (RecistError, OSError, ValueError, RecursionError) as exc:
+        problems.append(Problem("charter.json", f"does not load: {exc}"))
+    try:
+        if len(bytes.fromhex((root / "secret.key").read_text(encoding="ascii").strip())) < 32:
+            raise ValueError("shorter than 32 bytes")
+    except (OSError, ValueError) as exc:
+        problems.append(Problem("secret.key", f"missing or damaged ({exc})"))
+    for pattern, kind in PROJECT_FILES:
+        for path in sorted(root.glob(pattern)):
+            try:
+                read_json(path, kind)
+            except FileNotFoundError:
+                continue
+            except RecistError as exc:
+                problems.append(Problem(path.relative_to(root).as_posix(), f"damaged: {exc}"))
+    return problems
+
