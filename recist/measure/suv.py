@@ -260,11 +260,11 @@ def _missing(source: str | None, keyword: str, purpose: str, fix: str = "") -> S
     return _error(source, f"{_tag_label(keyword)} is missing or empty; it is needed for {purpose}; {fix}")
 
 
-def _value(ds: Any, keyword: str) -> Any:
+def _value(ds: Any, keyword: str, source: str | None = None) -> Any:
     try:
         value = ds.get(keyword) if hasattr(ds, "get") else None
-    except Exception as exc:  # pydicom raises while converting a malformed value (e.g. DS "abc")
-        raise SuvError(f"{_tag_label(keyword)} has an unreadable value ({exc}); correct the header") from None
+    except Exception as exc:  # pydicom raises while converting a malformed value (e.g. DS "abc", IS "inf")
+        raise _error(source, f"{_tag_label(keyword)} has an unreadable value ({exc}); correct the header") from None
     if value is None or (isinstance(value, (str, bytes)) and not str(value).strip()):
         return None
     return value
@@ -317,7 +317,7 @@ def _checked_factor(factor: float, source: str | None, what: str) -> float:
 
 
 def _number(ds: Any, keyword: str, source: str | None, purpose: str) -> float:
-    raw = _value(ds, keyword)
+    raw = _value(ds, keyword, source)
     if raw is None:
         raise _missing(source, keyword, purpose)
     if isinstance(raw, (list, tuple)) or type(raw).__name__ == "MultiValue":
@@ -343,8 +343,8 @@ def _in_range(value: float, bounds: tuple[float, float], keyword: str, unit: str
     return value
 
 
-def _text(ds: Any, keyword: str) -> str | None:
-    raw = _value(ds, keyword)
+def _text(ds: Any, keyword: str, source: str | None = None) -> str | None:
+    raw = _value(ds, keyword, source)
     return None if raw is None else str(raw).strip().upper()
 
 
@@ -386,7 +386,7 @@ def _parse_datetime(text: str) -> dt.datetime | None:
 
 def _parsed_attr(ds: Any, keyword: str, source: str | None, parse: Any, form: str) -> Any:
     """The element ``keyword`` parsed by ``parse``; None when absent; SuvError naming the tag when malformed."""
-    raw = _value(ds, keyword)
+    raw = _value(ds, keyword, source)
     if raw is None:
         return None
     parsed = parse(str(raw))
@@ -516,7 +516,7 @@ def _height_m(ds: Any, source: str | None, purpose: str) -> float:
 
 
 def _sex(ds: Any, source: str | None, purpose: str, allow_other: bool = False) -> str:
-    sex = _text(ds, "PatientSex")
+    sex = _text(ds, "PatientSex", source)
     if sex is None:
         raise _missing(source, "PatientSex", purpose)
     if sex not in ("M", "F") and not allow_other:
@@ -579,7 +579,7 @@ _MAX_FRAME_TIME_MS = 7 * 86400 * 1000.0
 def _frame_time_ms(ds: Any, keyword: str, source: str | None, purpose: str) -> float | None:
     """FrameReferenceTime / ActualFrameDuration in ms: None when absent; SuvError when not one number in
     0 .. a week (``1\\2``, ``0x10``, ``nan``, ``inf``, ``1e15`` ...)."""
-    if _value(ds, keyword) is None:
+    if _value(ds, keyword, source) is None:
         return None
     value = _number(ds, keyword, source, purpose)
     if not 0 <= value <= _MAX_FRAME_TIME_MS:
@@ -635,7 +635,7 @@ def _injection(ds: Any, rp: Any, reference: dt.datetime, source: str | None, rul
 
 def _decayed_dose_bq(ds: Any, rp: Any, dose_bq: float, source: str | None, rules: list[str],
                      series_earliest_acquisition: dt.datetime | None) -> float:
-    correction = _text(ds, "DecayCorrection")
+    correction = _text(ds, "DecayCorrection", source)
     if correction is None:
         raise _missing(source, "DecayCorrection", "knowing the reference time of the pixel values")
     if correction == "ADMIN":
@@ -669,7 +669,7 @@ def _decayed_dose_bq(ds: Any, rp: Any, dose_bq: float, source: str | None, rules
 
 
 def _radiopharmaceutical(ds: Any, source: str | None) -> Any:
-    sequence = _value(ds, "RadiopharmaceuticalInformationSequence")
+    sequence = _value(ds, "RadiopharmaceuticalInformationSequence", source)
     if not sequence:
         raise _missing(source, "RadiopharmaceuticalInformationSequence", "SUV (dose, injection time, half-life)")
     return sequence[0]
@@ -766,12 +766,12 @@ def suv_bw_explained(
         filename = getattr(dataset, "filename", None)
         source = str(filename) if isinstance(filename, (str, bytes)) or hasattr(filename, "__fspath__") else None
     rules: list[str] = []
-    units = _text(dataset, "Units")
+    units = _text(dataset, "Units", source)
     if units is None:
         raise _missing(source, "Units", "knowing what the pixel values measure")
     if units in ("GML", "CM2ML"):
         default = "BW" if units == "GML" else "BSA"
-        suv_type = _text(dataset, "SUVType")
+        suv_type = _text(dataset, "SUVType", source)
         if suv_type is None:
             rules.append(f"Units {units} with no SUV Type (0054,1006): read as SUV Type {default}")
             suv_type = default
@@ -804,7 +804,7 @@ def suv_bw_explained(
         rules.append("Units BQML: pixel values are activity concentration (Bq/ml)")
     else:
         raise _error(source, f"{_tag_label('Units')} = {units!r} is not supported (BQML, CNTS, GML, CM2ML)")
-    corrected = _value(dataset, "CorrectedImage")
+    corrected = _value(dataset, "CorrectedImage", source)
     if corrected is not None:
         flags = {str(flag).upper() for flag in ([corrected] if isinstance(corrected, str) else corrected)}
         if "ATTN" not in flags:

@@ -111,3 +111,23 @@ def test_warnings_follow_the_output_after_a_success(tmp_path, capsys):
     assert main(["suv", str(tmp_path / "pt")]) == 0
     err = capsys.readouterr().err
     assert err.startswith("recist suv: warning: ") and "SliceThickness differs" in err
+
+
+def test_an_unreadable_frame_duration_names_the_file(tmp_path, capsys):
+    """ActualFrameDuration (IS) 'inf' with SeriesTime after AcquisitionTime (the frame rules are used): one line
+    naming the file and the tag (issue #17 section 2, SUV)."""
+    from pydicom import dcmread
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "patient" / "baseline" / "PT"
+    for source in sorted(sample.glob("*.dcm"))[:2]:
+        ds = dcmread(source)
+        ds.SeriesTime = "235900"
+        tag = Tag("ActualFrameDuration")
+        ds[tag] = RawDataElement(tag, "IS", 4, b"inf ", 0, False, True)
+        ds.save_as(tmp_path / source.name)
+    assert main(["suv", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "ActualFrameDuration (0018,1242)" in err and "PT0001.dcm" in err
