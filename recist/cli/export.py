@@ -4,7 +4,8 @@ SOURCE is a case file, a folder of case files (its ``*.json``, sorted) or, for `
 central-review project folder (read as administrator ``--as``: every reader's signed read, flagged with the
 read that gives the final result).
 
-- ``sdtm``: CDISC SDTM TU, TR and RS as CSV, Dataset-JSON v1.1 and SAS XPORT v5 (``--format``);
+- ``sdtm``: CDISC SDTM TU, TR and RS as CSV, Dataset-JSON v1.1 and SAS XPORT v5 (``--format``), and DM
+  with ``--subjects`` (the subjects table, with ``--site-id`` and ``--country``);
 - ``sr``: one DICOM Comprehensive 3D SR (TID 1500) per timepoint, in the study of the ``--images`` series;
 - ``csv``: tidy ``lesions.csv`` (one row per lesion per timepoint) and ``responses.csv`` (one per timepoint).
 
@@ -61,6 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="STUDYID (default: the charter's trial for a review project, else RECIST)")  # fmt: skip
     sdtm.add_argument("--format", default="csv,json,xpt", metavar="LIST",
                       help="comma-separated subset of csv,json,xpt (default all three)")  # fmt: skip
+    sdtm.add_argument("--subjects", default=None, metavar="CSV",
+                      help="subjects table (subject, randomisation_date, arm, ...): also write DM")  # fmt: skip
+    sdtm.add_argument("--site-id", default=None, metavar="SITEID", help="DM SITEID of every subject")
+    sdtm.add_argument("--country", default=None, metavar="ISO3",
+                      help="DM COUNTRY of every subject, ISO 3166-1 alpha-3 (e.g. NLD)")  # fmt: skip
     sdtm.set_defaults(func=_sdtm)
 
     sr = verbs.add_parser("sr", help="DICOM Comprehensive 3D SR (TID 1500), one per timepoint")
@@ -109,12 +115,30 @@ def _sdtm(args: argparse.Namespace) -> int:
     reads = load_reads(args.source, as_=args.as_, evaluator=args.evaluator, role=args.role)
     study = args.study or _study_of(Path(args.source))
     datasets = build_sdtm(reads, study_id=study)
+    if args.subjects:
+        datasets["DM"] = _dm(args, Path(args.source), reads, study)
     output_folder(args.out, force=args.force, option="--out")
     written = write_sdtm(datasets, args.out, formats=formats, study_id=study)
     written.append(write_protocols(reads, args.out, study_id=study))
     counts = ", ".join(f"{domain} {len(records)}" for domain, records in datasets.items())
     print(f"wrote {len(written)} files to {args.out} ({counts} records from {len(reads)} reads)")
     return 0
+
+
+def _dm(args: argparse.Namespace, source: Path, reads: list[Any], study: str) -> list[dict[str, Any]]:
+    """DM from ``--subjects``; a review project's charter arms bound the subjects' arms."""
+    from recist.endpoints.subjects import read_subjects
+    from recist.export.sdtm_dm import build_dm
+
+    arms: tuple[str, ...] = ()
+    if _is_review_project(source):
+        from recist.review.charter import load_charter
+
+        arms = load_charter(source / "charter.json").arms
+    return build_dm(
+        read_subjects(args.subjects), study_id=study, site_id=args.site_id, country=args.country, arms=arms,
+        read_subjects=[read.case.subject for read in reads],
+    )  # fmt: skip
 
 
 def _study_of(path: Path) -> str:

@@ -23,7 +23,7 @@ __all__ = ["DATASET_JSON_VERSION", "to_dataset_json", "write"]
 _package = "recist"
 
 DATASET_JSON_VERSION = "1.1"
-_INTEGER_VARIABLES = {"VISITNUM"}
+_INTEGER_VARIABLES = {"VISITNUM", "AGE"}
 
 
 def _data_type(variable: Any) -> str:

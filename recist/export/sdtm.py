@@ -50,6 +50,7 @@ __all__ = [
     "PROTOCOL_FILE",
     "visit_group",
     "reads_from_review",
+    "dataset_spec",
 ]
 
 log = logging.getLogger(__name__)
@@ -572,6 +573,15 @@ def build_sdtm(reads: Iterable[SdtmRead], *, study_id: str) -> dict[str, list[di
 FORMATS = ("csv", "json", "xpt")
 
 
+def dataset_spec(domain: str) -> tuple[tuple[Variable, ...], str]:
+    """The variables (in SDTMIG order) and the label of a dataset recist writes: TU, TR, RS or DM."""
+    if domain == "DM":
+        from recist.export.sdtm_dm import DM_LABEL, DM_VARIABLES
+
+        return DM_VARIABLES, DM_LABEL
+    return DOMAINS[domain], DOMAIN_LABELS[domain]
+
+
 def write_sdtm(
     datasets: dict[str, list[dict[str, Any]]],
     out_dir: str | os.PathLike[str],
@@ -585,7 +595,7 @@ def write_sdtm(
     Parameters
     ----------
     datasets
-        The output of :func:`build_sdtm`.
+        The output of :func:`build_sdtm`, optionally with ``"DM"`` (:func:`recist.export.sdtm_dm.build_dm`).
     out_dir
         Folder to write into (created).
     formats
@@ -609,17 +619,17 @@ def write_sdtm(
     written: list[Path] = []
     created = now or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
     for domain, records in datasets.items():
-        variables = DOMAINS[domain]
+        variables, label = dataset_spec(domain)
         stem = out / domain.lower()
         if "csv" in formats:
             written.append(write_csv(stem.with_suffix(".csv"), variables, records))
         if "json" in formats:
             doc = dataset_json.to_dataset_json(
-                domain, DOMAIN_LABELS[domain], variables, records, study_id=study_id, created=created
+                domain, label, variables, records, study_id=study_id, created=created
             )
             written.append(dataset_json.write(stem.with_suffix(".json"), doc))
         if "xpt" in formats:
-            written.append(write_xpt(stem.with_suffix(".xpt"), domain, variables, records))
+            written.append(write_xpt(stem.with_suffix(".xpt"), domain, variables, records, label=label))
     return written
 
 
@@ -675,7 +685,12 @@ def _cell_text(value: Any) -> str:
 
 
 def write_xpt(
-    path: Path, domain: str, variables: Sequence[Variable], records: Sequence[dict[str, Any]]
+    path: Path,
+    domain: str,
+    variables: Sequence[Variable],
+    records: Sequence[dict[str, Any]],
+    *,
+    label: str | None = None,
 ) -> Path:
     """Write records as SAS XPORT v5 (the FDA transport format) with pyreadstat, atomically.
 
@@ -708,7 +723,7 @@ def write_xpt(
         pyreadstat.write_xport(
             frame,
             str(tmp_path),
-            file_label=DOMAIN_LABELS[domain],
+            file_label=label or DOMAIN_LABELS[domain],
             column_labels=[v.label for v in variables],
             table_name=domain,
             file_format_version=5,
