@@ -96,6 +96,8 @@ def case_table(controller: CaseController) -> CaseTable:
                 problems_by_lesion.setdefault(lid, []).append(problem)
             if not hit:
                 notes.append(problem)
+        if result.irecist is not None:
+            notes.extend(result.irecist.problems)  # new-lesion targets: no baseline row to attach them to
     rows: list[TableRow] = []
     for lesion in case.lesions:
         cells = []

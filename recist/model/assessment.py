@@ -239,12 +239,14 @@ class IRecistProgression:
 @dataclass(frozen=True)
 class IRecistAssessment:
     """The iRECIST reading of a case ([iR17]): time-point responses, iBOR, first iUPD and confirmed
-    progression (None while unconfirmed)."""
+    progression (None while unconfirmed); ``problems`` the new-lesion-target choices that break iRECIST's
+    rules (not measurable, more than 5, more than 2 per organ: I7), flagged like baseline ``problems``."""
 
     timepoints: tuple[IRecistTimepoint, ...]
     best_overall_response: IResponse
     first_iupd: IRecistEvent | None
     progression: IRecistProgression | None
+    problems: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -252,6 +254,7 @@ class IRecistAssessment:
             "best_overall_response": self.best_overall_response,
             "first_iupd": None if self.first_iupd is None else self.first_iupd.to_dict(),
             "progression": None if self.progression is None else self.progression.to_dict(),
+            "problems": list(self.problems),
         }
 
 

@@ -270,17 +270,17 @@ def _check_timepoint(targets: Mapping[str, Lesion], roles: Mapping[str, Lesion],
         seen.add(new.id)
 
 
-_NLT_MAX, _NLT_MAX_PER_ORGAN = 5, 2
 _NOT_SEEN = frozenset({NonTargetState.ABSENT, NonTargetState.NOT_EVALUATED})
 
 
 def _check_new_lesion_records(case: Case) -> None:
     """The iRECIST new-lesion keys ([iR17]; docs/case-format.md): a new lesion keeps the role it was
     first given; a new-lesion target (NLT) is measured (long axis, short axis for a node) whenever it is
-    seen; at most 5 NLT in all and 2 per organ (RECIST_RULES I7); a lesion is first recorded present;
-    ``increased_since_previous`` belongs to a non-target (baseline or new) after its first record."""
+    seen; a lesion is first recorded present;
+    ``increased_since_previous`` belongs to a non-target (baseline or new) after its first record. The
+    choice of NLT (measurable, at most 5 in all and 2 per organ: RECIST_RULES I7) is a clinical rule,
+    flagged by :mod:`recist.rules.irecist.selection` in the assessment."""
     first_role: dict[str, LesionRole] = {}
-    nlt_by_organ: dict[str, list[str]] = {}
     for index, tp in enumerate(case.timepoints):
         at = f"timepoints[{index}]"
         if index == 0:
@@ -303,17 +303,6 @@ def _check_new_lesion_records(case: Case) -> None:
                     raise RecistValidationError(
                         "increased_since_previous needs a previous record of this new lesion; remove it", **where)
                 first_role[new.id] = role
-                if role == LesionRole.TARGET:
-                    organ = "lymph nodes" if new.nodal else " ".join(new.site.lower().split())
-                    nlt_by_organ.setdefault(organ, []).append(new.id)
-                    if sum(map(len, nlt_by_organ.values())) > _NLT_MAX:
-                        raise RecistValidationError(
-                            f"more than {_NLT_MAX} new-lesion targets (iRECIST: at most 5 in all); record this "
-                            "one as a new-lesion non-target (\"role\": \"non_target\")", **where)
-                    if len(nlt_by_organ[organ]) > _NLT_MAX_PER_ORGAN:
-                        raise RecistValidationError(
-                            f"a third new-lesion target in {organ!r} (iRECIST: at most 2 per organ); record it "
-                            "as a new-lesion non-target (\"role\": \"non_target\")", **where)
             elif new.role is not None and new.role != first_role[new.id]:
                 raise RecistValidationError(
                     f"new lesion was first recorded as a {first_role[new.id].value} and keeps that role; "

@@ -17,6 +17,7 @@ __all__ = [
     "SelectionCandidate",
     "baseline_state_problems",
     "organ_of",
+    "over_organ_limit",
     "selection_problems",
     "propose_targets",
     "MAX_TARGETS",
@@ -80,6 +81,17 @@ def organ_of(site: str, *, nodal: bool) -> str:
     return organ
 
 
+def over_organ_limit(lesions: Iterable[tuple[str, str, bool]]) -> dict[str, list[str]]:
+    """The organs holding more than 2 of ``lesions`` (id, site, nodal), with their ids in the given order.
+
+    RECIST 1.1 §4.2 "a maximum of two lesions per organ", organs as :func:`organ_of` counts them.
+    """
+    by_organ: dict[str, list[str]] = defaultdict(list)
+    for lesion_id, site, nodal in lesions:
+        by_organ[organ_of(site, nodal=nodal)].append(lesion_id)
+    return {organ: ids for organ, ids in by_organ.items() if len(ids) > MAX_TARGETS_PER_ORGAN}
+
+
 def selection_problems(candidates: Sequence[SelectionCandidate]) -> list[str]:
     """Every way the chosen targets break RECIST 1.1 §4.2, as sentences that say how to fix them.
 
@@ -93,13 +105,9 @@ def selection_problems(candidates: Sequence[SelectionCandidate]) -> list[str]:
             f"{len(targets)} target lesions: RECIST 1.1 §4.2 allows at most {MAX_TARGETS}; "
             "make the others non-targets"
         )
-    by_organ: dict[str, list[str]] = defaultdict(list)
-    for c in targets:
-        by_organ[organ_of(c.site, nodal=c.nodal)].append(c.id)
-    for organ, ids in by_organ.items():
-        if len(ids) > MAX_TARGETS_PER_ORGAN:
-            problems.append(
-                f"{len(ids)} target lesions in {organ} ({', '.join(sorted(ids))}): RECIST 1.1 §4.2 allows at most "
+    for organ, ids in over_organ_limit((c.id, c.site, c.nodal) for c in targets).items():
+        problems.append(
+            f"{len(ids)} target lesions in {organ} ({', '.join(sorted(ids))}): RECIST 1.1 §4.2 allows at most "
                 f"{MAX_TARGETS_PER_ORGAN} per organ (all lymph nodes count as one organ)"
             )
     for c in targets:

@@ -33,3 +33,15 @@ def test_new_lesion_records_and_table(tmp_path):
     assert table.best_i_response == "iCPD"
     ctl.set_new_lesion("week 16", "N1", site="bone", state="absent", increased_since_previous=False)
     assert next(r for r in ctl.table().rows if r.lesion_id == "N1").cells[2].text == "gone"
+
+
+def test_a_non_measurable_new_lesion_target_is_flagged_in_the_table(tmp_path):
+    """I7: an NLT must be measurable by RECIST 1.1 where it appears (10 mm); the table says how to fix it."""
+    ctl = CaseController.new("NET-902", TPS, tmp_path / "case.json")
+    ctl.set_long_axis("baseline", "T1", *_line(40), site="liver")
+    ctl.set_long_axis("week 8", "T1", *_line(40))
+    ctl.set_criteria("iRECIST")
+    ctl.set_new_lesion("week 8", "N1", site="liver", role="target", start_mm=(0, 0, 0), end_mm=(0, 0, 7))
+    assert any("N1" in note and "non-measurable" in note and "non_target" in note for note in ctl.table().notes)
+    ctl.set_new_lesion("week 8", "N1", site="liver", start_mm=(0, 0, 0), end_mm=(0, 0, 12))
+    assert not any("N1" in note for note in ctl.table().notes)

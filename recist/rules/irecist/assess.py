@@ -43,6 +43,7 @@ from recist.rules.irecist.new_lesions import (
     new_lesion_targets_progressed,
     new_lesions_present,
 )
+from recist.rules.irecist.selection import NewLesionTargetCandidate, new_lesion_target_problems
 from recist.rules.irecist.timepoint import (
     baseline_disease_response,
     complete_only_without_new_lesions,
@@ -101,6 +102,22 @@ def _event(tp: Timepoint, day: int) -> IRecistEvent:
 
 def _sum_um(result: TimepointAssessment) -> int | None:
     return None if result.sum_mm is None else to_um(result.sum_mm)
+
+
+def _new_lesion_targets(case: Case) -> list[NewLesionTargetCandidate]:
+    """Every new-lesion target as first recorded, in order (the record that must be measurable, I7)."""
+    found: dict[str, NewLesionTargetCandidate] = {}
+    seen: set[str] = set()
+    for tp in case.follow_ups:
+        for lesion in tp.new_lesions:
+            if lesion.id in seen:
+                continue
+            seen.add(lesion.id)
+            size = lesion.short_axis_mm if lesion.nodal else lesion.long_axis_mm
+            if lesion.role == LesionRole.TARGET and size is not None:
+                found[lesion.id] = NewLesionTargetCandidate(
+                    lesion.id, tp.label, lesion.site, lesion.nodal, size, tp.slice_thickness_mm)
+    return list(found.values())
 
 
 def assess_irecist(
@@ -237,5 +254,7 @@ def assess_irecist(
     ibor = i_best_overall_response(
         [(tp.day, tp.response) for tp in out], non_target_only=not has_targets, **protocol_options(protocol)
     )
-    return IRecistAssessment(tuple(out), ibor, first_iupd, confirmed)
+    problems = new_lesion_target_problems(
+        _new_lesion_targets(case), double_slice_thickness=protocol.nodes_double_slice_thickness)
+    return IRecistAssessment(tuple(out), ibor, first_iupd, confirmed, tuple(problems))
 
