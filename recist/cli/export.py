@@ -5,7 +5,8 @@ central-review project folder (read as administrator ``--as``: every reader's si
 read that gives the final result).
 
 - ``sdtm``: CDISC SDTM TU, TR and RS as CSV, Dataset-JSON v1.1 and SAS XPORT v5 (``--format``), and DM
-  with ``--subjects`` (the subjects table, with ``--site-id`` and ``--country``);
+  with ``--subjects`` (the subjects table, with ``--site-id`` and ``--country``); ``define.xml`` (v2.1)
+  describes the datasets written;
 - ``sr``: one DICOM Comprehensive 3D SR (TID 1500) per timepoint, in the study of the ``--images`` series;
 - ``csv``: tidy ``lesions.csv`` (one row per lesion per timepoint) and ``responses.csv`` (one per timepoint).
 
@@ -109,6 +110,7 @@ def load_reads(source: str, *, as_: str | None, evaluator: str, role: str | None
 
 
 def _sdtm(args: argparse.Namespace) -> int:
+    from recist.export.define_xml import write_define
     from recist.export.sdtm import build_sdtm, write_protocols, write_sdtm
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
@@ -120,6 +122,7 @@ def _sdtm(args: argparse.Namespace) -> int:
     output_folder(args.out, force=args.force, option="--out")
     written = write_sdtm(datasets, args.out, formats=formats, study_id=study)
     written.append(write_protocols(reads, args.out, study_id=study))
+    written.append(write_define(datasets, args.out, study_id=study, formats=formats))
     counts = ", ".join(f"{domain} {len(records)}" for domain, records in datasets.items())
     print(f"wrote {len(written)} files to {args.out} ({counts} records from {len(reads)} reads)")
     return 0

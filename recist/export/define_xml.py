@@ -1,0 +1,291 @@
+"""Define-XML v2.1 describing the SDTM datasets recist writes (TU, TR, RS and, with subjects, DM).
+
+The document is CDISC ODM 1.3.2 with the Define-XML 2.1 extensions (namespace ``def``), built with lxml:
+
+- ``def:Standards``: SDTMIG 3.4 and the SDTM CT package of :data:`recist.export.cdisc_ct.CT_PACKAGE_DATE`;
+- one ``ItemGroupDef`` per dataset (``def:Structure``, ``def:Class``, ``def:ArchiveLocationID`` and its
+  ``def:leaf`` naming the XPT file), with an ``ItemRef`` per variable in SDTMIG order (Mandatory "Yes"
+  for the Required variables, the key sequence STUDYID, USUBJID, --SEQ as in Dataset-JSON);
+- one ``ItemDef`` per variable: DataType (``text``, ``integer``, ``float``, ``date``), Length (the
+  longest value written, which is the XPT storage width of a character variable), ``def:Origin``;
+- one ``CodeList`` per CDISC codelist governing a variable, listing the terms used in the data (sponsor
+  extensions flagged ``def:ExtendedValue="Yes"``; the terms recist may write when the variables are null
+  throughout) with the codelist's NCI code as ``nci:ExtCodeID``;
+- a ``MethodDef`` for each derivation (USUBJID, --SEQ, --LOBXFL, link groups, sums, responses, ARMCD).
+
+Origins (docs/exchange.md, "define.xml"): what a reader measured or recorded is ``Collected`` from the
+``Investigator`` (the evaluator); what recist computes is ``Derived`` with its method; identifiers and
+test names are ``Assigned`` by the ``Sponsor``; DM's subjects-table values are ``Collected`` from the
+``Sponsor`` and the values given on the command line (SITEID, COUNTRY, SEX "U") ``Assigned``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from recist._atomic import atomic_write_bytes
+from recist.export.cdisc_ct import CODELISTS, CT_PACKAGE_DATE, SDTMIG_VERSION, Codelist, codelist_for
+from recist.export.sdtm import Variable, dataset_spec
+
+__all__ = ["DEFINE_FILE", "ODM_NS", "DEF_NS", "build_define", "write_define", "data_type", "item_length"]
+
+DEFINE_FILE = "define.xml"
+ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
+DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_NSMAP = {None: ODM_NS, "def": DEF_NS, "xlink": XLINK_NS}
+
+STRUCTURES = {
+    "DM": ("One record per subject", "SPECIAL PURPOSE"),
+    "TU": ("One record per identified tumor per subject per assessor", "FINDINGS"),
+    "TR": ("One record per tumor measurement/assessment per visit per subject per assessor", "FINDINGS"),
+    "RS": ("One record per response assessment per visit per subject per assessor", "FINDINGS"),
+}
+"""def:Structure and def:Class of each dataset (SDTMIG v3.4 dataset descriptions)."""
+
+# Extra codelists of DM (SDTM CT): SEX is not extensible; COUNTRY uses ISO 3166-1 alpha-3.
+_DM_CODELISTS = {
+    "SEX": Codelist("C66731", "Sex", ("F", "M", "U", "UNDIFFERENTIATED"), extensible=False),
+    "DTHFL": Codelist("C66742", "No Yes Response", ("Y", "N"), extensible=False),
+}
+_SHARED_NY = "NY"
+
+METHODS: dict[str, tuple[str, str]] = {
+    "USUBJID": ("Algorithm for USUBJID", "STUDYID, a hyphen and the subject id (unless it starts with them)."),
+    "SEQ": ("Algorithm for --SEQ", "1, 2, ... per USUBJID in the order subject, evaluator, visit, record."),
+    "LOBXFL": ("Algorithm for --LOBXFL", "Y on the baseline visit's records (the scan before treatment), "
+               "except TRSTAT NOT DONE records; else null."),
+    "LNKGRP": ("Algorithm for --LNKGRP", "V<VISITNUM>-<EVALID without spaces>: links an evaluator's TR "
+               "records of a visit to the RS records they support."),
+    "TRSTRES": ("Algorithm for TRSTRESC/TRSTRESN", "TRORRES in mm (the standard unit); SUMDIAM is the sum of "
+                "the target lesions' diameters (long axis, short axis of nodes) per RECIST 1.1 section 4.3.1."),
+    "RSRES": ("Algorithm for RSORRES/RSSTRESC", "The RECIST 1.1 (and iRECIST) response computed by recist's "
+              "rules engine from the visit's TU/TR records (RECIST 1.1 tables 1-3)."),
+    "ARMCD": ("Algorithm for ARMCD/ACTARMCD", "The arm in upper case, other characters as underscores, at "
+              "most 20 characters."),
+}  # fmt: skip
+"""MethodDef per derivation: (name, description)."""
+
+_ASSIGNED = {"STUDYID", "DOMAIN", "VISIT", "VISITNUM", "SITEID", "COUNTRY", "SEX"}
+
+
+def _origin(domain: str, name: str) -> tuple[str, str, str | None]:
+    """(def:Origin Type, Source, MethodDef key) of a variable."""
+    short = name[2:] if name.startswith(domain) else name
+    derived = {"USUBJID": "USUBJID", "SEQ": "SEQ", "LOBXFL": "LOBXFL", "LNKGRP": "LNKGRP",
+               "ARMCD": "ARMCD", "ACTARMCD": "ARMCD"}  # fmt: skip
+    if short in derived or name in derived:
+        return "Derived", "Sponsor", derived.get(short) or derived[name]
+    if domain == "TR" and short in ("STRESC", "STRESN"):
+        return "Derived", "Sponsor", "TRSTRES"
+    if domain == "RS" and short in ("ORRES", "STRESC"):
+        return "Derived", "Sponsor", "RSRES"
+    if name in _ASSIGNED or short in ("TESTCD", "TEST", "CAT", "EVAL", "EVALID", "ACPTFL"):
+        return "Assigned", "Sponsor", None
+    if domain == "DM":
+        return "Collected", "Sponsor", None
+    return "Collected", "Investigator", None
+
+
+def data_type(variable: Variable) -> str:
+    """Define-XML DataType of a variable: integer (--SEQ, VISITNUM, AGE), float, date (--DTC) or text."""
+    if variable.numeric:
+        return "integer" if variable.name.endswith("SEQ") or variable.name in ("VISITNUM", "AGE") else "float"
+    return "date" if variable.name.endswith("DTC") else "text"
+
+
+def item_length(variable: Variable, records: Sequence[Mapping[str, Any]]) -> tuple[int, int | None]:
+    """(Length, SignificantDigits) of a variable: the longest value written (UTF-8 bytes for text).
+
+    A character variable's Length is the XPT storage width (at least 1); a float's Length counts its
+    digits and SignificantDigits its decimals; an integer's Length counts its digits.
+    """
+    values = [r[variable.name] for r in records if r[variable.name] not in (None, "")]
+    if not variable.numeric:
+        return max([1, *(len(str(v).encode("utf-8")) for v in values)]), None
+    if data_type(variable) == "integer":
+        return max([1, *(len(str(int(v))) for v in values)]), None
+    texts = [repr(float(v)).removesuffix(".0") for v in values]
+    decimals = max([0, *(len(t.partition(".")[2]) for t in texts)])
+    return max([1, *(len(t.replace(".", "").lstrip("-")) for t in texts)]), decimals
+
+
+def _text(parent: etree._Element, tag: str, text: str) -> etree._Element:
+    element = etree.SubElement(parent, tag)
+    translated = etree.SubElement(element, f"{{{ODM_NS}}}TranslatedText")
+    translated.set(XML_LANG, "en")
+    translated.text = text
+    return element
+
+
+def _odm(tag: str) -> str:
+    return f"{{{ODM_NS}}}{tag}"
+
+
+def _def(tag: str) -> str:
+    return f"{{{DEF_NS}}}{tag}"
+
+
+def _required(domain: str, name: str) -> bool:
+    """SDTMIG v3.4 core "Req" among the variables recist writes."""
+    if name in ("STUDYID", "DOMAIN", "USUBJID"):
+        return True
+    if domain == "DM":
+        return name in ("SUBJID", "SITEID", "SEX", "COUNTRY")
+    return name in (f"{domain}SEQ", f"{domain}TESTCD", f"{domain}TEST")
+
+
+def _codelist(name: str) -> tuple[str, Codelist] | None:
+    if name in _DM_CODELISTS:
+        return name, _DM_CODELISTS[name]
+    codelist = codelist_for(name)
+    if codelist is None:
+        return None
+    key = next(k for k, v in CODELISTS.items() if v is codelist)
+    return key, codelist
+
+
+def build_define(
+    datasets: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    study_id: str,
+    leaves: Mapping[str, str],
+    now: _dt.datetime | None = None,
+) -> etree._ElementTree:
+    """Build the define.xml tree of ``datasets`` (as written by :func:`recist.export.sdtm.write_sdtm`).
+
+    Parameters
+    ----------
+    datasets
+        ``{"TU": records, ...}``; DM optional.
+    study_id
+        STUDYID (Study OID and names).
+    leaves
+        The file each dataset was written to, relative to define.xml (``{"TU": "tu.xpt", ...}``).
+    now
+        CreationDateTime (default: the current UTC time).
+    """
+    created = (now or _dt.datetime.now(_dt.timezone.utc)).replace(microsecond=0, tzinfo=None)
+    odm = etree.Element(_odm("ODM"), nsmap=_NSMAP)
+    odm.set("FileType", "Snapshot")
+    odm.set("FileOID", f"recist.{study_id}.define")
+    odm.set("ODMVersion", "1.3.2")
+    odm.set("CreationDateTime", created.isoformat())
+    odm.set("Originator", "recist")
+    odm.set(_def("Context"), "Submission")
+    study = etree.SubElement(odm, _odm("Study"), OID=f"ST.{study_id}")
+    glob = etree.SubElement(study, _odm("GlobalVariables"))
+    for tag, text in (("StudyName", study_id), ("StudyDescription", f"Study {study_id}"),
+                      ("ProtocolName", study_id)):  # fmt: skip
+        etree.SubElement(glob, _odm(tag)).text = text
+    mdv = etree.SubElement(study, _odm("MetaDataVersion"), OID="MDV.SDTMIG.3.4", Name=f"{study_id} SDTM")
+    mdv.set("Description", f"SDTMIG {SDTMIG_VERSION} tumour response datasets written by recist")
+    mdv.set(_def("DefineVersion"), "2.1.0")
+    standards = etree.SubElement(mdv, _def("Standards"))
+    etree.SubElement(standards, _def("Standard"), OID="STD.SDTMIG", Name="SDTMIG", Type="IG",
+                     Version=SDTMIG_VERSION, Status="Final")  # fmt: skip
+    etree.SubElement(standards, _def("Standard"), OID="STD.CT", Name="CDISC/NCI", Type="CT",
+                     PublishingSet="SDTM", Version=CT_PACKAGE_DATE, Status="Final")  # fmt: skip
+
+    item_defs: list[etree._Element] = []
+    used_terms: dict[str, tuple[Codelist, set[str]]] = {}
+    methods: list[str] = []
+    for domain, records in datasets.items():
+        variables, label = dataset_spec(domain)
+        structure, klass = STRUCTURES[domain]
+        group = etree.SubElement(mdv, _odm("ItemGroupDef"), OID=f"IG.{domain}", Domain=domain, Name=domain,
+                                 Repeating="No" if domain == "DM" else "Yes", IsReferenceData="No",
+                                 SASDatasetName=domain, Purpose="Tabulation")  # fmt: skip
+        group.set(_def("Structure"), structure)
+        group.set(_def("StandardOID"), "STD.SDTMIG")
+        group.set(_def("ArchiveLocationID"), f"LF.{domain}")
+        _text(group, _odm("Description"), label)
+        keys = {"STUDYID": 1, "USUBJID": 2, f"{domain}SEQ": 3}
+        for order, variable in enumerate(variables, start=1):
+            oid = f"IT.{domain}.{variable.name}"
+            ref = etree.SubElement(group, _odm("ItemRef"), ItemOID=oid, OrderNumber=str(order),
+                                   Mandatory="Yes" if _required(domain, variable.name) else "No")  # fmt: skip
+            if variable.name in keys:
+                ref.set("KeySequence", str(keys[variable.name]))
+            origin, source, method = _origin(domain, variable.name)
+            if method:
+                ref.set("MethodOID", f"MT.{method}")
+                if method not in methods:
+                    methods.append(method)
+            item_defs.append(_item_def(domain, variable, records, origin, source, used_terms))
+        etree.SubElement(group, _def("Class"), Name=klass)
+        leaf = etree.SubElement(group, _def("leaf"), ID=f"LF.{domain}")
+        leaf.set(f"{{{XLINK_NS}}}href", leaves[domain])
+        etree.SubElement(leaf, _def("title")).text = leaves[domain]
+    mdv.extend(item_defs)
+    for key, (codelist, terms) in sorted(used_terms.items()):
+        mdv.append(_code_list(key, codelist, terms))
+    for method in methods:
+        name, description = METHODS[method]
+        element = etree.SubElement(mdv, _odm("MethodDef"), OID=f"MT.{method}", Name=name, Type="Computation")
+        _text(element, _odm("Description"), description)
+    return etree.ElementTree(odm)
+
+
+def _item_def(
+    domain: str,
+    variable: Variable,
+    records: Sequence[Mapping[str, Any]],
+    origin: str,
+    source: str,
+    used_terms: dict[str, tuple[Codelist, set[str]]],
+) -> etree._Element:
+    kind = data_type(variable)
+    item = etree.Element(_odm("ItemDef"), OID=f"IT.{domain}.{variable.name}", Name=variable.name, DataType=kind)
+    if kind != "date":
+        length, digits = item_length(variable, records)
+        item.set("Length", str(length))
+        if digits is not None:
+            item.set("SignificantDigits", str(digits))
+    item.set("SASFieldName", variable.name)
+    _text(item, _odm("Description"), variable.label)
+    coded = _codelist(variable.name)
+    if coded is not None:
+        key, codelist = coded
+        values = {str(r[variable.name]) for r in records if r[variable.name] not in (None, "")}
+        used_terms.setdefault(key, (codelist, set()))[1].update(values)
+        etree.SubElement(item, _odm("CodeListRef"), CodeListOID=f"CL.{key}")
+    element = etree.SubElement(item, _def("Origin"), Type=origin)
+    element.set("Source", source)
+    return item
+
+
+def _code_list(key: str, codelist: Codelist, terms: set[str]) -> etree._Element:
+    element = etree.Element(_odm("CodeList"), OID=f"CL.{key}", Name=codelist.name, DataType="text")
+    element.set(_def("StandardOID"), "STD.CT")
+    # the terms used in the data; a codelist of variables that are null throughout lists what recist may write
+    for order, term in enumerate(sorted(terms or codelist.values), start=1):
+        item = etree.SubElement(element, _odm("EnumeratedItem"), CodedValue=term, OrderNumber=str(order))
+        if term not in codelist.terms:
+            item.set(_def("ExtendedValue"), "Yes")
+    etree.SubElement(element, _odm("Alias"), Context="nci:ExtCodeID", Name=codelist.code)
+    return element
+
+
+def write_define(
+    datasets: Mapping[str, Sequence[Mapping[str, Any]]],
+    out_dir: str | os.PathLike[str],
+    *,
+    study_id: str,
+    formats: Sequence[str] = ("xpt",),
+    now: _dt.datetime | None = None,
+) -> Path:
+    """Write ``define.xml`` beside the datasets, atomically; its leaves name the XPT files (else JSON)."""
+    suffix = "xpt" if "xpt" in formats else "json" if "json" in formats else "csv"
+    leaves = {domain: f"{domain.lower()}.{suffix}" for domain in datasets}
+    tree = build_define(datasets, study_id=study_id, leaves=leaves, now=now)
+    path = Path(out_dir) / DEFINE_FILE
+    atomic_write_bytes(path, etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    return path
