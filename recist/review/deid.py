@@ -32,6 +32,14 @@ become the subject pseudonym. The header records what was done: PatientIdentityR
 DeidentificationMethod (text), DeidentificationMethodCodeSequence with DCM 113100, 113107 and 113105
 (CID 7050), and LongitudinalTemporalInformationModified ``MODIFIED``.
 
+Beyond the generated table: the rows it lacks (:data:`TABLE_SUPPLEMENT`: Text Value, Document Title,
+Procedure and Performed Protocol Code Sequences, Software Versions, device model, Content Label and
+Description; Overlay Description and Label) are removed; any free-text attribute (LO, SH, LT, ST, UT, UC,
+PN) that the table does not list is removed unless the charter's ``deidentification.keep_attributes``
+keeps it (then cleaned like a descriptor); a code of a local coding scheme (``99...``) keeps its
+structure but its meaning is cleaned and its value replaced by a keyed hash; the file meta's
+ImplementationClassUID and ImplementationVersionName (the source's software) are replaced by pydicom's.
+
 Not done: burned-in annotation in pixel data is not inspected (E.3.1 Clean Pixel Data option is not
 claimed); a series whose BurnedInAnnotation is ``YES`` is refused.
 """
@@ -99,6 +107,8 @@ CLEAN_DESCRIPTORS = {
     (0x0012, 0x0072): "ClinicalTrialSeriesDescription",
     (0x0012, 0x0051): "ClinicalTrialTimePointDescription",
     (0x0018, 0x0010): "ContrastBolusAgent",
+    (0x0018, 0x0031): "Radiopharmaceutical",
+    (0x0018, 0x1210): "ConvolutionKernel",
 }
 """Descriptors kept after cleaning (E.3.5 Clean Descriptors: Table E.1-1 "C" in the Clean Desc. column)."""
 
@@ -117,6 +127,31 @@ SAFE_WORDS = frozenset(
     """.split()
 )
 """Words a descriptor may keep (modality, anatomy, technique). Any other word is removed."""
+
+TABLE_SUPPLEMENT = {
+    (0x0040, 0xA160): "X",  # Text Value (X; C with Clean Structured Content, not claimed)
+    (0x0042, 0x0010): "X",  # Document Title
+    (0x0008, 0x1032): "X",  # Procedure Code Sequence (X/C: local codes carry free text, "arm B")
+    (0x0040, 0x0260): "X",  # Performed Protocol Code Sequence (X/C)
+    (0x0018, 0x1020): "X",  # Software Versions (K only with Retain Device Identity, not offered)
+    (0x0008, 0x1090): "X",  # Manufacturer's Model Name (device identity)
+    (0x0070, 0x0080): "X",  # Content Label (free text of presentation states and segmentations)
+    (0x0070, 0x0081): "X",  # Content Description
+}
+"""Rows of PS3.15 Table E.1-1 the generated table of ``dicom-anonymizer`` lacks (Basic Prof. column),
+and the overlay rows (60xx,0022) Overlay Description and (60xx,1500) Overlay Label (X), handled as a
+repeating group in :func:`_action`."""
+
+FREE_TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC", "PN"})
+"""Value representations that can hold free text."""
+
+STRUCTURAL_TEXT = frozenset({
+    (0x0008, 0x0100), (0x0008, 0x0102), (0x0008, 0x0103), (0x0008, 0x0104),  # code value, scheme, version, meaning
+    (0x0008, 0x0005),  # Specific Character Set
+    (0x0012, 0x0063),  # De-identification Method (written by this module)
+})
+"""Free-text attributes outside the table that are kept: the parts of a code item (a code meaning of a
+local coding scheme is cleaned like a descriptor, see :func:`_walk`) and this module's own record."""
 
 _BIRTH = {(0x0010, 0x0030), (0x0010, 0x0032)}
 _PATIENT_NAME = (0x0010, 0x0010)
@@ -161,6 +196,10 @@ def _table() -> tuple[dict[tuple[int, int], str], list[tuple[int, int, int, int,
 
 def _action(group: int, element: int) -> str | None:
     exact, masked = _table()
+    if (group, element) in TABLE_SUPPLEMENT and (group, element) not in exact:
+        return TABLE_SUPPLEMENT[(group, element)]
+    if group & 0xFF00 == 0x6000 and element in (0x0022, 0x1500):  # Overlay Description, Overlay Label
+        return "X"
     found = exact.get((group, element))
     if found is not None:
         return found
@@ -255,13 +294,20 @@ def _resolve(action: str, vr: str) -> str:
     return action
 
 
-def deidentify_dataset(ds: Any, *, secret: bytes, shift_days: int, pseudonym: str) -> Any:
-    """De-identify a pydicom Dataset in place (see the module docstring) and return it."""
+def deidentify_dataset(ds: Any, *, secret: bytes, shift_days: int, pseudonym: str,
+                       keep_attributes: Iterable[str] = ()) -> Any:
+    """De-identify a pydicom Dataset in place (see the module docstring) and return it.
+
+    ``keep_attributes``: DICOM keywords of free-text attributes outside PS3.15 Table E.1-1 that are kept
+    (cleaned like descriptors) instead of removed (the charter's ``deidentification.keep_attributes``).
+    """
+    from pydicom.datadict import tag_for_keyword
     from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence
 
     ds.remove_private_tags()
-    _walk(ds, secret=secret, shift_days=shift_days)
+    keep = {(t >> 16, t & 0xFFFF) for t in (tag_for_keyword(k) for k in keep_attributes) if t is not None}
+    _walk(ds, secret=secret, shift_days=shift_days, keep=frozenset(keep))
     ds.PatientName = pseudonym
     ds.PatientID = pseudonym
     ds.PatientIdentityRemoved = "YES"
@@ -279,19 +325,34 @@ def deidentify_dataset(ds: Any, *, secret: bytes, shift_days: int, pseudonym: st
     if meta is not None:
         if "MediaStorageSOPInstanceUID" in meta:
             meta.MediaStorageSOPInstanceUID = hashed_uid(str(meta.MediaStorageSOPInstanceUID), secret)
+        # the implementation of the source's writer (a site's PACS version) identifies; pydicom writes its own
         for keyword in ("SourceApplicationEntityTitle", "SendingApplicationEntityTitle",
-                        "ReceivingApplicationEntityTitle", "PrivateInformationCreatorUID", "PrivateInformation"):
+                        "ReceivingApplicationEntityTitle", "PrivateInformationCreatorUID", "PrivateInformation",
+                        "ImplementationClassUID", "ImplementationVersionName"):
             if keyword in meta:
                 delattr(meta, keyword)
     return ds
 
 
-def _walk(ds: Any, *, secret: bytes, shift_days: int) -> None:
+def _local_scheme(ds: Any) -> bool:
+    """Whether a code item's coding scheme is local (PS3.16 8.2: private schemes begin with ``99``)."""
+    scheme = str(ds.get("CodingSchemeDesignator", "")).strip().upper()
+    return scheme.startswith("99") or scheme in ("L", "LOCAL")
+
+
+def _walk(ds: Any, *, secret: bytes, shift_days: int, keep: frozenset[tuple[int, int]] = frozenset()) -> None:
     for elem in list(ds):
         key = (elem.tag.group, elem.tag.element)
         vr = elem.VR
         action = _action(*key)
-        if key in CLEAN_DESCRIPTORS:
+        if key == (0x0008, 0x0104) and _local_scheme(ds):  # Code Meaning of a local code: free text
+            elem.value = clean_descriptor(str(elem.value or "")) or "local code"
+            continue
+        if key == (0x0008, 0x0100) and _local_scheme(ds):  # a local Code Value can spell anything ("ARMB")
+            elem.value = "L" + hmac.new(secret, b"code:" + str(elem.value).encode("utf-8", "replace"),
+                                        hashlib.sha256).hexdigest()[:10].upper()
+            continue
+        if key in CLEAN_DESCRIPTORS or (key in keep and action is None):
             cleaned = clean_descriptor(str(elem.value or ""))
             if cleaned:
                 elem.value = cleaned
@@ -305,7 +366,9 @@ def _walk(ds: Any, *, secret: bytes, shift_days: int) -> None:
         if action is None:
             if vr == "SQ":
                 for item in elem.value:
-                    _walk(item, secret=secret, shift_days=shift_days)
+                    _walk(item, secret=secret, shift_days=shift_days, keep=keep)
+            elif vr in FREE_TEXT_VRS and key not in STRUCTURAL_TEXT:
+                del ds[elem.tag]  # free text the table does not list: removed unless the charter keeps it
             continue
         action = _resolve(action, vr)
         if action == "X":
@@ -381,7 +444,7 @@ def burned_in_reason(ds: Any, *, checked_series: Iterable[str] = ()) -> str | No
 
 def deidentify_folder(
     source: str | Path, out: str | Path, *, secret: bytes, shift_days: int, pseudonym: str,
-    checked_series: Iterable[str] = (),
+    checked_series: Iterable[str] = (), keep_attributes: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """De-identify every DICOM file under ``source`` into ``out`` (one file per instance).
 
@@ -421,7 +484,8 @@ def deidentify_folder(
                 "its pixels, or, once the series is checked, list its SeriesInstanceUID in the charter's "
                 "deidentification.checked_series"
             )
-        deidentify_dataset(ds, secret=secret, shift_days=shift_days, pseudonym=pseudonym)
+        deidentify_dataset(ds, secret=secret, shift_days=shift_days, pseudonym=pseudonym,
+                           keep_attributes=keep_attributes)
         out.mkdir(parents=True, exist_ok=True)
         target = out / f"{ds.SOPInstanceUID}.dcm"
         ds.save_as(target, enforce_file_format=True)

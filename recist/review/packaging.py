@@ -90,6 +90,7 @@ def _write_subject(project: ReviewProject, pseudonym: str, folder: Path, *, name
                 series.extend(deidentify_folder(
                     source, folder / sub, secret=project._secret, shift_days=shift, pseudonym=pseudonym,  # noqa: SLF001
                     checked_series=project.charter.deidentification.checked_series,
+                    keep_attributes=project.charter.deidentification.keep_attributes,
                 ))
             except (DicomLoadError, BlindingError) as exc:
                 raise type(exc)(f"subject {named}, timepoint {tp['label']!r}: {exc}") from None

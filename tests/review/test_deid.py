@@ -186,3 +186,45 @@ def test_adjudicator_package_has_the_same_images_and_no_reads(packaged, tmp_path
     assert not list((tmp_path / "adj").rglob("*read*.json"))
     with pytest.raises(BlindingError):
         project.package("R1", tmp_path / "not-mine", as_="ADJ1", now=NOW)
+
+
+def test_free_text_outside_the_table_and_listed_attributes_do_not_survive() -> None:
+    """Issue #14 §4: attributes kept verbatim before (overlay text, Text Value, local code meanings, the
+    radiopharmaceutical, document title, content label/description, device model and software versions,
+    the file meta implementation) and free text the table does not list."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+
+    from recist.review.deid import deidentify_dataset
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.ImplementationClassUID = "1.2.3.4417493"
+    ds.file_meta.ImplementationVersionName = "STJUDE_PACS_7"
+    ds.add_new(0x60000022, "LO", "Smithson overlay")
+    ds.add_new(0x60001500, "LO", "Smithson label")
+    ds.TextValue = "Smithson text"
+    ds.DocumentTitle = "Smithson report"
+    ds.ContentLabel = "SMITHSON"
+    ds.ContentDescription = "Smithson contours"
+    ds.ManufacturerModelName = "Scanner St Jude 3"
+    ds.SoftwareVersions = "StJude build 4417493"
+    ds.ReconstructionMethod = "Smithson recon"  # LO, not in Table E.1-1
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "ARMB", "99LOCAL", "CT arm B Smithson"
+    ds.RequestedProcedureCodeSequence = Sequence([code])
+    pet = Dataset()
+    pet.Radiopharmaceutical = "DOTATATE Lu-177 arm A Smithson"
+    ds.RadiopharmaceuticalInformationSequence = Sequence([pet])
+    deidentify_dataset(ds, secret=b"k" * 32, shift_days=-400, pseudonym="S-00000001")
+    text = str(ds) + str(ds.file_meta)
+    for planted in ("Smithson", "SMITHSON", "St Jude", "StJude", "4417493", "STJUDE", "arm A", "arm B", "ARMB"):
+        assert planted not in text, planted
+    assert ds.RadiopharmaceuticalInformationSequence[0].Radiopharmaceutical == "DOTATATE"
+    assert ds.RequestedProcedureCodeSequence[0].CodeMeaning == "CT"
+    assert "ReconstructionMethod" not in ds
+    kept = Dataset()
+    kept.ReconstructionMethod = "iterative AC Smithson"
+    deidentify_dataset(kept, secret=b"k" * 32, shift_days=-400, pseudonym="S-00000001",
+                       keep_attributes=["ReconstructionMethod"])  # the charter keeps it: cleaned, not removed
+    assert kept.ReconstructionMethod == "iterative AC"
