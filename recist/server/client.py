@@ -55,7 +55,8 @@ def _load_tokens() -> dict[str, Any]:
 
 def saved_login(url: str) -> dict[str, Any] | None:
     """The saved ``{"token", "user", "ca_cert"}`` of ``url``, or None."""
-    return _load_tokens().get(_normal(url))
+    entry = _load_tokens().get(_normal(url))
+    return entry if isinstance(entry, dict) else None
 
 
 def save_login(url: str, *, token: str, user: str, ca_cert: str | None) -> Path:
