@@ -256,6 +256,24 @@ def _remote(name: str, args: argparse.Namespace) -> int:
     return 0
 
 
+def open_folder(args: argparse.Namespace) -> Any:
+    """The project folder ``args.dir``; a served one with the server's key and the accounts' printed names.
+
+    On the server machine, as the server's user, an administrator's changes are then signed like the
+    server's; elsewhere a served project opens read-only (a change is refused by the audit trail).
+    """
+    from recist.review.accounts import Accounts
+    from recist.review.keys import PUBLIC_KEY_NAME, SigningKey, project_state_dir
+    from recist.review.workflow import ReviewProject
+
+    root = Path(args.dir)
+    if not (root / PUBLIC_KEY_NAME).is_file():
+        return ReviewProject.open(root)
+    state = project_state_dir(root, _home(args))
+    names = Accounts(state).names() if state.is_dir() else {}
+    return ReviewProject.open(root, signer=SigningKey.find(_home(args)), names=names)
+
+
 def _refuse_served_non_admin(args: argparse.Namespace) -> None:
     """On a served project, only administrators act on the folder with ``--as``."""
     from recist.errors import BlindingError

@@ -23,9 +23,9 @@ __all__ = ["register"]
 
 
 def _project(args: argparse.Namespace) -> Any:
-    from recist.review.workflow import ReviewProject
+    from recist.cli._review_server import open_folder
 
-    return ReviewProject.open(args.dir)
+    return open_folder(args)
 
 
 def _print_json(obj: Any) -> None:

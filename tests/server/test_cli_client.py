@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from review.conftest import CHARTER, package_case
+from review.conftest import CHARTER, load_factory, package_case
 
 from recist.cli import main
 from recist.review.accounts import Accounts
@@ -40,6 +40,18 @@ def test_init_creates_the_first_administrator_with_a_password(tmp_path: Path, mo
     assert _run(["review", "verify", str(root), "--server-home", str(home)], monkeypatch) == 0
     actions = [json.loads(line)["action"] for line in (root / "audit.jsonl").read_text().splitlines()]
     assert actions == ["init", "server-key", "account-add"]
+    # the administrator on the server machine works on the folder; the change is signed by the server key
+    monkeypatch.setenv("RECIST_SERVER_HOME", str(home))
+    series = tmp_path / "dicom"
+    load_factory().write_series(series, shape=(2, 8, 8))
+    assert _run(["review", "add-subject", str(root), "NET-001", "--timepoint", "baseline", "2024-01-08", str(series),
+                 "--as", "PM1"], monkeypatch) == 0
+    assert json.loads((root / "audit.jsonl").read_text().splitlines()[-1])["sig"]
+    assert _run(["review", "verify", str(root)], monkeypatch) == 0
+    monkeypatch.setenv("RECIST_SERVER_HOME", str(tmp_path / "another-machine"))
+    assert _run(["review", "add-subject", str(root), "NET-002", "--timepoint", "baseline", "2024-01-08",
+                 str(series), "--as", "PM1"], monkeypatch) == 2
+    assert "served by a review server" in capsys.readouterr().err
     # a reader named in the charter cannot get an administrator account, nor a person not in it any account
     assert _run(["review", "user", "add", str(root), "R1", "--role", "administrator", "--name", "X", "--as", "PM1",
                  "--password-stdin", "--server-home", str(home)], monkeypatch, "reader one passphrase\n") == 2
