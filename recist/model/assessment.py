@@ -197,14 +197,17 @@ class IRecistTimepoint:
 
 @dataclass(frozen=True)
 class IRecistEvent:
-    """A timepoint of the iRECIST record: its label, date and day since baseline."""
+    """A timepoint of the iRECIST record: its label, date and day since baseline; ``assigned_at`` the
+    label of the assessment at which iUPD was assigned when the event is dated back to the first
+    appearance of an equivocal new lesion (RECIST 1.1 §4.3.5, R24), else None."""
 
     label: str
     date: _dt.date | None
     day: int
+    assigned_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "date": _iso(self.date), "day": self.day}
+        return {"label": self.label, "date": _iso(self.date), "day": self.day, "assigned_at": self.assigned_at}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ citing [iR17] or the [iR-FAQ]). Pure: the case, its protocol, the days and the R
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from recist.model.assessment import (
@@ -88,6 +88,7 @@ class _Pending:
     categories in iUPD and the references of further growth."""
 
     start: int
+    dated: int
     ref: int
     categories: set[str]
     base_at_ref: Response
@@ -96,8 +97,25 @@ class _Pending:
     nlt_ref_um: int | None
 
 
-def _event(tp: Timepoint, day: int) -> IRecistEvent:
-    return IRecistEvent(tp.label, tp.date, day)
+def _event(tp: Timepoint, day: int, assigned_at: Timepoint | None = None) -> IRecistEvent:
+    return IRecistEvent(tp.label, tp.date, day, None if assigned_at is None else assigned_at.label)
+
+
+def iupd_dated_from(
+    index: int, additional: Sequence[str], first_seen: Mapping[str, int], *, earliest: int
+) -> int:
+    """The follow-up an iUPD assigned at follow-up ``index`` is dated to: the first appearance of an
+    additional new lesion first recorded equivocal, else ``index``.
+
+    [iR17]: new lesions are assessed by RECIST 1.1 (RECIST_RULES I7), and RECIST 1.1 [E09] §4.3.5 (R24):
+    "If repeat scans confirm there is definitely a new lesion, then progression should be declared using
+    the date of the initial scan". So the iUPD, and the iCPD that confirms it (whose date is the iUPD's,
+    I6), is dated to the scan that first showed the lesion, never before ``earliest`` (the follow-up after
+    the last reset: an episode does not start inside an earlier one). The time-point responses and the
+    confirmation window stay with the assessment at which iUPD was assigned (docs/rules.md H).
+    """
+    starts = [first_seen[i] for i in additional if i in first_seen]
+    return max(min([index, *starts]), min(earliest, index))
 
 
 def _sum_um(result: TimepointAssessment) -> int | None:
@@ -143,7 +161,8 @@ def assess_irecist(
     identified ones meeting RECIST 1.1 progression (I6), make iUPD. With a pending iUPD, a confirming
     finding inside the window gives iCPD (I3, I4); without one, a reset gives iSD/iPR/iCR (I6, I8),
     NE stays NE, anything else stays iUPD (I5). After iCPD no response is assigned. The progression date
-    is the first iUPD of the confirmed episode (I6).
+    is the first iUPD of the confirmed episode (I6), dated back to the first appearance of an equivocal
+    new lesion that made it (:func:`iupd_dated_from`, R24).
     """
     has_targets = any(lesion.role == LesionRole.TARGET for lesion in case.lesions)
     new = _NewLesions()
@@ -151,6 +170,8 @@ def assess_irecist(
     confirmed: IRecistProgression | None = None
     first_iupd: IRecistEvent | None = None
     last_sum_um: int | None = None
+    first_seen: dict[str, int] = {}
+    earliest = 0  # the follow-up after the last reset
     out: list[IRecistTimepoint] = []
     for index, (tp, result) in enumerate(zip(case.follow_ups, results)):
         day = days[index + 1]
@@ -158,6 +179,8 @@ def assess_irecist(
             out.append(IRecistTimepoint(tp.label, tp.date, day, None))
             continue
         additional = additional_new_lesions(tp.new_lesions, new.identified)
+        for lesion in tp.new_lesions:
+            first_seen.setdefault(lesion.id, index)
         for lesion in tp.new_lesions:
             new.roles.setdefault(lesion.id, lesion.role or LesionRole.NON_TARGET)
             new.nodal.setdefault(lesion.id, lesion.nodal)
@@ -184,14 +207,15 @@ def assess_irecist(
                 categories = set(progressed) | ({NEW_LESION} if new_progression else set())
                 if base == Response.PD and not progressed:
                     categories.add("recorded")
+                dated = iupd_dated_from(index, additional, first_seen, earliest=earliest)
                 pending = _Pending(
-                    start=index, ref=index, categories=categories, base_at_ref=base,
+                    start=index, dated=dated, ref=index, categories=categories, base_at_ref=base,
                     target_ref_um=sum_um if TARGET in progressed and not result.sum_is_lower_bound else None,
                     nlt_ids=nlt_here,
                     nlt_ref_um=None,
                 )
                 if first_iupd is None:
-                    first_iupd = _event(tp, day)
+                    first_iupd = _event(case.follow_ups[dated], days[dated + 1], tp if dated != index else None)
             else:
                 response = complete_only_without_new_lesions(i_response(base), new_lesions_remain=remaining)
         else:
@@ -219,13 +243,15 @@ def assess_irecist(
                 reasons.append(NEW_CATEGORY)
             if may_confirm(window, reasons, late_scan_confirms=protocol.irecist_late_scan_confirms):
                 response = IResponse.ICPD
-                start = case.follow_ups[pending.start]
+                start = case.follow_ups[pending.dated]
+                assigned = case.follow_ups[pending.start] if pending.dated != pending.start else None
                 confirmed = IRecistProgression(
-                    _event(start, days[pending.start + 1]), _event(tp, day), tuple(reasons)
+                    _event(start, days[pending.dated + 1], assigned), _event(tp, day), tuple(reasons)
                 )
             elif not reasons and not progressed and resets(base, pending.base_at_ref, new_lesions_gone=not remaining):
                 response = complete_only_without_new_lesions(i_response(base), new_lesions_remain=remaining)
                 pending = None
+                earliest = index + 1
             elif not reasons and base == Response.NE:
                 response = IResponse.NE
             else:
