@@ -16,6 +16,10 @@ charter names) and, for images, a reader package (``recist review package``: de-
   timepoint in two colours; *Adjudicate* records the choice and the written reason (``adjudicate``).
 - **administrator**: the status of every subject (``status``).
 
+A reader or adjudicator on another machine logs in to a review server instead (*Review server*: URL,
+user, password; :mod:`napari_recist._widgets._remote_review`): the same views, with the worklist, the
+reads and the images coming from the server, and *Sign*, *Amend* and *Adjudicate* asking for the password.
+
 Every refusal of the API (:class:`recist.errors.BlindingError`, e.g. acting outside one's role) and every
 other :class:`recist.errors.RecistError` is shown as a napari notification; nothing is changed then.
 """
@@ -47,6 +51,7 @@ from qtpy.QtWidgets import (
 from napari_recist._controller import CaseController
 from napari_recist._layers import lines_layer_kwargs, series_layers
 from napari_recist._session import get_session
+from napari_recist._widgets._remote_review import RemoteReading
 from napari_recist._widgets.measurement import MeasurementWidget
 from napari_recist._widgets.table import CaseTableWidget
 from recist.errors import BlindingError, RecistError
@@ -69,7 +74,7 @@ def _case(data: dict, source: str):
     return parse_case(data, source, whole_case=False)
 
 
-class ReviewWidget(QWidget):
+class ReviewWidget(RemoteReading, QWidget):
     """Read or adjudicate the subjects of a central-review project as one of its people."""
 
     def __init__(self, napari_viewer, parent=None) -> None:
@@ -172,6 +177,7 @@ class ReviewWidget(QWidget):
         adj.addLayout(choose)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self._server_box())
         layout.addLayout(form)
         layout.addWidget(QLabel("Subjects"))
         layout.addWidget(self.subjects, 1)
@@ -213,7 +219,7 @@ class ReviewWidget(QWidget):
             if not folder:
                 show_error("recist review: choose the review project folder")
             return False
-        self.project = project
+        self.project, self.remote = project, None
         self.project_path.setText(str(folder))
         names = [*project.charter.readers, *project.charter.adjudicators, *project.charter.administrators]
         self.identity_box.blockSignals(True)
@@ -248,9 +254,10 @@ class ReviewWidget(QWidget):
     def refresh_subjects(self) -> list[dict[str, Any]]:
         """List the subjects ``status`` gives this identity (refused identities: a notification)."""
         self.subjects.clear()
-        if self.project is None:
+        if self.project is None and self.remote is None:
             return []
-        rows = self._call(self.project.status, as_=self.identity or "") or []
+        rows = self._remote_rows() if self.remote is not None else (
+            self._call(self.project.status, as_=self.identity or "") or [])
         for row in rows:
             key = row.get("pseudonym") or row["subject"]
             if self.role == "reader":
@@ -269,6 +276,8 @@ class ReviewWidget(QWidget):
 
     # ------------------------------------------------------------------ subjects
     def _package_subject(self, pseudonym: str) -> dict[str, Any] | None:
+        if self.remote is not None:
+            return self.worklist_rows.get(pseudonym)
         if self.package is None:
             return None
         return next((s for s in self.package.get("subjects", []) if s.get("subject") == pseudonym), None)
@@ -281,7 +290,8 @@ class ReviewWidget(QWidget):
 
     def open_subject(self, subject: str) -> bool:
         """Open a subject (its pseudonym) for reading or adjudication, by role."""
-        if self.project is None or self.role not in ("reader", "adjudicator") or not subject:
+        if (self.project is None and self.remote is None) or self.role not in ("reader", "adjudicator") \
+                or not subject:
             return False
         if subject == self.subject:
             return True
@@ -290,7 +300,15 @@ class ReviewWidget(QWidget):
         opener = self._open_read if self.role == "reader" else self._open_adjudication
         return bool(self._call(opener, subject))
 
+    def _show(self, subject: str) -> dict[str, Any] | None:
+        if self.remote is not None:
+            return self._call(self.remote.show, subject)
+        return self._call(self.project.show, subject, as_=self.identity)
+
     def _add_images(self, subject: str) -> None:
+        if self.remote is not None:
+            self._remote_images(subject)
+            return
         entry = self._package_subject(subject)
         if entry is None:
             if self.package is not None:
@@ -307,7 +325,7 @@ class ReviewWidget(QWidget):
                 self.viewer.add_layer(Layer.create(data, kwargs, kind))
 
     def _open_read(self, subject: str) -> bool:
-        shown = self._call(self.project.show, subject, as_=self.identity)
+        shown = self._show(subject)
         if shown is None:
             return False
         versions = shown.get("versions") or []
@@ -354,7 +372,10 @@ class ReviewWidget(QWidget):
         if self.role != "reader" or self.subject is None or ctl is None:
             show_error("recist review: open a subject as a reader first")
             return False
-        version = self._call(self.project.save_read, self.subject, ctl.case, as_=self.identity)
+        if self.remote is not None:
+            version = self._call(self.remote.save_read, self.subject, ctl.case.to_dict())
+        else:
+            version = self._call(self.project.save_read, self.subject, ctl.case, as_=self.identity)
         if version is None:
             return False
         self.dirty = False
@@ -369,7 +390,11 @@ class ReviewWidget(QWidget):
         if self.subject is None:
             show_error("recist review: open a subject as a reader first")
             return False
-        version = self._call(self.project.sign, self.subject, as_=self.identity)
+        if self.remote is not None:
+            password = self._signing_password(f"sign the read of {self.subject}")
+            version = self._call(self.remote.sign, self.subject, password=password) if password else None
+        else:
+            version = self._call(self.project.sign, self.subject, as_=self.identity)
         if version is None:
             return False
         self.state.setText(f"{self.identity}: read of {self.subject} signed (version {version})")
@@ -383,7 +408,12 @@ class ReviewWidget(QWidget):
         if self.subject is None or ctl is None:
             show_error("recist review: open a subject as a reader first")
             return False
-        version = self._call(self.project.amend, self.subject, ctl.case, as_=self.identity, reason=reason)
+        if self.remote is not None:
+            password = self._signing_password(f"sign the amendment of {self.subject}")
+            version = self._call(self.remote.amend, self.subject, ctl.case.to_dict(), reason=reason,
+                                 password=password) if password else None
+        else:
+            version = self._call(self.project.amend, self.subject, ctl.case, as_=self.identity, reason=reason)
         if version is None:
             return False
         self.dirty = False
@@ -394,7 +424,7 @@ class ReviewWidget(QWidget):
 
     # ------------------------------------------------------------------ adjudicator
     def _open_adjudication(self, subject: str) -> bool:
-        view = self._call(self.project.show, subject, as_=self.identity)
+        view = self._show(subject)
         if view is None:
             return False
         self.session.clear()
@@ -479,10 +509,15 @@ class ReviewWidget(QWidget):
 
     def adjudicate(self, choice: str, reason: str) -> bool:
         """Select Read ``choice`` ("A" or "B") with a written reason (``adjudicate``)."""
-        if self.project is None or self.subject is None:
+        if (self.project is None and self.remote is None) or self.subject is None:
             show_error("recist review: open a subject to adjudicate first")
             return False
-        done = self._call(self.project.adjudicate, self.subject, choose=choice, reason=reason, as_=self.identity)
+        if self.remote is not None:
+            password = self._signing_password(f"sign the adjudication of {self.subject}")
+            done = self._call(self.remote.adjudicate, self.subject, choose=choice, reason=reason,
+                              password=password) if password else None
+        else:
+            done = self._call(self.project.adjudicate, self.subject, choose=choice, reason=reason, as_=self.identity)
         if done is None:
             return False
         self.adjudication_reason.clear()

@@ -1,0 +1,145 @@
+"""A remote read through the Review widget against a real review server (``recist review serve``, TLS, on
+127.0.0.1): the reader types the URL, user and password, sees the worklist, opens a subject (its series
+downloaded over DICOMweb into the cache), measures, saves a draft, and signs with the password typed in the
+prompt; a wrong signing password is refused and shown. The server then holds the signed read and
+``verify`` passes."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from napari.utils.notifications import notification_manager
+from napari_recist._remote import cache_root
+from napari_recist._session import get_session
+from napari_recist._widgets._remote_review import ask_password, password_dialog
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QInputDialog, QLineEdit
+from server.conftest import PASSWORDS, Server, start_server
+
+from recist.server.client import token_file
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A served project: one subject, two CT timepoints (identified series the server de-identifies)."""
+    srv = start_server(tmp_path_factory.mktemp("remote"), n_subjects=1, dicom=True)
+    yield srv
+    srv.stop()
+
+
+def _messages(since: int) -> list[str]:
+    return [str(n.message) for n in notification_manager.records[since:]]
+
+
+def _answer_password(qtbot, widget, password: str) -> None:
+    """The reader types ``password`` into the widget's signing prompt and presses Enter.
+
+    The prompt is the widget's own dialog (:func:`password_dialog`), shown without a nested event loop: a
+    modal ``exec()`` inside the napari test viewer does not run the test's timers, so the test could not
+    type into it."""
+
+    def prompt(parent, text: str):
+        widget.ask_password = ask_password
+        dialog = password_dialog(parent, text)
+        dialog.show()
+        field = dialog.findChild(QLineEdit)
+        assert field.echoMode() == QLineEdit.EchoMode.Password and "Password of R1" in text
+        qtbot.keyClicks(field, password)
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+        assert dialog.result() == QInputDialog.DialogCode.Accepted and not dialog.isVisible()
+        return dialog.textValue()
+
+    widget.ask_password = prompt
+
+
+def test_a_remote_reader_reads_and_signs_with_a_password_only(make_napari_viewer, qtbot, served: Server) -> None:
+    viewer = make_napari_viewer()
+    _, widget = viewer.window.add_plugin_dock_widget("recist", "Review")
+    session = get_session(viewer)
+
+    # a wrong login password: refused, shown, nothing opened
+    seen = len(notification_manager.records)
+    widget.server_url.setText(served.url)
+    widget.server_ca.setText(str(served.cert))
+    qtbot.keyClicks(widget.server_user, "R1")
+    qtbot.keyClicks(widget.server_password, "not my password")
+    qtbot.mouseClick(widget.login_button, Qt.MouseButton.LeftButton)
+    assert widget.remote is None and widget.subjects.count() == 0
+    assert any("R1" in m or "password" in m for m in _messages(seen))
+
+    # log in: the worklist shows the pseudonym, its status; the token is kept 0600, not the password
+    qtbot.keyClicks(widget.server_password, PASSWORDS["R1"])
+    qtbot.keyClick(widget.server_password, Qt.Key.Key_Return)
+    assert widget.remote is not None and widget.role == "reader"
+    assert widget.server_password.text() == ""
+    assert widget.subjects.count() == 1
+    pseudonym = widget.subjects.item(0).data(Qt.ItemDataRole.UserRole)
+    assert not pseudonym.startswith("NET-") and "not started" in widget.subjects.item(0).text()
+    tokens = token_file()
+    assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
+    assert PASSWORDS["R1"] not in tokens.read_text() and json.loads(tokens.read_text())[served.url]["user"] == "R1"
+
+    # open: the series come over DICOMweb into the cache, de-identified; a new read on the shifted dates
+    item = widget.subjects.item(0)
+    qtbot.mouseClick(widget.subjects.viewport(), Qt.MouseButton.LeftButton,
+                     pos=widget.subjects.visualItemRect(item).center())
+    assert widget.subject == pseudonym
+    row = widget.worklist_rows[pseudonym]
+    ctl = session.controller
+    assert ctl.case.subject == pseudonym
+    assert [tp.date.isoformat() for tp in ctl.case.timepoints] == [tp["date"] for tp in row["timepoints"]]
+    images = [layer for layer in viewer.layers if layer.metadata.get("recist", {}).get("kind") == "image"]
+    labels = [tp["label"] for tp in row["timepoints"]]
+    assert len(labels) == 2 and sorted(layer.metadata["recist"]["timepoint"] for layer in images) == sorted(labels)
+    cached = sorted(cache_root().rglob("*.dcm"))
+    assert len(cached) == 4 and all("R1" in p.parts for p in cached)
+    import pydicom
+
+    assert all(str(pydicom.dcmread(p).PatientID) == pseudonym for p in cached)
+
+    # measure through the Measurement widget's controller path, save a draft on the server
+    measure = widget.measurement
+    ct = session.ct_layer(labels[0])
+    start, end = ct.data_to_world((1, 4, 1)), ct.data_to_world((1, 4, 6))
+    measure.select(labels[0], "T1", role="target", site="liver")
+    length = measure.add_world_line(tuple(start), tuple(end))
+    assert length == pytest.approx(4.0)
+    measure.select(labels[1], "T1")
+    measure.add_world_line(tuple(ct.data_to_world((1, 4, 1))), tuple(ct.data_to_world((1, 4, 5))))
+    assert widget.dirty
+    qtbot.mouseClick(widget.save_button, Qt.MouseButton.LeftButton)
+    assert not widget.dirty and "draft" in widget.subjects.item(0).text()
+    with served.login("R1") as http:
+        (version,) = http.get(f"/api/subjects/{pseudonym}").json()["versions"]
+    assert version["status"] == "draft" and version["case"] == ctl.case.to_dict()
+
+    # sign with a wrong password: refused, shown, still a draft
+    seen = len(notification_manager.records)
+    _answer_password(qtbot, widget, "a wrong password")
+    qtbot.mouseClick(widget.sign_button, Qt.MouseButton.LeftButton)
+    assert any("refused" in m and "signature" in m for m in _messages(seen))
+    assert "signed" not in widget.subjects.item(0).text()
+
+    # sign with the password: the server holds the signed read (printed name, meaning) and verify passes
+    _answer_password(qtbot, widget, PASSWORDS["R1"])
+    qtbot.mouseClick(widget.sign_button, Qt.MouseButton.LeftButton)
+    assert "signed" in widget.subjects.item(0).text()
+    with served.login("R1") as http:
+        versions = http.get(f"/api/subjects/{pseudonym}").json()["versions"]
+    assert [v["status"] for v in versions] == ["signed"] and versions[-1]["case"] == ctl.case.to_dict()
+    with served.login("PM1") as pm:
+        assert pm.get("/api/verify").json() == {"intact": True, "problems": []}
+        audit = pm.get("/api/audit", params={"since": "2000-01-01"}).json()
+    assert any(r["action"] == "refused" and r["actor"] == "R1" for r in audit)
+    assert PASSWORDS["R1"] not in json.dumps(audit) and PASSWORDS["R1"] not in served.log.read_text()
+
+    # log out: the token is forgotten
+    qtbot.mouseClick(widget.logout_button, Qt.MouseButton.LeftButton)
+    assert widget.remote is None and json.loads(tokens.read_text())[served.url]["token"] is None
+    assert Path(cached[0]).is_file()  # the cache stays for the next session
