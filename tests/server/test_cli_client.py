@@ -105,3 +105,26 @@ def test_audit_table_since_and_account_changes(server: Server, monkeypatch, caps
     assert _run(["review", "audit", str(server.root), "--since", "2999-01-01"], monkeypatch) == 0
     assert len(capsys.readouterr().out.splitlines()) == 2  # the header only
     assert _run(["review", "audit", str(server.root), "--since", "last week"], monkeypatch) == 2
+
+
+def test_results_through_the_server_follow_the_output_file_rule(server: Server, tmp_path: Path, monkeypatch,
+                                                                 capsys) -> None:
+    """``review results --server URL --out FILE``: an existing FILE is refused (one line, exit 2) unless --force;
+    a folder is refused (issue #17 section 2, the output rule of every command)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert _run(["review", "login", server.url, "--user", "PM1", "--ca-cert", str(server.cert), "--password-stdin"],
+                monkeypatch, PASSWORDS["PM1"] + "\n") == 0
+    out = tmp_path / "results.json"
+    argv = ["review", "results", "--server", server.url, "--out", str(out)]
+    assert _run(argv, monkeypatch) == 0
+    rows = json.loads(out.read_text())
+    assert len(rows) == 3
+    out.write_text("old")
+    capsys.readouterr()
+    assert _run(argv, monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--force" in err and out.read_text() == "old"
+    assert _run([*argv, "--force"], monkeypatch) == 0
+    assert json.loads(out.read_text()) == rows
+    assert _run(["review", "results", "--server", server.url, "--out", str(tmp_path)], monkeypatch) == 2
+    assert "is a folder" in capsys.readouterr().err
