@@ -27,8 +27,8 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A served project: one subject, two CT timepoints (identified series the server de-identifies)."""
-    srv = start_server(tmp_path_factory.mktemp("remote"), n_subjects=1, dicom=True)
+    """A served project: two subjects, two CT timepoints each (identified series the server de-identifies)."""
+    srv = start_server(tmp_path_factory.mktemp("remote"), n_subjects=2, dicom=True)
     yield srv
     srv.stop()
 
@@ -37,7 +37,7 @@ def _messages(since: int) -> list[str]:
     return [str(n.message) for n in notification_manager.records[since:]]
 
 
-def _answer_password(qtbot, widget, password: str) -> None:
+def _answer_password(qtbot, widget, password: str, *, user: str = "R1") -> None:
     """The reader types ``password`` into the widget's signing prompt and presses Enter.
 
     The prompt is the widget's own dialog (:func:`password_dialog`), shown without a nested event loop: a
@@ -49,7 +49,7 @@ def _answer_password(qtbot, widget, password: str) -> None:
         dialog = password_dialog(parent, text)
         dialog.show()
         field = dialog.findChild(QLineEdit)
-        assert field.echoMode() == QLineEdit.EchoMode.Password and "Password of R1" in text
+        assert field.echoMode() == QLineEdit.EchoMode.Password and f"Password of {user}" in text
         qtbot.keyClicks(field, password)
         qtbot.keyClick(field, Qt.Key.Key_Return)
         assert dialog.result() == QInputDialog.DialogCode.Accepted and not dialog.isVisible()
@@ -78,7 +78,7 @@ def test_a_remote_reader_reads_and_signs_with_a_password_only(make_napari_viewer
     qtbot.keyClick(widget.server_password, Qt.Key.Key_Return)
     assert widget.remote is not None and widget.role == "reader"
     assert widget.server_password.text() == ""
-    assert widget.subjects.count() == 1
+    assert widget.subjects.count() == 2
     pseudonym = widget.subjects.item(0).data(Qt.ItemDataRole.UserRole)
     assert not pseudonym.startswith("NET-") and "not started" in widget.subjects.item(0).text()
     tokens = token_file()
@@ -97,8 +97,8 @@ def test_a_remote_reader_reads_and_signs_with_a_password_only(make_napari_viewer
     images = [layer for layer in viewer.layers if layer.metadata.get("recist", {}).get("kind") == "image"]
     labels = [tp["label"] for tp in row["timepoints"]]
     assert len(labels) == 2 and sorted(layer.metadata["recist"]["timepoint"] for layer in images) == sorted(labels)
-    cached = sorted(cache_root().rglob("*.dcm"))
-    assert len(cached) == 4 and all("R1" in p.parts for p in cached)
+    cached = sorted(widget.remote.cache_dir().rglob("*.dcm"))
+    assert len(cached) == 4 and widget.remote.cache_dir().is_relative_to(cache_root())
     import pydicom
 
     assert all(str(pydicom.dcmread(p).PatientID) == pseudonym for p in cached)
@@ -143,3 +143,62 @@ def test_a_remote_reader_reads_and_signs_with_a_password_only(make_napari_viewer
     qtbot.mouseClick(widget.logout_button, Qt.MouseButton.LeftButton)
     assert widget.remote is None and json.loads(tokens.read_text())[served.url]["token"] is None
     assert Path(cached[0]).is_file()  # the cache stays for the next session
+
+
+def _signed_read(server: Server, reader: str, pseudonym: str, timepoints: list[dict], sizes_mm) -> None:
+    """``reader`` saves and signs a one-target read over HTTP (as their own client would)."""
+    case = {"format": "recist.case/1", "subject": pseudonym,
+            "lesions": [{"id": "T1", "role": "target", "site": "liver"}],
+            "timepoints": [{"label": tp["label"], "date": tp["date"], "targets": {"T1": {"long_axis_mm": size}}}
+                           for tp, size in zip(timepoints, sizes_mm)]}
+    with server.login(reader) as http:
+        assert http.put(f"/api/subjects/{pseudonym}/read", json=case).status_code == 200
+        assert http.post(f"/api/subjects/{pseudonym}/sign", json={"password": PASSWORDS[reader]}).status_code == 200
+
+
+def test_a_remote_adjudicator_sees_both_reads_and_signs_the_choice(make_napari_viewer, qtbot,
+                                                                    served: Server) -> None:
+    with served.login("R1") as http:
+        row = http.get("/api/worklist").json()[-1]
+    pseudonym = row["subject"]
+    _signed_read(served, "R1", pseudonym, row["timepoints"], [30.0, 40.0])  # +33 %: PD
+    _signed_read(served, "R2", pseudonym, row["timepoints"], [30.0, 31.0])  # SD
+    viewer = make_napari_viewer()
+    _, widget = viewer.window.add_plugin_dock_widget("recist", "Review")
+    widget.server_url.setText(served.url)
+    widget.server_ca.setText(str(served.cert))
+    qtbot.keyClicks(widget.server_user, "ADJ1")
+    qtbot.keyClicks(widget.server_password, PASSWORDS["ADJ1"])
+    qtbot.mouseClick(widget.login_button, Qt.MouseButton.LeftButton)
+    assert widget.role == "adjudicator" and widget.adjudication_box.isVisibleTo(widget)
+    assert widget.subjects.count() == 1 and "progression" in widget.subjects.item(0).text()
+    item = widget.subjects.item(0)
+    qtbot.mouseClick(widget.subjects.viewport(), Qt.MouseButton.LeftButton,
+                     pos=widget.subjects.visualItemRect(item).center())
+    assert widget.subject == pseudonym
+    assert {widget.read_tables[ab].cell_text("Sum (mm)", row["timepoints"][1]["label"]) for ab in "AB"} == \
+        {"40.0", "31.0"}
+    images = [layer for layer in viewer.layers if layer.metadata.get("recist", {}).get("kind") == "image"]
+    assert len(images) == 2 and len(list(widget.remote.cache_dir().rglob("*.dcm"))) == 4
+    pd_read = next(ab for ab in "AB" if widget.read_tables[ab].cell_text(
+        "Sum (mm)", row["timepoints"][1]["label"]) == "40.0")
+
+    # a wrong password: refused and shown, nothing recorded
+    seen = len(notification_manager.records)
+    widget.choice.setCurrentText(pd_read)
+    qtbot.keyClicks(widget.adjudication_reason, "T1 growth at week 8 is real on the images")
+    _answer_password(qtbot, widget, "not the adjudicator's password", user="ADJ1")
+    qtbot.mouseClick(widget.adjudicate_button, Qt.MouseButton.LeftButton)
+    assert any("refused" in m and "signature" in m for m in _messages(seen))
+    assert "adjudicated" not in widget.subjects.item(0).text()
+
+    _answer_password(qtbot, widget, PASSWORDS["ADJ1"], user="ADJ1")
+    qtbot.mouseClick(widget.adjudicate_button, Qt.MouseButton.LeftButton)
+    assert "adjudicated" in widget.subjects.item(0).text()
+    with served.login("PM1") as pm:
+        (result,) = [r for r in pm.get("/api/results").json() if r["pseudonym"] == pseudonym]
+        assert pm.get("/api/verify").json() == {"intact": True, "problems": []}
+    assert result["status"] == "final" and result["source"] == "adjudication" and result["read"] == pd_read
+    assert result["best_overall_response"] == "PD"
+    qtbot.mouseClick(widget.logout_button, Qt.MouseButton.LeftButton)
+    assert widget.remote is None and widget.subjects.count() == 0
