@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from napari.utils.notifications import show_error
+from napari.utils.notifications import show_error, show_info
 
 from napari_recist._layers import case_layers, series_layers
 from recist.errors import RecistError
@@ -63,15 +63,33 @@ def get_reader(path: str | list[str]):
     return None
 
 
+def _working_copy(case_path: Path) -> Path:
+    """The case file to read and autosave: the committed sample patient (ground truth in the repository,
+    ``napari sample_data/patient`` of the README) is read in its working copy, as File > Open Sample does,
+    so the reading never writes into the repository."""
+    from napari_recist._sample_data import COMMITTED_SAMPLE, sample_folder
+
+    try:
+        committed = case_path.resolve().parent == COMMITTED_SAMPLE.resolve()
+    except OSError:
+        return case_path
+    if not committed:
+        return case_path
+    work = sample_folder(COMMITTED_SAMPLE) / case_path.name
+    show_info(f"recist: {case_path.parent} is the committed sample (ground truth): reading a working copy in "
+              f"{work.parent}, where edits are saved")
+    return work
+
+
 def read_path(path: str | list[str]) -> list[tuple]:
     """Layer data of a case file, a folder with a ``case.json`` (the case and its images) or a DICOM folder."""
     if isinstance(path, (list, tuple)):
         path = path[0]
     p = Path(path)
     if p.is_dir() and (p / "case.json").is_file():
-        return case_layers(p / "case.json")
+        p = p / "case.json"
     if p.is_file():
-        return case_layers(p)
+        return case_layers(_working_copy(p))
     try:
         layers = series_layers(p)
     except RecistError as exc:

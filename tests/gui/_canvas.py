@@ -14,7 +14,7 @@ from qtpy.QtGui import QMouseEvent
 from qtpy.QtTest import QTest
 from qtpy.QtWidgets import QApplication
 
-__all__ = ["canvas_widget", "world_to_canvas", "drag", "click", "activate", "press_key", "settle"]
+__all__ = ["canvas_widget", "world_to_canvas", "drag", "click", "activate", "press_key", "settle", "answer_next_dialog"]
 
 
 def canvas_widget(viewer):
@@ -54,6 +54,8 @@ def drag(qtbot, viewer, start_world, end_world, steps: int = 5) -> None:
         pos = QPoint(int(round(start.x() + f * (end.x() - start.x()))),
                      int(round(start.y() + f * (end.y() - start.y()))))
         _send(widget, QEvent.Type.MouseMove, pos, none, left)
+    _send(widget, QEvent.Type.MouseMove, end, none, left)  # once more: the last move must not be dropped
+    QTest.qWait(15)
     _send(widget, QEvent.Type.MouseButtonRelease, end, left, none)
     settle(qtbot)
 
@@ -91,3 +93,33 @@ def press_key(qtbot, viewer, key, modifiers=Qt.KeyboardModifier.NoModifier, widg
 def settle(qtbot, ms: int = 30) -> None:
     """Let queued Qt events (deferred recording, repaints) run."""
     qtbot.wait(ms)
+
+
+_TIMERS: list = []
+
+
+def answer_next_dialog(yes: bool, seen: list | None = None, delay_ms: int = 100) -> None:
+    """Click Yes or No on the next modal question box, as the reader would (``seen`` gets its text).
+    A QTimer polls for the box (kept referenced here until it has answered)."""
+    from qtpy.QtCore import QTimer
+    from qtpy.QtWidgets import QMessageBox
+
+    timer = QTimer()
+    timer.setInterval(delay_ms)
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            boxes = [w for w in QApplication.allWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+            if not boxes:
+                return
+            box = boxes[-1]
+        timer.stop()
+        _TIMERS.remove(timer)
+        if seen is not None:
+            seen.append(box.text())
+        box.button(QMessageBox.StandardButton.Yes if yes else QMessageBox.StandardButton.No).click()
+
+    timer.timeout.connect(click)
+    _TIMERS.append(timer)
+    timer.start()

@@ -13,7 +13,7 @@ from qtpy.QtCore import Qt
 
 import recist
 
-from ._canvas import drag, press_key, settle
+from ._canvas import answer_next_dialog, click, drag, press_key, settle
 
 pytestmark = pytest.mark.gui
 
@@ -53,9 +53,15 @@ def assert_agree(measure, table, case_path, timepoint: str, lesion_id: str) -> N
     session.controller.flush()  # the autosave is written off the UI thread
     saved = recist.read_case(case_path)
     assert saved == session.controller.case
-    entry = next(tp for tp in saved.timepoints if tp.label == timepoint).targets.get(lesion_id)
+    tp = next(tp for tp in saved.timepoints if tp.label == timepoint)
+    entry = tp.targets.get(lesion_id)
     header = next(r.header for r in table.model.rows if r.lesion_id == lesion_id)
     cell = table.cell_text(header, timepoint)
+    if lesion_id in tp.non_targets:
+        words = {"present": "present", "absent": "absent", "unequivocal_progression": "unequivocal PD",
+                 "not_evaluated": "NE"}
+        assert cell.startswith(words[tp.non_targets[lesion_id].state.value])
+        return
     if entry is None or entry.long_axis_mm is None:
         assert cell in ("", "too small", "disappeared", "NE") or cell.startswith(("split", "merged"))
         return
@@ -96,3 +102,76 @@ def test_shift_l_then_escape_records_nothing(reading, qtbot):
     assert saved.long_axis_mm == pytest.approx(float(np.linalg.norm(shown[1] - shown[0])), abs=1e-3)
     assert saved.long_axis_mm > 25.4558 + 1.0  # the end was dragged outwards by ~(3, 3) mm
     assert_agree(measure, table, case_path, "week 12", "T1")
+
+
+def test_scripted_session_widget_table_and_file_agree_after_every_step(reading, qtbot):
+    """A reading driven by keys, drags, clicks and dialog buttons; after each step the widget, the table
+    and the file show the same case (issue 13 §1 and §2)."""
+    viewer, measure, table, case_path = reading
+    session = get_session(viewer)
+    ctl = session.controller
+    _table_click(qtbot, table, "T1", "week 12")
+    z = viewer.dims.point[0]
+    # draw T1's long axis with the plugin's key: recorded from the drag, nothing else changes
+    others = {lid: ctl.entry("week 12", lid) for lid in ("T2", "T3", "T4")}
+    press_key(qtbot, viewer, Qt.Key.Key_D, SHIFT)
+    drag(qtbot, viewer, (z, -8.0, -80.0), (z, 8.0, -64.0))
+    entry = ctl.entry("week 12", "T1")
+    assert entry.long_axis_mm == pytest.approx(np.hypot(16, 16), abs=1.5)
+    assert {lid: ctl.entry("week 12", lid) for lid in others} == others
+    assert_agree(measure, table, case_path, "week 12", "T1")
+    drawn = entry.long_axis_mm
+    # undo / redo with Ctrl+Z / Ctrl+Shift+Z
+    press_key(qtbot, viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert ctl.entry("week 12", "T1").long_axis_mm == pytest.approx(25.4558)
+    assert_agree(measure, table, case_path, "week 12", "T1")
+    press_key(qtbot, viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | SHIFT)
+    assert ctl.entry("week 12", "T1").long_axis_mm == pytest.approx(drawn)
+    assert_agree(measure, table, case_path, "week 12", "T1")
+    # a line across the body outline asks; No records nothing
+    seen: list[str] = []
+    answer_next_dialog(False, seen)
+    drag(qtbot, viewer, (z, 0.0, -72.0), (z, 0.0, -182.0))
+    assert seen and "body outline" in seen[0]
+    assert ctl.entry("week 12", "T1").long_axis_mm == pytest.approx(drawn)
+    assert len(session.lines_layer("week 12").data) == len(ctl.lines("week 12")) + len(ctl.proposals("week 12"))
+    assert_agree(measure, table, case_path, "week 12", "T1")
+    # typing "t1" is T1 (no second lesion)
+    lesions_before = ctl.lesion_ids()
+    line_edit = measure.lesion.lineEdit()
+    line_edit.selectAll()
+    qtbot.keyClicks(line_edit, "t1")
+    press_key(qtbot, viewer, Qt.Key.Key_D, SHIFT)
+    drag(qtbot, viewer, (z, -7.0, -79.0), (z, 7.0, -65.0))
+    assert ctl.lesion_ids() == lesions_before
+    assert ctl.entry("week 12", "T1").long_axis_mm == pytest.approx(np.hypot(14, 14), abs=1.5)
+    assert_agree(measure, table, case_path, "week 12", "T1")
+    # choosing a lesion goes to it: T3's slice and centre at week 12
+    measure.lesion.setCurrentIndex(measure.lesion.findText("T3"))
+    settle(qtbot)
+    assert session.lesion_id == "T3"
+    assert viewer.dims.point[0] == pytest.approx(ctl.location_mm("week 12", "T3")[2], abs=1e-6)
+    # delete lesion T3: asks; Yes removes it everywhere; Ctrl+Z brings it back
+    answer_next_dialog(True)
+    qtbot.mouseClick(measure.delete_lesion_button, Qt.MouseButton.LeftButton)
+    assert "T3" not in ctl.lesion_ids()
+    assert_agree(measure, table, case_path, "week 12", "T1")
+    press_key(qtbot, viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert "T3" in ctl.lesion_ids()
+    assert_agree(measure, table, case_path, "week 12", "T3")
+    # a non-target's location: Shift+W, then a click
+    measure.lesion.setCurrentIndex(measure.lesion.findText("NT1"))
+    settle(qtbot)
+    znt = viewer.dims.point[0]
+    press_key(qtbot, viewer, Qt.Key.Key_W, SHIFT)
+    click(qtbot, viewer, (znt, -12.0, -27.0))
+    point = ctl.entry("week 12", "NT1").point_mm
+    assert point == pytest.approx((-27.0, -12.0, znt), abs=1.0)
+    assert ctl.entry("week 12", "NT1").state.value == "present"
+    assert_agree(measure, table, case_path, "week 12", "NT1")
+    # "New lesion id" at a follow-up: a new lesion, nothing carried over from NT1 (non-target, node)
+    qtbot.mouseClick(measure.new_lesion_button, Qt.MouseButton.LeftButton)
+    assert measure.lesion.currentText() == "N2" and measure.role.currentText() == "new"
+    assert measure.site.currentText() == "" and not measure.nodal.isChecked() and not measure.equivocal.isChecked()
+    measure.role.setCurrentText("non_target")  # before it is used, the id follows the role
+    assert measure.lesion.currentText() == "NT2"

@@ -33,7 +33,7 @@ from typing import Any
 
 from napari.layers import Layer
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import Qt, QTimer
+from qtpy.QtCore import QEvent, Qt, QTimer
 from qtpy.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -43,6 +43,7 @@ from qtpy.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -94,6 +95,34 @@ class ReviewWidget(RemoteReading, QWidget):
         self.measurement: MeasurementWidget | None = None
         self.table: CaseTableWidget | None = None
         self._build()
+        # closing napari never loses the reader's unsaved edits: they are saved as a draft, or the reader is
+        # asked (the draft cannot be saved, e.g. over a signed read)
+        self._main_window = getattr(getattr(viewer, "window", None), "_qt_window", None)
+        if self._main_window is not None:
+            self._main_window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        if watched is getattr(self, "_main_window", None) and event.type() == QEvent.Type.Close and not self.close_read():
+            event.ignore()
+            return True
+        return False
+
+    def close_read(self) -> bool:
+        """Before napari closes: save the reader's unsaved edits as a draft; when that fails, ask whether to
+        close anyway (losing them). False: do not close."""
+        if self.role != "reader" or not self.subject or not self.dirty:
+            return True
+        if self.save_draft():
+            return True
+        return self.ask(f"Your changes to {self.subject} could not be saved as a draft (see the message). "
+                        "Close napari and lose them?")
+
+    def ask(self, question: str) -> bool:
+        """Ask the reader a yes/no question in a modal dialog (default: No); tests may replace it."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "recist review", question,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
