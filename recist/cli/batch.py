@@ -61,6 +61,10 @@ def add_analysis_options(parser: argparse.ArgumentParser, *, review: bool) -> No
     parser.add_argument("--study-id", metavar="ID",
                         help="STUDYID of the ADTTE dataset (default: the charter's trial, else SOURCE's folder name)")
     parser.add_argument("--title", default="RECIST 1.1 trial report", help="report title")
+    if review:
+        parser.add_argument("--ignore-verify", action="store_true",
+                            help="take results from a review project that fails `recist review verify` (forensic "
+                                 "use: the report is a draft listing the verify problems)")
     add_force_argument(parser)
 
 
@@ -73,6 +77,7 @@ def analysis_arguments(args: argparse.Namespace) -> dict:
         "arms": parse_arm_list(args.arms) if args.arms else None, "control_arm": args.control,
         "cutoff": args.cutoff, "strata": parse_arm_list(args.strata) if args.strata else (),
         "rules": FDA_2018 if args.rules == "fda" else EMA_2012, "title": args.title, "study_id": args.study_id,
+        "ignore_verify": bool(getattr(args, "ignore_verify", False)),
     }
 
 

@@ -18,6 +18,7 @@ are read and checked first, so a refused input leaves no folder behind.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             default="INVESTIGATOR",
             help="--EVAL of case files (default INVESTIGATOR; a review project is INDEPENDENT ASSESSOR)",
         )
+        p.add_argument("--ignore-verify", action="store_true",
+                       help="export a review project that fails `recist review verify` (forensic use; stated)")
         p.add_argument("--role", metavar="EVALID", default=None,
                        help="--EVALID of case files, e.g. 'RADIOLOGIST 1' (default: none)")  # fmt: skip
 
@@ -88,7 +91,8 @@ def _is_review_project(path: Path) -> bool:
     return path.is_dir() and (path / "project.json").is_file() and (path / "charter.json").is_file()
 
 
-def load_reads(source: str, *, as_: str | None, evaluator: str, role: str | None) -> list[Any]:
+def load_reads(source: str, *, as_: str | None, evaluator: str, role: str | None,
+               ignore_verify: bool = False) -> list[Any]:
     """The :class:`~recist.export.sdtm.SdtmRead` inputs of SOURCE (case, folder of cases, review project)."""
     from recist.api import assess
     from recist.cli.assess import collect_case_files
@@ -101,7 +105,12 @@ def load_reads(source: str, *, as_: str | None, evaluator: str, role: str | None
 
         if not as_:
             raise ExchangeError(f"{path} is a review project: give an administrator id with --as")
-        return reads_from_review(ReviewProject.open(path), as_=as_)
+        from recist.review.integrity import require_intact
+
+        project = ReviewProject.open(path)
+        for damage in require_intact(project, ignore_verify=ignore_verify):
+            print(f"recist export: --ignore-verify: the project fails verify: {damage}", file=sys.stderr)
+        return reads_from_review(project, as_=as_)
     reads = []
     for file in collect_case_files([source]):
         case = read_case(file)
@@ -114,7 +123,8 @@ def _sdtm(args: argparse.Namespace) -> int:
     from recist.export.sdtm import build_sdtm, write_protocols, write_sdtm
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    reads = load_reads(args.source, as_=args.as_, evaluator=args.evaluator, role=args.role)
+    reads = load_reads(args.source, as_=args.as_, evaluator=args.evaluator, role=args.role,
+                       ignore_verify=args.ignore_verify)
     study = args.study or _study_of(Path(args.source))
     datasets = build_sdtm(reads, study_id=study)
     if args.subjects:
@@ -175,7 +185,8 @@ def _sr(args: argparse.Namespace) -> int:
 def _csv(args: argparse.Namespace) -> int:
     from recist.export.tables import write_tables
 
-    reads = load_reads(args.source, as_=args.as_, evaluator=args.evaluator, role=args.role)
+    reads = load_reads(args.source, as_=args.as_, evaluator=args.evaluator, role=args.role,
+                       ignore_verify=args.ignore_verify)
     output_folder(args.out, force=args.force, option="--out")
     written = write_tables(reads, args.out)
     print(f"wrote {', '.join(p.name for p in written)} to {args.out} ({len(reads)} reads)")

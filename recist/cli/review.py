@@ -118,14 +118,20 @@ def _results(args: argparse.Namespace) -> int:
 
     if args.out:
         check_output_file(Path(args.out), force=args.force)  # a refused --out before any work
-    rows = _project(args).results(as_=args.as_)
+    from recist.review.integrity import require_intact
+
+    project = _project(args)
+    damaged = require_intact(project, ignore_verify=args.ignore_verify)
+    for damage in damaged:
+        print(f"recist review results: --ignore-verify: the project fails verify: {damage}", file=sys.stderr)
+    rows = project.results(as_=args.as_)
     invalid = [row for row in rows if row.get("status") == "invalid"]
     for row in invalid:
         print(f"recist review results: subject {row['subject']} ({row['pseudonym']}): {row['problem']}", file=sys.stderr)
     text = ReviewProject.results_csv(rows) if args.format == "csv" else json.dumps(rows, indent=2, sort_keys=True) + "\n"
     with output_stream(args.out, force=args.force) as out:
         out.write(text)
-    return 1 if invalid else 0
+    return 1 if invalid or damaged else 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -226,6 +232,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--reason", required=True, help="the written reason for the selection")
     p = verb("results", _results, "final result per subject")
     p.add_argument("--format", choices=["json", "csv"], default="json")
+    p.add_argument("--ignore-verify", action="store_true",
+                   help="give results of a project that fails `review verify` (forensic use; stated on stderr, exit 1)")
     p.add_argument("--out", help="write to this file (atomically) instead of standard output; an existing file "
                                  "needs --force")
     add_force_argument(p, file=True)

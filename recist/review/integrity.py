@@ -8,16 +8,17 @@ reported as a :class:`~recist.review.audit.Problem` naming the file; nothing rai
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from recist.errors import RecistError
+from recist.errors import RecistError, ReviewStateError
 from recist.review.audit import AuditLog, Problem, project_public_key, verify_log
 from recist.review.charter import load_charter
 from recist.review.esign import check_record_signatures
 from recist.review.store import LOCK_NAME, PROJECT_FILES, read_json
 
-__all__ = ["verify_project"]
+__all__ = ["verify_project", "require_intact"]
 
 
 def _signed_from_start(root: Path) -> bool:
@@ -68,3 +69,21 @@ def verify_project(root: str | Path, *, trusted_key: Ed25519PublicKey | None = N
                 problems.append(Problem(path.relative_to(root).as_posix(), f"damaged: {exc}"))
     return problems
 
+
+
+def require_intact(project: Any, *, ignore_verify: bool = False) -> list[Problem]:
+    """Run ``project.verify()`` before results are taken from it (``results``, ``batch``, ``report``,
+    ``export``).
+
+    A project that fails verification (a damaged or tampered file, a broken audit chain) is refused
+    with :class:`ReviewStateError`; ``ignore_verify`` (``--ignore-verify``, for forensic use) lets it
+    through and returns the problems, which the caller states in its output.
+    """
+    problems = project.verify()
+    if problems and not ignore_verify:
+        raise ReviewStateError(
+            f"{project.root} fails `recist review verify` ({len(problems)} problem(s); first: {problems[0]}): "
+            f"results of a damaged or altered project are refused; run `recist review verify {project.root}`, "
+            "or give --ignore-verify for forensic use"
+        )
+    return problems

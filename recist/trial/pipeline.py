@@ -252,6 +252,7 @@ def run_batch(
     progress: Progress | None = None,
     on_problem: Literal["leave out", "stop"] = "leave out",
     without_read: Literal["leave out", "censor"] = "leave out",
+    ignore_verify: bool = False,
 ) -> BatchResult:
     """Assess, compute endpoints and write the report of every subject of ``source`` (see module docstring).
 
@@ -291,6 +292,9 @@ def run_batch(
         Worker processes, or a Dask scheduler address (see :func:`run_items`).
     as_
         The administrator who exports a review project's results (default: the charter's first one).
+    ignore_verify
+        Take results from a review project that fails ``recist review verify`` (forensic use; each
+        verify problem is listed as a problem of the batch). Without it such a project is refused.
     progress
         Progress callback of the assessment step.
     on_problem
@@ -341,7 +345,7 @@ def run_batch(
     agreement = None
     if review:
         kind = "review"
-        reviewed = review_source(root, as_=as_, now=now, arm_of=arm_of, cutoff=cutoff)
+        reviewed = review_source(root, as_=as_, now=now, arm_of=arm_of, cutoff=cutoff, ignore_verify=ignore_verify)
         visits = reviewed.schedule
         if interval_days is not None and interval_days != visits.interval_days:
             raise RecistValidationError(

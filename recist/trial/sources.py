@@ -255,15 +255,25 @@ def review_charter(root: Path) -> Any:
 
 
 def review_source(root: Path, *, as_: str | None, now: dt.datetime, arm_of: Mapping[str, str],
-                  cutoff: dt.date | None = None) -> ReviewSource:
+                  cutoff: dt.date | None = None, ignore_verify: bool = False) -> ReviewSource:
     """Work items of the final reads of the review project at ``root`` (subject ids, true dates and labels:
-    :func:`recist.review.workflow.calendar_case`), and its agreement report per arm."""
+    :func:`recist.review.workflow.calendar_case`), and its agreement report per arm.
+
+    The project is verified first (:func:`recist.review.integrity.require_intact`): one that fails is
+    refused, unless ``ignore_verify``, when each verify problem becomes a problem of the batch (the
+    report is a draft that lists them).
+    """
+    from recist.review.integrity import require_intact
     from recist.review.workflow import ReviewProject, calendar_case
 
     project = ReviewProject.open(root)
+    damaged = require_intact(project, ignore_verify=ignore_verify)
     admin = as_ or project.charter.administrators[0]
     overrides = project.charter.protocol.overrides()
     items, problems, signed = [], [], {}
+    for damage in damaged:
+        problems.append(Problem(str(root), f"--ignore-verify: the project fails verify: {damage}", None, None,
+                                "verify", LEFT_OUT_BAD_READ))
     for row in project.results(as_=admin, now=now):
         subject = row["subject"]
         if row["status"] == "invalid":

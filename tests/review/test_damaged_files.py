@@ -148,3 +148,30 @@ def test_fuzzed_project_files_never_crash_the_loaders(template, tmp_path_factory
         _use_everything(root)
     except RecistError:
         pass
+
+
+def test_results_batch_and_export_refuse_a_project_that_fails_verify(template, tmp_path, capsys) -> None:
+    root, pseudonym = _copy(template, tmp_path)
+    site = root / "site_reads" / f"{pseudonym}.json"
+    site.write_bytes(site.read_bytes().replace(b'"imported_at": "2024-06-01T12', b'"imported_at": "2024-06-01T13'))
+    subjects = tmp_path / "subjects.csv"
+    subjects.write_text("subject,randomisation_date,arm,death_date,new_therapy_date\nNET-001,2024-01-01,A,,\n"
+                        "NET-999,2024-01-01,B,,\n")
+    commands = {
+        "results": ["review", "results", str(root), "--as", "PM1"],
+        "batch": ["batch", str(root), "--subjects", str(subjects), "--out", str(tmp_path / "b"), "--arms", "A,B",
+                  "--control", "A"],
+        "export": ["export", "csv", str(root), "--out", str(tmp_path / "e"), "--as", "PM1"],
+    }
+    for name, argv in commands.items():
+        assert main(argv) == 2, name
+        err = capsys.readouterr().err
+        assert "fails `recist review verify`" in err and "--ignore-verify" in err and "site_reads/" in err, (name, err)
+    assert main([*commands["results"], "--ignore-verify"]) == 1
+    assert "--ignore-verify: the project fails verify" in capsys.readouterr().err
+    assert main([*commands["batch"][:4], "--out", str(tmp_path / "b2"), "--arms", "A,B", "--control", "A",
+                 "--ignore-verify"]) == 1
+    assert "the project fails verify" in (tmp_path / "b2" / "problems.csv").read_text()
+    capsys.readouterr()
+    assert main([*commands["export"][:3], "--out", str(tmp_path / "e2"), "--as", "PM1", "--ignore-verify"]) == 0
+    assert "--ignore-verify: the project fails verify" in capsys.readouterr().err
