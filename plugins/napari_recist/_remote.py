@@ -3,7 +3,7 @@ DICOMweb images (dicomweb-client). Qt-free; no review logic (the server applies 
 
 - :meth:`RemoteReview.login` logs in with a user and password; the token is kept in the client's token
   store (``$XDG_CONFIG_HOME/recist/tokens.json``, mode 0600, see :mod:`recist.server.client`), never the
-  password. :meth:`RemoteReview.resume` uses a saved token (a session ends after 30 minutes idle).
+  password (a session ends after 30 minutes idle: log in again).
 - :meth:`RemoteReview.worklist` is the reader's or adjudicator's ``/api/worklist``: pseudonyms, status,
   and per timepoint the label and shifted date a read must carry and the study/series UIDs of its images.
 - :meth:`RemoteReview.download` retrieves a subject's series over WADO-RS into the user's cache
@@ -24,7 +24,7 @@ from typing import Any
 
 from recist._atomic import atomic_write_bytes
 from recist.errors import RecistError
-from recist.server.client import ReviewClient, saved_login
+from recist.server.client import ReviewClient
 
 __all__ = ["RemoteReview", "cache_root"]
 
@@ -67,19 +67,6 @@ class RemoteReview:
             client.close()
             raise
         return cls(client, data["user"], data["role"], data.get("name") or data["user"])
-
-    @classmethod
-    def resume(cls, url: str) -> RemoteReview | None:
-        """The saved login of ``url`` if its session is still open, else None."""
-        if not (saved_login(url) or {}).get("token"):
-            return None
-        client = ReviewClient(url)
-        try:
-            me = client.me()
-        except RecistError:
-            client.close()
-            return None
-        return cls(client, me["user"], me["role"], me.get("name") or me["user"])
 
     @property
     def url(self) -> str:

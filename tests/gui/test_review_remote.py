@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import stat
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from napari.utils.notifications import notification_manager
@@ -142,7 +141,14 @@ def test_a_remote_reader_reads_and_signs_with_a_password_only(make_napari_viewer
     # log out: the token is forgotten
     qtbot.mouseClick(widget.logout_button, Qt.MouseButton.LeftButton)
     assert widget.remote is None and json.loads(tokens.read_text())[served.url]["token"] is None
-    assert Path(cached[0]).is_file()  # the cache stays for the next session
+    # the next session: the signed read reopens from the server, its images from the cache (not downloaded)
+    stamps = {p: p.stat().st_mtime_ns for p in cached}
+    qtbot.keyClicks(widget.server_password, PASSWORDS["R1"])
+    qtbot.mouseClick(widget.login_button, Qt.MouseButton.LeftButton)
+    assert "signed v1" in widget.subjects.item(0).text()
+    assert widget.open_subject(pseudonym) and session.controller.case.to_dict() == versions[-1]["case"]
+    assert {p: p.stat().st_mtime_ns for p in cached} == stamps
+    qtbot.mouseClick(widget.logout_button, Qt.MouseButton.LeftButton)
 
 
 def _signed_read(server: Server, reader: str, pseudonym: str, timepoints: list[dict], sizes_mm) -> None:
