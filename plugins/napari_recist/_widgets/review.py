@@ -248,7 +248,10 @@ class ReviewWidget(RemoteReading, QWidget):
             if not folder:
                 show_error("recist review: choose the review project folder")
             return False
+        if self.remote is not None:  # a local project replaces the server's view (the token is kept)
+            self.remote.close()
         self.project, self.remote = project, None
+        self.logout_button.setEnabled(False)
         self.project_path.setText(str(folder))
         names = [*project.charter.readers, *project.charter.adjudicators, *project.charter.administrators]
         self.identity_box.blockSignals(True)
