@@ -50,12 +50,9 @@ STRUCTURES = {
 }
 """def:Structure and def:Class of each dataset (SDTMIG v3.4 dataset descriptions)."""
 
-# Extra codelists of DM (SDTM CT): SEX is not extensible; COUNTRY uses ISO 3166-1 alpha-3.
-_DM_CODELISTS = {
-    "SEX": Codelist("C66731", "Sex", ("F", "M", "U", "UNDIFFERENTIATED"), extensible=False),
-    "DTHFL": Codelist("C66742", "No Yes Response", ("Y", "N"), extensible=False),
-}
-_SHARED_NY = "NY"
+# DM's codelists (SDTM CT) beside those of TU/TR/RS: SEX (C66731, not extensible); DTHFL uses No Yes Response.
+_DM_CODELISTS = {"SEX": ("SEX", Codelist("C66731", "Sex", ("F", "M", "U", "UNDIFFERENTIATED"), extensible=False)),
+                 "DTHFL": ("NY", CODELISTS["NY"])}  # fmt: skip
 
 METHODS: dict[str, tuple[str, str]] = {
     "USUBJID": ("Algorithm for USUBJID", "STUDYID, a hyphen and the subject id (unless it starts with them)."),
@@ -144,7 +141,7 @@ def _required(domain: str, name: str) -> bool:
 
 def _codelist(name: str) -> tuple[str, Codelist] | None:
     if name in _DM_CODELISTS:
-        return name, _DM_CODELISTS[name]
+        return _DM_CODELISTS[name]
     codelist = codelist_for(name)
     if codelist is None:
         return None

@@ -123,6 +123,7 @@ def test_codelists_methods_and_origins_resolve(exported):
     assert used_codelists == set(codelists)
     for codelist in codelists.values():
         assert codelist.find("odm:Alias", NS).get("Context") == "nci:ExtCodeID"
+    assert len({c.find("odm:Alias", NS).get("Name") for c in codelists.values()}) == len(codelists)
     sex = codelists["CL.SEX"]
     assert [e.get("CodedValue") for e in sex.iterfind("odm:EnumeratedItem", NS)] == ["U"]
 
