@@ -43,9 +43,9 @@ def test_export_and_import_sdtm(tmp_path, case_file, capsys):
     status = main(["export", "sdtm", str(case_file.parent), "--out", str(out), "--study", "NET-3",
                    "--role", "RADIOLOGIST 1", "--evaluator", "INDEPENDENT ASSESSOR"])  # fmt: skip
     assert status == 0
-    assert "wrote 10 files" in capsys.readouterr().out
+    assert "wrote 11 files" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"{d}.{x}" for d in ("rs", "tr", "tu") for x in ("csv", "json", "xpt")] + ["protocol.json"]
+        [f"{d}.{x}" for d in ("rs", "tr", "tu") for x in ("csv", "json", "xpt")] + ["protocol.json", "define.xml"]
     )
     with (out / "tr.csv").open() as handle:
         rows = list(csv.DictReader(handle))
@@ -61,7 +61,7 @@ def test_export_and_import_sdtm(tmp_path, case_file, capsys):
 def test_export_sdtm_json_only_and_investigator(tmp_path, case_file):
     out = tmp_path / "sdtm"
     assert main(["export", "sdtm", str(case_file), "--out", str(out), "--format", "json"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["protocol.json", "rs.json", "tr.json", "tu.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["define.xml", "protocol.json", "rs.json", "tr.json", "tu.json"]
     doc = json.loads((out / "tu.json").read_text())
     columns = [c["name"] for c in doc["columns"]]
     row = dict(zip(columns, doc["rows"][0]))
