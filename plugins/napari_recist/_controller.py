@@ -378,14 +378,19 @@ class CaseController:
         return length
 
     def set_short_axis(self, timepoint: str, lesion_id: str, start_mm, end_mm) -> float:
-        """Record (adjust) a target's short axis, LPS mm endpoints; returns its length in mm."""
+        """Record (adjust) a target's short axis, LPS mm endpoints; returns its length in mm. A new lesion
+        at ``timepoint`` takes it too (iRECIST: a nodal new-lesion target is measured by its short axis)."""
         lesion_id = self.resolve_id(lesion_id)
         line = Line(start_mm=tuple(map(float, start_mm)), end_mm=tuple(map(float, end_mm)))
         length = float(line_length_mm(line.start_mm, line.end_mm))
         data = self._data()
         tp = self._timepoint(data, timepoint)
         entry = tp.get("targets", {}).get(lesion_id)
-        if entry is None or "state" in entry:
+        if entry is not None and "state" in entry:
+            entry = None  # a target recorded by its state (too small, gone, ...): no axes to add to
+        if entry is None:
+            entry = next((n for n in tp.get("new_lesions", []) if n["id"] == lesion_id and "long_axis_mm" in n), None)
+        if entry is None:
             raise RecistError(f"timepoint {timepoint!r}, lesion {lesion_id}: draw the long axis first; the "
                               "short axis is measured perpendicular to it")
         entry["short_axis_line"] = line.model_dump(mode="json")
@@ -439,9 +444,10 @@ class CaseController:
     def set_new_lesion(self, timepoint: str, lesion_id: str, *, site: str, equivocal: bool = False,
                        start_mm=None, end_mm=None, point_mm=None, image: ImageRef | None = None,
                        role: str | None = None, state: str | None = None,
-                       increased_since_previous: bool | None = None) -> None:
+                       increased_since_previous: bool | None = None, nodal: bool | None = None) -> None:
         """Record (or update) a new lesion at a follow-up, equivocal or not, optionally with its line or
-        its location (``point_mm``, LPS).
+        its location (``point_mm``, LPS); ``nodal`` a lymph node (None keeps the recorded flag), whose
+        short axis :meth:`set_short_axis` records (a re-drawn long axis keeps it).
 
         iRECIST: ``role`` makes it a new-lesion target (``"target"``, NLT) or non-target (``"non_target"``,
         NLNT), ``state`` and ``increased_since_previous`` follow it at later assessments (case-format.md);
@@ -456,6 +462,8 @@ class CaseController:
         data = self._data()
         tp = self._timepoint(data, timepoint)
         entry: dict[str, Any] = {"id": lesion_id, "site": site.strip(), "equivocal": bool(equivocal)}
+        if nodal:
+            entry["nodal"] = True
         if start_mm is not None and end_mm is not None:
             line = Line(start_mm=tuple(map(float, start_mm)), end_mm=tuple(map(float, end_mm)))
             entry["long_axis_line"] = line.model_dump(mode="json")
@@ -470,8 +478,8 @@ class CaseController:
         news = tp.setdefault("new_lesions", [])
         old = next((n for n in news if n["id"] == lesion_id), None)
         if old is not None:
-            kept = ["long_axis_line", "long_axis_mm", "point_mm", "image"]
-            kept += [key for key, value in (("role", role), ("state", state),
+            kept = ["long_axis_line", "long_axis_mm", "short_axis_line", "short_axis_mm", "point_mm", "image"]
+            kept += [key for key, value in (("role", role), ("state", state), ("nodal", nodal),
                                             ("increased_since_previous", increased_since_previous)) if value is None]
             for key in kept:
                 if key in old and key not in entry:

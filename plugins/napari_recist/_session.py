@@ -511,7 +511,7 @@ class Session:
         if mode == "new":
             self.controller.set_new_lesion(timepoint, lesion_id, site=self.site, equivocal=self.equivocal,
                                            start_mm=start_mm, end_mm=end_mm, image=image,
-                                           role=self.new_lesion_role)
+                                           role=self.new_lesion_role, nodal=self.nodal)
             return float(np.linalg.norm(np.subtract(end_mm, start_mm)))
         return self.controller.set_long_axis(timepoint, lesion_id, start_mm, end_mm, image=image,
                                              plane_normal=normal, site=self.site, nodal=self.nodal)
@@ -527,7 +527,7 @@ class Session:
         image = series.image_ref(point_mm) if series else None
         if role == "new":
             ctl.set_new_lesion(timepoint, lesion_id, site=self.site, equivocal=self.equivocal, point_mm=point_mm,
-                               image=image, role=self.new_lesion_role)
+                               image=image, role=self.new_lesion_role, nodal=self.nodal)
             return
         if role != "non_target":
             raise RecistError(f"{lesion_id} is a target: its lines give its location; a click marks non-target "

@@ -460,7 +460,7 @@ class MeasurementWidget(QWidget):
             entry = self.controller.entry(self.session.timepoint, self.session.lesion_id) if self.controller else None
             self._guard(self.controller.set_new_lesion, self.session.timepoint, self.session.lesion_id,
                         site=self.session.site, equivocal=self.session.equivocal,
-                        role=self.session.new_lesion_role,
+                        role=self.session.new_lesion_role, nodal=self.session.nodal,
                         start_mm=entry.long_axis_line.start_mm if entry is not None and entry.long_axis_line else None,
                         end_mm=entry.long_axis_line.end_mm if entry is not None and entry.long_axis_line else None)
             return

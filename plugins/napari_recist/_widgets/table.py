@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from qtpy.QtCore import Qt
 from qtpy.QtGui import QColor
-from qtpy.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from napari_recist._controller import CaseController, CaseTable
 from napari_recist._session import get_session
 
-__all__ = ["CaseTableWidget"]
+__all__ = ["CaseTableWidget", "CRITERIA"]
+
+CRITERIA = ("RECIST 1.1", "iRECIST")
+"""The criteria a case can be read by (the case file's ``protocol.criteria``)."""
 
 _PROBLEM = QColor("#ff8a65")
 _CURRENT = QColor("#3d5a80")
@@ -21,6 +32,8 @@ class CaseTableWidget(QWidget):
 
     With ``bind_session=False`` the table shows ``controller`` only, not the case being read in the
     viewer (the adjudicator's Read A / Read B tables); a click then shows that case's lesion position.
+    The "Criteria" box reads the case by RECIST 1.1 or by iRECIST too (its ``protocol.criteria``; the
+    table then adds the iRECIST rows and the iBOR); it is read-only for a table of someone else's read.
     """
 
     def __init__(self, napari_viewer, controller: CaseController | None = None, parent=None, *,
@@ -39,7 +52,16 @@ class CaseTableWidget(QWidget):
         self.best.setStyleSheet("font-weight: bold")
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
+        self.criteria = QComboBox()
+        self.criteria.addItems(CRITERIA)
+        self.criteria.setToolTip("read the case by RECIST 1.1, or by iRECIST beside it (immunotherapy trials)")
+        self.criteria.setEnabled(bind_session)
+        self.criteria.currentTextChanged.connect(self._on_criteria)
+        self._updating = False
         layout = QVBoxLayout(self)
+        criteria_row = QFormLayout()
+        criteria_row.addRow("Criteria", self.criteria)
+        layout.addLayout(criteria_row)
         layout.addWidget(self.table_widget)
         layout.addWidget(self.best)
         layout.addWidget(self.notes)
@@ -62,6 +84,11 @@ class CaseTableWidget(QWidget):
         if ctl is None:
             self.notes.setText("No case open.")
             return
+        self._updating = True
+        try:
+            self.criteria.setCurrentText(ctl.case.protocol.criteria)
+        finally:
+            self._updating = False
         model = ctl.table()
         self.model = model
         table = self.table_widget
@@ -120,6 +147,7 @@ class CaseTableWidget(QWidget):
         scroll = table.horizontalScrollBar().sizeHint().height()
         margins = self.layout().contentsMargins()
         labels = self.best.sizeHint().height() + (self.notes.sizeHint().height() if self.notes.text() else 0)
+        labels += self.criteria.sizeHint().height() + self.layout().spacing()
         return (table.horizontalHeader().height() + rows + 2 * table.frameWidth() + scroll + labels
                 + margins.top() + margins.bottom() + 2 * self.layout().spacing() + 30)  # + the dock's title
 
@@ -129,6 +157,13 @@ class CaseTableWidget(QWidget):
         r = next(i for i, row in enumerate(model.rows) if row.header == header)
         c = model.columns.index(timepoint)
         return self.table_widget.item(r, c).text()
+
+    def _on_criteria(self, criteria: str) -> None:
+        """The reader chose the criteria: the case is read by them from now on (an undoable edit)."""
+        ctl = self.controller
+        if self._updating or ctl is None or self._own is not None or criteria == ctl.case.protocol.criteria:
+            return
+        ctl.set_criteria(criteria)
 
     def _on_click(self, r: int, c: int) -> None:
         model = self.model
