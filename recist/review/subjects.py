@@ -20,7 +20,7 @@ from typing import Any
 
 from recist.errors import RecistValidationError
 
-__all__ = ["SubjectTimepoint", "calendar_case", "load_manifest"]
+__all__ = ["SubjectTimepoint", "calendar_case", "load_manifest", "load_manifest_rows"]
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,18 @@ def calendar_case(case: Mapping[str, Any], record: Mapping[str, Any]) -> dict[st
 
 
 def load_manifest(path: str | Path) -> dict[str, list[SubjectTimepoint]]:
+    """Read a manifest CSV of subjects and series (see :func:`load_manifest_rows`)."""
+    return load_manifest_rows(path)[0]
+
+
+def load_manifest_rows(path: str | Path) -> tuple[dict[str, list[SubjectTimepoint]], dict[str, int]]:
     """Read a manifest CSV of subjects and series: columns ``subject,timepoint,date,folder``.
 
     One row per DICOM folder; several rows with the same subject and timepoint add several series.
     Timepoints are ordered by date (the earliest is the baseline). Folders are made absolute relative
     to the manifest's folder.
+
+    Returns the subjects and, per subject, the row (1-based, the header is row 1) where it first appears.
 
     Raises
     ------
@@ -69,6 +76,7 @@ def load_manifest(path: str | Path) -> dict[str, list[SubjectTimepoint]]:
         Naming the file, row and column of a missing column, empty value or bad date.
     """
     path = Path(path)
+    first_row: dict[str, int] = {}
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -94,6 +102,7 @@ def load_manifest(path: str | Path) -> dict[str, list[SubjectTimepoint]]:
             ) from None
         folder = Path(values["folder"])
         folder = folder if folder.is_absolute() else (path.parent / folder)
+        first_row.setdefault(values["subject"], row_no)
         tps = found.setdefault(values["subject"], {})
         if values["timepoint"] in tps and tps[values["timepoint"]][0] != date:
             raise RecistValidationError(
@@ -105,4 +114,4 @@ def load_manifest(path: str | Path) -> dict[str, list[SubjectTimepoint]]:
         subject: [SubjectTimepoint(label, date, tuple(folders)) for label, (date, folders) in
                   sorted(tps.items(), key=lambda item: item[1][0])]
         for subject, tps in found.items()
-    }
+    }, first_row
