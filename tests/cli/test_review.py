@@ -77,6 +77,8 @@ def test_manifest_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["review", "init", d, "--charter", str(charter), "--as", "PM1"]) == 0
     manifest = tmp_path / "m.csv"
     manifest.write_text("subject,timepoint,date,folder\nA,baseline,2024-01-01,x\nB,baseline,2024-01-02,y\n")
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()  # the manifest's folders must exist
     assert main(["review", "add-subject", d, "--manifest", str(manifest), "--as", "PM1"]) == 0
     assert capsys.readouterr().out.split()[-2:][0].startswith("S-")
     assert len(ReviewProject.open(d).status(as_="PM1")) == 2
