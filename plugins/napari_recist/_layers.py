@@ -206,7 +206,7 @@ def case_layers(path: str | Path) -> list[tuple]:
         return controller.timepoint_for_series(info.study_uid, info.series_uid, info.study_date)
 
     layers = []
-    if any(p.is_dir() for p in folder.iterdir()):
+    if any(p.is_dir() or p.suffix.lower() != ".json" for p in folder.iterdir()):  # images beside the case
         layers = series_layers(folder, timepoint_of=timepoint_of, series_filter=lambda i: timepoint_of(i) is not None)
     for label in controller.timepoint_labels:
         kwargs = lines_layer_kwargs(controller, label)

@@ -1,4 +1,5 @@
-"""npe2 reader: a DICOM folder (its series, CT windowed, PET as fused SUVbw) or a recist case file.
+"""npe2 reader: a recist case file (with its images), or a DICOM folder / reader package, which starts a
+new empty read (:mod:`napari_recist._start_read`; CT windowed, PET as fused SUVbw).
 
 ``get_reader`` only sniffs (a ``.json`` whose start names ``recist.case``, a folder holding a DICOM file
 or a ``case.json``) and returns None for anything else; it never raises. The reader functions report
@@ -12,7 +13,8 @@ from pathlib import Path
 
 from napari.utils.notifications import show_error, show_info
 
-from napari_recist._layers import case_layers, series_layers
+from napari_recist._layers import case_layers
+from napari_recist._start_read import start_read
 from recist.errors import RecistError
 
 __all__ = ["get_reader", "read_path"]
@@ -82,7 +84,8 @@ def _working_copy(case_path: Path) -> Path:
 
 
 def read_path(path: str | list[str]) -> list[tuple]:
-    """Layer data of a case file, a folder with a ``case.json`` (the case and its images) or a DICOM folder."""
+    """Layer data of a case file, a folder with a ``case.json`` (the case and its images), or a DICOM folder
+    or reader package: a new empty case is started from its series (:func:`napari_recist._start_read.start_read`)."""
     if isinstance(path, (list, tuple)):
         path = path[0]
     p = Path(path)
@@ -91,11 +94,9 @@ def read_path(path: str | list[str]) -> list[tuple]:
     if p.is_file():
         return case_layers(_working_copy(p))
     try:
-        layers = series_layers(p)
+        case_path = start_read(p)
     except RecistError as exc:
-        show_error(f"recist: {exc}")
+        show_error(f"recist: cannot start a read: {exc}")
         return [(None,)]
-    if not layers:
-        show_error(f"recist: {p}: no readable DICOM image series found")
-        return [(None,)]
-    return layers
+    show_info(f"recist: reading {case_path} (timepoints from the series; edits are saved there)")
+    return case_layers(case_path)

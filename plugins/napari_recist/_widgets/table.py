@@ -99,7 +99,7 @@ class CaseTableWidget(QWidget):
                 table.setRowCount(len(model.rows))
                 table.setColumnCount(len(model.columns) + 1)
                 changed = True
-            headers = [*model.columns, "Problem"]
+            headers = [*(_column_header(ctl, label) for label in model.columns), "Problem"]
             if [table.horizontalHeaderItem(c).text() if table.horizontalHeaderItem(c) else None
                     for c in range(table.columnCount())] != headers:
                 table.setHorizontalHeaderLabels(headers)
@@ -175,3 +175,12 @@ class CaseTableWidget(QWidget):
             return
         self.session.lesion_id = row.lesion_id or self.session.lesion_id
         self.session.go_to(model.columns[c], row.lesion_id)
+
+
+def _column_header(ctl, label: str) -> str:
+    """A timepoint column's header: its label over its scan date (or day since baseline)."""
+    tp = next((t for t in ctl.case.timepoints if t.label == label), None)
+    if tp is None:
+        return label
+    when = tp.date.isoformat() if tp.date else (f"day {tp.day}" if tp.day is not None else "")
+    return f"{label}\n{when}" if when else label
