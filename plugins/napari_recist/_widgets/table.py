@@ -99,7 +99,9 @@ class CaseTableWidget(QWidget):
                 table.setRowCount(len(model.rows))
                 table.setColumnCount(len(model.columns) + 1)
                 changed = True
-            headers = [*(_column_header(ctl, label) for label in model.columns), "Problem"]
+            # the reader's table: label over date; the adjudicator's compact Read A / Read B tables: label only
+            dated = self._own is None
+            headers = [*(_column_header(ctl, label) if dated else label for label in model.columns), "Problem"]
             if [table.horizontalHeaderItem(c).text() if table.horizontalHeaderItem(c) else None
                     for c in range(table.columnCount())] != headers:
                 table.setHorizontalHeaderLabels(headers)
