@@ -1,7 +1,7 @@
 """``recist review``: the blinded independent central review (see docs/review.md).
 
 Sub-verbs: init, add-subject, package, save, sign, amend, show, status, adjudicate, results, report,
-import-site-read, verify, and the review server's serve, user, login, logout, audit
+import-site-read, withdraw-subject, verify, and the review server's serve, user, login, logout, audit
 (:mod:`recist.cli._review_server`). On a project folder every sub-verb but ``verify`` is done as someone
 (``--as ID``), a person the charter names; with ``--server URL`` the server's login says who. Each calls
 one method of :class:`recist.review.workflow.ReviewProject`.
@@ -149,6 +149,14 @@ def _import_site_read(args: argparse.Namespace) -> int:
     return 0
 
 
+def _withdraw_subject(args: argparse.Namespace) -> int:
+    done = _project(args).withdraw_subject(args.subject, reason=args.reason, as_=args.as_,
+                                           withdraw_reads=args.withdraw_reads)
+    reads = f"; reads withdrawn: {', '.join(done['reads_withdrawn'])}" if done["reads_withdrawn"] else ""
+    print(f"withdrew subject {done['subject']} ({done['pseudonym']}){reads}")
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     from recist.cli._review_server import trusted_key_for
     from recist.errors import RecistError
@@ -241,6 +249,11 @@ def register(subparsers: Any) -> None:
     p = verb("import-site-read", _import_site_read, "store a site (investigator) read apart", subject=True)
     p.add_argument("case", metavar="CASE.json")
     p.add_argument("--confirm-large-diameters", action="store_true", help=confirm_help)
+    p = verb("withdraw-subject", _withdraw_subject, "withdraw a subject from the review (administrators; audited)",
+             subject=True)
+    p.add_argument("--reason", required=True, help="why the subject is withdrawn")
+    p.add_argument("--withdraw-reads", action="store_true",
+                   help="also withdraw its signed reads (kept, marked withdrawn with the reason)")
     p = verb("verify", _verify, "check the audit trail, signatures and every recorded file (exit 0 only when intact)",
              as_=False)
     p.add_argument("--public-key", help="the review server's public key (PEM) kept outside the project")

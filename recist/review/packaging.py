@@ -145,10 +145,12 @@ def write_package(
         wanted = []
         for subject in subjects:
             pseudonym = project._resolve(subject, role)  # noqa: SLF001
+            if project._is_withdrawn(pseudonym):  # noqa: SLF001
+                raise ReviewStateError(f"subject {subject!r} is withdrawn from the review: it is not packaged")
             if pseudonym not in wanted:
                 wanted.append(pseudonym)
     else:
-        wanted = project._pseudonyms()  # noqa: SLF001
+        wanted = project._active_pseudonyms()  # noqa: SLF001 - a withdrawn subject is not packaged
     done = {entry.get("subject") for entry in (manifest or {}).get("subjects", []) if isinstance(entry, dict)}
     todo = [p for p in wanted if p not in done]
     if manifest is None:

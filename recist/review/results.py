@@ -52,6 +52,8 @@ class ResultsMixin:
             "progression_day": None, "progression_label": None, "progression_trigger": None,
             "triggers": pair["triggers"] or [], "adjudicator": None, "adjudication_reason": None, "problem": None,
         }
+        if record.get("withdrawn"):
+            return {**row, "status": "withdrawn", "problem": f"withdrawn: {record['withdrawn'].get('reason')}"}
         if pair["triggers"] is None:
             return row
         if pair["triggers"] and adj is None:
@@ -161,7 +163,7 @@ class ResultsMixin:
         with self._guard(as_, "see the agreement report", now):
             self._require(as_, ["administrator"], "see the agreement report", now)
             subjects = []
-            for pseudonym in self._pseudonyms():
+            for pseudonym in self._active_pseudonyms():  # a withdrawn subject is not in the report
                 pair = self._pair(pseudonym)
                 if pair["triggers"] is None:
                     continue

@@ -98,6 +98,9 @@ class ViewsMixin:
         role = self._require(as_, ["administrator", "reader", "adjudicator"], "see status", now)
         rows = []
         for pseudonym in self._pseudonyms():
+            withdrawn = self._subject(pseudonym).get("withdrawn")
+            if withdrawn and role != "administrator":
+                continue  # a withdrawn subject leaves the worklists
             if role == "reader":
                 read = self._load_read(pseudonym, as_)
                 last = read["versions"][-1] if read and read["versions"] else None
@@ -121,5 +124,6 @@ class ViewsMixin:
                 "needs_adjudication": None if pair["triggers"] is None else bool(pair["triggers"]),
                 "triggers": pair["triggers"] or [],
                 "adjudicated": adj is not None,
+                **({"withdrawn": withdrawn} if withdrawn else {}),
             })
         return rows

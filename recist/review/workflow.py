@@ -63,6 +63,7 @@ from recist.review.adjudication import ab_readers, fired_triggers, outcome_of
 from recist.review.audit import AuditLog, Problem, file_sha256, project_public_key
 from recist.review.charter import Charter, load_charter, parse_charter
 from recist.review.checks import large_diameters, read_mismatch
+from recist.review.corrections import CorrectionsMixin, withdrawn_block
 from recist.review.esign import signature_block
 from recist.review.integrity import verify_project
 from recist.review.keys import PUBLIC_KEY_NAME, SigningKey, key_id
@@ -86,7 +87,7 @@ _SUBJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,99}$")
 PSEUDONYM = re.compile(r"S-[0-9A-F]{8}")
 
 
-class ReviewProject(ViewsMixin, ResultsMixin):
+class ReviewProject(ViewsMixin, ResultsMixin, CorrectionsMixin):
     """A blinded independent central review project in folder ``root``.
 
     Create one with :meth:`init`, open an existing one with :meth:`open`.
@@ -239,7 +240,8 @@ class ReviewProject(ViewsMixin, ResultsMixin):
         get one and the same BlindingError, which does not tell whether such a subject exists.
         """
         if role != "administrator":
-            if isinstance(subject, str) and PSEUDONYM.fullmatch(subject) and self._present(subject):
+            if (isinstance(subject, str) and PSEUDONYM.fullmatch(subject) and self._present(subject)
+                    and not self._is_withdrawn(subject)):
                 return subject
             raise BlindingError(
                 f"no subject {subject!r} in your worklist: name subjects by the pseudonym your package shows "
@@ -656,7 +658,7 @@ class ReviewProject(ViewsMixin, ResultsMixin):
     # ------------------------------------------------------------------ views
     def _signed(self, pseudonym: str, reader: str) -> dict[str, Any] | None:
         read = self._load_read(pseudonym, reader)
-        if read is None:
+        if read is None or withdrawn_block(read) is not None:
             return None
         signed = [v for v in read["versions"] if v["status"] == "signed"]
         return signed[-1] if signed else None

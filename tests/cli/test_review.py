@@ -84,3 +84,34 @@ def test_manifest_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert len(ReviewProject.open(d).status(as_="PM1")) == 2
     assert main(["review", "status", str(tmp_path / "nothing"), "--as", "PM1"]) == 2
     assert "not a review project" in capsys.readouterr().err
+
+
+def test_withdraw_subject_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    charter = tmp_path / "charter.json"
+    charter.write_text(json.dumps(CHARTER))
+    d = str(tmp_path / "rev")
+    assert main(["review", "init", d, "--charter", str(charter), "--as", "PM1", "--no-account"]) == 0
+    assert main(["review", "add-subject", d, "NET-1", "--timepoint", "baseline", "2024-01-08", str(tmp_path),
+                 "--timepoint", "week 8", "2024-03-04", str(tmp_path), "--as", "PM1"]) == 0
+    pseudonym = capsys.readouterr().out.strip().splitlines()[-1]
+    project = ReviewProject.open(d)
+    start = dt.date(2024, 1, 8) + dt.timedelta(days=project.date_shift_days("NET-1"))
+    case = tmp_path / "R1.json"
+    case.write_text(json.dumps(_case(pseudonym, [30, 40], start)))
+    assert main(["review", "save", d, pseudonym, str(case), "--as", "R1"]) == 0
+    assert main(["review", "sign", d, pseudonym, "--as", "R1"]) == 0
+    capsys.readouterr()
+    assert main(["review", "withdraw-subject", d, "NET-1", "--reason", "consent withdrawn", "--as", "R1"]) == 2
+    err = capsys.readouterr().err
+    assert "only administrators may withdraw subjects" in err and len(err.strip().splitlines()) == 1
+    assert main(["review", "withdraw-subject", d, "NET-1", "--reason", "consent withdrawn", "--as", "PM1"]) == 2
+    err = capsys.readouterr().err
+    assert "signed reads by R1" in err and "--withdraw-reads" in err and len(err.strip().splitlines()) == 1
+    assert main(["review", "withdraw-subject", d, "NET-1", "--reason", "consent withdrawn", "--as", "PM1",
+                 "--withdraw-reads"]) == 0
+    assert f"withdrew subject NET-1 ({pseudonym}); reads withdrawn: R1" in capsys.readouterr().out
+    assert main(["review", "results", d, "--as", "PM1"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["status"] == "withdrawn"
+    assert main(["review", "status", d, "--as", "R1"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["review", "verify", d]) == 0
