@@ -46,7 +46,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from recist._atomic import atomic_write_json
+from recist._atomic import atomic_write_json, new_file_mode
 from recist.errors import AuditError
 from recist.review.keys import PUBLIC_KEY_NAME, SigningKey, key_id, load_public_key, verify_signature
 
@@ -243,7 +243,7 @@ class AuditLog:
             entry["key"] = self.signer.key_id
             entry["sig"] = self.signer.sign(entry["hash"].encode("ascii"))
         line = _canonical(entry) + b"\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, new_file_mode(self.path.parent))
         try:
             os.write(fd, line)
             os.fsync(fd)

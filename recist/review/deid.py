@@ -50,12 +50,14 @@ import datetime as _dt
 import hashlib
 import hmac
 import logging
+import os
 import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from recist._atomic import make_folders, new_file_mode
 from recist.errors import BlindingError, DicomLoadError
 
 __all__ = [
@@ -486,9 +488,10 @@ def deidentify_folder(
             )
         deidentify_dataset(ds, secret=secret, shift_days=shift_days, pseudonym=pseudonym,
                            keep_attributes=keep_attributes)
-        out.mkdir(parents=True, exist_ok=True)
+        make_folders(out)
         target = out / f"{ds.SOPInstanceUID}.dcm"
-        ds.save_as(target, enforce_file_format=True)
+        ds.save_as(target, enforce_file_format=True)  # not fsynced one by one: the package renames the subject's
+        os.chmod(target, new_file_mode(out))  # folder into place when complete; private in a private package
         entry = series.setdefault(
             str(ds.get("SeriesInstanceUID", "")),
             {"series_uid": str(ds.get("SeriesInstanceUID", "")), "study_uid": str(ds.get("StudyInstanceUID", "")),

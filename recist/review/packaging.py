@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recist._atomic import atomic_write_bytes, dumps_stable
+from recist._atomic import atomic_write_bytes, dumps_stable, make_private_folder
 from recist.errors import BlindingError, DicomLoadError, ReviewStateError
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ def write_package(
             "deidentification": {"method": list(DEIDENTIFICATION_METHOD), "table": f"PS3.15 Table E.1-1 ({TABLE_EDITION})",
                                  "codes": [{"scheme": "DCM", "value": v, "meaning": m} for v, m in PROFILE_CODES]},
         }
-    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_folder(out)
     for stray in out.glob(".partial-*"):  # a subject an interrupted run did not finish
         shutil.rmtree(stray, ignore_errors=True)
     digest = ""

@@ -17,7 +17,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from recist._atomic import atomic_write_bytes, dumps_stable
+from recist._atomic import atomic_write_bytes, dumps_stable, new_file_mode
 from recist.errors import ReviewStateError, UnsupportedFormatError
 
 __all__ = ["LOCK_NAME", "project_lock", "read_json", "write_json", "shape_problem", "PROJECT_FILES"]
@@ -40,7 +40,7 @@ def project_lock(root: Path, timeout_s: float = 60.0) -> FileLock:
     Raises :class:`ReviewStateError` (through the context manager) when another process holds it for
     longer than ``timeout_s`` seconds.
     """
-    return _Lock(str(root / LOCK_NAME), timeout=timeout_s)
+    return _Lock(str(root / LOCK_NAME), timeout=timeout_s, mode=new_file_mode(root))
 
 
 class _Lock(FileLock):

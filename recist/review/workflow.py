@@ -54,7 +54,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from recist._atomic import atomic_write_bytes, atomic_write_json, dumps_stable
+from recist._atomic import atomic_write_bytes, atomic_write_json, dumps_stable, make_private_folder
 from recist.errors import AuditError, BlindingError, RecistError, RecistValidationError, ReviewStateError
 from recist.review._common import case_dict as _case_dict
 from recist.review._common import sha as _sha
@@ -138,7 +138,7 @@ class ReviewProject(ViewsMixin, ResultsMixin, CorrectionsMixin):
             raise BlindingError(f"{as_!r} is not an administrator of the charter: only they may create the project")
         if root.exists() and any(p.name != LOCK_NAME for p in root.iterdir()):
             raise ReviewStateError(f"{root} is not empty: create a review project in a new folder")
-        root.mkdir(parents=True, exist_ok=True)
+        make_private_folder(root)  # 0700: every file and folder written inside is then private too
         now = _utc(now)
         if simulation_secret is not None and (not isinstance(simulation_secret, bytes) or len(simulation_secret) < 32):
             raise ReviewStateError("a simulation secret must be at least 32 bytes")
