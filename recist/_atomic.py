@@ -10,7 +10,7 @@ from typing import Any
 
 __all__ = [
     "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "dumps_stable",
-    "is_private_folder", "make_folders", "make_private_folder", "new_file_mode",
+    "in_private_tree", "register_private_tree", "make_folders", "make_private_folder", "new_file_mode",
 ]
 
 
@@ -23,28 +23,45 @@ def _read_umask() -> int:
 _UMASK = _read_umask()  # read once at import: os.umask can only be read by setting it
 
 
-def is_private_folder(folder: str | os.PathLike[str]) -> bool:
-    """Whether ``folder`` exists and only its owner may enter it (no group or other permission bits)."""
-    try:
-        return os.stat(folder).st_mode & 0o077 == 0
-    except OSError:
+_PRIVATE_ROOTS: set[Path] = set()  # folders of this process whose whole tree is private
+
+
+def make_private_folder(path: str | os.PathLike[str]) -> None:
+    """Create ``path`` 0700 (missing parents get ordinary modes) and make everything written under it private.
+
+    Called for a review project's folder, a reader package's folder and the server home: from then on
+    (in this process) :func:`new_file_mode` gives 0600 and :func:`make_folders` 0700 anywhere under it.
+    """
+    Path(path).mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask, and the folder may have existed
+    register_private_tree(path)
+
+
+def register_private_tree(path: str | os.PathLike[str]) -> None:
+    """Make what this process writes under ``path`` private, without touching the folder's own mode."""
+    _PRIVATE_ROOTS.add(Path(path).resolve())
+
+
+def in_private_tree(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` is, or lies under, a folder given to :func:`make_private_folder`."""
+    if not _PRIVATE_ROOTS:
         return False
+    resolved = Path(folder).resolve()
+    return resolved in _PRIVATE_ROOTS or any(parent in _PRIVATE_ROOTS for parent in resolved.parents)
 
 
 def new_file_mode(folder: str | os.PathLike[str]) -> int:
-    """The permission bits of a new file in ``folder``: 0600 in a private folder, else what ``open()`` gives.
+    """The permission bits of a new file in ``folder``: 0600 in a private tree, else what ``open()`` gives.
 
-    "A private folder stays private": this is how everything a review project or a server home writes
-    (both are created 0700) gets 0600 whatever the umask, while a user's ordinary outputs (reports,
-    exports into their own folders) keep the modes their umask gives. A file written straight into a
-    private folder of the user's (a home folder that is 0700) is 0600 too: nobody else could reach it
-    there anyway, so no one loses access.
+    Everything a review project, a reader package or the server home holds is private whatever the
+    umask, while a user's ordinary outputs (reports, exports into their own folders) keep the modes
+    their umask gives, as a plain ``open()`` would.
     """
-    return 0o600 if is_private_folder(folder) else 0o666 & ~_UMASK
+    return 0o600 if in_private_tree(folder) else 0o666 & ~_UMASK
 
 
 def make_folders(path: str | os.PathLike[str]) -> None:
-    """``mkdir -p path``, where each folder created inside a private folder is itself made 0700."""
+    """``mkdir -p path``; each folder created inside a private tree is 0700 whatever the umask."""
     target = Path(path)
     missing: list[Path] = []
     while not target.exists():
@@ -53,19 +70,13 @@ def make_folders(path: str | os.PathLike[str]) -> None:
             break
         target = target.parent
     for folder in reversed(missing):
-        private = is_private_folder(folder.parent)
+        private = in_private_tree(folder.parent)
         try:
             folder.mkdir(mode=0o700 if private else 0o777)
         except FileExistsError:
             continue
         if private:
-            folder.chmod(0o700)  # mkdir's mode is filtered by the umask
-
-
-def make_private_folder(path: str | os.PathLike[str]) -> None:
-    """Create ``path`` (and missing parents, with ordinary modes) and make it 0700: the root of a private tree."""
-    Path(path).mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+            folder.chmod(0o700)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from recist._atomic import atomic_write_bytes
+from recist._atomic import atomic_write_bytes, make_private_folder
 from recist.errors import AuditError
 
 __all__ = [
@@ -68,8 +68,7 @@ def project_state_dir(project_root: str | os.PathLike[str], home: str | os.PathL
 
 
 def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.chmod(0o700)
+    make_private_folder(path)
 
 
 def key_id(public: Ed25519PublicKey) -> str:

@@ -54,7 +54,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from recist._atomic import atomic_write_bytes, atomic_write_json, dumps_stable, make_private_folder
+from recist._atomic import (
+    atomic_write_bytes,
+    atomic_write_json,
+    dumps_stable,
+    make_private_folder,
+    register_private_tree,
+)
 from recist.errors import AuditError, BlindingError, RecistError, RecistValidationError, ReviewStateError
 from recist.review._common import case_dict as _case_dict
 from recist.review._common import sha as _sha
@@ -104,6 +110,7 @@ class ReviewProject(ViewsMixin, ResultsMixin, CorrectionsMixin):
         names: Mapping[str, str] | None = None,
     ) -> None:
         self.root = root
+        register_private_tree(root)  # what is written under it: 0600 / 0700 (recist._atomic)
         self.charter = charter
         self._secret = secret
         self.signer = signer  # the review server's key: signs audit entries and electronic signatures
@@ -138,7 +145,7 @@ class ReviewProject(ViewsMixin, ResultsMixin, CorrectionsMixin):
             raise BlindingError(f"{as_!r} is not an administrator of the charter: only they may create the project")
         if root.exists() and any(p.name != LOCK_NAME for p in root.iterdir()):
             raise ReviewStateError(f"{root} is not empty: create a review project in a new folder")
-        make_private_folder(root)  # 0700: every file and folder written inside is then private too
+        make_private_folder(root)
         now = _utc(now)
         if simulation_secret is not None and (not isinstance(simulation_secret, bytes) or len(simulation_secret) < 32):
             raise ReviewStateError("a simulation secret must be at least 32 bytes")

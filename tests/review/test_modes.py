@@ -54,12 +54,10 @@ def test_project_subjects_reads_audit_and_packages_are_private(tmp_path: Path, u
 
 
 def test_outputs_outside_a_private_folder_keep_the_umask_modes(tmp_path: Path, umask_022: None) -> None:
-    """A user's ordinary outputs (a report in their own, open folder) are not made private."""
-    os.chmod(tmp_path, 0o755)  # pytest's tmp_path is itself private
+    """A user's ordinary outputs (a report in their own folder, even one only they may enter) are not private."""
+    ReviewProject.init(tmp_path / "review", CHARTER, as_="PM1", now=NOW)
     atomic_write_text(tmp_path / "out" / "report.txt", "x")
     assert stat.S_IMODE(os.stat(tmp_path / "out").st_mode) == 0o755
     assert stat.S_IMODE(os.stat(tmp_path / "out" / "report.txt").st_mode) == 0o644
-    os.chmod(tmp_path / "out", 0o700)  # inside a private folder a new file and folder become private
-    atomic_write_text(tmp_path / "out" / "sub" / "report.txt", "x")
-    assert stat.S_IMODE(os.stat(tmp_path / "out" / "sub").st_mode) == 0o700
-    assert stat.S_IMODE(os.stat(tmp_path / "out" / "sub" / "report.txt").st_mode) == 0o600
+    atomic_write_text(tmp_path / "report.txt", "x")
+    assert stat.S_IMODE(os.stat(tmp_path / "report.txt").st_mode) == 0o644
