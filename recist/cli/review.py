@@ -1,7 +1,8 @@
 """``recist review``: the blinded independent central review (see docs/review.md).
 
 Sub-verbs: init, add-subject, package, save, sign, amend, show, status, adjudicate, results, report,
-import-site-read, withdraw-subject, verify, and the review server's serve, user, login, logout, audit
+import-site-read, withdraw-subject, correct-timepoints,
+verify, and the review server's serve, user, login, logout, audit
 (:mod:`recist.cli._review_server`). On a project folder every sub-verb but ``verify`` is done as someone
 (``--as ID``), a person the charter names; with ``--server URL`` the server's login says who. Each calls
 one method of :class:`recist.review.workflow.ReviewProject`.
@@ -44,7 +45,6 @@ def _init(args: argparse.Namespace) -> int:
 
 def _add_subject(args: argparse.Namespace) -> int:
     from recist.errors import RecistValidationError
-    from recist.review.workflow import SubjectTimepoint
 
     project = _project(args)
     if args.manifest:
@@ -55,14 +55,30 @@ def _add_subject(args: argparse.Namespace) -> int:
         return 0
     if not args.subject or not args.timepoint:
         raise RecistValidationError("give SUBJECT and one --timepoint LABEL DATE FOLDER per timepoint (or --manifest)")
+    print(project.add_subject(args.subject, _timepoints(args.timepoint), as_=args.as_))
+    return 0
+
+
+def _timepoints(given: list[list[str]]) -> list[Any]:
+    """``--timepoint LABEL DATE FOLDER`` values as SubjectTimepoints (folders made absolute)."""
+    from recist.errors import RecistValidationError
+    from recist.review.workflow import SubjectTimepoint
+
     tps = []
-    for label, date, folder in args.timepoint:
+    for label, date, folder in given:
         try:
             day = _dt.date.fromisoformat(date)
         except ValueError:
             raise RecistValidationError(f"--timepoint {label}: {date!r} is not an ISO date (YYYY-MM-DD)") from None
         tps.append(SubjectTimepoint(label, day, (str(Path(folder).resolve()),)))
-    print(project.add_subject(args.subject, tps, as_=args.as_))
+    return tps
+
+
+def _correct_timepoints(args: argparse.Namespace) -> int:
+    done = _project(args).correct_timepoints(args.subject, _timepoints(args.timepoint), reason=args.reason,
+                                             as_=args.as_, withdraw_reads=args.withdraw_reads)
+    reads = f"; reads withdrawn: {', '.join(done['reads_withdrawn'])}" if done["reads_withdrawn"] else ""
+    print(f"corrected the timepoints of {done['subject']} ({done['pseudonym']}){reads}")
     return 0
 
 
@@ -254,6 +270,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--reason", required=True, help="why the subject is withdrawn")
     p.add_argument("--withdraw-reads", action="store_true",
                    help="also withdraw its signed reads (kept, marked withdrawn with the reason)")
+    p = verb("correct-timepoints", _correct_timepoints,
+             "replace a subject's timepoints (administrators; audited)", subject=True)
+    p.add_argument("--timepoint", nargs=3, action="append", required=True, metavar=("LABEL", "DATE", "FOLDER"),
+                   help="one corrected timepoint: label, ISO date, DICOM folder (repeat for every timepoint)")
+    p.add_argument("--reason", required=True, help="why the timepoints change")
+    p.add_argument("--withdraw-reads", action="store_true",
+                   help="also withdraw its reads (kept in the read files under withdrawn_reads)")
     p = verb("verify", _verify, "check the audit trail, signatures and every recorded file (exit 0 only when intact)",
              as_=False)
     p.add_argument("--public-key", help="the review server's public key (PEM) kept outside the project")

@@ -1,4 +1,4 @@
-"""Administrator corrections of a review project: withdrawing a subject.
+"""Administrator corrections of a review project: withdrawing a subject, correcting its timepoints.
 
 The methods of :class:`recist.review.workflow.ReviewProject` that change what the project holds about a
 subject after it was added (issue #14 §3). Each is done by an administrator only (anyone else is refused,
@@ -14,11 +14,19 @@ left out of the agreement report, and is listed by ``results`` with status ``wit
 ``problem``). A subject with signed reads is refused unless ``withdraw_reads`` is given: then each read
 file of the subject gets the same ``"withdrawn"`` block. The signed versions inside are kept unchanged
 (their signatures still verify); a withdrawn read no longer counts as signed.
+
+Correcting a subject's timepoints
+---------------------------------
+:meth:`CorrectionsMixin.correct_timepoints` replaces the recorded timepoints (audited old and new). Reads
+made from the old package no longer fit, so signed reads refuse the correction unless ``withdraw_reads``:
+then the versions of each read move, unchanged, to ``withdrawn_reads`` in the same file and the reader
+starts again (version 1) from a new package.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable
 from typing import Any
 
 from recist.errors import ReviewStateError
@@ -34,7 +42,7 @@ def withdrawn_block(record: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class CorrectionsMixin:
-    """Withdrawing a subject (mixed into :class:`recist.review.workflow.ReviewProject`)."""
+    """Withdrawing a subject and correcting its timepoints (mixed into :class:`recist.review.workflow.ReviewProject`)."""
 
     def _is_withdrawn(self, pseudonym: str) -> bool:
         return withdrawn_block(self._subject(pseudonym)) is not None
@@ -51,6 +59,17 @@ class CorrectionsMixin:
             if read and withdrawn_block(read) is None and any(v["status"] == "signed" for v in read["versions"]):
                 found.append(reader)
         return found
+
+    def _withdrawal(self, record: dict[str, Any], withdraw_reads: bool, *, reason: str, as_: str,
+                    now: _dt.datetime) -> dict[str, Any]:
+        """The ``withdrawn`` block of a change; ReviewStateError when signed reads are not withdrawn too."""
+        pseudonym = record["pseudonym"]
+        signed = self._signed_readers(pseudonym)
+        if signed and not withdraw_reads:
+            raise ReviewStateError(
+                f"subject {record['subject']!r} ({pseudonym}) has signed reads by {', '.join(signed)}: "
+                "withdraw them too with --withdraw-reads (they are kept, marked withdrawn)")
+        return {"reason": reason.strip(), "by": as_, "time": now.isoformat()}
 
     def withdraw_subject(
         self, subject: str, *, reason: str, as_: str, withdraw_reads: bool = False, now: _dt.datetime | None = None,
@@ -76,12 +95,7 @@ class CorrectionsMixin:
                 record = self._subject(pseudonym)
                 if withdrawn_block(record) is not None:
                     raise ReviewStateError(f"subject {record['subject']!r} ({pseudonym}) is already withdrawn")
-                signed = self._signed_readers(pseudonym)
-                if signed and not withdraw_reads:
-                    raise ReviewStateError(
-                        f"subject {record['subject']!r} ({pseudonym}) has signed reads by {', '.join(signed)}: "
-                        "withdraw them too with --withdraw-reads (they are kept, marked withdrawn)")
-                block = {"reason": reason.strip(), "by": as_, "time": now.isoformat()}
+                block = self._withdrawal(record, withdraw_reads, reason=reason, as_=as_, now=now)
                 writes = {self._sdir(pseudonym) / "subject.json": {**record, "withdrawn": block}}
                 reads = []
                 if withdraw_reads:
@@ -94,3 +108,59 @@ class CorrectionsMixin:
                              details={"reason": block["reason"], "old": {"withdrawn": None},
                                       "new": {"withdrawn": block}, "reads_withdrawn": reads})
         return {"subject": record["subject"], "pseudonym": pseudonym, "withdrawn": block, "reads_withdrawn": reads}
+
+    def correct_timepoints(
+        self, subject: str, timepoints: Iterable[Any], *, reason: str, as_: str, withdraw_reads: bool = False,
+        now: _dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        """Replace the timepoints of ``subject`` (id or pseudonym) with ``timepoints``, with a written ``reason``.
+
+        Administrators only; the new timepoints are checked as for a new subject (baseline first, dates
+        increasing, labels unique). Refused for a withdrawn or an adjudicated subject, and when the subject
+        has signed reads unless ``withdraw_reads``: then each read of the subject with versions is emptied
+        and its versions kept under ``withdrawn_reads`` (``{"withdrawn": {...}, "versions": [...]}``), so the
+        reader reads again from a new package. Drafts kept are checked again at signing.
+
+        Returns
+        -------
+        dict
+            ``{"subject", "pseudonym", "old", "new", "reads_withdrawn"}`` (timepoints as recorded).
+        """
+        now = _utc(now)
+        with self._guard(as_, "correct timepoints", now, subject):
+            self._require(as_, ["administrator"], "correct timepoints", now, subject)
+            if not isinstance(reason, str) or not reason.strip():
+                raise ReviewStateError("correcting timepoints needs a reason (--reason TEXT)")
+            pseudonym = self._resolve(subject)
+            tps = list(timepoints)
+            with self._locked():
+                record = self._subject(pseudonym)
+                name = f"subject {record['subject']!r} ({pseudonym})"
+                problem = self._timepoints_problem(record["subject"], tps)
+                if problem is not None:
+                    raise problem
+                new = [tp.to_dict() for tp in tps]
+                if withdrawn_block(record) is not None:
+                    raise ReviewStateError(f"{name} is withdrawn: its timepoints are not corrected")
+                if self._adjudication(pseudonym) is not None:
+                    raise ReviewStateError(f"{name} has been adjudicated: its reads are locked; withdraw the subject "
+                                           "instead (`review withdraw-subject ... --withdraw-reads`)")
+                if new == record["timepoints"]:
+                    raise ReviewStateError(f"{name} already has these timepoints: nothing to correct")
+                block = self._withdrawal(record, withdraw_reads, reason=reason, as_=as_, now=now)
+                writes = {self._sdir(pseudonym) / "subject.json": {**record, "timepoints": new}}
+                reads = []
+                if withdraw_reads:
+                    for reader in self.charter.readers:
+                        read = self._load_read(pseudonym, reader)
+                        if read is not None and read["versions"]:
+                            archived = [*(read.get("withdrawn_reads") or []),
+                                        {"withdrawn": block, "versions": read["versions"]}]
+                            writes[self._read_path(pseudonym, reader)] = {
+                                **read, "versions": [], "withdrawn_reads": archived}
+                            reads.append(reader)
+                self._commit(actor=as_, action="correct-timepoints", now=now, subject=pseudonym, writes=writes,
+                             details={"reason": block["reason"], "old": {"timepoints": record["timepoints"]},
+                                      "new": {"timepoints": new}, "reads_withdrawn": reads})
+        return {"subject": record["subject"], "pseudonym": pseudonym, "old": record["timepoints"], "new": new,
+                "reads_withdrawn": reads}

@@ -67,6 +67,12 @@ def _signed_records(root: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         except (OSError, ValueError, RecursionError):
             continue  # unreadable files are reported by the audit check of their hash
         versions = read.get("versions") if isinstance(read, dict) else None
+        archived = read.get("withdrawn_reads") if isinstance(read, dict) else None  # kept after a correction
+        for group in archived if isinstance(archived, list) else []:
+            group_versions = group.get("versions") if isinstance(group, dict) else None
+            for version in group_versions if isinstance(group_versions, list) else []:
+                if isinstance(version, dict) and version.get("signature"):
+                    yield f"{path.relative_to(root).as_posix()} withdrawn version {version.get('version')}", version
         for version in versions if isinstance(versions, list) else []:
             if isinstance(version, dict) and version.get("signature"):
                 yield f"{path.relative_to(root).as_posix()} version {version.get('version')}", version

@@ -407,6 +407,20 @@ class ReviewProject(ViewsMixin, ResultsMixin, CorrectionsMixin):
         if not isinstance(subject, str) or not _SUBJECT_ID.match(subject):
             return RecistValidationError(
                 f"subject id {subject!r} must be 1-100 letters, digits, spaces, '_', '.' or '-'", field="subject")
+        problem = self._timepoints_problem(subject, tps)
+        if problem is not None:
+            return problem
+        path = self._sdir(self.pseudonym(subject)) / "subject.json"
+        if path.exists():
+            existing = read_json(path, "subject")["subject"]
+            return ReviewStateError(
+                f"subject {subject!r} is already in the project" if existing == subject
+                else f"pseudonym collision between {subject!r} and {existing!r}: rename one subject")
+        return None
+
+    @staticmethod
+    def _timepoints_problem(subject: str, tps: list[SubjectTimepoint]) -> RecistError | None:
+        """Why ``tps`` cannot be the timepoints of ``subject`` (None: they can)."""
         if not tps:
             return RecistValidationError(f"subject {subject!r} has no timepoint", field="timepoints")
         labels = [tp.label for tp in tps]
@@ -417,12 +431,6 @@ class ReviewProject(ViewsMixin, ResultsMixin, CorrectionsMixin):
                 return RecistValidationError(
                     f"timepoint dates must increase (baseline first): {after.label} {after.date} is not after "
                     f"{before.label} {before.date}", timepoint=after.label)
-        path = self._sdir(self.pseudonym(subject)) / "subject.json"
-        if path.exists():
-            existing = read_json(path, "subject")["subject"]
-            return ReviewStateError(
-                f"subject {subject!r} is already in the project" if existing == subject
-                else f"pseudonym collision between {subject!r} and {existing!r}: rename one subject")
         return None
 
     def _add_subject(self, subject: str, timepoints: Iterable[SubjectTimepoint], *, as_: str,

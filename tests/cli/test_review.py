@@ -86,7 +86,8 @@ def test_manifest_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "not a review project" in capsys.readouterr().err
 
 
-def test_withdraw_subject_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _one_signed_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """A project (folder, pseudonym) with subject NET-1 whose read by R1 is signed, made through the CLI."""
     charter = tmp_path / "charter.json"
     charter.write_text(json.dumps(CHARTER))
     d = str(tmp_path / "rev")
@@ -101,6 +102,11 @@ def test_withdraw_subject_through_the_cli(tmp_path: Path, capsys: pytest.Capture
     assert main(["review", "save", d, pseudonym, str(case), "--as", "R1"]) == 0
     assert main(["review", "sign", d, pseudonym, "--as", "R1"]) == 0
     capsys.readouterr()
+    return d, pseudonym
+
+
+def test_withdraw_subject_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d, pseudonym = _one_signed_read(tmp_path, capsys)
     assert main(["review", "withdraw-subject", d, "NET-1", "--reason", "consent withdrawn", "--as", "R1"]) == 2
     err = capsys.readouterr().err
     assert "only administrators may withdraw subjects" in err and len(err.strip().splitlines()) == 1
@@ -114,4 +120,28 @@ def test_withdraw_subject_through_the_cli(tmp_path: Path, capsys: pytest.Capture
     assert json.loads(capsys.readouterr().out)[0]["status"] == "withdrawn"
     assert main(["review", "status", d, "--as", "R1"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+    assert main(["review", "verify", d]) == 0
+
+
+def test_correct_timepoints_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d, pseudonym = _one_signed_read(tmp_path, capsys)
+    fix = ["review", "correct-timepoints", d, "NET-1", "--timepoint", "baseline", "2024-01-08", str(tmp_path),
+           "--timepoint", "week 8", "2024-03-11", str(tmp_path), "--reason", "visit date mistyped"]
+    assert main([*fix, "--as", "R2"]) == 2
+    err = capsys.readouterr().err
+    assert "only administrators may correct timepoints" in err and len(err.strip().splitlines()) == 1
+    assert main([*fix, "--as", "PM1"]) == 2
+    err = capsys.readouterr().err
+    assert "signed reads by R1" in err and len(err.strip().splitlines()) == 1
+    bad = [*fix, "--as", "PM1", "--withdraw-reads"]
+    bad[bad.index("2024-03-11")] = "2024-13-40"
+    assert main(bad) == 2
+    err = capsys.readouterr().err
+    assert "'2024-13-40' is not an ISO date" in err and len(err.strip().splitlines()) == 1
+    assert main([*fix, "--as", "PM1", "--withdraw-reads"]) == 0
+    assert f"corrected the timepoints of NET-1 ({pseudonym}); reads withdrawn: R1" in capsys.readouterr().out
+    record = json.loads((tmp_path / "rev" / "subjects" / pseudonym / "subject.json").read_text())
+    assert [tp["date"] for tp in record["timepoints"]] == ["2024-01-08", "2024-03-11"]
+    assert main(["review", "status", d, "--as", "R1"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"subject": pseudonym, "status": "not started", "version": None}]
     assert main(["review", "verify", d]) == 0
