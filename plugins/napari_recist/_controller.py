@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import logging
 import os
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Any
 
 import recist
 from napari_recist._history import History
+from napari_recist._listeners import WeakListeners
 from napari_recist._table_model import CaseTable, TableCell, TableRow, case_table
 from recist.errors import RecistError
 from recist.measure.geometry import line_length_mm
@@ -95,7 +95,7 @@ class CaseController:
     on_save_error: Callable[[Exception], None] | None = field(default=None, repr=False)
     _writer: Any = field(default=None, repr=False)
     history: History = field(default_factory=History, repr=False)
-    _listeners: list[Callable[[], Callable[[], None] | None]] = field(default_factory=list, repr=False)
+    _listeners: WeakListeners = field(default_factory=WeakListeners, repr=False)
     _assessment: Any = field(default=None, repr=False)
     _problem: str | None = field(default=None, repr=False)
     _plane_normals: dict[str, tuple[float, float, float]] = field(default_factory=dict, repr=False)
@@ -127,12 +127,11 @@ class CaseController:
         """Call ``listener()`` after every change (edit, undo, reload). A bound method is held weakly: a
         widget listening to the case is not kept alive by it (the session, global per viewer, holds the
         controller; a strong reference would keep a closed viewer's widgets and window alive)."""
-        self._listeners.append(weakref.WeakMethod(listener) if hasattr(listener, "__self__")
-                               else (lambda: listener))
+        self._listeners.add(listener)
 
     def unsubscribe(self, listener: Callable[[], None]) -> None:
         """Stop calling ``listener``."""
-        self._listeners = [ref for ref in self._listeners if ref() not in (None, listener)]
+        self._listeners.remove(listener)
 
     @property
     def assessment(self) -> recist.Assessment | None:
@@ -185,12 +184,7 @@ class CaseController:
                 self._writer.submit((self.case, self.history.snapshot()), self.path)
             else:
                 self.save()
-        for ref in list(self._listeners):
-            listener = ref()
-            if listener is None:
-                self._listeners.remove(ref)
-            else:
-                listener()
+        self._listeners()
 
     def _commit(self, data: dict) -> None:
         """Validate the edited dict into a Case (object-level checks), push undo, save, notify."""

@@ -31,6 +31,7 @@ from qtpy.QtCore import QObject, Signal
 
 from napari_recist._controller import CaseController
 from napari_recist._layers import lines_layer_data, lines_layer_kwargs, update_lines_layer
+from napari_recist._listeners import WeakListeners
 from napari_recist._navigation import SliceNavigator, status_text
 from napari_recist._world import SeriesRef, lps_to_world, world_to_lps
 from recist.errors import RecistError
@@ -131,8 +132,8 @@ class Session:
         self.new_lesion_role: str | None = None
         self._confirm: Callable[[], Callable[[str], bool] | None] = lambda: _refuse
         self._syncing = False
-        self._listeners: list[Callable[[], Callable[[], None] | None]] = []
-        self._navigation_listeners: list = []
+        self._listeners = WeakListeners()
+        self._navigation_listeners = WeakListeners()
         #: What the reader set on the shown images, by modality (visible, opacity, contrast limits): kept
         #: across timepoint switches (a PET switched off stays off, a fusion opacity stays).
         self.display: dict[str, dict] = {}
@@ -172,8 +173,7 @@ class Session:
     def subscribe(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every case change or timepoint switch (a bound method is held
         weakly, so a closed widget is not kept alive by the session)."""
-        ref = weakref.WeakMethod(listener) if hasattr(listener, "__self__") else (lambda: listener)
-        self._listeners.append(ref)
+        self._listeners.add(listener)
 
     def register_widget(self, kind: str, widget) -> None:
         """Remember the plugin's widget of ``kind`` ("measurement", "table", "compare") in this viewer, weakly
@@ -207,16 +207,10 @@ class Session:
 
     def subscribe_navigation(self, listener: Callable[[str, str | None], None]) -> None:
         """Call ``listener(timepoint, lesion_id)`` after :meth:`go_to` (held weakly like :meth:`subscribe`)."""
-        ref = weakref.WeakMethod(listener) if hasattr(listener, "__self__") else (lambda: listener)
-        self._navigation_listeners.append(ref)
+        self._navigation_listeners.add(listener)
 
     def _notify_navigation(self, timepoint: str, lesion_id: str | None) -> None:
-        for ref in list(self._navigation_listeners):
-            listener = ref()
-            if listener is None:
-                self._navigation_listeners.remove(ref)
-            else:
-                listener(timepoint, lesion_id)
+        self._navigation_listeners(timepoint, lesion_id)
 
     def _on_status(self, event) -> None:
         """Replace napari's status text by the slice (InstanceNumber) and the HU / SUV under the cursor."""
@@ -239,12 +233,7 @@ class Session:
         self._save_errors.failed.connect(lambda message: show_error(f"recist: the autosave failed: {message}"))
 
     def _notify(self) -> None:
-        for ref in list(self._listeners):
-            listener = ref()
-            if listener is None:
-                self._listeners.remove(ref)
-            else:
-                listener()
+        self._listeners()
 
     def _on_inserted(self, event) -> None:
         self._adopt(event.value)
