@@ -1,7 +1,7 @@
 """``recist review``: the blinded independent central review (see docs/review.md).
 
-Sub-verbs: init, add-subject, package, save, sign, amend, show, status, adjudicate, results, report,
-import-site-read, withdraw-subject, correct-timepoints,
+Sub-verbs: init, add-subject, package, save, sign, amend, show, status, adjudicate, results, export-sr,
+report, import-site-read, withdraw-subject, correct-timepoints,
 verify, and the review server's serve, user, login, logout, audit
 (:mod:`recist.cli._review_server`). On a project folder every sub-verb but ``verify`` is done as someone
 (``--as ID``), a person the charter names; with ``--server URL`` the server's login says who. Each calls
@@ -150,6 +150,35 @@ def _results(args: argparse.Namespace) -> int:
     return 1 if invalid or damaged else 0
 
 
+def _export_sr(args: argparse.Namespace) -> int:
+    from recist.cli._output import output_folder
+    from recist.export.review_sr import export_review_sr
+    from recist.review.integrity import require_intact
+
+    output_folder(args.out, force=args.force, option="--out")  # a refused --out before any work
+    project = _project(args)
+    damaged = require_intact(project, ignore_verify=args.ignore_verify)
+    for damage in damaged:
+        print(f"recist review export-sr: --ignore-verify: the project fails verify: {damage}", file=sys.stderr)
+    if damaged:
+        print("recist review export-sr: the documents are written UNVERIFIED (no verifying observer): the "
+              "signatures of a project that fails verify cannot be vouched for", file=sys.stderr)
+
+    def progress(read: Any, paths: list[Path]) -> None:
+        signers = ", ".join(f"{s.name} ({s.meaning})" for s in read.signers)
+        print(f"{read.subject}: {len(paths)} SR document(s) of the {read.source} read by {read.reader}"
+              + (f", verified by {signers}" if not damaged else ""))
+
+    done = export_review_sr(project, args.out, as_=args.as_, subjects=args.subject or None,
+                            organization=args.organization, verified=not damaged, progress=progress)
+    for read in done.skipped:
+        print(f"recist review export-sr: skipped subject {read.subject} ({read.pseudonym}): {read.problem}",
+              file=sys.stderr)
+    files = sum(len(paths) for paths in done.written.values())
+    print(f"wrote {files} SR document(s) of {len(done.written)} subject(s) to {args.out}")
+    return 1 if damaged or done.problems else 0
+
+
 def _report(args: argparse.Namespace) -> int:
     _print_json(_project(args).report(as_=args.as_))
     return 0
@@ -261,6 +290,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", help="write to this file (atomically) instead of standard output; an existing file "
                                  "needs --force")
     add_force_argument(p, file=True)
+    p = verb("export-sr", _export_sr, "DICOM SR of the final reads on the source images (verified; administrators)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="new or empty folder to write into (created); a non-empty one needs --force")
+    p.add_argument("--subject", action="append", metavar="SUBJECT",
+                   help="export only this subject (id or pseudonym; repeat for several; default: every subject)")
+    p.add_argument("--organization", metavar="TEXT",
+                   help="Verifying Organization of signers the charter names no organisation for")
+    p.add_argument("--ignore-verify", action="store_true",
+                   help="export a project that fails `review verify` (forensic use: documents UNVERIFIED; exit 1)")
+    add_force_argument(p)
     verb("report", _report, "reader-agreement report (kappa, adjudication rates, EDR/LDR)")
     p = verb("import-site-read", _import_site_read, "store a site (investigator) read apart", subject=True)
     p.add_argument("case", metavar="CASE.json")

@@ -17,6 +17,11 @@ them, through highdicom) and holds, per lesion, one TID 1501 measurement group:
 
 The image library (TID 1600) lists the referenced images. :mod:`recist.io.sr_import` reads the documents
 back into the same case. docs/exchange.md has the full mapping.
+
+A read that its accountable people have signed (the final read of a central review,
+:mod:`recist.export.review_sr`) is written with ``verified_by``: VerificationFlag ``VERIFIED``, one
+Verifying Observer Sequence item per signer (printed name, organisation, the date and time of the
+signature: PS3.3 C.17.2.1) and PreliminaryFlag ``FINAL``. Every document is CompletionFlag ``COMPLETE``.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from recist.errors import ExchangeError
 from recist.io import sr_codes
 from recist.model.case import Case, ImageRef, Lesion, Line, NonTargetEntry, TargetEntry
 
-__all__ = ["ImageIndex", "index_images", "build_sr", "export_sr"]
+__all__ = ["ImageIndex", "VerifyingObserver", "index_images", "build_sr", "export_sr"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +71,25 @@ class ImageIndex:
         """The headers whose StudyDate is ``date``."""
         text = date.strftime("%Y%m%d")
         return [ds for ds in self.by_sop.values() if str(getattr(ds, "StudyDate", "")) == text]
+
+
+@dataclass(frozen=True)
+class VerifyingObserver:
+    """A person who verified (signed) the content of an SR document (PS3.3 C.17.2, Verifying Observer).
+
+    Attributes
+    ----------
+    name
+        Printed name (written as a DICOM person name: a name without ``^`` becomes the family name).
+    organization
+        The organisation the person verified for (Verifying Organization, at most 64 characters).
+    time
+        When the person signed (timezone-aware; written as Verification DateTime with its UTC offset).
+    """
+
+    name: str
+    organization: str
+    time: _dt.datetime
 
 
 def index_images(folders: Iterable[str | os.PathLike[str]]) -> ImageIndex:
@@ -409,7 +433,7 @@ def _referenced(case: Case, index: int) -> bool:
 
 
 def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_number: int = 900,
-             patient_id: str | None = None) -> Any:  # fmt: skip
+             patient_id: str | None = None, verified_by: Sequence[VerifyingObserver] = ()) -> Any:  # fmt: skip
     """The Comprehensive 3D SR (TID 1500) of timepoint ``index`` of ``case``, as a pydicom dataset.
 
     Parameters
@@ -427,6 +451,9 @@ def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_
     patient_id
         The Patient ID the case's images are known to carry (from the timepoints that name their images),
         which lets a timepoint found by date only be written to a patient whose ID is not the subject's.
+    verified_by
+        The people who signed the read, in order: the document is then VERIFIED (one Verifying Observer
+        item each, dated by their signature) and FINAL; without them it is UNVERIFIED and PRELIMINARY.
 
     Raises
     ------
@@ -450,6 +477,7 @@ def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_
     library = list(document.referenced.values()) or headers[:1]
     tp = case.timepoints[index]
     _check_subject_and_date(case, tp, headers[0], linked=_referenced(case, index), patient_id=patient_id)
+    observers = [_verifying_observer(v) for v in verified_by]
     report = MeasurementReport(
         observation_context=ObservationContext(
             observer_person_context=ObserverContext(
@@ -473,12 +501,18 @@ def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_
             instance_number=index + 1,
             manufacturer=MANUFACTURER,
             is_complete=True,
+            is_final=bool(verified_by),
+            is_verified=bool(verified_by),
+            verifying_observer_name=_person_name(verified_by[0].name) if verified_by else None,
+            verifying_organization=verified_by[0].organization if verified_by else None,
             series_description=f"RECIST 1.1 {tp.label}"[:64],
         )
     except (ValueError, TypeError, AttributeError) as exc:
         raise ExchangeError(
             f"subject {case.subject!r}, timepoint {tp.label!r}: cannot build the SR: {exc}"
         ) from None
+    if observers:  # one item per signer, each dated by its signature (highdicom writes one, dated now)
+        sr.VerifyingObserverSequence = observers
     _clinical_trial(sr, headers[0], case.subject)
     _subject_context(sr, headers[0], case.subject)
     sr.CodingSchemeIdentificationSequence = [_local_scheme()]
@@ -510,6 +544,29 @@ def _with_type2(header: Any) -> Any:
         if keyword not in ds:
             setattr(ds, keyword, "")
     return ds
+
+
+def _verifying_observer(observer: VerifyingObserver) -> Any:
+    """One Verifying Observer Sequence item (PS3.3 C.17.2.1): name, organisation, the signature's date and time.
+
+    Verifying Observer Identification Code Sequence is type 2 and left empty (persons carry no code here).
+    """
+    from pydicom.dataset import Dataset
+
+    organization = observer.organization.strip()
+    if not organization or len(organization) > 64 or "\\" in organization:
+        raise ExchangeError(
+            f"verifying organisation {observer.organization!r} of {observer.name!r} must be 1-64 characters "
+            "without backslashes (the charter's 'organization' / 'organizations')"
+        )
+    if observer.time.tzinfo is None:
+        raise ExchangeError(f"the signature time of {observer.name!r} has no timezone")
+    item = Dataset()
+    item.VerifyingObserverName = _person_name(observer.name)
+    item.VerifyingObserverIdentificationCodeSequence = []
+    item.VerifyingOrganization = organization
+    item.VerificationDateTime = observer.time.strftime("%Y%m%d%H%M%S.%f%z")
+    return item
 
 
 def _person_name(reader: str) -> str:
@@ -616,11 +673,13 @@ def _slug(text: str) -> str:
 
 
 def export_sr(
-    case: Case, images: ImageIndex, out_dir: str | os.PathLike[str], *, reader: str = "READER"
+    case: Case, images: ImageIndex, out_dir: str | os.PathLike[str], *, reader: str = "READER",
+    verified_by: Sequence[VerifyingObserver] = (),
 ) -> list[Path]:
     """Write one SR file per timepoint of ``case`` into ``out_dir``; return the paths.
 
-    File names are ``<subject>_<reader>_<nn>_<label>.dcm`` (nn: timepoint number from 01).
+    File names are ``<subject>_<reader>_<nn>_<label>.dcm`` (nn: timepoint number from 01). ``verified_by``
+    (the signers of the read) makes every document VERIFIED (see :func:`build_sr`).
     """
     out = Path(out_dir)
     patients = set()
@@ -633,13 +692,14 @@ def export_sr(
             f"({', '.join(sorted(repr(p) for p in patients))}); one case is one patient"
         )
     patient_id = patients.pop() if patients else None
-    written = []
-    for index, tp in enumerate(case.timepoints):
-        sr = build_sr(case, index, images, reader=reader, patient_id=patient_id)
-        path = out / f"{_slug(case.subject)}_{_slug(reader)}_{index + 1:02d}_{_slug(tp.label)}.dcm"
-        atomic_write_bytes(path, _encode(sr))
-        written.append(path)
-    return written
+    documents = [  # every document is built before one is written: a refused timepoint leaves no file behind
+        (out / f"{_slug(case.subject)}_{_slug(reader)}_{index + 1:02d}_{_slug(tp.label)}.dcm",
+         _encode(build_sr(case, index, images, reader=reader, patient_id=patient_id, verified_by=verified_by)))
+        for index, tp in enumerate(case.timepoints)
+    ]
+    for path, data in documents:
+        atomic_write_bytes(path, data)
+    return [path for path, _ in documents]
 
 
 def _encode(dataset: Any) -> bytes:

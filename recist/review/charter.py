@@ -34,6 +34,10 @@ The last four keys are optional (the values shown are examples; the defaults are
   or an image declaring recognisable visual features may go into a package
   (see :mod:`recist.review.deid`).
 
+Optional: ``"organization": "NET-3 Imaging Core Lab"`` and ``"organizations": {"R1": "Hospital A"}``, the
+organisation each person signs for (a person the second leaves out signs for the first). They are the
+Verifying Organization of the SRs of final reads (``recist review export-sr``, :mod:`recist.export.review_sr`).
+
 Optional: ``"arms": ["placebo", "drug"]`` and ``"control_arm": "placebo"``, the randomised arms of the
 trial with the control named (the trial report takes its arms from them, ``recist batch``). The readers
 never see them: arms are not on the reads.
@@ -172,6 +176,20 @@ class Charter(_Strict):
     deidentification: Deidentification = Deidentification()
     arms: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = ()
     control_arm: str | None = None
+    organization: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\\]*\S[^\\]*$")] | None = None
+    organizations: dict[str, Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\\]*\S[^\\]*$")]] = (
+        Field(default_factory=dict))
+
+    def organization_of(self, person: str) -> str | None:
+        """The organisation ``person`` signs for (``organizations``, else ``organization``; None: not named)."""
+        return self.organizations.get(person, self.organization)
+
+    @model_validator(mode="after")
+    def _organizations(self) -> Charter:
+        unknown = [p for p in self.organizations if self.role_of(p) is None]
+        if unknown:
+            raise ValueError(f"organizations names {unknown[0]!r}, who is not a person of the charter")
+        return self
 
     @model_validator(mode="after")
     def _labels(self) -> Charter:
@@ -251,6 +269,7 @@ class Charter(_Strict):
         defaults: Mapping[str, Any] = {
             "data_cutoff": None, "plausibility": Plausibility().model_dump(mode="json"), "timepoint_labels": {},
             "deidentification": Deidentification().model_dump(mode="json"), "arms": [], "control_arm": None,
+            "organization": None, "organizations": {},
         }
         for key, default in defaults.items():
             if data.get(key) == default:
