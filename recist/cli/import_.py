@@ -93,7 +93,9 @@ def _sdtm(args: argparse.Namespace) -> int:
 
     notes: list[str] = []
     datasets = read_sdtm(args.folder, warnings=notes)
-    reads = cases_from_sdtm(datasets, recorded=not args.no_recorded, protocols=read_protocols(args.folder))
+    reads = cases_from_sdtm(
+        datasets, recorded=not args.no_recorded, protocols=read_protocols(args.folder), warnings=notes
+    )
     _warn(notes)
     out = Path(args.out)
     count = _write_cases(out, ((_name(r.case.subject, r.evaluator_role or r.evaluator), r.case) for r in reads), force=args.force)

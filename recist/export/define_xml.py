@@ -51,8 +51,9 @@ STRUCTURES = {
 """def:Structure and def:Class of each dataset (SDTMIG v3.4 dataset descriptions)."""
 
 # DM's codelists (SDTM CT) beside those of TU/TR/RS: SEX (C66731, not extensible); DTHFL uses No Yes Response.
-_DM_CODELISTS = {"SEX": ("SEX", Codelist("C66731", "Sex", ("F", "M", "U", "UNDIFFERENTIATED"), extensible=False)),
-                 "DTHFL": ("NY", CODELISTS["NY"])}  # fmt: skip
+_SEX = Codelist("C66731", "Sex", {"F": "C16576", "M": "C20197", "U": "C17998", "UNDIFFERENTIATED": "C45908"},
+                extensible=False)  # fmt: skip
+_DM_CODELISTS = {"SEX": ("SEX", _SEX), "DTHFL": ("NY", CODELISTS["NY"])}
 
 METHODS: dict[str, tuple[str, str]] = {
     "USUBJID": ("Algorithm for USUBJID", "STUDYID, a hyphen and the subject id (unless it starts with them)."),
@@ -265,7 +266,9 @@ def _code_list(key: str, codelist: Codelist, terms: set[str]) -> etree._Element:
     # the terms used in the data; a codelist of variables that are null throughout lists what recist may write
     for order, term in enumerate(sorted(terms or codelist.values), start=1):
         item = etree.SubElement(element, _odm("EnumeratedItem"), CodedValue=term, OrderNumber=str(order))
-        if term not in codelist.terms:
+        if term in codelist.terms:
+            etree.SubElement(item, _odm("Alias"), Context="nci:ExtCodeID", Name=codelist.terms[term])
+        else:
             item.set(_def("ExtendedValue"), "Yes")
     etree.SubElement(element, _odm("Alias"), Context="nci:ExtCodeID", Name=codelist.code)
     return element

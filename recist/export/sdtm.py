@@ -14,8 +14,9 @@ docs/exchange.md; in short:
 - TR: LDIAM (long axis) and LPERP (short axis) per measured lesion per visit, TUMSTATE for every state
   (non-target states, too small, disappeared, split, merged, new-lesion equivocality), TRSTAT NOT DONE
   for a lesion not evaluated, SUMDIAM per visit, TRLNKGRP linking a visit's records to its RS records.
-- RS: TRGRESP, NTRGRESP, NEWLPROG and OVRLRESP per follow-up visit, BESTRSP once per read; for a case
-  read by iRECIST also OVRLRESP per visit (up to iCPD) and BESTRSP (iBOR) with RSCAT "iRECIST".
+- RS: TRGRESP, NTRGRESP, NEWLIND (new lesions present, Y/N), NEWLPROG (EQUIVOCAL/UNEQUIVOCAL, only when
+  new lesions are present) and OVRLRESP per follow-up visit, BESTRESP once per read; for a case read by
+  iRECIST also OVRLRESP per visit (up to iCPD) and BESTRESP (iBOR) with RSCAT "iRECIST".
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from recist.errors import ExchangeError
-from recist.export.cdisc_ct import CODELISTS, TEST_NAMES, check_state_term, check_term
+from recist.export.cdisc_ct import CODELISTS, TEST_NAMES, check_result, check_term
 from recist.model.assessment import Assessment
 from recist.model.case import Case, Lesion, Timepoint
 from recist.model.enums import LesionRole, Method, NewLesionStatus, NonTargetState, TargetState
@@ -156,14 +157,19 @@ TARGET_STATE_TERMS = {
     TargetState.TOO_SMALL: "TOO SMALL TO MEASURE",
     TargetState.DISAPPEARED: "ABSENT",
     TargetState.SPLIT: "SPLIT",
-    TargetState.MERGED: "MERGED",
+    TargetState.MERGED: "TUMOR MERGED",
 }
 NON_TARGET_STATE_TERMS = {
     NonTargetState.PRESENT: "PRESENT",
     NonTargetState.ABSENT: "ABSENT",
     NonTargetState.UNEQUIVOCAL_PROGRESSION: "UNEQUIVOCAL PROGRESSION",
 }
-NEW_LESION_TERMS = {NewLesionStatus.NO: "N", NewLesionStatus.YES: "Y", NewLesionStatus.EQUIVOCAL: "EQUIVOCAL"}
+NEW_LESION_TERMS: dict[NewLesionStatus, tuple[str, str | None]] = {
+    NewLesionStatus.NO: ("N", None),
+    NewLesionStatus.EQUIVOCAL: ("Y", "EQUIVOCAL"),
+    NewLesionStatus.YES: ("Y", "UNEQUIVOCAL"),
+}
+"""New-lesion status -> (NEWLIND, NEWLPROG): NEWLPROG only when new lesions are present (cdisc_ct docstring)."""
 NOT_DONE = "NOT DONE"
 NOT_EVALUATED_REASON = "NOT EVALUATED"
 RSCAT = "RECIST 1.1"
@@ -460,10 +466,12 @@ class _ReadBuilder:
     def _responses(self) -> None:
         assessment = self.read.assessment
         for index, (tp, ta) in enumerate(zip(self.case.follow_ups, assessment.timepoints), start=2):
+            present, progression = NEW_LESION_TERMS[NewLesionStatus(ta.new_lesions)] if ta.new_lesions else (None, None)
             values = (
                 ("TRGRESP", ta.target_response),
                 ("NTRGRESP", ta.non_target_response),
-                ("NEWLPROG", NEW_LESION_TERMS[NewLesionStatus(ta.new_lesions)] if ta.new_lesions else None),
+                ("NEWLIND", present),
+                ("NEWLPROG", progression),
                 ("OVRLRESP", ta.overall_response),
             )
             for testcd, value in values:
@@ -472,13 +480,13 @@ class _ReadBuilder:
                 self._rs(index, tp, testcd, str(value))
         best = getattr(assessment, "best_overall_response", None)
         if best is not None:
-            self._rs(None, None, "BESTRSP", str(best))
+            self._rs(None, None, "BESTRESP", str(best))
         irecist = getattr(assessment, "irecist", None)
         if irecist is not None:  # iRECIST beside RECIST 1.1 ([iR17]): overall response per visit and iBOR
             for index, (tp, itp) in enumerate(zip(self.case.follow_ups, irecist.timepoints), start=2):
                 if itp.response is not None:  # none is assigned after iCPD
                     self._rs(index, tp, "OVRLRESP", str(itp.response), category=IRECIST_RSCAT)
-            self._rs(None, None, "BESTRSP", str(irecist.best_overall_response), category=IRECIST_RSCAT)
+            self._rs(None, None, "BESTRESP", str(irecist.best_overall_response), category=IRECIST_RSCAT)
 
     def _rs(
         self, visitnum: int | None, tp: Timepoint | None, testcd: str, value: str, *, category: str = RSCAT
@@ -517,8 +525,9 @@ def _finish(domain: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for name in names:
             if isinstance(row[name], str):
                 check_term(name, row[name], where=f"{domain} subject {row['USUBJID']!r}")
-        if domain == "TR" and row["TRTESTCD"] == "TUMSTATE":
-            check_state_term(row["TRSTRESC"], where=f"TR subject {row['USUBJID']!r}")
+        if domain in ("TR", "RS"):
+            for name in (f"{p}ORRES", f"{p}STRESC"):
+                check_result(name, row[f"{p}TESTCD"], row[name], where=f"{domain} subject {row['USUBJID']!r}")
         out.append(row)
     return out
 

@@ -36,7 +36,8 @@ _TARGET_STATES = {
     "TOO SMALL TO MEASURE": "too_small",
     "ABSENT": "disappeared",
     "SPLIT": "split",
-    "MERGED": "merged",
+    "TUMOR MERGED": "merged",
+    "MERGED": "merged",  # recist's earlier value, not a CDISC term (C124309 has TUMOR MERGED): read with a warning
 }
 _NON_TARGET_STATES = {
     "PRESENT": "present",
@@ -46,9 +47,22 @@ _NON_TARGET_STATES = {
 _NEW_STATES = {"EQUIVOCAL": True, "UNEQUIVOCAL": False, "PRESENT": False}
 _NEW_LESION_STATES = {"ABSENT": "absent", "UNEQUIVOCAL PROGRESSION": "unequivocal_progression"}
 """TUMSTATE of a new lesion re-recorded under iRECIST (gone, or unequivocally progressing)."""
-_NEWLPROG = {"N": "NO", "Y": "YES", "EQUIVOCAL": "EQUIVOCAL"}
+_NEWLIND = {"Y": "YES", "N": "NO"}
+"""NEWLIND "New Lesion Indicator" (codelist NY): whether new lesions are present."""
+_NEWLPROG = {"EQUIVOCAL": "EQUIVOCAL", "UNEQUIVOCAL": "YES"}
+"""NEWLPROG "New Lesion Progression" (codelist C96785): how equivocal the new lesions' progression is."""
+_LEGACY_NEWLPROG = {"Y": "YES", "N": "NO"}
+"""NEWLPROG values recist wrote before it followed CDISC CT (Y/N are not C96785 terms): read with a warning."""
 _RESPONSES = {"CR", "PR", "SD", "PD", "NE", "NON-CR/NON-PD"}
-_RS_FIELDS = {"TRGRESP": "target", "NTRGRESP": "non_target", "NEWLPROG": "new_lesions", "OVRLRESP": "overall"}
+_RS_FIELDS = {"TRGRESP": "target", "NTRGRESP": "non_target", "OVRLRESP": "overall"}
+_NEW_LESION_TESTS = ("NEWLIND", "NEWLPROG")
+_LEGACY = {
+    "MERGED": "TUMSTATE 'MERGED' is recist's old value; CDISC CT C124309 has 'TUMOR MERGED' (read as merged)",
+    "NEWLPROG": "NEWLPROG 'Y'/'N' are recist's old values; CDISC CT has NEWLIND 'Y'/'N' for new lesions present "
+    "and NEWLPROG 'EQUIVOCAL'/'UNEQUIVOCAL' (C96785) (read as new lesions yes/no)",
+    "BESTRSP": "RSTESTCD 'BESTRSP' is recist's old test code; CDISC CT C96782 has 'BESTRESP' (ignored, as BESTRESP is)",
+}
+"""Values of recist's earlier SDTM exports that are read, with one warning per kind naming the first record."""
 _REQUIRED = {
     "TU": ("USUBJID", "TULNKID", "TUTESTCD", "TUSTRESC", "TULOC", "VISITNUM", "VISIT", "TUDTC"),
     "TR": ("USUBJID", "TRLNKID", "TRTESTCD", "TRSTRESC", "VISITNUM", "VISIT", "TRDTC"),
@@ -445,8 +459,9 @@ def _key(row: _Row, prefix: str) -> tuple[str, str, str]:
 
 
 class _CaseBuilder:
-    def __init__(self, key: tuple[str, str, str], study: str = "") -> None:
+    def __init__(self, key: tuple[str, str, str], study: str = "", legacy: dict[str, list[str]] | None = None) -> None:
         self.key = key
+        self.legacy = legacy if legacy is not None else {}
         # the case's subject: USUBJID without the "<STUDYID>-" prefix recist's export adds (SDTMIG examples)
         prefix = f"{study}-"
         self.subject = key[0][len(prefix):] if study and key[0].startswith(prefix) and key[0] != prefix else key[0]
@@ -472,6 +487,7 @@ class _CaseBuilder:
                 "non_targets": {},
                 "new": {},
                 "recorded": {},
+                "new_lesion_tests": {},
             },
         )
         if date is not None and visit["date"] not in (None, date):
@@ -564,6 +580,8 @@ class _CaseBuilder:
                 entry["state"] = "not_evaluated"
             elif testcd == "TUMSTATE":
                 entry["state"] = _state(row, _TARGET_STATES, "target")
+                if (row["TRSTRESC"] or row["TRORRES"]) == "MERGED":
+                    self.legacy.setdefault("MERGED", []).append(row.where)
                 if entry["state"] == "merged":
                     if not row["TRGRPID"]:
                         raise ExchangeError(
@@ -588,21 +606,34 @@ class _CaseBuilder:
 
     def add_rs(self, row: _Row) -> None:
         testcd = row["RSTESTCD"]
-        if testcd == "BESTRSP" or testcd not in _RS_FIELDS:
-            return
+        if testcd == "BESTRSP":
+            self.legacy.setdefault("BESTRSP", []).append(row.where)
+        if testcd not in _RS_FIELDS and testcd not in _NEW_LESION_TESTS:
+            return  # BESTRESP (recomputed by recist) and tests recist does not read
         if row["RSCAT"] not in ("", "RECIST 1.1"):
             return
         visit = self.visit(row, "RS")
         value = row["RSSTRESC"] or row["RSORRES"]
-        if testcd == "NEWLPROG":
-            if value not in _NEWLPROG:
-                raise ExchangeError(f"{row.where}: NEWLPROG {value!r} is not Y, N or EQUIVOCAL")
-            value = _NEWLPROG[value]
+        if testcd == "NEWLIND":
+            if value not in _NEWLIND:
+                raise ExchangeError(f"{row.where}: NEWLIND {value!r} is not Y or N (codelist NY)")
+            visit["new_lesion_tests"][testcd] = (_NEWLIND[value], row.where)
+        elif testcd == "NEWLPROG":
+            if value in _LEGACY_NEWLPROG:
+                self.legacy.setdefault("NEWLPROG", []).append(row.where)
+                visit["new_lesion_tests"][testcd] = (_LEGACY_NEWLPROG[value], row.where)
+            elif value in _NEWLPROG:
+                visit["new_lesion_tests"][testcd] = (_NEWLPROG[value], row.where)
+            else:
+                raise ExchangeError(
+                    f"{row.where}: NEWLPROG {value!r} is not EQUIVOCAL or UNEQUIVOCAL (codelist C96785)"
+                )
         elif value not in _RESPONSES:
             raise ExchangeError(
                 f"{row.where}: {testcd} {value!r} is not one of {', '.join(sorted(_RESPONSES))}"
             )
-        visit["recorded"][_RS_FIELDS[testcd]] = value
+        else:
+            visit["recorded"][_RS_FIELDS[testcd]] = value
 
     def case_dict(self, protocol: Protocol | None, recorded: bool) -> dict[str, Any]:
         subject = self.subject
@@ -637,6 +668,9 @@ class _CaseBuilder:
                 tp["non_targets"] = visit["non_targets"]
             if new_lesions:
                 tp["new_lesions"] = new_lesions
+            new_lesions = _recorded_new_lesions(visit["new_lesion_tests"])
+            if new_lesions is not None:
+                visit["recorded"]["new_lesions"] = new_lesions
             if recorded and visit["recorded"] and index > 0:
                 tp["recorded"] = visit["recorded"]
             timepoints.append(tp)
@@ -651,12 +685,30 @@ class _CaseBuilder:
         return data
 
 
+def _recorded_new_lesions(tests: Mapping[str, tuple[str, str]]) -> str | None:
+    """The recorded new-lesion status (NO, EQUIVOCAL, YES) of a visit from its NEWLIND and NEWLPROG records.
+
+    NEWLIND says whether new lesions are present, NEWLPROG (only with new lesions) whether their progression
+    is equivocal; NEWLIND Y alone is YES. A NEWLPROG that contradicts NEWLIND is refused, naming both records.
+    """
+    indicator, progression = tests.get("NEWLIND"), tests.get("NEWLPROG")
+    if progression is None:
+        return indicator[0] if indicator else None
+    if indicator is not None and (indicator[0] == "NO") != (progression[0] == "NO"):
+        raise ExchangeError(
+            f"{progression[1]}: NEWLPROG contradicts NEWLIND of {indicator[1]} (new lesions "
+            f"{'absent' if indicator[0] == 'NO' else 'present'}); fix one of the two records"
+        )
+    return progression[0]
+
+
 def cases_from_sdtm(
     datasets: Mapping[str, Iterable[_Row]],
     *,
     protocol: Protocol | None = None,
     recorded: bool = True,
     protocols: Mapping[tuple[str, str, str], Protocol] | None = None,
+    warnings: list[str] | None = None,
 ) -> list[ImportedRead]:
     """Rebuild one case per subject per evaluator from TU, TR (and optionally RS) rows.
 
@@ -671,6 +723,9 @@ def cases_from_sdtm(
     protocols
         Protocol options per (USUBJID, --EVAL, --EVALID) (:func:`read_protocols`), for the reads that
         ``protocol`` does not cover.
+    warnings
+        A list that receives one line per kind of value written by an earlier recist that is read with a
+        new meaning or ignored (TUMSTATE MERGED, NEWLPROG Y/N, BESTRSP), naming the first record.
 
     Raises
     ------
@@ -679,6 +734,7 @@ def cases_from_sdtm(
         records do not make a valid case.
     """
     builders: dict[tuple[str, str, str], _CaseBuilder] = {}
+    legacy: dict[str, list[str]] = {}
     for domain, prefix, method in (("TU", "TU", "add_tu"), ("TR", "TR", "add_tr"), ("RS", "RS", "add_rs")):
         rows = list(datasets.get(domain, []))
         _check_columns(domain, rows)
@@ -692,7 +748,7 @@ def cases_from_sdtm(
                     raise ExchangeError(
                         f"{row.where}: subject {key[0]!r}, evaluator {key[1]} {key[2]!r} has no TU records"
                     )
-                builders[key] = _CaseBuilder(key, row["STUDYID"])
+                builders[key] = _CaseBuilder(key, row["STUDYID"], legacy)
             getattr(builders[key], method)(row)
     reads = []
     for key, builder in builders.items():
@@ -703,4 +759,8 @@ def cases_from_sdtm(
             raise ExchangeError(f"the SDTM records do not make a valid case: {exc}") from None
         accepted = None if not builder.accepted else ("Y" in builder.accepted)
         reads.append(ImportedRead(case=case, evaluator=key[1], evaluator_role=key[2], accepted=accepted))
+    if warnings is not None:
+        for kind, wheres in legacy.items():
+            more = f" and {len(wheres) - 1} more record(s)" if len(wheres) > 1 else ""
+            warnings.append(f"{wheres[0]}{more}: {_LEGACY[kind]}")
     return reads

@@ -163,7 +163,7 @@ def test_export_sdtm_of_a_review_project(tmp_path, review_project, capsys):
         flags[("NET-002", "RADIOLOGIST 1")] == "Y" and flags[("NET-002", "RADIOLOGIST 2")] == "N"
     )  # R1 saw PD
     assert sorted(flags[("NET-001", role)] for role in ("RADIOLOGIST 1", "RADIOLOGIST 2")) == ["N", "Y"]
-    best = {(r["USUBJID"].removeprefix("NET-3-"), r["RSEVALID"]): r["RSSTRESC"] for r in rs if r["RSTESTCD"] == "BESTRSP"}
+    best = {(r["USUBJID"].removeprefix("NET-3-"), r["RSEVALID"]): r["RSSTRESC"] for r in rs if r["RSTESTCD"] == "BESTRESP"}
     assert best[("NET-002", "RADIOLOGIST 1")] == "PD" and best[("NET-002", "RADIOLOGIST 2")] == "SD"
     with (out / "tu.csv").open() as handle:
         tu = list(csv.DictReader(handle))

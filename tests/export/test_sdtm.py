@@ -67,6 +67,18 @@ def test_codelists_carry_the_ct_version():
     assert cdisc_ct.CODELISTS["TRTESTCD"].code == "C96779"
     assert cdisc_ct.CODELISTS["TUTESTCD"].code == "C96784"
     assert cdisc_ct.CODELISTS["RSTESTCD"].code == "C96782"
+    # NCI C-codes of the terms (CDISC SDTM CT): the test codes and the results they take
+    rstestcd = cdisc_ct.CODELISTS["RSTESTCD"].terms
+    assert (rstestcd["NEWLPROG"], rstestcd["NEWLIND"], rstestcd["BESTRESP"]) == ("C103420", "C142362", "C94536")
+    results = cdisc_ct.CODELISTS["RSSTRESC"].terms
+    assert (results["EQUIVOCAL"], results["UNEQUIVOCAL"], results["NON-CR/NON-PD"]) == ("C86071", "C123645", "C96700")
+    assert cdisc_ct.result_codelist("NEWLPROG").values == {"EQUIVOCAL", "UNEQUIVOCAL"}
+    assert cdisc_ct.result_codelist("NEWLIND").code == "C66742"
+    assert "Y" not in cdisc_ct.CODELISTS["RSSTRESC"].values  # Y/N are No Yes Response terms, not C96785
+    assert cdisc_ct.CODELISTS["TRSTRESC"].terms["TUMOR MERGED"] == "C94525"
+    assert "TOO SMALL TO MEASURE" in cdisc_ct.CODELISTS["TRSTRESC"].extensions
+    with pytest.raises(ExchangeError, match="C96785"):
+        cdisc_ct.check_result("RSSTRESC", "NEWLPROG", "Y", where="RS row 4")
     with pytest.raises(ExchangeError, match="C96779"):
         cdisc_ct.check_term("TRTESTCD", "DIAMETER", where="TR row 3")
 
@@ -112,7 +124,8 @@ def test_tr_diameters_states_and_sums(datasets, example):
         "T3.2": 6.5,
     }
     merged = _records(datasets, "TR", TRLNKID="T4", VISITNUM=3)[0]
-    assert (merged["TRSTRESC"], merged["TRGRPID"]) == ("MERGED", "T3")
+    # C124309's term for a tumour that coalesced into another is "TUMOR MERGED" (C94525)
+    assert (merged["TRSTRESC"], merged["TRGRPID"]) == ("TUMOR MERGED", "T3")
     nt = {
         (r["TRLNKID"], r["VISITNUM"]): (r["TRSTRESC"], r["TRSTAT"])
         for r in _records(datasets, "TR", TRTESTCD="TUMSTATE")
@@ -133,10 +146,14 @@ def test_rs_responses_per_visit(datasets, example):
     for k, tp in enumerate(assessment.timepoints, start=2):
         got = {r["RSTESTCD"]: r["RSSTRESC"] for r in rs if r["VISITNUM"] == k}
         assert got["OVRLRESP"] == tp.overall_response.value
-        assert got["NEWLPROG"] == {"NO": "N", "YES": "Y", "EQUIVOCAL": "EQUIVOCAL"}[tp.new_lesions.value]
+        # NEWLIND: new lesions present (Y/N); NEWLPROG only with new lesions: EQUIVOCAL or UNEQUIVOCAL
+        # (SDTMIG v3.4 RS example 2; CDISC CT C103420, C142362)
+        assert (got["NEWLIND"], got.get("NEWLPROG")) == {
+            "NO": ("N", None), "YES": ("Y", "UNEQUIVOCAL"), "EQUIVOCAL": ("Y", "EQUIVOCAL")
+        }[tp.new_lesions.value]  # fmt: skip
         assert got.get("TRGRESP") == (tp.target_response.value if tp.target_response else None)
         assert got.get("NTRGRESP") == (tp.non_target_response.value if tp.non_target_response else None)
-    best = [r for r in rs if r["RSTESTCD"] == "BESTRSP"]
+    best = [r for r in rs if r["RSTESTCD"] == "BESTRESP"]  # C96782 BESTRESP (C94536)
     assert len(best) == 1 and best[0]["RSSTRESC"] == assessment.best_overall_response.value
     assert best[0]["VISITNUM"] is None and best[0]["VISIT"] == ""
 

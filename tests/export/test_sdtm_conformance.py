@@ -163,21 +163,28 @@ TEST_NAMES = {
     "RS": {
         "TRGRESP": "Target Response",
         "NTRGRESP": "Non-target Response",
+        "NEWLIND": "New Lesion Indicator",
         "NEWLPROG": "New Lesion Progression",
         "OVRLRESP": "Overall Response",
-        "BESTRSP": "Best Overall Response",
+        "BESTRESP": "Best Overall Response",
     },
 }
-# RECIST 1.1 [E09] Tables 1-3 outcomes per RS test, as submission values of codelist C96785.
+# RECIST 1.1 [E09] Tables 1-3 outcomes per RS test, as submission values of codelist C96785; new lesions as
+# NEWLIND "New Lesion Indicator" (C142362, "whether new lesions are present": No Yes Response C66742) and
+# NEWLPROG "New Lesion Progression" (C103420, "the equivocality of disease progression based on a newly
+# identified lesion"), whose results in the SDTMIG v3.4 RS example 2 are EQUIVOCAL and UNEQUIVOCAL.
 RESPONSES = {
     "TRGRESP": {"CR", "PR", "SD", "PD", "NE"},
     "NTRGRESP": {"CR", "NON-CR/NON-PD", "PD", "NE"},
-    "NEWLPROG": {"Y", "N", "EQUIVOCAL"},
+    "NEWLIND": {"Y", "N"},
+    "NEWLPROG": {"EQUIVOCAL", "UNEQUIVOCAL"},
     "OVRLRESP": {"CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"},
-    "BESTRSP": {"CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"},
+    "BESTRESP": {"CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"},
 }
+# TUMSTATE results: C124309 terms PRESENT, ABSENT, EQUIVOCAL, UNEQUIVOCAL, TUMOR MERGED and recist's sponsor
+# extensions UNEQUIVOCAL PROGRESSION, TOO SMALL TO MEASURE, SPLIT (docs/exchange.md).
 TUMOR_STATES = {"PRESENT", "ABSENT", "UNEQUIVOCAL PROGRESSION", "EQUIVOCAL", "UNEQUIVOCAL",
-                "TOO SMALL TO MEASURE", "SPLIT", "MERGED"}  # fmt: skip
+                "TOO SMALL TO MEASURE", "SPLIT", "TUMOR MERGED"}  # fmt: skip
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 TESTCD = re.compile(r"^[A-Z_][A-Z0-9_]{0,7}$")
 
@@ -271,7 +278,7 @@ def test_dates_are_iso_8601_and_real(export):
         for r in records:
             value = r[f"{domain}DTC"]
             if value == "":
-                assert domain == "RS" and r["RSTESTCD"] == "BESTRSP"
+                assert domain == "RS" and r["RSTESTCD"] == "BESTRESP"
                 continue
             assert ISO_DATE.match(value), (domain, value)
             dt.date.fromisoformat(value[:10])
@@ -350,10 +357,24 @@ def test_responses_are_recist_outcomes(export):
     for r in datasets["RS"]:
         assert r["RSCAT"] in ("RECIST 1.1", "iRECIST")
         if r["RSCAT"] == "iRECIST":
-            assert r["RSTESTCD"] in ("OVRLRESP", "BESTRSP") and r["RSORRES"] == r["RSSTRESC"] in I_RESPONSES, r
+            assert r["RSTESTCD"] in ("OVRLRESP", "BESTRESP") and r["RSORRES"] == r["RSSTRESC"] in I_RESPONSES, r
         else:
             assert r["RSORRES"] == r["RSSTRESC"] in RESPONSES[r["RSTESTCD"]], r
-        assert (r["VISITNUM"] is None) == (r["RSTESTCD"] == "BESTRSP")
+        assert (r["VISITNUM"] is None) == (r["RSTESTCD"] == "BESTRESP")
+
+
+def test_new_lesion_progression_only_with_new_lesions(export):
+    """NEWLIND at every follow-up; NEWLPROG (equivocal or not) only where NEWLIND says new lesions are present."""
+    datasets, _ = export
+    visits: dict[tuple[str, str, int], dict[str, str]] = {}
+    for r in datasets["RS"]:
+        if r["RSCAT"] == "RECIST 1.1" and r["VISITNUM"] is not None:
+            visits.setdefault((r["USUBJID"], r["RSEVALID"], r["VISITNUM"]), {})[r["RSTESTCD"]] = r["RSSTRESC"]
+    for key, tests in visits.items():
+        assert "NEWLIND" in tests, key
+        assert ("NEWLPROG" in tests) == (tests["NEWLIND"] == "Y"), (key, tests)
+        if tests.get("NEWLPROG") == "UNEQUIVOCAL":
+            assert tests["OVRLRESP"] == "PD", (key, tests)  # RECIST 1.1 [E09] 4.3.2: a new lesion is PD
 
 
 def test_evaluator_columns(export):

@@ -28,7 +28,7 @@ def test_irecist_records_beside_recist_1_1():
     records = _rs(PSEUDO)
     i_records = _by_category(records, "iRECIST")
     assert [(code, value) for _, code, value in i_records] == [
-        ("OVRLRESP", "iUPD"), ("OVRLRESP", "iPR"), ("OVRLRESP", "iPR"), ("BESTRSP", "iPR")]
+        ("OVRLRESP", "iUPD"), ("OVRLRESP", "iPR"), ("OVRLRESP", "iPR"), ("BESTRESP", "iPR")]
     assert [visit for visit, code, _ in i_records if code == "OVRLRESP"] == [
         visit for visit, code, _ in _by_category(records, "RECIST 1.1") if code == "OVRLRESP"]
     plain = copy.deepcopy(PSEUDO)
