@@ -11,7 +11,14 @@ The document is CDISC ODM 1.3.2 with the Define-XML 2.1 extensions (namespace ``
 - one ``CodeList`` per CDISC codelist governing a variable, listing the terms used in the data (sponsor
   extensions flagged ``def:ExtendedValue="Yes"``; the terms recist may write when the variables are null
   throughout) with the codelist's NCI code as ``nci:ExtCodeID``;
-- a ``MethodDef`` for each derivation (USUBJID, --SEQ, --LOBXFL, link groups, sums, responses, ARMCD).
+- a ``MethodDef`` for each derivation (USUBJID, --SEQ, --LOBXFL, link groups, sums, responses, ARMCD);
+- value-level metadata for the results of TR and RS, whose type, unit and codelist depend on the test: one
+  ``def:ValueListDef`` per result variable (TRORRES, TRORRESU, TRSTRESC, TRSTRESN, TRSTRESU; RSORRES,
+  RSSTRESC) with an ``ItemRef`` per test code written, each with a ``def:WhereClauseDef`` (``--TESTCD EQ
+  code``) and its own ``ItemDef``: a length in mm (LDIAM, LPERP, SUMDIAM) is ``float`` with the UNIT
+  codelist (mm) on the unit variables; a coded result (TUMSTATE, the responses, NEWLIND, NEWLPROG) is
+  ``text`` with the codelist of :data:`recist.export.cdisc_ct.RESULT_CODELIST`. Mandatory is "Yes" where
+  every record of the test has a value (NOT DONE records have none).
 
 Origins (docs/exchange.md, "define.xml"): what a reader measured or recorded is ``Collected`` from the
 ``Investigator`` (the evaluator); what recist computes is ``Derived`` with its method; identifiers and
@@ -30,10 +37,27 @@ from typing import Any
 from lxml import etree
 
 from recist._atomic import atomic_write_bytes
-from recist.export.cdisc_ct import CODELISTS, CT_PACKAGE_DATE, SDTMIG_VERSION, Codelist, codelist_for
+from recist.export.cdisc_ct import (
+    CODELISTS,
+    CT_PACKAGE_DATE,
+    SDTMIG_VERSION,
+    TEST_NAMES,
+    Codelist,
+    codelist_for,
+    result_codelist,
+)
 from recist.export.sdtm import Variable, dataset_spec
 
-__all__ = ["DEFINE_FILE", "ODM_NS", "DEF_NS", "build_define", "write_define", "data_type", "item_length"]
+__all__ = [
+    "DEFINE_FILE",
+    "ODM_NS",
+    "DEF_NS",
+    "VALUE_LEVEL",
+    "build_define",
+    "write_define",
+    "data_type",
+    "item_length",
+]
 
 DEFINE_FILE = "define.xml"
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -72,6 +96,12 @@ METHODS: dict[str, tuple[str, str]] = {
 """MethodDef per derivation: (name, description)."""
 
 _ASSIGNED = {"STUDYID", "DOMAIN", "VISIT", "VISITNUM", "SITEID", "COUNTRY", "SEX"}
+
+VALUE_LEVEL: dict[str, dict[str, tuple[str, ...]]] = {
+    "TR": {"coded": ("TRORRES", "TRSTRESC"), "mm": ("TRORRES", "TRORRESU", "TRSTRESC", "TRSTRESN", "TRSTRESU")},
+    "RS": {"coded": ("RSORRES", "RSSTRESC"), "mm": ("RSORRES", "RSSTRESC")},
+}
+"""Per domain, the result variables that get value-level metadata for a coded test and for a test in mm."""
 
 
 def _origin(domain: str, name: str) -> tuple[str, str, str | None]:
@@ -195,6 +225,8 @@ def build_define(
     item_defs: list[etree._Element] = []
     used_terms: dict[str, tuple[Codelist, set[str]]] = {}
     methods: list[str] = []
+    value_lists: list[etree._Element] = []
+    where_clauses: list[etree._Element] = []
     for domain, records in datasets.items():
         variables, label = dataset_spec(domain)
         structure, klass = STRUCTURES[domain]
@@ -217,11 +249,29 @@ def build_define(
                 ref.set("MethodOID", f"MT.{method}")
                 if method not in methods:
                     methods.append(method)
-            item_defs.append(_item_def(domain, variable, records, origin, source, used_terms))
+            item_def = _item_def(domain, variable, records, origin, source, used_terms)
+            item_defs.append(item_def)
+            if domain in VALUE_LEVEL and variable.name in {n for names in VALUE_LEVEL[domain].values() for n in names}:
+                value_list, vlm_items = _value_list(domain, variable, records, (origin, source, method), used_terms)
+                if value_list is not None:
+                    etree.SubElement(item_def, _def("ValueListRef"), ValueListOID=value_list.get("OID"))
+                    value_lists.append(value_list)
+                    item_defs.extend(vlm_items)
+                    for ref in value_list.iterfind(_odm("ItemRef")):
+                        vlm_method = (ref.get("MethodOID") or "").removeprefix("MT.")
+                        if vlm_method and vlm_method not in methods:
+                            methods.append(vlm_method)
+        if domain in VALUE_LEVEL:
+            where_clauses.extend(_where_clause(domain, testcd) for testcd in _test_codes(domain, records))
         etree.SubElement(group, _def("Class"), Name=klass)
         leaf = etree.SubElement(group, _def("leaf"), ID=f"LF.{domain}")
         leaf.set(f"{{{XLINK_NS}}}href", leaves[domain])
         etree.SubElement(leaf, _def("title")).text = leaves[domain]
+    # Define-XML 2.1 order: def:Standards, def:ValueListDef*, def:WhereClauseDef*, ItemGroupDef*, ...
+    anchor = standards
+    for element in value_lists + where_clauses:
+        anchor.addnext(element)
+        anchor = element
     mdv.extend(item_defs)
     for key, (codelist, terms) in sorted(used_terms.items()):
         mdv.append(_code_list(key, codelist, terms))
@@ -260,8 +310,84 @@ def _item_def(
     return item
 
 
+def _test_codes(domain: str, records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The test codes of ``records`` in the order first written."""
+    return list(dict.fromkeys(str(r[f"{domain}TESTCD"]) for r in records))
+
+
+def _where_clause(domain: str, testcd: str) -> etree._Element:
+    """``<domain>TESTCD EQ testcd``: the records a value-level definition applies to."""
+    clause = etree.Element(_def("WhereClauseDef"), OID=f"WC.{domain}.{testcd}")
+    check = etree.SubElement(clause, _odm("RangeCheck"), Comparator="EQ", SoftHard="Soft")
+    check.set(_def("ItemOID"), f"IT.{domain}.{domain}TESTCD")
+    etree.SubElement(check, _odm("CheckValue")).text = testcd
+    return clause
+
+
+def _value_list(
+    domain: str,
+    variable: Variable,
+    records: Sequence[Mapping[str, Any]],
+    origin: tuple[str, str, str | None],
+    used_terms: dict[str, tuple[Codelist, set[str]]],
+) -> tuple[etree._Element | None, list[etree._Element]]:
+    """The def:ValueListDef of a result variable (one ItemRef per test code it applies to) and its ItemDefs."""
+    value_list = etree.Element(_def("ValueListDef"), OID=f"VL.{domain}.{variable.name}")
+    items: list[etree._Element] = []
+    for testcd in _test_codes(domain, records):
+        codelist = result_codelist(testcd)
+        if variable.name not in VALUE_LEVEL[domain]["coded" if codelist is not None else "mm"]:
+            continue
+        matching = [r for r in records if r[f"{domain}TESTCD"] == testcd]
+        oid = f"IT.{domain}.{variable.name}.{testcd}"
+        # recist computes the sum: derived, whatever the origin of the measurements in the same variable
+        item_origin = ("Derived", "Sponsor", "TRSTRES") if testcd == "SUMDIAM" else origin
+        present = all(r[variable.name] not in (None, "") for r in matching)
+        ref = etree.SubElement(value_list, _odm("ItemRef"), ItemOID=oid, OrderNumber=str(len(items) + 1),
+                               Mandatory="Yes" if present else "No")  # fmt: skip
+        if item_origin[2]:
+            ref.set("MethodOID", f"MT.{item_origin[2]}")
+        etree.SubElement(ref, _def("WhereClauseRef"), WhereClauseOID=f"WC.{domain}.{testcd}")
+        items.append(_value_item(oid, variable, testcd, codelist, matching, item_origin, used_terms))
+    return (value_list if items else None), items
+
+
+def _value_item(
+    oid: str,
+    variable: Variable,
+    testcd: str,
+    codelist: Codelist | None,
+    matching: Sequence[Mapping[str, Any]],
+    origin: tuple[str, str, str | None],
+    used_terms: dict[str, tuple[Codelist, set[str]]],
+) -> etree._Element:
+    """The ItemDef of ``variable`` on the records of test ``testcd``: type, length, unit or codelist."""
+    unit = variable.name.endswith("U")
+    values = {str(r[variable.name]) for r in matching if r[variable.name] not in (None, "")}
+    if codelist is not None or unit:
+        kind, (length, digits) = "text", item_length(Variable(variable.name, variable.label), matching)
+        key = next(k for k, v in CODELISTS.items() if v is codelist) if codelist is not None else "UNIT"
+        description = f"{TEST_NAMES[testcd]}: " + ("unit of the length" if unit else CODELISTS[key].name)
+    else:
+        kind = "float"
+        length, digits = item_length(Variable(variable.name, variable.label, numeric=True), matching)
+        key, description = None, f"{TEST_NAMES[testcd]} in mm"
+    item = etree.Element(_odm("ItemDef"), OID=oid, Name=variable.name, DataType=kind, Length=str(length))
+    if digits is not None:
+        item.set("SignificantDigits", str(digits))
+    item.set("SASFieldName", variable.name)
+    _text(item, _odm("Description"), description)
+    if key is not None:
+        used_terms.setdefault(key, (CODELISTS[key], set()))[1].update(values)
+        etree.SubElement(item, _odm("CodeListRef"), CodeListOID=f"CL.{key}")
+    element = etree.SubElement(item, _def("Origin"), Type=origin[0])
+    element.set("Source", origin[1])
+    return item
+
+
 def _code_list(key: str, codelist: Codelist, terms: set[str]) -> etree._Element:
-    element = etree.Element(_odm("CodeList"), OID=f"CL.{key}", Name=codelist.name, DataType="text")
+    name = f"{codelist.name} ({key} subset)" if codelist.subset_of else codelist.name
+    element = etree.Element(_odm("CodeList"), OID=f"CL.{key}", Name=name, DataType="text")
     element.set(_def("StandardOID"), "STD.CT")
     # the terms used in the data; a codelist of variables that are null throughout lists what recist may write
     for order, term in enumerate(sorted(terms or codelist.values), start=1):

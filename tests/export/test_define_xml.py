@@ -64,7 +64,8 @@ def test_every_dataset_and_variable_written_is_described_and_nothing_else(export
     written = {p.stem.upper() for p in out.glob("*.xpt")}
     assert set(groups) == written == {"TU", "TR", "RS", "DM"}
     item_defs = {i.get("OID"): i for i in mdv.iterfind("odm:ItemDef", NS)}
-    referenced: set[str] = set()
+    # value-level ItemDefs are referenced from def:ValueListDef, the others from the datasets
+    referenced: set[str] = {r.get("ItemOID") for r in mdv.iterfind("def:ValueListDef/odm:ItemRef", NS)}
     for name, group in groups.items():
         frame, meta = pyreadstat.read_xport(str(out / f"{name.lower()}.xpt"))
         leaf = group.find("def:leaf", NS)
@@ -107,23 +108,35 @@ def test_codelists_methods_and_origins_resolve(exported):
     frames = {p.stem.upper(): pyreadstat.read_xport(str(p))[0] for p in out.glob("*.xpt")}
     used_codelists: set[str] = set()
     for item in mdv.iterfind("odm:ItemDef", NS):
-        domain, column = item.get("OID").split(".")[1:]
+        domain, column, *test = item.get("OID").split(".")[1:]
         origin = item.find("def:Origin", NS)
         assert origin is not None and origin.get("Type") in ("Collected", "Derived", "Assigned")
         ref = item.find("odm:CodeListRef", NS)
+        frame = frames[domain]
+        if test:  # value-level: the records of that test code
+            frame = frame[frame[f"{domain}TESTCD"] == test[0]]
         if ref is not None:
             used_codelists.add(ref.get("CodeListOID"))
             terms = {e.get("CodedValue") for e in codelists[ref.get("CodeListOID")].iterfind("odm:EnumeratedItem", NS)}
-            values = {str(v) for v in frames[domain][column] if str(v)}
-            assert values <= terms, f"{domain}.{column}: {values - terms} not in its codelist"
-        item_ref = mdv.find(f"odm:ItemGroupDef/odm:ItemRef[@ItemOID='{item.get('OID')}']", NS)
+            values = {str(v) for v in frame[column] if str(v)}
+            assert values <= terms, f"{domain}.{column} {test}: {values - terms} not in its codelist"
+        item_ref = mdv.find(f"*/odm:ItemRef[@ItemOID='{item.get('OID')}']", NS)
         method = item_ref.get("MethodOID")
         assert (origin.get("Type") == "Derived") == (method is not None), column
         assert method is None or method in methods
     assert used_codelists == set(codelists)
+    by_code: dict[str, list[str]] = {}
     for codelist in codelists.values():
         assert codelist.find("odm:Alias", NS).get("Context") == "nci:ExtCodeID"
-    assert len({c.find("odm:Alias", NS).get("Name") for c in codelists.values()}) == len(codelists)
+        by_code.setdefault(codelist.find("odm:Alias", NS).get("Name"), []).append(codelist.get("Name"))
+        for term in codelist.iterfind("odm:EnumeratedItem", NS):  # a C-code on every published term
+            extended = term.get(f"{{{DEF_NS}}}ExtendedValue") == "Yes"
+            alias = term.find("odm:Alias", NS)
+            assert extended == (alias is None), term.get("CodedValue")
+            assert alias is None or (alias.get("Context") == "nci:ExtCodeID" and alias.get("Name").startswith("C"))
+    # one codelist per NCI code, except subsets of it for one test (NEWLPROG's results within C96785)
+    for code, names in by_code.items():
+        assert len([n for n in names if "subset" not in n]) == 1, (code, names)
     sex = codelists["CL.SEX"]
     assert [e.get("CodedValue") for e in sex.iterfind("odm:EnumeratedItem", NS)] == ["U"]
 
@@ -133,3 +146,66 @@ def test_without_subjects_define_describes_tu_tr_rs_only(tmp_path):
     tree = etree.parse(str(out / "define.xml"))
     names = [g.get("Name") for g in tree.getroot().iterfind(".//odm:ItemGroupDef", NS)]
     assert names == ["TU", "TR", "RS"] and not (out / "dm.xpt").exists()
+
+
+# Value-level metadata: what each test code's results are, in the CDISC terms of the standards.
+# From the SDTMIG v3.4 TR examples (LDIAM, LPERP, SUMDIAM in mm) and CDISC CT: TUMSTATE results in Tumor or
+# Lesion Properties Test Result (C124309); TRGRESP, NTRGRESP, OVRLRESP, BESTRESP and NEWLPROG results in
+# Oncology Response Assessment Result (C96785); NEWLIND results in No Yes Response (C66742).
+NUMERIC_MM = {"LDIAM", "LPERP", "SUMDIAM"}
+RESULT_CODES = {"TUMSTATE": "C124309", "TRGRESP": "C96785", "NTRGRESP": "C96785", "OVRLRESP": "C96785",
+                "BESTRESP": "C96785", "NEWLPROG": "C96785", "NEWLIND": "C66742"}  # fmt: skip
+
+
+def test_every_test_code_written_has_value_level_metadata(exported):
+    out, tree = exported
+    mdv = tree.getroot().find("odm:Study/odm:MetaDataVersion", NS)
+    item_defs = {i.get("OID"): i for i in mdv.iterfind("odm:ItemDef", NS)}
+    codelists = {c.get("OID"): c for c in mdv.iterfind("odm:CodeList", NS)}
+    clauses = {w.get("OID"): w for w in mdv.iterfind("def:WhereClauseDef", NS)}
+    lists = {v.get("OID"): v for v in mdv.iterfind("def:ValueListDef", NS)}
+    seen_tests = set()
+    for domain, results in (("TR", ("TRORRES", "TRSTRESC")), ("RS", ("RSORRES", "RSSTRESC"))):
+        frame = pyreadstat.read_xport(str(out / f"{domain.lower()}.xpt"))[0]
+        for column in results:
+            parent = item_defs[f"IT.{domain}.{column}"]
+            value_list = lists[parent.find("def:ValueListRef", NS).get("ValueListOID")]
+            by_test = {}
+            for ref in value_list.iterfind("odm:ItemRef", NS):
+                clause = clauses[ref.find("def:WhereClauseRef", NS).get("WhereClauseOID")]
+                check = clause.find("odm:RangeCheck", NS)
+                assert check.get("Comparator") == "EQ"
+                assert check.get(f"{{{DEF_NS}}}ItemOID") == f"IT.{domain}.{domain}TESTCD" in item_defs
+                by_test[check.find("odm:CheckValue", NS).text] = (ref, item_defs[ref.get("ItemOID")])
+            assert set(by_test) == set(frame[f"{domain}TESTCD"]), f"{domain}.{column}: a test code without VLM"
+            for testcd, (ref, item) in by_test.items():
+                seen_tests.add(testcd)
+                values = frame.loc[frame[f"{domain}TESTCD"] == testcd, column]
+                assert (ref.get("Mandatory") == "Yes") == bool((values != "").all()), (column, testcd)
+                if testcd in NUMERIC_MM:
+                    assert item.get("DataType") == "float" and item.find("odm:CodeListRef", NS) is None
+                    numbers = [float(v) for v in values if v]
+                    assert all(len(v.replace(".", "")) <= int(item.get("Length")) for v in values if v)
+                    assert numbers and all(n >= 0 for n in numbers)
+                    assert "mm" in item.find("odm:Description/odm:TranslatedText", NS).text
+                else:
+                    assert item.get("DataType") == "text"
+                    codelist = codelists[item.find("odm:CodeListRef", NS).get("CodeListOID")]
+                    assert codelist.find("odm:Alias", NS).get("Name") == RESULT_CODES[testcd], testcd
+                    assert {v for v in values if v} <= {e.get("CodedValue") for e in codelist.iterfind(
+                        "odm:EnumeratedItem", NS)}  # fmt: skip
+    assert {"LDIAM", "TUMSTATE", "SUMDIAM", "OVRLRESP", "NEWLIND"} <= seen_tests
+    # the unit of every length: codelist UNIT (C71620) with mm, on TRORRESU and TRSTRESU
+    for column in ("TRORRESU", "TRSTRESU"):
+        value_list = lists[item_defs[f"IT.TR.{column}"].find("def:ValueListRef", NS).get("ValueListOID")]
+        for ref in value_list.iterfind("odm:ItemRef", NS):
+            codelist = codelists[item_defs[ref.get("ItemOID")].find("odm:CodeListRef", NS).get("CodeListOID")]
+            assert codelist.find("odm:Alias", NS).get("Name") == "C71620"
+            assert [e.get("CodedValue") for e in codelist.iterfind("odm:EnumeratedItem", NS)] == ["mm"]
+    # every reference resolves: value lists, where clauses, codelists
+    for ref in mdv.iterfind(".//def:ValueListRef", NS):
+        assert ref.get("ValueListOID") in lists
+    for ref in mdv.iterfind(".//def:WhereClauseRef", NS):
+        assert ref.get("WhereClauseOID") in clauses
+    for ref in mdv.iterfind(".//odm:CodeListRef", NS):
+        assert ref.get("CodeListOID") in codelists
