@@ -284,3 +284,25 @@ def test_subject_option_and_a_signer_without_organisation(review, tmp_path, caps
                      "--organization", "Central Lab"]) == 0
     for path in (tmp_path / "org").glob("*.dcm"):
         assert pydicom.dcmread(path).VerifyingObserverSequence[0].VerifyingOrganization == "Central Lab"
+
+
+def test_ohif_dcmjs_reads_every_final_length(review, tmp_path) -> None:
+    """OHIF's SR hydration (dcmjs MeasurementReport, tests/js/read_sr.js) on the source images' geometry."""
+    from recist.export.dicom_sr import index_images
+
+    from .test_sr_ohif import JS, _geometry, _node
+
+    node = _node()
+    images = index_images([folder for folders in review["sources"].values() for folder in folders])
+    geometry = tmp_path / "geometry.json"
+    geometry.write_text(json.dumps(_geometry(images)))
+    paths = sorted(review["out"].glob("*.dcm"))
+    assert len(paths) == 4
+    for path in paths:
+        subject, _, number, _ = path.name.split("_", 3)
+        size = SIZES[subject][_final(review["project"], subject)["reader"]][int(number) - 1]
+        run = subprocess.run([node, str(JS / "read_sr.js"), str(path), str(geometry)], capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-2000:]
+        found = {m["id"]: m for m in json.loads(run.stdout)["measurements"]}
+        assert found["T1"]["length"] == pytest.approx(size, abs=1e-4), path.name
