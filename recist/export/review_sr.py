@@ -113,7 +113,7 @@ def export_review_sr(
             paths = _write(read, Path(out), observers)
         except RecistError as exc:
             skipped.append(FinalRead(subject=read.subject, pseudonym=read.pseudonym, status="refused",
-                                     problem=f"read by {read.reader}: {exc}", folders=read.folders))
+                                     problem=f"final read by {read.reader}: {exc}", folders=read.folders))
             continue
         written[read.subject] = paths
         if progress is not None:

@@ -154,7 +154,7 @@ def _final_read(project: ReviewProject, pseudonym: str, today: _dt.date) -> Fina
     try:
         case = source_case(version["case"], record, _uid_maps(project, record))
     except (ReviewStateError, OSError) as exc:
-        return replace(base, status="unmapped", problem=f"read {row['read']} by {row['reader']}: {exc}")
+        return replace(base, status="unmapped", problem=f"final read by {row['reader']}: {exc}")
     return replace(base, status="final", reader=row["reader"], source=row["source"], case=case,
                    signers=tuple(signers))
 

@@ -87,7 +87,7 @@ def test_an_image_of_another_timepoint_is_refused_not_guessed(project, tmp_path,
     # the user's command: the subject is skipped with that line, nothing written for it, exit 1
     assert main(["review", "export-sr", str(project.root), "--out", str(tmp_path / "sr"), "--as", "PM1"]) == 1
     err = capsys.readouterr().err
-    assert f"skipped subject NET-9 ({pseudonym}): read A by " in err and "lesion 'T1'" in err
+    assert f"skipped subject NET-9 ({pseudonym}): final read by " in err and "lesion 'T1'" in err
     assert not list((tmp_path / "sr").iterdir())
 
 
@@ -109,3 +109,19 @@ def test_awaiting_withdrawn_and_who_may_ask(project) -> None:
     project.withdraw_subject(pseudonym, reason="consent withdrawn", as_="PM1", now=NOW)
     (read,) = final_reads(project, as_="PM1", now=NOW)
     assert read.status == "withdrawn" and "consent withdrawn" in read.problem
+
+
+def test_images_that_contradict_the_record_dates_skip_the_subject_with_nothing_written(project, tmp_path,
+                                                                                       capsys) -> None:
+    project, pseudonym, folders = project
+    _sign_both(project, pseudonym, package_case(project, pseudonym, [30.0, 28.0]))
+    for path in folders[1].glob("*.dcm"):  # the week 8 study is really of the next day
+        ds = pydicom.dcmread(path)
+        ds.StudyDate = "20240307"
+        ds.save_as(path)
+    assert main(["review", "export-sr", str(project.root), "--out", str(tmp_path / "sr"), "--as", "PM1",
+                 "--organization", "Core Lab"]) == 1
+    err = capsys.readouterr().err
+    assert f"skipped subject NET-9 ({pseudonym}): final read by " in err
+    assert "timepoint 'week 8': dated 2024-03-06 but its images' study" in err and "2024-03-07" in err
+    assert not list((tmp_path / "sr").iterdir())  # not even the baseline document
