@@ -6,39 +6,53 @@ Profile: the Basic Application Level Confidentiality Profile (PS3.15 E.2) with t
   number of days per subject, so intervals between scans survive; times of day are kept (a whole-day
   shift does not change them);
 - Clean Descriptors (E.3.5): descriptions a reader needs (study, series, protocol ...) are kept after
-  cleaning instead of removed.
+  cleaning instead of removed;
+- Clean Structured Content (E.3.7): the content items of structured reports (Content Sequence),
+  Acquisition Context Sequence and Specimen Preparation Sequence are kept and cleaned instead of emptied.
 
-The action of each attribute (``D``, ``Z``, ``X``, ``U`` and the compound ``X/Z``, ``X/D``, ``Z/D``,
-``X/Z/D``, ``X/Z/U*``) comes from the Basic Prof. column of PS3.15 Table E.1-1, 2026c edition, as
-generated from the standard by the ``dicom-anonymizer`` package (Kitware,
-``dicomanonymizer.dicom_anonymization_databases.dicomfields_2026c``); see :data:`TABLE_EDITION`. Where the
-table leaves a choice, this module takes the one that keeps an IOD valid: ``X/Z`` -> Z,
-``X/D``/``Z/D``/``X/Z/D`` -> D, ``X/Z/U*`` -> U for a UID and Z otherwise.
+The table: :mod:`recist.review.deid_table` (PS3.15 Table E.1-1, 2026c edition, Basic Prof. column read from
+the ``dicom-anonymizer`` package, checked row by row against the 2024e and 2025 readings of the standard;
+see :data:`TABLE_EDITION`). Where the table leaves a choice, this module takes the one that keeps an IOD
+valid: ``X/Z`` -> Z, ``X/D``/``Z/D``/``X/Z/D`` -> D, ``X/Z/U*`` -> U for a UID, the items walked (each
+attribute by its own row, so referenced UIDs are replaced) for a sequence, Z otherwise. D of a sequence or
+of a binary value (OB, OW, UN ...) empties it: a dummy would be invented content.
 
 The options change the basic actions as follows (documented choices, see docs/review.md):
 
 - dates: every DA and DT element that the basic profile does not simply remove (``X``) is shifted,
   as is every DA/DT element the table does not list, and such TM elements are kept; the patient's birth
   date and birth time are not longitudinal information of the study and keep their basic action
-  (emptied / removed);
+  (emptied / removed). Rows whose basic action is X (admission, discharge, calibration, radiopharmaceutical
+  start dates and times ...) are removed although the option would allow a shifted copy: a reader needs
+  the study, series, acquisition and content dates only;
 - descriptors: the attributes of :data:`CLEAN_DESCRIPTORS` (the "C" entries of the Clean Desc. column
   that a reader uses) are kept with every word outside :data:`SAFE_WORDS` removed, and dates, years and
-  numbers of 5 or more digits removed (:func:`clean_descriptor`).
+  numbers of 5 or more digits removed (:func:`clean_descriptor`); a descriptor with nothing left is removed
+  (emptied when the basic action is Z or D); the other "C" entries keep their basic action;
+- structured content: inside the sequences of :data:`~recist.review.deid_table.CLEAN_STRUCTURED_CONTENT`,
+  at any depth, every attribute gets its own action (dates shifted with the subject's shift, Person Name
+  replaced by a dummy, UIDs replaced, free text outside the table removed) and a Text Value is cleaned
+  like a descriptor (whitelist; dates and numbers of 5 or more digits removed); codes, numbers and units
+  of measurements are kept. Outside a content tree a Text Value is removed.
 
 UIDs are replaced by ``2.25.<128-bit integer>`` derived from HMAC-SHA256(project secret, UID) (PS3.5 B.2
 form), so the same UID maps to the same new UID in every file and study/series/SOP relations survive.
 Private attributes are removed (E.3.10 Retain Safe Private Option is not offered). Patient name and id
 become the subject pseudonym. The header records what was done: PatientIdentityRemoved ``YES``,
-DeidentificationMethod (text), DeidentificationMethodCodeSequence with DCM 113100, 113107 and 113105
-(CID 7050), and LongitudinalTemporalInformationModified ``MODIFIED``.
+DeidentificationMethod (text), DeidentificationMethodCodeSequence with DCM 113100, 113107, 113105 and
+113104 (CID 7050), and LongitudinalTemporalInformationModified ``MODIFIED``.
 
-Beyond the generated table: the rows it lacks (:data:`TABLE_SUPPLEMENT`: Text Value, Document Title,
-Procedure and Performed Protocol Code Sequences, Software Versions, device model, Content Label and
-Description; Overlay Description and Label) are removed; any free-text attribute (LO, SH, LT, ST, UT, UC,
-PN) that the table does not list is removed unless the charter's ``deidentification.keep_attributes``
-keeps it (then cleaned like a descriptor); a code of a local coding scheme (``99...``) keeps its
-structure but its meaning is cleaned and its value replaced by a keyed hash; the file meta's
-ImplementationClassUID and ImplementationVersionName (the source's software) are replaced by pydicom's.
+Beyond the table: :data:`~recist.review.deid_table.RECIST_REMOVALS` (Document Title, Procedure and
+Performed Protocol Code Sequences, Software Versions, device model, Content Label and Description, Overlay
+Description and Label, a Text Value outside a content tree) are removed; any other attribute of a free-text
+value representation (LO, SH, LT, ST, UT, UC, PN, and URLs and AE titles: UR, AE) that the table does not
+list is removed unless the charter's ``deidentification.keep_attributes`` keeps it (then cleaned like a
+descriptor), and so is any public attribute of unknown type (UN: its content cannot be judged). So the
+Radiopharmaceutical (0018,0031) and Convolution Kernel (0018,1210), which the table does not list, are
+removed unless the charter keeps them (the Radiopharmaceutical Code Sequence, coded, stays). A code of a
+local coding scheme (``99...``) keeps its structure but its meaning is cleaned and its value replaced by a
+keyed hash; the file meta's ImplementationClassUID and ImplementationVersionName (the source's software)
+are replaced by pydicom's.
 
 Not done: burned-in annotation in pixel data is not inspected (E.3.1 Clean Pixel Data option is not
 claimed); a series whose BurnedInAnnotation is ``YES`` is refused.
@@ -53,17 +67,25 @@ import logging
 import os
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from recist._atomic import make_folders, new_file_mode
 from recist.errors import BlindingError, DicomLoadError
+from recist.review.deid_table import (
+    CLEAN_DESCRIPTORS,
+    CLEAN_STRUCTURED_CONTENT,
+    TABLE_EDITION,
+    TEXT_VALUE,
+    basic_profile_actions,
+    table_action,
+)
 
 __all__ = [
     "TABLE_EDITION",
     "PROFILE_CODES",
     "CLEAN_DESCRIPTORS",
+    "CLEAN_STRUCTURED_CONTENT",
     "SAFE_WORDS",
     "DEIDENTIFICATION_METHOD",
     "basic_profile_actions",
@@ -79,13 +101,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-TABLE_EDITION = "dicomfields_2026c"
-"""The PS3.15 Table E.1-1 edition (module of ``dicom-anonymizer``) that drives the basic actions."""
-
 PROFILE_CODES = (
     ("113100", "Basic Application Confidentiality Profile"),
     ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"),
     ("113105", "Clean Descriptors Option"),
+    ("113104", "Clean Structured Content Option"),
 )
 """DCM codes (PS3.16 CID 7050) of the profile and options applied."""
 
@@ -93,26 +113,10 @@ DEIDENTIFICATION_METHOD = (
     "Basic Application Level Confidentiality Profile",
     "Retain Longitudinal Temporal Information Modified Dates",
     "Clean Descriptors",
+    "Clean Structured Content",
     "PS3.15 Table E.1-1 2026c; recist",
 )
 """The DeidentificationMethod (0012,0063) values (LO, VM 1-n: each at most 64 characters)."""
-
-CLEAN_DESCRIPTORS = {
-    (0x0008, 0x1030): "StudyDescription",
-    (0x0008, 0x103E): "SeriesDescription",
-    (0x0018, 0x1030): "ProtocolName",
-    (0x0040, 0x0254): "PerformedProcedureStepDescription",
-    (0x0032, 0x1060): "RequestedProcedureDescription",
-    (0x0040, 0x0007): "ScheduledProcedureStepDescription",
-    (0x0008, 0x2111): "DerivationDescription",
-    (0x0018, 0x1400): "AcquisitionDeviceProcessingDescription",
-    (0x0012, 0x0072): "ClinicalTrialSeriesDescription",
-    (0x0012, 0x0051): "ClinicalTrialTimePointDescription",
-    (0x0018, 0x0010): "ContrastBolusAgent",
-    (0x0018, 0x0031): "Radiopharmaceutical",
-    (0x0018, 0x1210): "ConvolutionKernel",
-}
-"""Descriptors kept after cleaning (E.3.5 Clean Descriptors: Table E.1-1 "C" in the Clean Desc. column)."""
 
 SAFE_WORDS = frozenset(
     """
@@ -130,25 +134,12 @@ SAFE_WORDS = frozenset(
 )
 """Words a descriptor may keep (modality, anatomy, technique). Any other word is removed."""
 
-TABLE_SUPPLEMENT = {
-    (0x0040, 0xA160): "X",  # Text Value (X; C with Clean Structured Content, not claimed)
-    (0x0042, 0x0010): "X",  # Document Title
-    (0x0008, 0x1032): "X",  # Procedure Code Sequence (X/C: local codes carry free text, "arm B")
-    (0x0040, 0x0260): "X",  # Performed Protocol Code Sequence (X/C)
-    (0x0018, 0x1020): "X",  # Software Versions (K only with Retain Device Identity, not offered)
-    (0x0008, 0x1090): "X",  # Manufacturer's Model Name (device identity)
-    (0x0070, 0x0080): "X",  # Content Label (free text of presentation states and segmentations)
-    (0x0070, 0x0081): "X",  # Content Description
-}
-"""Rows of PS3.15 Table E.1-1 the generated table of ``dicom-anonymizer`` lacks (Basic Prof. column),
-and the overlay rows (60xx,0022) Overlay Description and (60xx,1500) Overlay Label (X), handled as a
-repeating group in :func:`_action`."""
-
-FREE_TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC", "PN"})
-"""Value representations that can hold free text."""
+FREE_TEXT_VRS = frozenset({"LO", "SH", "LT", "ST", "UT", "UC", "PN", "UR", "AE"})
+"""Value representations that can hold free text (a URL or an AE title can name the institution)."""
 
 STRUCTURAL_TEXT = frozenset({
     (0x0008, 0x0100), (0x0008, 0x0102), (0x0008, 0x0103), (0x0008, 0x0104),  # code value, scheme, version, meaning
+    (0x0008, 0x0119), (0x0008, 0x0120),  # long code value, URN code value
     (0x0008, 0x0005),  # Specific Character Set
     (0x0012, 0x0063),  # De-identification Method (written by this module)
 })
@@ -158,57 +149,6 @@ local coding scheme is cleaned like a descriptor, see :func:`_walk`) and this mo
 _BIRTH = {(0x0010, 0x0030), (0x0010, 0x0032)}
 _PATIENT_NAME = (0x0010, 0x0010)
 _PATIENT_ID = (0x0010, 0x0020)
-
-
-def basic_profile_actions() -> tuple[dict[tuple[int, int], str], list[tuple[int, int, int, int, str]]]:
-    """The Basic Prof. action of each attribute of PS3.15 Table E.1-1 (:data:`TABLE_EDITION`).
-
-    Returns
-    -------
-    exact, masked
-        ``exact``: (group, element) -> action code. ``masked``: (group, element, group mask, element mask,
-        action) for the repeating groups (curves 50xx, overlays 60xx).
-    """
-    return _table()
-
-
-@lru_cache(maxsize=1)
-def _table() -> tuple[dict[tuple[int, int], str], list[tuple[int, int, int, int, str]]]:
-    try:
-        from dicomanonymizer.dicomfields_selector import dicom_anonymization_database_selector
-    except ImportError:
-        raise DicomLoadError(
-            "de-identification needs the PS3.15 table of the 'dicom-anonymizer' package: pip install dicom-anonymizer"
-        ) from None
-    categories = {
-        "D_TAGS": "D", "Z_TAGS": "Z", "X_TAGS": "X", "U_TAGS": "U", "Z_D_TAGS": "Z/D", "X_Z_TAGS": "X/Z",
-        "X_D_TAGS": "X/D", "X_Z_D_TAGS": "X/Z/D", "X_Z_U_STAR_TAGS": "X/Z/U*",
-    }
-    database = dicom_anonymization_database_selector(TABLE_EDITION)
-    exact: dict[tuple[int, int], str] = {}
-    masked: list[tuple[int, int, int, int, str]] = []
-    for name, action in categories.items():
-        for tag in database[name]:
-            if len(tag) == 2:
-                exact[(int(tag[0]), int(tag[1]))] = action
-            else:
-                masked.append((int(tag[0]), int(tag[1]), int(tag[2]), int(tag[3]), action))
-    return exact, masked
-
-
-def _action(group: int, element: int) -> str | None:
-    exact, masked = _table()
-    if (group, element) in TABLE_SUPPLEMENT and (group, element) not in exact:
-        return TABLE_SUPPLEMENT[(group, element)]
-    if group & 0xFF00 == 0x6000 and element in (0x0022, 0x1500):  # Overlay Description, Overlay Label
-        return "X"
-    found = exact.get((group, element))
-    if found is not None:
-        return found
-    for g, e, gmask, emask, action in masked:
-        if group & gmask == g and element & emask == e:
-            return action
-    return None
 
 
 def hashed_uid(uid: str, secret: bytes) -> str:
@@ -342,24 +282,45 @@ def _local_scheme(ds: Any) -> bool:
     return scheme.startswith("99") or scheme in ("L", "LOCAL")
 
 
-def _walk(ds: Any, *, secret: bytes, shift_days: int, keep: frozenset[tuple[int, int]] = frozenset()) -> None:
+_CODE_VALUES = {(0x0008, 0x0100), (0x0008, 0x0119), (0x0008, 0x0120)}  # code value, long code value, URN code value
+_CODE_MEANING = (0x0008, 0x0104)
+
+
+def _walk(ds: Any, *, secret: bytes, shift_days: int, keep: frozenset[tuple[int, int]] = frozenset(),
+          content: bool = False) -> None:
+    """De-identify the elements of ``ds`` (a dataset or a sequence item) in place.
+
+    ``content``: ``ds`` is an item of a Clean Structured Content sequence (at any depth), where a Text Value
+    is cleaned instead of removed.
+    """
     for elem in list(ds):
         key = (elem.tag.group, elem.tag.element)
         vr = elem.VR
-        action = _action(*key)
-        if key == (0x0008, 0x0104) and _local_scheme(ds):  # Code Meaning of a local code: free text
+        action = table_action(*key)
+        if key == _CODE_MEANING and _local_scheme(ds):  # Code Meaning of a local code: free text
             elem.value = clean_descriptor(str(elem.value or "")) or "local code"
             continue
-        if key == (0x0008, 0x0100) and _local_scheme(ds):  # a local Code Value can spell anything ("ARMB")
+        if key in _CODE_VALUES and _local_scheme(ds):  # a local Code Value can spell anything ("ARMB")
             elem.value = "L" + hmac.new(secret, b"code:" + str(elem.value).encode("utf-8", "replace"),
                                         hashlib.sha256).hexdigest()[:10].upper()
             continue
-        if key in CLEAN_DESCRIPTORS or (key in keep and action is None):
+        if vr == "SQ" and (key in CLEAN_STRUCTURED_CONTENT or (action == "X/Z/U*" and elem.value)):
+            # Clean Structured Content (C) and U* of a sequence: the items stay, each attribute by its own row
+            for item in elem.value:
+                _walk(item, secret=secret, shift_days=shift_days, keep=keep,
+                      content=content or key in CLEAN_STRUCTURED_CONTENT)
+            continue
+        if key == TEXT_VALUE and content:
+            elem.value = clean_descriptor(str(elem.value or "")) or _dummy(vr)
+            continue
+        if key in CLEAN_DESCRIPTORS or (key in keep and action is None and vr != "UN"):
             cleaned = clean_descriptor(str(elem.value or ""))
             if cleaned:
                 elem.value = cleaned
-            else:
+            elif action is None or action.startswith("X"):
                 del ds[elem.tag]
+            else:  # Z or D in the basic profile: kept, empty
+                elem.value = ""
             continue
         if vr in ("DA", "DT", "TM") and key not in _BIRTH and action != "X":
             if vr != "TM":  # times of day are kept: a whole-day shift does not change them
@@ -368,8 +329,8 @@ def _walk(ds: Any, *, secret: bytes, shift_days: int, keep: frozenset[tuple[int,
         if action is None:
             if vr == "SQ":
                 for item in elem.value:
-                    _walk(item, secret=secret, shift_days=shift_days, keep=keep)
-            elif vr in FREE_TEXT_VRS and key not in STRUCTURAL_TEXT:
+                    _walk(item, secret=secret, shift_days=shift_days, keep=keep, content=content)
+            elif vr == "UN" or (vr in FREE_TEXT_VRS and key not in STRUCTURAL_TEXT):
                 del ds[elem.tag]  # free text the table does not list: removed unless the charter keeps it
             continue
         action = _resolve(action, vr)

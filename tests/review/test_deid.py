@@ -60,10 +60,8 @@ def _write_subject_series(root: Path, day: int) -> tuple[Path, list[Path]]:
     return folder, files
 
 
-@pytest.fixture
-def packaged(tmp_path: Path) -> tuple[ReviewProject, Path, Path]:
-    base, _ = _write_subject_series(tmp_path / "src", 0)
-    follow, _ = _write_subject_series(tmp_path / "src", 56)
+def _package(tmp_path: Path, base: Path, follow: Path) -> tuple[ReviewProject, Path]:
+    """A project with subject NET-SUBJ-0042 (baseline and week 8 folders) and R1's package of it."""
     project = ReviewProject.init(tmp_path / "review", CHARTER, as_="PM1", now=NOW)
     project.add_subject("NET-SUBJ-0042", [
         SubjectTimepoint("baseline", dt.date(2024, 1, 10), (str(base),)),
@@ -71,6 +69,14 @@ def packaged(tmp_path: Path) -> tuple[ReviewProject, Path, Path]:
     ], as_="PM1", now=NOW)
     out = tmp_path / "pkg_R1"
     project.package("R1", out, as_="PM1", now=NOW)
+    return project, out
+
+
+@pytest.fixture
+def packaged(tmp_path: Path) -> tuple[ReviewProject, Path, Path]:
+    base, _ = _write_subject_series(tmp_path / "src", 0)
+    follow, _ = _write_subject_series(tmp_path / "src", 56)
+    project, out = _package(tmp_path, base, follow)
     return project, out, tmp_path / "src"
 
 
@@ -108,7 +114,8 @@ def test_headers_record_the_profile_and_keep_intervals_and_relations(packaged) -
     assert first.LongitudinalTemporalInformationModified == "MODIFIED"
     assert "Basic Application Level Confidentiality Profile" in list(first.DeidentificationMethod)
     codes = [(i.CodingSchemeDesignator, i.CodeValue) for i in first.DeidentificationMethodCodeSequence]
-    assert codes == [("DCM", c) for c, _ in PROFILE_CODES] == [("DCM", "113100"), ("DCM", "113107"), ("DCM", "113105")]
+    assert codes == [("DCM", c) for c, _ in PROFILE_CODES] == [
+        ("DCM", "113100"), ("DCM", "113107"), ("DCM", "113105"), ("DCM", "113104")]
     assert all(not any(e.tag.is_private for e in ds) for ds in datasets)
     assert "PatientBirthDate" not in first or first.PatientBirthDate == ""
     # one shift per subject: the 56-day interval survives
@@ -220,11 +227,102 @@ def test_free_text_outside_the_table_and_listed_attributes_do_not_survive() -> N
     text = str(ds) + str(ds.file_meta)
     for planted in ("Smithson", "SMITHSON", "St Jude", "StJude", "4417493", "STJUDE", "arm A", "arm B", "ARMB"):
         assert planted not in text, planted
-    assert ds.RadiopharmaceuticalInformationSequence[0].Radiopharmaceutical == "DOTATATE"
+    # not in Table E.1-1: removed unless the charter keeps it (then cleaned)
+    assert "Radiopharmaceutical" not in ds.RadiopharmaceuticalInformationSequence[0]
     assert ds.RequestedProcedureCodeSequence[0].CodeMeaning == "CT"
     assert "ReconstructionMethod" not in ds
     kept = Dataset()
     kept.ReconstructionMethod = "iterative AC Smithson"
-    deidentify_dataset(kept, secret=b"k" * 32, shift_days=-400, pseudonym="S-00000001",
-                       keep_attributes=["ReconstructionMethod"])  # the charter keeps it: cleaned, not removed
-    assert kept.ReconstructionMethod == "iterative AC"
+    kept.ConvolutionKernel = "B30f Smithson"
+    pet = Dataset()
+    pet.Radiopharmaceutical = "DOTATATE Lu-177 arm A Smithson"
+    kept.RadiopharmaceuticalInformationSequence = Sequence([pet])
+    deidentify_dataset(kept, secret=b"k" * 32, shift_days=-400, pseudonym="S-00000001",  # the charter keeps
+                       keep_attributes=["ReconstructionMethod", "ConvolutionKernel", "Radiopharmaceutical"])
+    assert kept.ReconstructionMethod == "iterative AC"  # kept by the charter: cleaned, not removed
+    assert kept.ConvolutionKernel == "B30f"
+    assert kept.RadiopharmaceuticalInformationSequence[0].Radiopharmaceutical == "DOTATATE"
+
+
+def _site_sr(ct_files: list[Path]) -> pydicom.Dataset:
+    """A site's measurement SR (made with highdicom) with identifying text planted in nested content items."""
+    import highdicom as hd
+
+    def code(value: str, scheme: str, meaning: str) -> hd.sr.CodedConcept:
+        return hd.sr.CodedConcept(value, scheme, meaning)
+
+    contains = hd.sr.RelationshipTypeValues.CONTAINS
+    group = hd.sr.ContainerContentItem(code("125007", "DCM", "Measurement Group"), relationship_type=contains)
+    group.ContentSequence = hd.sr.ContentSequence([
+        hd.sr.TextContentItem(code("112039", "DCM", "Tracking Identifier"), "Smithson liver 4417493",
+                              relationship_type=hd.sr.RelationshipTypeValues.HAS_OBS_CONTEXT),
+        hd.sr.NumContentItem(code("103339001", "SCT", "Long Axis"), 23.5, code("mm", "UCUM", "millimeter"),
+                             relationship_type=contains),
+        hd.sr.TextContentItem(code("121106", "DCM", "Comment"), "liver seen 01/03/2021 by Dr Quincy MRN 4417493",
+                              relationship_type=contains),
+        hd.sr.DateContentItem(code("111060", "DCM", "Study Date"), "20190611", relationship_type=contains),
+        hd.sr.DateTimeContentItem(code("111526", "DCM", "DateTime Started"), "20190611101500",
+                                  relationship_type=contains),
+        hd.sr.PnameContentItem(code("121008", "DCM", "Person Observer Name"), "Welby^Marcus",
+                               relationship_type=contains),
+    ])
+    measurements = hd.sr.ContainerContentItem(code("126010", "DCM", "Imaging Measurements"),
+                                              relationship_type=contains)
+    measurements.ContentSequence = hd.sr.ContentSequence([group])
+    root = hd.sr.ContainerContentItem(code("126000", "DCM", "Imaging Measurement Report"))
+    observer = hd.sr.ObserverContext(
+        observer_type=code("121006", "DCM", "Person"),
+        observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
+            name="Smithson^Johanna", login_name="jsmithson4417493", organization_name="Saint Elsewhere Hospital"))
+    root.ContentSequence = hd.sr.ContentSequence(
+        [*hd.sr.ObservationContext(observer_person_context=observer), measurements])
+    evidence = [pydicom.dcmread(p) for p in ct_files]
+    for ds in evidence:
+        ds.PatientSex, ds.StudyTime = "F", "101500"  # highdicom copies the patient and study modules
+    return hd.sr.ComprehensiveSR(
+        evidence=evidence, content=root, series_instance_uid=hd.UID(), series_number=99,
+        sop_instance_uid=hd.UID(), instance_number=1, manufacturer="Elsewhere Imaging",
+        institution_name="Saint Elsewhere Hospital", verifying_observer_name="Quincy^Jack",
+        verifying_organization="Saint Elsewhere Hospital", is_complete=True, is_verified=True,
+    )
+
+
+def _content_items(seq) -> list:
+    items = []
+    for item in seq:
+        items.append(item)
+        items.extend(_content_items(item.get("ContentSequence", [])))
+    return items
+
+
+def test_structured_content_is_cleaned_not_lost(tmp_path: Path) -> None:
+    """Clean Structured Content (PS3.15 E.3.7): the SR of a site keeps its tree and measurements; names,
+    dates and identifiers planted in nested content items reach no byte of the package; dates are shifted
+    with the subject's shift and references point at the package's (new) image UIDs."""
+    base, ct_files = _write_subject_series(tmp_path / "src", 0)
+    _site_sr(ct_files).save_as(base / "site_sr.dcm", enforce_file_format=True)
+    follow, _ = _write_subject_series(tmp_path / "src", 56)
+    project, out = _package(tmp_path, base, follow)
+    blob = _all_bytes(out)
+    for phi in [*PLANTED, "Welby", "Quincy", "jsmithson", "4417493", "01/03/2021", "20190611", "Dr "]:
+        assert phi.encode() not in blob, phi
+    srs = [ds for ds in map(pydicom.dcmread, sorted(out.rglob("*.dcm"))) if ds.Modality == "SR"]
+    assert len(srs) == 1
+    sr = srs[0]
+    items = _content_items(sr.ContentSequence)
+    by_meaning = {str(i.ConceptNameCodeSequence[0].CodeMeaning): i for i in items}
+    assert float(by_meaning["Long Axis"].MeasuredValueSequence[0].NumericValue) == 23.5
+    assert by_meaning["Long Axis"].MeasuredValueSequence[0].MeasurementUnitsCodeSequence[0].CodeValue == "mm"
+    assert by_meaning["Comment"].TextValue == "liver"
+    shift = project.date_shift_days("NET-SUBJ-0042")
+    assert by_meaning["Study Date"].Date == (dt.date(2019, 6, 11) + dt.timedelta(days=shift)).strftime("%Y%m%d")
+    assert by_meaning["DateTime Started"].DateTime == (
+        dt.date(2019, 6, 11) + dt.timedelta(days=shift)).strftime("%Y%m%d") + "101500"
+    assert "Welby" not in str(by_meaning["Person Observer Name"].PersonName)
+    images = {str(ds.SOPInstanceUID) for ds in map(pydicom.dcmread, sorted(out.rglob("*.dcm"))) if ds.Modality == "CT"}
+    referenced = {str(ref.ReferencedSOPInstanceUID)
+                  for study in sr.CurrentRequestedProcedureEvidenceSequence
+                  for series in study.ReferencedSeriesSequence for ref in series.ReferencedSOPSequence}
+    assert referenced and referenced <= images
+    codes = [i.CodeValue for i in sr.DeidentificationMethodCodeSequence]
+    assert "113104" in codes and "Clean Structured Content" in list(sr.DeidentificationMethod)
