@@ -59,7 +59,7 @@ class ReviewSrExport:
     @property
     def problems(self) -> list[FinalRead]:
         """Skipped subjects that need someone to act (not merely awaiting reads or withdrawn)."""
-        return [r for r in self.skipped if r.status in ("invalid", "unmapped", "refused")]
+        return [r for r in self.skipped if r.status in ("invalid", "unmapped", "damaged", "refused")]
 
 
 def export_review_sr(

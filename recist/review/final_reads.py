@@ -71,8 +71,9 @@ class FinalRead:
         The subject id and its pseudonym.
     status
         ``"final"``, or the status of the results that says why there is no final read yet
-        (``"awaiting reads"``, ``"awaiting adjudication"``, ``"withdrawn"``, ``"invalid"``) or
-        ``"unmapped"`` (an image reference of the read is not among the subject's source series).
+        (``"awaiting reads"``, ``"awaiting adjudication"``, ``"withdrawn"``, ``"invalid"``),
+        ``"unmapped"`` (an image reference of the read is not among the subject's source series) or
+        ``"damaged"`` (a signature block without signer or time, in a project that fails verify).
     problem
         One line saying why the subject has no exportable final read (None when final).
     reader
@@ -148,9 +149,13 @@ def _final_read(project: ReviewProject, pseudonym: str, today: _dt.date) -> Fina
         return replace(base, status=row["status"], problem=why)
     pair = project._pair(pseudonym)  # noqa: SLF001
     version = pair["reads"][row["read"]]
-    signers = [_signer(project, version["signature"])]
+    blocks = [("the read's", version.get("signature"))]
     if row["source"] == "adjudication":
-        signers.append(_signer(project, project._adjudication(pseudonym)["signature"]))  # noqa: SLF001
+        blocks.append(("the adjudication's", (project._adjudication(pseudonym) or {}).get("signature")))  # noqa: SLF001
+    try:
+        signers = [_signer(project, block, what) for what, block in blocks]
+    except ReviewStateError as exc:
+        return replace(base, status="damaged", problem=f"final read by {row['reader']}: {exc}")
     try:
         case = source_case(version["case"], record, _uid_maps(project, record))
     except (ReviewStateError, OSError) as exc:
@@ -159,11 +164,16 @@ def _final_read(project: ReviewProject, pseudonym: str, today: _dt.date) -> Fina
                    signers=tuple(signers))
 
 
-def _signer(project: ReviewProject, block: Mapping[str, Any]) -> Signer:
-    person = str(block["signer"])
+def _signer(project: ReviewProject, block: Any, what: str) -> Signer:
+    """The signer of a signature block (ReviewStateError naming ``what`` when the block is damaged)."""
+    try:
+        person = str(block["signer"])
+        time = _utc(_dt.datetime.fromisoformat(str(block["time"])))
+    except (KeyError, TypeError, ValueError):
+        raise ReviewStateError(f"{what} signature is damaged (no signer or time): run `recist review verify`") from None
     return Signer(person=person, name=str(block.get("name") or person),
-                  organization=project.charter.organization_of(person),
-                  time=_utc(_dt.datetime.fromisoformat(str(block["time"]))), meaning=str(block.get("meaning") or ""))
+                  organization=project.charter.organization_of(person), time=time,
+                  meaning=str(block.get("meaning") or ""))
 
 
 def _uid_maps(project: ReviewProject, record: Mapping[str, Any]) -> list[dict[str, tuple[str, str]]]:

@@ -240,13 +240,20 @@ def test_export_is_for_administrators_and_refuses_a_tampered_project(review, tmp
     data = json.loads(read.read_text())
     data["versions"][-1]["case"]["timepoints"][1]["targets"]["T1"]["long_axis_mm"] = 1.0
     read.write_text(json.dumps(data))
+    adjudication = next(copy.glob("subjects/*/adjudication.json"))
+    data = json.loads(adjudication.read_text())
+    del data["signature"]["time"]
+    adjudication.write_text(json.dumps(data))
     assert main(["review", "export-sr", str(copy), "--out", str(tmp_path / "x"), "--as", "PM1"]) == 2
     assert "fails `recist review verify`" in capsys.readouterr().err
     out = tmp_path / "forensic"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main(["review", "export-sr", str(copy), "--out", str(out), "--as", "PM1", "--ignore-verify"]) == 1
-    assert "UNVERIFIED" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "UNVERIFIED" in err
+    assert "skipped subject NET-2" in err and "the adjudication's signature is damaged" in err
+    assert sorted(p.name.split("_")[0] for p in out.glob("*.dcm")) == ["NET-1", "NET-1"]
     for path in out.glob("*.dcm"):
         ds = pydicom.dcmread(path)
         assert ds.VerificationFlag == "UNVERIFIED" and "VerifyingObserverSequence" not in ds
