@@ -37,6 +37,16 @@ from typing import Any
 
 from recist._atomic import atomic_write_bytes
 from recist.errors import ExchangeError
+from recist.export.sr_header import (
+    VerifyingObserver,
+    check_subject_and_date,
+    clinical_trial,
+    local_scheme,
+    person_name,
+    subject_context,
+    verifying_observer_item,
+    with_type2,
+)
 from recist.io import sr_codes
 from recist.model.case import Case, ImageRef, Lesion, Line, NonTargetEntry, TargetEntry
 
@@ -71,25 +81,6 @@ class ImageIndex:
         """The headers whose StudyDate is ``date``."""
         text = date.strftime("%Y%m%d")
         return [ds for ds in self.by_sop.values() if str(getattr(ds, "StudyDate", "")) == text]
-
-
-@dataclass(frozen=True)
-class VerifyingObserver:
-    """A person who verified (signed) the content of an SR document (PS3.3 C.17.2, Verifying Observer).
-
-    Attributes
-    ----------
-    name
-        Printed name (written as a DICOM person name: a name without ``^`` becomes the family name).
-    organization
-        The organisation the person verified for (Verifying Organization, at most 64 characters).
-    time
-        When the person signed (timezone-aware; written as Verification DateTime with its UTC offset).
-    """
-
-    name: str
-    organization: str
-    time: _dt.datetime
 
 
 def index_images(folders: Iterable[str | os.PathLike[str]]) -> ImageIndex:
@@ -476,14 +467,14 @@ def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_
     groups = document.build()
     library = list(document.referenced.values()) or headers[:1]
     tp = case.timepoints[index]
-    _check_subject_and_date(case, tp, headers[0], linked=_referenced(case, index), patient_id=patient_id)
-    observers = [_verifying_observer(v) for v in verified_by]
+    check_subject_and_date(case, tp, headers[0], linked=_referenced(case, index), patient_id=patient_id)
+    observers = [verifying_observer_item(v) for v in verified_by]
     report = MeasurementReport(
         observation_context=ObservationContext(
             observer_person_context=ObserverContext(
                 observer_type=codes.DCM.Person,
                 observer_identifying_attributes=PersonObserverIdentifyingAttributes(
-                    name=_person_name(reader)
+                    name=person_name(reader)
                 ),
             )
         ),
@@ -493,7 +484,7 @@ def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_
     )
     try:
         sr = Comprehensive3DSR(
-            evidence=[_with_type2(ds) for ds in library],
+            evidence=[with_type2(ds) for ds in library],
             content=report[0],
             series_instance_uid=UID(),
             series_number=series_number,
@@ -503,7 +494,7 @@ def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_
             is_complete=True,
             is_final=bool(verified_by),
             is_verified=bool(verified_by),
-            verifying_observer_name=_person_name(verified_by[0].name) if verified_by else None,
+            verifying_observer_name=person_name(verified_by[0].name) if verified_by else None,
             verifying_organization=verified_by[0].organization if verified_by else None,
             series_description=f"RECIST 1.1 {tp.label}"[:64],
         )
@@ -513,159 +504,10 @@ def build_sr(case: Case, index: int, images: ImageIndex, *, reader: str, series_
         ) from None
     if observers:  # one item per signer, each dated by its signature (highdicom writes one, dated now)
         sr.VerifyingObserverSequence = observers
-    _clinical_trial(sr, headers[0], case.subject)
-    _subject_context(sr, headers[0], case.subject)
-    sr.CodingSchemeIdentificationSequence = [_local_scheme()]
+    clinical_trial(sr, headers[0], case.subject)
+    subject_context(sr, headers[0], case.subject)
+    sr.CodingSchemeIdentificationSequence = [local_scheme()]
     return sr
-
-
-_TYPE2_PATIENT_STUDY = (
-    "PatientName",
-    "PatientID",
-    "PatientBirthDate",
-    "PatientSex",
-    "StudyDate",
-    "StudyTime",
-    "ReferringPhysicianName",
-    "StudyID",
-    "AccessionNumber",
-)
-
-
-def _with_type2(header: Any) -> Any:
-    """A copy of an image header with the type 2 patient/study attributes present (empty if absent).
-
-    highdicom copies them into the SR; DICOM lets them be empty but not missing (PS3.3 C.7.1.1, C.7.2.1).
-    """
-    import copy
-
-    ds = copy.copy(header)
-    for keyword in _TYPE2_PATIENT_STUDY:
-        if keyword not in ds:
-            setattr(ds, keyword, "")
-    return ds
-
-
-def _verifying_observer(observer: VerifyingObserver) -> Any:
-    """One Verifying Observer Sequence item (PS3.3 C.17.2.1): name, organisation, the signature's date and time.
-
-    Verifying Observer Identification Code Sequence is type 2 and left empty (persons carry no code here).
-    """
-    from pydicom.dataset import Dataset
-
-    organization = observer.organization.strip()
-    if not organization or len(organization) > 64 or "\\" in organization:
-        raise ExchangeError(
-            f"verifying organisation {observer.organization!r} of {observer.name!r} must be 1-64 characters "
-            "without backslashes (the charter's 'organization' / 'organizations')"
-        )
-    if observer.time.tzinfo is None:
-        raise ExchangeError(f"the signature time of {observer.name!r} has no timezone")
-    item = Dataset()
-    item.VerifyingObserverName = _person_name(observer.name)
-    item.VerifyingObserverIdentificationCodeSequence = []
-    item.VerifyingOrganization = organization
-    item.VerificationDateTime = observer.time.strftime("%Y%m%d%H%M%S.%f%z")
-    return item
-
-
-def _person_name(reader: str) -> str:
-    """A DICOM PN for a reader: a name without components becomes a family name ("RADIOLOGIST 1^")."""
-    if not reader or len(reader) > 64 or "\\" in reader:
-        raise ExchangeError(f"reader name {reader!r} must be 1-64 characters without backslashes")
-    return reader if "^" in reader else f"{reader}^"
-
-
-def _check_subject_and_date(case: Case, tp: Any, header: Any, *, linked: bool, patient_id: str | None) -> None:
-    """Refuse to write one patient's measurements into another patient's study, or into another day's.
-
-    - images carrying a Clinical Trial Subject ID must carry the case's subject;
-    - a study found by date only (the timepoint names no image) must be the subject's: its Patient ID is
-      the subject, or the Patient ID of the studies the case's other timepoints name (``patient_id``);
-      a case whose timepoints name their images links subject and patient itself (trial subject ids and
-      hospital patient ids differ by design);
-    - the timepoint's date, when given, is the study's date.
-    """
-    trial_subject = str(getattr(header, "ClinicalTrialSubjectID", "") or "")
-    patient = str(getattr(header, "PatientID", "") or "")
-    where = f"subject {case.subject!r}, timepoint {tp.label!r}"
-    if trial_subject and trial_subject != case.subject:
-        raise ExchangeError(
-            f"{where}: the images of study {header.StudyInstanceUID} are of trial subject {trial_subject!r}; give "
-            "this subject's images (--images) or fix the case's subject"
-        )
-    if not linked and case.subject not in (trial_subject, patient) and patient != (patient_id or case.subject):
-        raise ExchangeError(
-            f"{where}: the study dated {tp.date} among the --images is of patient {patient!r}, and nothing links "
-            f"that patient to subject {case.subject!r}; add the study to the timepoint's 'images' or give only "
-            "this subject's series"
-        )
-    study_date = str(getattr(header, "StudyDate", "") or "")
-    if tp.date is not None and study_date and study_date != tp.date.strftime("%Y%m%d"):
-        raise ExchangeError(
-            f"subject {case.subject!r}, timepoint {tp.label!r}: dated {tp.date} but its images' study "
-            f"{header.StudyInstanceUID} is dated {study_date[:4]}-{study_date[4:6]}-{study_date[6:]}; "
-            "fix the timepoint's date or give the right series"
-        )
-
-
-_CLINICAL_TRIAL_SUBJECT = (
-    "ClinicalTrialSponsorName",
-    "ClinicalTrialProtocolID",
-    "ClinicalTrialProtocolName",
-    "ClinicalTrialSiteID",
-    "ClinicalTrialSiteName",
-    "ClinicalTrialSubjectID",
-    "ClinicalTrialSubjectReadingID",
-)
-
-
-def _clinical_trial(sr: Any, header: Any, subject: str) -> None:
-    """The Clinical Trial Subject module exactly as the images have it, and only when they have it.
-
-    Patient and study of an SR must equal those of its images (dcentvfy compares them): an invented
-    sponsor or protocol ("UNSPECIFIED") would contradict them. Images without the module identify the
-    subject by Patient ID, which :func:`_check_subject_and_date` has matched to the case.
-    """
-    if not str(getattr(header, "ClinicalTrialSubjectID", "") or ""):
-        return
-    for keyword in _CLINICAL_TRIAL_SUBJECT:
-        if keyword in header:
-            setattr(sr, keyword, header[keyword].value)
-
-
-def _subject_context(sr: Any, header: Any, subject: str) -> None:
-    """Name the trial subject in the observation context when the images' patient does not carry it.
-
-    TID 1006 Subject Context (Subject Class = Patient) with TID 1007's Subject ID (DCM 121030), inserted
-    after the observer context: the SR's patient module stays equal to the images' (hospital Patient ID,
-    no invented Clinical Trial Subject module) while :mod:`recist.io.sr_import` gets the case's subject.
-    """
-    from highdicom.sr import CodeContentItem, RelationshipTypeValues, TextContentItem
-    from pydicom.sr.codedict import codes
-
-    if subject in (str(getattr(header, "ClinicalTrialSubjectID", "") or ""), str(getattr(header, "PatientID", ""))):
-        return
-    items = [
-        CodeContentItem(name=codes.DCM.SubjectClass, value=codes.DCM.Patient,
-                        relationship_type=RelationshipTypeValues.HAS_OBS_CONTEXT),
-        TextContentItem(name=codes.DCM.SubjectID, value=subject,
-                        relationship_type=RelationshipTypeValues.HAS_OBS_CONTEXT),
-    ]  # fmt: skip
-    content = sr.ContentSequence
-    last = max((k for k, item in enumerate(content) if item.RelationshipType == "HAS OBS CONTEXT"), default=-1)
-    for offset, item in enumerate(items, start=1):
-        content.insert(last + offset, item)
-
-
-def _local_scheme() -> Any:
-    from pydicom.dataset import Dataset
-
-    item = Dataset()
-    item.CodingSchemeDesignator = sr_codes.LOCAL_SCHEME
-    item.CodingSchemeName = "recist local codes for RECIST 1.1 lesion roles and states"
-    item.CodingSchemeResponsibleOrganization = "recist project"
-    return item
 
 
 def _slug(text: str) -> str:

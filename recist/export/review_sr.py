@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from recist.errors import ExchangeError, RecistError
 from recist.export.dicom_sr import VerifyingObserver, export_sr, index_images
+from recist.export.sr_header import organization_value
 from recist.review.final_reads import FinalRead, final_reads
 
 if TYPE_CHECKING:
@@ -89,10 +90,13 @@ def export_review_sr(
     Raises
     ------
     ExchangeError
-        A signer with no organisation (nothing is written then).
+        A signer with no organisation, or an ``organization`` that is not a DICOM LO (nothing is written
+        then).
     BlindingError
         ``as_`` is not an administrator.
     """
+    if organization is not None:
+        organization = organization_value(organization)  # before anything is read or written
     reads = final_reads(project, as_=as_, now=now, subjects=subjects)
     final = [r for r in reads if r.status == "final"]
     if verified:

@@ -285,6 +285,9 @@ def test_subject_option_and_a_signer_without_organisation(review, tmp_path, caps
     err = capsys.readouterr().err
     assert "names no organisation for" in err and "--organization" in err and len(err.strip().splitlines()) == 1
     assert not list((tmp_path / "no-org").glob("*.dcm"))
+    assert main(["review", "export-sr", str(bare), "--out", str(tmp_path / "bad-org"), "--as", "PM1",
+                 "--organization", "Lab\\One"]) == 2
+    assert "organisation 'Lab\\\\One' must be 1-64 characters without backslashes" in capsys.readouterr().err
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main(["review", "export-sr", str(bare), "--out", str(tmp_path / "org"), "--as", "PM1",
