@@ -1,4 +1,4 @@
-"""``recist review`` verbs of the review server: serve, user, login, logout, audit, and ``--server URL``.
+"""``recist review`` verbs of the review server: serve, user, login, passwd, logout, audit, and ``--server URL``.
 
 Two ways to act on a review:
 
@@ -21,13 +21,39 @@ from typing import Any
 
 from recist.errors import RecistValidationError
 
-__all__ = ["add_server_verbs", "with_server", "first_admin", "trusted_key_for"]
+__all__ = ["add_server_verbs", "with_server", "first_admin", "trusted_key_for", "intermixed"]
 
 AS_HELP = ("act directly on the project folder as ID: only administrators on the server machine, and projects "
            "that are not served (simulations); everyone else works with --server URL")
 SERVER_HELP = "work through the review server at URL (log in first with `recist review login URL`)"
-REMOTE_VERBS = ("save", "sign", "amend", "show", "status", "adjudicate", "results", "report", "import-site-read",
+REMOTE_VERBS = ("package", "save", "sign", "amend", "show", "status", "adjudicate", "results", "report", "import-site-read",
                 "verify")
+
+
+class _IntermixedParser(argparse.ArgumentParser):
+    """A verb parser whose positionals may sit among its options even when the first is optional.
+
+    ``package [DIR] --reader R OUT``: plain argparse gives the first positional it meets to the last
+    positional slot that can take it (OUT), then refuses the real OUT; intermixed parsing collects the
+    positionals first (the verb has no sub-verbs, which intermixed parsing does not support).
+    """
+
+    _inner = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
+def intermixed(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Make a verb's parser an :class:`_IntermixedParser` (see there)."""
+    parser.__class__ = _IntermixedParser
+    return parser
 
 
 def _password(args: argparse.Namespace, prompt: str, *, confirm: bool = False) -> str:
@@ -157,6 +183,20 @@ def _login(args: argparse.Namespace) -> int:
     return 0
 
 
+def _passwd(args: argparse.Namespace) -> int:
+    from recist.review.accounts import MIN_PASSWORD_LENGTH
+    from recist.server.client import ReviewClient
+
+    with ReviewClient(args.server) as client:
+        user = client.me()["user"]
+        old = _password(args, f"current password of {user}: ")
+        new = _password(args, f"new password of {user} (at least {MIN_PASSWORD_LENGTH} characters): ", confirm=True)
+        done = client.change_password(old, new)
+    ended = done["sessions_ended"]
+    print(f"password of {user} changed on {client.url}" + (f"; {ended} other session(s) ended" if ended else ""))
+    return 0
+
+
 def _logout(args: argparse.Namespace) -> int:
     from recist.server.client import ReviewClient
 
@@ -215,7 +255,17 @@ def _remote(name: str, args: argparse.Namespace) -> int:
     from recist.server.client import ReviewClient
 
     with ReviewClient(args.server) as client:
-        if name == "save":
+        if name == "package":
+            if args.dir:
+                raise RecistValidationError(f"with --server give only OUT, not {args.dir!r}: the server packages "
+                                            "the project it serves")
+
+            def progress(done: int, total: int, pseudonym: str) -> None:
+                print(f"packaged {pseudonym} ({done}/{total})", file=sys.stderr, flush=True)
+
+            manifest = client.package(args.reader, args.out, subjects=args.subject or None, progress=progress)
+            print(f"{len(manifest['subjects'])} subject(s) in the package of reader {args.reader} in {args.out}")
+        elif name == "save":
             print(f"saved draft version {client.save(args.subject, _case(args.case))}")
         elif name == "sign":
             print(f"signed version {client.sign(args.subject, password=_password(args, 'password to sign: '))}")
@@ -339,6 +389,12 @@ def add_server_verbs(verbs: Any) -> None:
     p.add_argument("--ca-cert", help="CA certificate to trust for this server (a self-signed certificate)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=_login)
+
+    p = verbs.add_parser("passwd", help="change your own password on a review server (your other sessions end)")
+    p.add_argument("--server", metavar="URL", required=True, help=SERVER_HELP)
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the current and the new password from standard input (two lines)")
+    p.set_defaults(func=_passwd)
 
     p = verbs.add_parser("logout", help="end your session on a review server and forget its token")
     p.add_argument("url", metavar="URL")

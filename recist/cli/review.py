@@ -2,7 +2,7 @@
 
 Sub-verbs: init, add-subject, package, save, sign, amend, show, status, adjudicate, results, export-sr,
 report, import-site-read, withdraw-subject, correct-timepoints,
-verify, and the review server's serve, user, login, logout, audit
+verify, and the review server's serve, user, login, passwd, logout, audit
 (:mod:`recist.cli._review_server`). On a project folder every sub-verb but ``verify`` is done as someone
 (``--as ID``), a person the charter names; with ``--server URL`` the server's login says who. Each calls
 one method of :class:`recist.review.workflow.ReviewProject`.
@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from recist.cli._output import add_force_argument
-from recist.cli._review_server import AS_HELP, REMOTE_VERBS, SERVER_HELP, add_server_verbs, with_server
+from recist.cli._review_server import (
+    AS_HELP,
+    REMOTE_VERBS,
+    SERVER_HELP,
+    add_server_verbs,
+    intermixed,
+    with_server,
+)
 
 __all__ = ["register"]
 
@@ -259,7 +266,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--timepoint", nargs=3, action="append", metavar=("LABEL", "DATE", "FOLDER"),
                    help="one timepoint: label, ISO date, DICOM folder (repeat; baseline first)")
     p.add_argument("--manifest", help="CSV with columns subject,timepoint,date,folder")
-    p = verb("package", _package, "write the de-identified reading material of one reader")
+    p = intermixed(verb("package", _package, "write the de-identified reading material of one reader"))
     p.add_argument("--reader", required=True, help="the reader id")
     p.add_argument("out", metavar="OUT",
                    help="new output folder, or the reader's earlier package (subjects not yet in it are added)")

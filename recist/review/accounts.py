@@ -11,8 +11,13 @@ never in the project folder: ``accounts.json``, mode 0600, one entry per person:
   stays the one place that says who may do what; the account proves who is asking.
 - Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106); at least
   :data:`MIN_PASSWORD_LENGTH` characters.
-- After ``max_failures`` wrong passwords in a row (login or signing) the account is locked until an
-  administrator resets its password (``recist review user reset``); a correct password resets the count.
+- After ``max_failures`` wrong passwords in a row (login, signing or a password change) the account is
+  locked until an administrator resets its password (``recist review user reset``); a correct password
+  resets the count.
+- A user changes their own password with the current one (:meth:`Accounts.change_password`,
+  ``recist review passwd --server URL``); an administrator sets a forgotten one (:meth:`Accounts.reset`).
+  Either way the account's ``password_set`` time changes, and a session opened before it is no longer
+  accepted (the server compares the two on every request): the user's other sessions end.
 - Unknown users and wrong passwords get the same message, and an unknown user costs one hash check too,
   so neither the answer nor its timing tells whether an account exists.
 
@@ -74,6 +79,7 @@ class Account:
     disabled: bool
     failures: int
     locked: bool
+    password_set: str  # when the password was last set (ISO time): sessions opened before it end
 
 
 class Accounts:
@@ -134,7 +140,8 @@ class Accounts:
     def _account(user: str, entry: Mapping[str, Any], max_failures: int) -> Account:
         failures = int(entry.get("failures", 0))
         return Account(user=user, name=str(entry["name"]), role=str(entry["role"]), disabled=bool(entry["disabled"]),
-                       failures=failures, locked=failures >= max_failures)
+                       failures=failures, locked=failures >= max_failures,
+                       password_set=str(entry.get("password_set", "")))
 
     # ------------------------------------------------------------------ queries
     def get(self, user: str) -> Account | None:
@@ -177,7 +184,8 @@ class Accounts:
             if user in data["users"]:
                 raise ReviewStateError(f"{user!r} already has an account: use `user reset` to set a new password")
             data["users"][user] = {"name": name.strip(), "role": role, "hash": _HASHER.hash(password),
-                                   "disabled": False, "failures": 0, "changed": now.isoformat()}
+                                   "disabled": False, "failures": 0, "changed": now.isoformat(),
+                                   "password_set": now.isoformat()}
             self._save(data)
         return self._account(user, data["users"][user], self.max_failures)
 
@@ -199,9 +207,21 @@ class Accounts:
         return self._update(user, disabled=False, changed=now.isoformat())
 
     def reset(self, user: str, *, password: str, now: _dt.datetime) -> Account:
-        """Set a new password and clear the failure count (unlocks a locked account)."""
+        """Set a new password and clear the failure count (unlocks a locked account); ends its sessions."""
         self._check_password(user, password)
-        return self._update(user, hash=_HASHER.hash(password), failures=0, changed=now.isoformat())
+        return self._update(user, hash=_HASHER.hash(password), failures=0, changed=now.isoformat(),
+                            password_set=now.isoformat())
+
+    def change_password(self, user: str, *, old: str, new: str, now: _dt.datetime) -> Account:
+        """The user's own change: ``old`` must be right (a wrong one counts to the lockout, AuthenticationError),
+        ``new`` follows the rules of :meth:`add` and differs from ``old`` (RecistValidationError)."""
+        self.authenticate(user, old)
+        self._check_password(user, new)
+        if new == old:
+            raise RecistValidationError(f"the new password of {user!r} is the current one: choose another",
+                                        field="password")
+        return self._update(user, hash=_HASHER.hash(new), failures=0, changed=now.isoformat(),
+                            password_set=now.isoformat())
 
     # ------------------------------------------------------------------ authentication
     def authenticate(self, user: str, password: str) -> Account:
@@ -247,6 +267,7 @@ def _verify(hashed: str, password: str) -> bool:
 class _Session:
     user: str
     last_seen: float
+    password_set: str
 
 
 class SessionStore:
@@ -265,12 +286,26 @@ class SessionStore:
     def _key(token: str) -> str:
         return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
-    def open(self, user: str) -> str:
-        """A new session for ``user``; returns its token (shown once, never stored)."""
+    def open(self, user: str, *, password_set: str = "") -> str:
+        """A new session for ``user`` whose password was set at ``password_set`` (:attr:`Account.password_set`);
+        returns its token (shown once, never stored)."""
         token = secrets.token_urlsafe(32)
         with self._lock:
-            self._sessions[self._key(token)] = _Session(user, self._clock())
+            self._sessions[self._key(token)] = _Session(user, self._clock(), password_set)
         return token
+
+    def password_set(self, token: str) -> str | None:
+        """The :attr:`Account.password_set` the session of ``token`` was opened (or last renewed) under."""
+        with self._lock:
+            session = self._sessions.get(self._key(token))
+            return None if session is None else session.password_set
+
+    def renew(self, token: str, *, password_set: str) -> None:
+        """Keep the session of ``token`` after its user changed their password in it."""
+        with self._lock:
+            session = self._sessions.get(self._key(token))
+            if session is not None:
+                session.password_set = password_set
 
     def user(self, token: str) -> str | None:
         """The user of a live session (and keep it alive), or None when unknown or expired."""
@@ -289,8 +324,12 @@ class SessionStore:
         with self._lock:
             self._sessions.pop(self._key(token), None)
 
-    def close_user(self, user: str) -> None:
-        """End every session of ``user`` (account disabled or password reset)."""
+    def close_user(self, user: str, *, keep: str | None = None) -> int:
+        """End every session of ``user`` (account disabled, locked or password changed) but the one of the
+        token ``keep``; the number ended."""
+        kept = self._key(keep) if keep is not None else None
         with self._lock:
-            for key in [k for k, s in self._sessions.items() if s.user == user]:
+            ended = [k for k, s in self._sessions.items() if s.user == user and k != kept]
+            for key in ended:
                 del self._sessions[key]
+        return len(ended)

@@ -35,7 +35,7 @@ from recist.errors import BlindingError, DicomLoadError, ReviewStateError
 if TYPE_CHECKING:
     from recist.review.workflow import ReviewProject
 
-__all__ = ["PACKAGE_FORMAT", "write_package", "folder_slug"]
+__all__ = ["PACKAGE_FORMAT", "MANIFEST_NAME", "write_package", "folder_slug", "existing_manifest"]
 
 PACKAGE_FORMAT = "recist.review.package/1"
 MANIFEST_NAME = "manifest.json"
@@ -49,8 +49,12 @@ def folder_slug(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", label).strip("-").lower() or "timepoint"
 
 
-def _existing_manifest(out: Path, reader: str, trial: str) -> dict[str, Any] | None:
-    """The manifest of an earlier run into ``out`` (None for a new or empty folder)."""
+def existing_manifest(out: Path, reader: str, trial: str) -> dict[str, Any] | None:
+    """The manifest of an earlier package of ``reader`` for ``trial`` in ``out`` (None for a new or empty folder).
+
+    Raises ReviewStateError when ``out`` is a file, or a folder holding something else (or another
+    reader's package).
+    """
     if not out.exists():
         return None
     if not out.is_dir():
@@ -140,7 +144,7 @@ def write_package(
         project._refuse(as_, "package", f"{as_!r} may package only their own reading material, not {reader!r}'s",  # noqa: SLF001
                         now)
     out = Path(out)
-    manifest = _existing_manifest(out, reader, charter.trial)
+    manifest = existing_manifest(out, reader, charter.trial)
     if subjects:
         wanted = []
         for subject in subjects:

@@ -1,6 +1,7 @@
 """The review server's HTTP API (FastAPI), a thin layer over :class:`recist.review.ReviewProject`.
 
-Every endpoint authenticates the caller (``Authorization: Bearer TOKEN`` from ``POST /api/login``) and
+Every operation of ``recist review`` is an endpoint (reader packages: a job the client polls,
+:mod:`recist.server.packages`). Every endpoint authenticates the caller (``Authorization: Bearer TOKEN`` from ``POST /api/login``) and
 calls the same ``ReviewProject`` method as the CLI with ``as_`` set to the authenticated user: the
 identity of a request is never a parameter. Time is the server's clock. Signing, amending and
 adjudicating take the password again in the same request (21 CFR 11.200(a)(1)); a wrong one is refused,
@@ -95,6 +96,11 @@ class _Password(BaseModel):
     password: str = Field(max_length=1000)
 
 
+class _PasswordChange(BaseModel):
+    old: str = Field(max_length=1000)
+    new: str = Field(max_length=1000)
+
+
 class _Amend(BaseModel):
     case: dict[str, Any]
     reason: str = Field(max_length=5000)
@@ -156,6 +162,10 @@ def create_app(state: ServerState) -> FastAPI:
             sessions.close_user(user)
             raise HTTPException(401, "the account is disabled or locked: ask the core-lab administrator",
                                 headers={"WWW-Authenticate": "Bearer"})
+        if sessions.password_set(token) != account.password_set:  # changed or reset since this session began
+            sessions.close(token)
+            raise HTTPException(401, f"the password of {user!r} changed after this session began: log in again",
+                                headers={"WWW-Authenticate": "Bearer"})
         return Caller(user=user, role=account.role, name=account.name, token=token)
 
     def caller(request: Request) -> Caller:
@@ -196,7 +206,7 @@ def create_app(state: ServerState) -> FastAPI:
                               details={"user": user if known else None, "locked": bool(known and known.locked)})
             raise HTTPException(401, str(exc)) from None
         project.log_event(actor=account.user, action="login", details={"role": account.role})
-        return account, sessions.open(account.user)
+        return account, sessions.open(account.user, password_set=account.password_set)
 
     @app.post("/api/login")
     def login(body: _Login) -> dict[str, Any]:
@@ -209,6 +219,25 @@ def create_app(state: ServerState) -> FastAPI:
         sessions.close(who.token)
         project.log_event(actor=who.user, action="logout")
         return {"user": who.user, "logged_out": True}
+
+    @app.post("/api/password")
+    def change_password(body: _PasswordChange, who: Who) -> dict[str, Any]:
+        """The caller's own password change: the current password, then the new one (same rules as
+        ``user add``). Audited without either password; the caller's other sessions end."""
+        import datetime as dt
+
+        try:
+            account = accounts.change_password(who.user, old=body.old, new=body.new, now=dt.datetime.now(dt.timezone.utc))
+        except AuthenticationError as exc:
+            project.log_event(actor=who.user, action="refused",
+                              details={"attempted": "password-change", "why": "wrong current password"})
+            if (known := accounts.get(who.user)) is not None and known.locked:
+                sessions.close_user(who.user)
+            raise HTTPException(403, f"password not changed: {exc}") from None
+        ended = sessions.close_user(who.user, keep=who.token)
+        sessions.renew(who.token, password_set=account.password_set)
+        project.log_event(actor=who.user, action="password-change", details={"user": who.user, "sessions_ended": ended})
+        return {"user": who.user, "changed": account.password_set, "sessions_ended": ended}
 
     @app.get("/api/me")
     def me(who: Who) -> dict[str, Any]:
@@ -298,9 +327,12 @@ def create_app(state: ServerState) -> FastAPI:
         return call(audit_rows, project.root, since=since)
 
     from recist.server.dicomweb import add_dicomweb_routes
+    from recist.server.packages import PackageJobs, add_package_routes
     from recist.server.status_page import add_status_page
 
     add_dicomweb_routes(app, state, caller)
+    add_package_routes(app, PackageJobs(project, state.state_dir / "exports", _http_error), caller=caller,
+                       require_admin=require_admin)
     add_status_page(app, state, caller=caller, session_caller=session_caller, log_in=log_in,
                     require_admin=require_admin)
     app.state.recist = state

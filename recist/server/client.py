@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import ssl
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,7 @@ from recist.errors import (
 __all__ = ["ReviewClient", "token_file", "saved_login", "save_login", "forget_login"]
 
 _TIMEOUT_S = 60.0
+_POLL_S = 0.25  # how often a package job is asked for its progress
 
 
 def token_file() -> Path:
@@ -90,16 +96,21 @@ def _raise_for(response: httpx.Response, url: str) -> None:
         detail = response.text[:200]
     if isinstance(detail, list):  # pydantic validation errors
         detail = "; ".join(f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg')}" for d in detail)
+    _raise_status(response.status_code, detail, url)
+
+
+def _raise_status(status: int, detail: object, url: str) -> None:
+    """The RecistError subclass of an HTTP error ``status`` with the server's one-line ``detail``."""
     message = f"{url}: {detail}"
-    if response.status_code == 401:
+    if status == 401:
         raise AuthenticationError(f"{message} (log in with `recist review login {url}`)")
-    if response.status_code == 403:
+    if status == 403:
         raise BlindingError(message)
-    if response.status_code == 422:
+    if status == 422:
         raise RecistValidationError(message)
-    if response.status_code in (404, 409):
+    if status in (404, 409):
         raise ReviewStateError(message)
-    raise RecistError(f"{message} (HTTP {response.status_code})")
+    raise RecistError(f"{message} (HTTP {status})")
 
 
 class ReviewClient:
@@ -158,6 +169,10 @@ class ReviewClient:
         forget_login(self.url)
         self.token = None
 
+    def change_password(self, old: str, new: str) -> dict[str, Any]:
+        """Change the logged-in user's own password; this session stays, the user's others end."""
+        return self.request("POST", "/api/password", json={"old": old, "new": new}).json()
+
     # ------------------------------------------------------------------ the review operations
     def me(self) -> dict[str, Any]:
         return self.request("GET", "/api/me").json()
@@ -202,3 +217,72 @@ class ReviewClient:
 
     def audit(self, *, since: str | None = None) -> list[dict[str, Any]]:
         return self.request("GET", "/api/audit", params={"since": since} if since else {}).json()
+
+    # ------------------------------------------------------------------ reader packages (administrators)
+    def package(self, reader: str, out: str | os.PathLike[str], *, subjects: Sequence[str] | None = None,
+                progress: Callable[[int, int, str], None] | None = None, poll_s: float = _POLL_S) -> dict[str, Any]:
+        """Have the server write ``reader``'s package and put it in the local folder ``out``; the manifest.
+
+        ``out`` is a new or empty folder, or an earlier package of ``reader`` (then only the subjects not yet
+        in it are written and added, as :meth:`recist.review.ReviewProject.package` does on the server
+        machine). ``progress(done, total, pseudonym)`` is called as the server's job writes each subject
+        (:mod:`recist.server.packages`). The archive is unpacked next to ``out`` and moved into it only when
+        complete, so an interrupted download leaves ``out`` as it was.
+        """
+        from recist.review.packaging import MANIFEST_NAME, existing_manifest
+
+        out = Path(out)
+        earlier = existing_manifest(out, reader, str(self.me().get("trial")))
+        body = {"reader": reader, "subjects": list(subjects) if subjects else None, "earlier": earlier}
+        job = self.request("POST", "/api/packages", json=body).json()
+        seen = 0
+        while job["state"] in ("running", "archiving"):
+            time.sleep(poll_s)
+            job = self.request("GET", f"/api/packages/{job['job']}", params={"since": seen}).json()
+            for pseudonym in job["written"]:
+                seen += 1
+                if progress is not None:
+                    progress(seen, int(job["total"]), str(pseudonym))
+        if job["state"] == "failed":
+            _raise_status(int(job["status"]), str(job["detail"]), self.url)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.download-", dir=out.parent))
+        try:
+            archive = staging / "package.tar"
+            with self._http.stream("GET", f"/api/packages/{job['job']}/archive", headers=self._headers()) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for(response, self.url)
+                with open(archive, "wb") as handle:
+                    for chunk in response.iter_bytes():
+                        handle.write(chunk)
+            unpacked = staging / "package"
+            with tarfile.open(archive) as tar:
+                tar.extractall(unpacked, filter="data")
+            manifest = json.loads((unpacked / MANIFEST_NAME).read_text(encoding="utf-8"))
+            _move_package(unpacked, out, manifest_name=MANIFEST_NAME)
+        except (OSError, tarfile.TarError, ValueError) as exc:
+            raise RecistError(f"{self.url}: the package of {reader} could not be unpacked into {out}: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise RecistError(f"{self.url}: the package download of {reader} failed ({exc}); run it again") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return manifest
+
+
+def _move_package(unpacked: Path, out: Path, *, manifest_name: str) -> None:
+    """Move a downloaded package (or the new subjects of an earlier one) into ``out``, manifest last."""
+    from recist._atomic import make_private_folder
+
+    if not out.exists() or not any(out.iterdir()):
+        if out.exists():
+            out.rmdir()
+        unpacked.rename(out)
+        make_private_folder(out)
+        return
+    for folder in sorted(p for p in unpacked.iterdir() if p.is_dir()):
+        target = out / folder.name
+        if target.exists():  # a subject of an interrupted earlier download that its manifest does not list
+            shutil.rmtree(target)
+        folder.rename(target)
+    os.replace(unpacked / manifest_name, out / manifest_name)

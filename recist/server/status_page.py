@@ -181,7 +181,9 @@ def add_status_page(app: FastAPI, state: Any, *, caller: Callable[..., Any], ses
                 del links[stale]
         if not user or until < time.monotonic():
             raise HTTPException(401, "this status link is used or expired: ask for a new one")
-        return with_cookie(RedirectResponse("/status", status_code=303), state.sessions.open(user))
+        account = state.accounts.get(user)
+        token = state.sessions.open(user, password_set=account.password_set if account is not None else "")
+        return with_cookie(RedirectResponse("/status", status_code=303), token)
 
     @app.get("/status", response_model=None)
     def status_page(request: Request) -> Any:
