@@ -50,9 +50,10 @@ list is removed unless the charter's ``deidentification.keep_attributes`` keeps 
 descriptor), and so is any public attribute of unknown type (UN: its content cannot be judged). So the
 Radiopharmaceutical (0018,0031) and Convolution Kernel (0018,1210), which the table does not list, are
 removed unless the charter keeps them (the Radiopharmaceutical Code Sequence, coded, stays). A code of a
-local coding scheme (``99...``) keeps its structure but its meaning is cleaned and its value replaced by a
-keyed hash; the file meta's ImplementationClassUID and ImplementationVersionName (the source's software)
-are replaced by pydicom's.
+local coding scheme (``99...``) keeps its structure but its meaning is cleaned and its value and scheme
+designator (``99STJUDE`` names the site) replaced by keyed hashes (the designator keeps its ``99``); the
+file meta's ImplementationClassUID and ImplementationVersionName (the source's software) are replaced by
+pydicom's.
 
 Not done: burned-in annotation in pixel data is not inspected (E.3.1 Clean Pixel Data option is not
 claimed); a series whose BurnedInAnnotation is ``YES`` is refused.
@@ -284,6 +285,12 @@ def _local_scheme(ds: Any) -> bool:
 
 _CODE_VALUES = {(0x0008, 0x0100), (0x0008, 0x0119), (0x0008, 0x0120)}  # code value, long code value, URN code value
 _CODE_MEANING = (0x0008, 0x0104)
+_CODING_SCHEME, _CODING_SCHEME_VERSION = (0x0008, 0x0102), (0x0008, 0x0103)
+
+
+def _keyed(secret: bytes, kind: str, value: Any) -> str:
+    """A keyed hash (HMAC-SHA256, upper-case hex) of a local code's part: stable within a project."""
+    return hmac.new(secret, kind.encode() + b":" + str(value).encode("utf-8", "replace"), hashlib.sha256).hexdigest().upper()
 
 
 def _walk(ds: Any, *, secret: bytes, shift_days: int, keep: frozenset[tuple[int, int]] = frozenset(),
@@ -301,8 +308,13 @@ def _walk(ds: Any, *, secret: bytes, shift_days: int, keep: frozenset[tuple[int,
             elem.value = clean_descriptor(str(elem.value or "")) or "local code"
             continue
         if key in _CODE_VALUES and _local_scheme(ds):  # a local Code Value can spell anything ("ARMB")
-            elem.value = "L" + hmac.new(secret, b"code:" + str(elem.value).encode("utf-8", "replace"),
-                                        hashlib.sha256).hexdigest()[:10].upper()
+            elem.value = "L" + _keyed(secret, "code", elem.value)[:10]
+            continue
+        if key == _CODING_SCHEME and _local_scheme(ds):  # "99STJUDE": a local scheme often names the site
+            elem.value = "99" + _keyed(secret, "scheme", elem.value)[:8]
+            continue
+        if key == _CODING_SCHEME_VERSION and _local_scheme(ds):
+            elem.value = clean_descriptor(str(elem.value or "")) or "1"
             continue
         if vr == "SQ" and (key in CLEAN_STRUCTURED_CONTENT or (action == "X/Z/U*" and elem.value)):
             # Clean Structured Content (C) and U* of a sequence: the items stay, each attribute by its own row

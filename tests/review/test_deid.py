@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
 
 from recist.review.deid import (
     PROFILE_CODES,
@@ -36,13 +38,29 @@ PHI = {
     "SeriesDate": "20240110",
     "AcquisitionDate": "20240110",
     "ContentDate": "20240110",
-    "StudyDescription": "CT CHEST W CONTRAST Smithson arm B",
-    "SeriesDescription": "AXIAL 3mm Johanna",
+    # issue #14 section 4: an MRN-like number and true dates inside descriptors
+    "StudyDescription": "CT CHEST W CONTRAST Smithson arm B 4417493",
+    "SeriesDescription": "AXIAL 3mm Johanna 20190611",
+    "ProtocolName": "CT 4417493 20190611 01/03/2021",
+    # attributes kept verbatim before issue #14, and those found when checking Table E.1-1 row by row
+    "ImageComments": "ImgCommentSmith",
+    "DocumentTitle": "DocTitleSmith",
+    "ContentLabel": "LABELSMITH",
+    "ContentDescription": "ContentDescSmith",
+    "ManufacturerModelName": "ModelStJude",
+    "SoftwareVersions": "SoftwareStJude",
+    "DeviceSerialNumber": "SerialStJude",
+    "ConvolutionKernel": "KernelSmith",
+    "RetrieveURL": "https://pacs.stjude.example/wado",
+    "TextValue": "TextValueSmith",
     "ClinicalTrialSiteName": "Springfield General Site 042",
     "ClinicalTrialSubjectID": "NET-SUBJ-0042",
 }
 PLANTED = ["Smithson", "Johanna", "MRN99887766", "19510317", "Elsewhere", "Harbour", "Welby", "Quincy", "Tanya",
-           "ACC5551234", "OPID424242", "STUDY8675309", "20240110", "Springfield", "NET-SUBJ-0042", "arm B"]
+           "ACC5551234", "OPID424242", "STUDY8675309", "20240110", "Springfield", "NET-SUBJ-0042", "arm B",
+           "4417493", "20190611", "01/03/2021", "01 03 2021", "Smith", "SMITH", "StJude", "stjude", "STJUDE",
+           "arm A", "ARMB", "1.2.3.99.4417"]
+"""Everything planted in the source headers (PHI and the extra attributes of :func:`_write_subject_series`)."""
 
 
 def _write_subject_series(root: Path, day: int) -> tuple[Path, list[Path]]:
@@ -52,12 +70,40 @@ def _write_subject_series(root: Path, day: int) -> tuple[Path, list[Path]]:
     extra = {**PHI, **({"StudyDate": date, "SeriesDate": date, "AcquisitionDate": date, "ContentDate": date}
                        if day else {})}
     files = factory.write_series(folder, shape=(3, 8, 8), extra=extra)
-    for path in files:  # a private tag with PHI
+    for path in files:  # what the keyword extras cannot say: private, overlay, coded and nested text
         ds = pydicom.dcmread(path)
         block = ds.private_block(0x0011, "ACME PHI", create=True)
         block.add_new(0x01, "LO", "Smithson Johanna MRN99887766")
+        ds.add_new(0x60000022, "LO", "OverlaySmith")  # Overlay Description
+        ds.add_new(0x60001500, "LO", "OverlayLabelSmith")  # Overlay Label
+        ds.add_new(0x00187777, "UN", b"UnknownSmith")  # a public attribute pydicom does not know
+        ds.file_meta.ImplementationClassUID = "1.2.3.99.4417"
+        ds.file_meta.ImplementationVersionName = "STJUDE_PACS_7"
+        local = Dataset()
+        local.CodeValue, local.CodingSchemeDesignator, local.CodeMeaning = "ARMB", "99STJUDE", "CT arm B Smithson"
+        ds.ProcedureCodeSequence = Sequence([local])
+        ds.PerformedProtocolCodeSequence = Sequence([local])
+        ds.RequestedProcedureCodeSequence = Sequence([local])
+        drug = Dataset()
+        drug.Radiopharmaceutical = "Lu-177 arm A Smithson"
+        ds.RadiopharmaceuticalInformationSequence = Sequence([drug])
+        context = Dataset()  # Acquisition Context Sequence: a content item (Clean Structured Content)
+        context.ValueType = "TEXT"
+        context.ConceptNameCodeSequence = Sequence([_code("121106", "DCM", "Comment")])
+        context.TextValue = "liver Smithson 4417493 on 01/03/2021"
+        ds.AcquisitionContextSequence = Sequence([context])
+        ref = Dataset()  # X/Z/U*: the reference stays, with the package's UID
+        ref.ReferencedSOPClassUID = ds.SOPClassUID
+        ref.ReferencedSOPInstanceUID = ds.SOPInstanceUID
+        ds.ReferencedImageSequence = Sequence([ref])
         ds.save_as(path)
     return folder, files
+
+
+def _code(value: str, scheme: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+    return item
 
 
 def _package(tmp_path: Path, base: Path, follow: Path) -> tuple[ReviewProject, Path]:
@@ -85,10 +131,22 @@ def _all_bytes(folder: Path) -> bytes:
 
 
 def test_no_planted_phi_reaches_the_package_or_a_read(packaged) -> None:
-    project, out, _ = packaged
+    project, out, src = packaged
     blob = _all_bytes(out)
     for phi in PLANTED:
         assert phi.encode() not in blob, phi
+    sources = [pydicom.dcmread(p) for p in sorted(src.rglob("*.dcm"))]
+    source_uids = {str(ds.data_element(k).value) for ds in sources
+                   for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID")}
+    for uid in source_uids:  # no UID of the source, anywhere (the reference in Referenced Image Sequence too)
+        assert uid.encode() not in blob, uid
+    packaged_files = [pydicom.dcmread(p) for p in sorted(out.rglob("*.dcm"))]
+    for ds in packaged_files:
+        assert ds.ReferencedImageSequence[0].ReferencedSOPInstanceUID == ds.SOPInstanceUID  # U*: still itself
+        assert ds.AcquisitionContextSequence[0].TextValue == "liver on"  # Clean Structured Content: SAFE_WORDS
+        assert "ProcedureCodeSequence" not in ds and "PerformedProtocolCodeSequence" not in ds
+        local = ds.RequestedProcedureCodeSequence[0]  # a local code keeps its structure, cleaned and hashed
+        assert (local.CodeMeaning, local.CodeValue[0], local.CodingSchemeDesignator[:2]) == ("CT", "L", "99")
     pseudonym = project.pseudonym("NET-SUBJ-0042")
     manifest = json.loads((out / "manifest.json").read_text())
     assert [s["subject"] for s in manifest["subjects"]] == [pseudonym]
