@@ -68,6 +68,7 @@ __all__ = ["CHARTER_FORMAT", "IRECIST_TRIGGERS", "Trigger", "Charter", "load_cha
 CHARTER_FORMAT = "recist.charter/1"
 
 _PERSON_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+_ORGANIZATION_PATTERN = r"^[^\\]*[^\\\s][^\\]*$"  # a DICOM LO: not blank, no backslash
 
 
 class Trigger(str, Enum):
@@ -176,8 +177,8 @@ class Charter(_Strict):
     deidentification: Deidentification = Deidentification()
     arms: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = ()
     control_arm: str | None = None
-    organization: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\\]*\S[^\\]*$")] | None = None
-    organizations: dict[str, Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\\]*\S[^\\]*$")]] = (
+    organization: Annotated[str, Field(min_length=1, max_length=64, pattern=_ORGANIZATION_PATTERN)] | None = None
+    organizations: dict[str, Annotated[str, Field(min_length=1, max_length=64, pattern=_ORGANIZATION_PATTERN)]] = (
         Field(default_factory=dict))
 
     def organization_of(self, person: str) -> str | None:

@@ -33,7 +33,7 @@ from recist.review.subjects import calendar_case
 if TYPE_CHECKING:
     from recist.review.workflow import ReviewProject
 
-__all__ = ["Signer", "FinalRead", "final_reads"]
+__all__ = ["Signer", "FinalRead", "final_reads", "source_case"]
 
 
 @dataclass(frozen=True)

@@ -115,3 +115,16 @@ def test_arms_and_control_are_optional_and_checked() -> None:
                        ({"arms": ["a", "a"], "control_arm": "a"}, "lists an arm twice")):
         with pytest.raises(RecistValidationError, match=words):
             parse_charter({**CHARTER, **bad})
+
+
+def test_organisations_are_optional_per_person_and_checked() -> None:
+    """The Verifying Organization of final-read SRs (issue 16 §2): charter-wide, per person, DICOM LO."""
+    assert parse_charter(CHARTER).organization_of("R1") is None
+    assert "organization" not in parse_charter(CHARTER).to_dict()  # an older charter writes back the same
+    charter = parse_charter({**CHARTER, "organization": "Core Lab", "organizations": {"ADJ1": "Hospital Three"}})
+    assert (charter.organization_of("R1"), charter.organization_of("ADJ1")) == ("Core Lab", "Hospital Three")
+    assert parse_charter(charter.to_dict()) == charter
+    for bad, field in (({"organizations": {"R9": "X"}}, "R9"), ({"organization": "A\\B"}, "organization"),
+                       ({"organization": "x" * 65}, "organization"), ({"organizations": {"R1": " "}}, "R1")):
+        with pytest.raises(RecistValidationError, match=field):
+            parse_charter({**CHARTER, **bad})

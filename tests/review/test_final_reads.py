@@ -12,10 +12,12 @@ from typing import Any
 
 import pydicom
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recist.cli import main
-from recist.errors import BlindingError
-from recist.review.final_reads import final_reads
+from recist.errors import BlindingError, ReviewStateError
+from recist.review.final_reads import final_reads, source_case
 from recist.review.workflow import ReviewProject, SubjectTimepoint
 
 from .conftest import CHARTER, NOW, load_factory, package_case
@@ -125,3 +127,35 @@ def test_images_that_contradict_the_record_dates_skip_the_subject_with_nothing_w
     assert f"skipped subject NET-9 ({pseudonym}): final read by " in err
     assert "timepoint 'week 8': dated 2024-03-06 but its images' study" in err and "2024-03-07" in err
     assert not list((tmp_path / "sr").iterdir())  # not even the baseline document
+
+
+MAP = {"d-study": ("s-study", "StudyInstanceUID"), "d-series": ("s-series", "SeriesInstanceUID"),
+       "d-sop": ("s-sop", "SOPInstanceUID")}
+uids = st.sampled_from(sorted(MAP)) | st.text(max_size=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.fixed_dictionaries({"study_uid": uids, "series_uid": uids}, optional={"sop_uid": uids}),
+       st.sampled_from(["targets", "non_targets", "new_lesions", "images"]))
+def test_any_reference_is_mapped_to_its_own_kind_or_refused(ref: dict[str, str], where: str) -> None:
+    """Whatever UIDs a read holds, each comes back as the source UID of the same attribute, or is refused."""
+    tp: dict[str, Any] = {"label": "timepoint 1", "date": "2022-12-06"}
+    if where == "images":
+        tp["images"] = [dict(ref)]
+    elif where == "new_lesions":
+        tp["new_lesions"] = [{"id": "N1", "site": "bone", "image": dict(ref)}]
+    else:
+        tp[where] = {"L1": {"state": "present", "image": dict(ref)}}
+    record = {"subject": "NET-1", "date_shift_days": -400,
+              "timepoints": [{"label": "baseline", "date": "2024-01-10", "folders": []}]}
+    try:
+        data = source_case({"subject": "S-00000000", "timepoints": [tp]}, record, [MAP])
+    except ReviewStateError as exc:
+        assert "timepoint 'baseline'" in str(exc)
+        return
+    got = data["timepoints"][0]
+    mapped = (got["images"][0] if where == "images" else got["new_lesions"][0]["image"] if where == "new_lesions"
+              else got[where]["L1"]["image"])
+    expected = {"study_uid": "s-study", "series_uid": "s-series", "sop_uid": "s-sop"}
+    assert mapped == {key: expected[key] for key in ref}
+    assert (data["subject"], got["date"], got["label"]) == ("NET-1", "2024-01-10", "baseline")
