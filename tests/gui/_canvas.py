@@ -1,73 +1,43 @@
 """Drive napari's canvas as a reader does: Qt key presses and mouse drags on the real vispy canvas widget.
 
-Mouse moves are spaced by 15 ms: vispy drops a move that follows the previous one within 10 ms
-(and napari then never learns what is under the cursor). The helpers map world points (napari world = LPS reversed, mm) to canvas pixels through vispy's own scene
-transform and send real Qt events to the canvas widget, so napari's mouse and key bindings (and the
-plugin's Qt shortcuts) see exactly what a mouse and keyboard would give them.
+The helpers take world points (napari world = LPS reversed, mm) and send real Qt events to the canvas
+widget through :mod:`.canvas_events` (which maps them with vispy's own scene transform and spaces mouse
+moves so that vispy drops none), so napari's mouse and key bindings (and the plugin's Qt shortcuts) see
+exactly what a mouse and keyboard would give them.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from qtpy.QtCore import QEvent, QPoint, QPointF, Qt
-from qtpy.QtGui import QMouseEvent
-from qtpy.QtTest import QTest
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QApplication
 
-__all__ = ["canvas_widget", "world_to_canvas", "drag", "click", "activate", "press_key", "settle", "answer_next_dialog"]
+from . import canvas_events
+from .canvas_events import canvas_widget, world_to_canvas
 
-
-def canvas_widget(viewer):
-    """The Qt widget of the viewer's vispy canvas (where mouse events are delivered)."""
-    return viewer.window._qt_viewer.canvas.native
-
-
-def world_to_canvas(viewer, world_point) -> QPoint:
-    """Canvas pixel of a world point on the displayed slice (through vispy's scene transform)."""
-    canvas = viewer.window._qt_viewer.canvas
-    view = canvas.view
-    transform = view.transform * view.scene.transform
-    displayed = list(viewer.dims.displayed)
-    xy = np.asarray(world_point, dtype=float)[displayed][::-1]
-    mapped = transform.map(list(xy))
-    return QPoint(int(round(mapped[0])), int(round(mapped[1])))
-
-
-def _send(widget, kind, pos: QPoint, button, buttons, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
-    if kind == QEvent.Type.MouseMove:
-        QTest.qWait(15)  # vispy drops a mouse move that comes less than 10 ms after the previous one
-    local = QPointF(pos)
-    global_pos = QPointF(widget.mapToGlobal(pos))
-    event = QMouseEvent(kind, local, global_pos, button, buttons, modifiers)
-    QApplication.sendEvent(widget, event)
+__all__ = ["canvas_widget", "world_to_canvas", "drag", "drag_tolerance_mm", "click", "activate", "press_key", "settle", "answer_next_dialog"]
 
 
 def drag(qtbot, viewer, start_world, end_world, steps: int = 5) -> None:
     """Press the left button at ``start_world``, move in ``steps`` to ``end_world`` and release."""
-    widget = canvas_widget(viewer)
-    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-    start, end = world_to_canvas(viewer, start_world), world_to_canvas(viewer, end_world)
-    _send(widget, QEvent.Type.MouseMove, start, none, none)
-    _send(widget, QEvent.Type.MouseButtonPress, start, left, left)
-    for n in range(1, steps + 1):
-        f = n / steps
-        pos = QPoint(int(round(start.x() + f * (end.x() - start.x()))),
-                     int(round(start.y() + f * (end.y() - start.y()))))
-        _send(widget, QEvent.Type.MouseMove, pos, none, left)
-    _send(widget, QEvent.Type.MouseMove, end, none, left)  # once more: the last move must not be dropped
-    QTest.qWait(15)
-    _send(widget, QEvent.Type.MouseButtonRelease, end, left, none)
+    canvas_events.drag(canvas_widget(viewer), world_to_canvas(viewer, start_world), world_to_canvas(viewer, end_world),
+                       steps=steps)
     settle(qtbot)
+
+
+def drag_tolerance_mm(viewer) -> float:
+    """How far a dragged length can be from the recorded one, mm: events carry whole canvas pixels, so each
+    end may move by up to half a pixel in x and y (together under one pixel, two for a line)."""
+    from napari_recist._session import camera_of
+
+    return 2.0 / float(camera_of(viewer).zoom)
 
 
 def click(qtbot, viewer, world_point) -> None:
     """A left click (press and release without moving) at a world point."""
-    widget = canvas_widget(viewer)
-    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-    pos = world_to_canvas(viewer, world_point)
-    _send(widget, QEvent.Type.MouseMove, pos, none, none)
-    _send(widget, QEvent.Type.MouseButtonPress, pos, left, left)
-    _send(widget, QEvent.Type.MouseButtonRelease, pos, left, none)
+    widget, pos = canvas_widget(viewer), world_to_canvas(viewer, world_point)
+    canvas_events.mouse(widget, "move", pos, buttons=Qt.MouseButton.NoButton)
+    canvas_events.mouse(widget, "press", pos)
+    canvas_events.mouse(widget, "release", pos)
     settle(qtbot)
 
 

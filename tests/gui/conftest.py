@@ -31,6 +31,21 @@ def sample_patient_dir(tmp_path_factory):
     return out
 
 
+@pytest.fixture
+def reading(make_napari_viewer, sample_patient_dir, tmp_path, qtbot):
+    """The sample patient (a working copy) open with the Measurement and Case table widgets docked:
+    ``(viewer, measurement widget, table widget, case file path)``."""
+    import shutil
+
+    from ._reading import open_reading
+
+    work = tmp_path / "patient"
+    shutil.copytree(sample_patient_dir, work)
+    viewer = make_napari_viewer(show=True)
+    measure, table = open_reading(viewer, qtbot, work)
+    return viewer, measure, table, work / "case.json"
+
+
 @pytest.fixture(autouse=True)
 def no_unanswered_dialogs(qapp):
     """A modal dialog that no test answers would block the run: close it after 3 s and fail the test."""

@@ -6,7 +6,6 @@ line labels."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +16,7 @@ from napari_recist._session import get_session
 from qtpy.QtCore import QPointF, Qt
 from qtpy.QtWidgets import QApplication
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from canvas_events import canvas_widget, drag, enter, mouse, wheel, world_to_canvas  # noqa: E402
+from .canvas_events import canvas_widget, drag, enter, mouse, wheel, world_to_canvas
 
 pytestmark = pytest.mark.gui
 

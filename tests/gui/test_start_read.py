@@ -18,7 +18,8 @@ from qtpy.QtCore import Qt
 import recist
 from recist.review.workflow import ReviewProject, SubjectTimepoint
 
-from ._canvas import drag, press_key, settle
+from ._canvas import drag, drag_tolerance_mm, press_key, settle
+from ._reading import open_reading
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "io"))
 from dicom_factory import write_series  # noqa: E402
@@ -59,11 +60,7 @@ def test_a_dicom_folder_starts_an_empty_read_and_a_drag_is_saved(make_napari_vie
     for name, when in zip(("scan-c", "scan-a", "scan-b"), DATES):
         _write_timepoint(images / name, when)
     viewer = make_napari_viewer(show=True)
-    viewer.window._qt_window.resize(1600, 1000)
-    viewer.open(str(images), plugin="recist")
-    _, measure = viewer.window.add_plugin_dock_widget("recist", "Measurement")
-    _, table = viewer.window.add_plugin_dock_widget("recist", "Case table")
-    settle(qtbot, 100)
+    measure, table = open_reading(viewer, qtbot, images)
     session = get_session(viewer)
     case_path = images / "case.json"
     assert session.controller.path == case_path and case_path.is_file()
@@ -80,7 +77,7 @@ def test_a_dicom_folder_starts_an_empty_read_and_a_drag_is_saved(make_napari_vie
     session.controller.flush()
     saved = recist.read_case(case_path)
     entry = saved.timepoints[0].targets["T1"]
-    assert entry.long_axis_mm == pytest.approx(20.0, abs=1.5)
+    assert entry.long_axis_mm == pytest.approx(20.0, abs=drag_tolerance_mm(viewer))
     assert saved == session.controller.case
     row = next(r for r in table.model.rows if r.lesion_id == "T1")
     assert table.cell_text(row.header, "baseline") == f"{entry.long_axis_mm:.1f}"
@@ -103,11 +100,7 @@ def test_a_reader_package_starts_a_read_on_its_pseudonym_labels_and_dates(make_n
                                                 in zip(("baseline", "week 8"), DATES[1:], folders)], as_="PM1")
     manifest = project.package("R1", tmp_path / "package_R1", as_="PM1")
     viewer = make_napari_viewer(show=True)
-    viewer.window._qt_window.resize(1600, 1000)
-    viewer.open(str(tmp_path / "package_R1"), plugin="recist")
-    _, measure = viewer.window.add_plugin_dock_widget("recist", "Measurement")
-    _, table = viewer.window.add_plugin_dock_widget("recist", "Case table")
-    settle(qtbot, 100)
+    measure, table = open_reading(viewer, qtbot, tmp_path / "package_R1")
     session = get_session(viewer)
     case_path = tmp_path / "package_R1" / pseudonym / "case.json"
     assert session.controller.path == case_path
@@ -120,7 +113,7 @@ def test_a_reader_package_starts_a_read_on_its_pseudonym_labels_and_dates(make_n
     _draw_long_axis(qtbot, viewer, measure, "week 8", "T1")
     session.controller.flush()
     saved = read_draft(case_path)
-    assert saved.timepoints[1].targets["T1"].long_axis_mm == pytest.approx(20.0, abs=1.5)
+    assert saved.timepoints[1].targets["T1"].long_axis_mm == pytest.approx(20.0, abs=drag_tolerance_mm(viewer))
     assert np.isclose(saved.timepoints[1].targets["T1"].long_axis_mm, session.controller.entry("week 8", "T1").long_axis_mm)
 
 
