@@ -16,6 +16,7 @@ __all__ = [
     "ReviewStateError",
     "BlindingError",
     "AuditError",
+    "AuditRollbackError",
     "ExchangeError",
     "AuthenticationError",
 ]
@@ -107,6 +108,10 @@ class BlindingError(ReviewStateError):
 
 class AuditError(RecistError):
     """An audit trail or stored read that fails verification."""
+
+
+class AuditRollbackError(AuditError):
+    """A served project whose audit trail is older than the head its server witnessed (a restored old copy)."""
 
 
 class AuthenticationError(RecistError):

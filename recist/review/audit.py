@@ -46,7 +46,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from recist._atomic import atomic_write_json, new_file_mode
+from recist._atomic import atomic_write_json, dumps_stable, new_file_mode
 from recist.errors import AuditError
 from recist.review.keys import PUBLIC_KEY_NAME, SigningKey, key_id, load_public_key, verify_signature
 
@@ -55,6 +55,7 @@ __all__ = [
     "LOG_NAME",
     "HEAD_NAME",
     "AuditLog",
+    "Head",
     "Problem",
     "entry_hash",
     "file_sha256",
@@ -103,11 +104,24 @@ class Problem:
         return f"{self.where}: {self.message}"
 
 
-@dataclass
-class _Head:
+@dataclass(frozen=True)
+class Head:
+    """The end of the trail: the last entry's sequence number and hash, and the log's size in bytes."""
+
     seq: int = 0
     hash: str = GENESIS_HASH
     size: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash, "size": self.size}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Head:
+        """The head recorded in ``data``; ValueError (or KeyError, TypeError) when it is not one."""
+        head = cls(seq=int(data["seq"]), hash=str(data["hash"]), size=int(data["size"]))
+        if head.seq < 0 or head.size < 0 or len(head.hash) != 64:
+            raise ValueError(f"seq {head.seq}, size {head.size} or hash {head.hash[:70]!r} out of range")
+        return head
 
 
 @dataclass
@@ -120,7 +134,10 @@ class AuditLog:
 
     root: Path
     signer: SigningKey | None = None
-    _head: _Head | None = field(default=None, repr=False)
+    _head: Head | None = field(default=None, repr=False)
+    _batch_start: Head | None = field(default=None, repr=False)  # the durable head when the batch began
+    _batch_head: Head | None = field(default=None, repr=False)  # the head after the staged entries
+    _batch_lines: list[bytes] = field(default_factory=list, repr=False)
 
     @property
     def path(self) -> Path:
@@ -130,26 +147,22 @@ class AuditLog:
     def head_path(self) -> Path:
         return self.root / HEAD_NAME
 
-    def _read_head(self) -> _Head:
+    def _read_head(self) -> Head:
         try:
-            data = json.loads(self.head_path.read_text(encoding="utf-8"))
-            head = _Head(seq=int(data["seq"]), hash=str(data["hash"]), size=int(data["size"]))
-            if head.seq < 0 or head.size < 0 or len(head.hash) != 64:
-                raise ValueError(f"seq {head.seq}, size {head.size} or hash {head.hash[:70]!r} out of range")
-            return head
+            return Head.from_dict(json.loads(self.head_path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             if self.path.exists() and self.path.stat().st_size > 0:
                 raise AuditError(
                     f"{self.head_path} is missing while {self.path} has entries: run `recist review verify`"
                 ) from None
-            return _Head()
+            return Head()
         except (ValueError, KeyError, TypeError, RecursionError, OverflowError) as exc:
             raise AuditError(f"{self.head_path} is unreadable ({exc}): run `recist review verify`") from None
         except OSError as exc:  # a folder in its place, no permission ...
             raise AuditError(f"{self.head_path} cannot be read ({exc.strerror or exc}): run `recist review verify`"
                              ) from None
 
-    def _recover_tail(self, head: _Head) -> _Head:
+    def _recover_tail(self, head: Head) -> Head:
         """Make the log agree with the head after a crash between writing a line and the head file.
 
         A torn last line (no newline: the process died inside ``write``) was never committed and is cut
@@ -177,7 +190,7 @@ class AuditLog:
                 "hash"
             ):
                 raise AuditError(f"{self.path}: entry after {head.seq} does not chain: run `recist review verify`")
-            head = _Head(seq=head.seq + 1, hash=entry["hash"], size=head.size + len(raw) + 1)
+            head = Head(seq=head.seq + 1, hash=entry["hash"], size=head.size + len(raw) + 1)
         if torn:
             log.warning("cutting a torn audit line of %d bytes after entry %d", len(torn), head.seq)
             with open(self.path, "r+b") as handle:
@@ -225,7 +238,9 @@ class AuditLog:
             Project-relative path -> SHA-256 of each file written (None for one removed).
         """
         self.check_writable()
-        head = self._recover_tail(self._read_head())
+        staging = self._batch_head is not None
+        head = self._batch_head if staging else self._recover_tail(self._read_head())
+        assert head is not None
         if now.tzinfo is None:
             now = now.replace(tzinfo=_dt.timezone.utc)
         entry: dict[str, Any] = {
@@ -243,16 +258,131 @@ class AuditLog:
             entry["key"] = self.signer.key_id
             entry["sig"] = self.signer.sign(entry["hash"].encode("ascii"))
         line = _canonical(entry) + b"\n"
+        new_head = Head(seq=entry["seq"], hash=entry["hash"], size=head.size + len(line))
+        if staging:
+            self._batch_lines.append(line)
+            self._batch_head = new_head
+            return entry
+        self._write_lines(line)
+        atomic_write_json(self.head_path, new_head.to_dict())
+        return entry
+
+    def _write_lines(self, data: bytes) -> None:
+        """Append ``data`` (whole lines) with one ``write`` and fsync it."""
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, new_file_mode(self.path.parent))
         try:
-            os.write(fd, line)
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(f"short write to {self.path} ({written} of {len(data)} bytes)")
             os.fsync(fd)
         finally:
             os.close(fd)
-        atomic_write_json(
-            self.head_path, {"seq": entry["seq"], "hash": entry["hash"], "size": head.size + len(line)}
-        )
-        return entry
+
+    # ------------------------------------------------------------------ batches (group commit)
+    def begin_batch(self) -> Head:
+        """Stage the entries appended from now on in memory (:meth:`append` returns them as usual) until
+        :meth:`write_batch`; returns the durable head they follow. The caller holds the project lock."""
+        head = self._recover_tail(self._read_head())
+        self._batch_start = self._batch_head = head
+        self._batch_lines = []
+        return head
+
+    @property
+    def batch_start(self) -> Head | None:
+        """The head the staged entries follow (None when no batch is open)."""
+        return self._batch_start
+
+    @property
+    def batch_head(self) -> Head | None:
+        """The head after the staged entries (None when no batch is open)."""
+        return self._batch_head
+
+    def staged_count(self) -> int:
+        """How many entries are staged and not yet written."""
+        return len(self._batch_lines)
+
+    def write_batch(self) -> Head:
+        """Append every staged entry with one ``write`` and one fsync; returns the new head.
+
+        The head file is not replaced here (the caller writes :meth:`head_bytes` with its other files);
+        until it is, the written entries are adopted from the log's tail by the next reader of the head.
+        """
+        if self._batch_head is None or self._batch_start is None:
+            raise RuntimeError("no batch is open")
+        if self._batch_lines:
+            self._write_lines(b"".join(self._batch_lines))
+        return self._batch_head
+
+    def end_batch(self) -> None:
+        """Forget the batch (written or not): appends are written at once again."""
+        self._batch_start = self._batch_head = None
+        self._batch_lines = []
+
+    @staticmethod
+    def head_bytes(head: Head) -> bytes:
+        """The content of the head file recording ``head``."""
+        return dumps_stable(head.to_dict()).encode("utf-8")
+
+    def truncate_to(self, head: Head) -> None:
+        """Cut the log back to ``head`` (entries of a batch that was never acknowledged) and record it."""
+        log.warning("cutting %d bytes of unacknowledged audit entries after entry %d",
+                    self.size() - head.size, head.seq)
+        with open(self.path, "r+b") as handle:
+            handle.truncate(head.size)
+            handle.flush()
+            os.fsync(handle.fileno())
+        atomic_write_json(self.head_path, head.to_dict())
+
+    def entries_from(self, position: int) -> list[dict[str, Any]]:
+        """The complete entries written after byte ``position`` of the log (unreadable lines skipped)."""
+        entries = []
+        with open(self.path, "rb") as handle:
+            handle.seek(position)
+            for raw in handle:
+                if not raw.endswith(b"\n"):
+                    break
+                try:
+                    entry = json.loads(raw)
+                except (ValueError, RecursionError):
+                    continue
+                if isinstance(entry, dict):
+                    entries.append(entry)
+        return entries
+
+    def rollback_problem(self, witnessed: Head) -> str | None:
+        """Why the log is not (a continuation of) the trail whose end was ``witnessed`` (None: it is).
+
+        ``witnessed`` is the head the review server recorded outside the project after its last write
+        (:class:`recist.review.keys.AuditWitness`): a log shorter than that, or whose entry ending at
+        that byte is not that entry, is an older copy of the project restored over the newer one, or
+        another trail altogether.
+        """
+        size = self.size()
+        if size < witnessed.size:
+            return (f"the audit trail holds {size} bytes but the review server wrote entry {witnessed.seq} "
+                    f"ending at byte {witnessed.size}")
+        if witnessed.size == 0:
+            return None
+        chunk = 4096
+        with open(self.path, "rb") as handle:
+            while True:
+                start = max(0, witnessed.size - chunk)
+                handle.seek(start)
+                data = handle.read(witnessed.size - start)
+                cut = data.rfind(b"\n", 0, len(data) - 1)
+                if cut >= 0 or start == 0:
+                    break
+                chunk *= 4
+        line = data[cut + 1:]
+        try:
+            entry = json.loads(line)
+            found = (entry.get("seq"), entry.get("hash"))
+        except (ValueError, RecursionError, AttributeError):
+            found = (None, None)
+        if not line.endswith(b"\n") or found != (witnessed.seq, witnessed.hash):
+            return (f"the audit trail's entry {witnessed.seq} is not the one the review server wrote "
+                    f"(hash {witnessed.hash[:12]}...)")
+        return None
 
     def size(self) -> int:
         """The log's size in bytes (0 when absent): a position to ask :meth:`files_written_since` about."""

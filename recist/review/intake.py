@@ -14,7 +14,7 @@ from pathlib import Path
 
 from recist.errors import RecistError, RecistValidationError, ReviewStateError
 from recist.review._common import utc as _utc
-from recist.review.store import read_json
+from recist.review.store import read_json, staged_exists
 from recist.review.subjects import SubjectTimepoint, load_manifest_rows
 
 __all__ = ["IntakeMixin"]
@@ -42,7 +42,7 @@ class IntakeMixin:
         if problem is not None:
             return problem
         path = self._sdir(self.pseudonym(subject)) / "subject.json"
-        if path.exists():
+        if staged_exists(path):  # on disk, or added earlier in the same batch
             existing = read_json(path, "subject")["subject"]
             return ReviewStateError(
                 f"subject {subject!r} is already in the project" if existing == subject

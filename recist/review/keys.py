@@ -8,13 +8,25 @@ rewrite; the project holds the public key (``server_key.pub``, PEM) so that anyo
 The server home is ``$RECIST_SERVER_HOME``, else ``$XDG_CONFIG_HOME/recist/server``, else
 ``~/.config/recist/server``; it is created with mode 0700 and the key file with mode 0600. One key signs
 every project this server serves; each served project has a state folder under ``projects/`` holding its
-accounts (:mod:`recist.review.accounts`).
+accounts (:mod:`recist.review.accounts`) and the witness of its audit trail (:class:`AuditWitness`).
+
+The witness
+-----------
+Signatures stop a rewritten trail, not a restored one: an older copy of the whole project folder, with
+its validly signed older head, verifies intact. So after every batch of changes the server also writes
+the new head of the project's audit trail (sequence number, hash, size in bytes) to ``audit.witness`` in
+the project's state folder (mode 0600, beside the accounts, outside the project). Opening a batch,
+starting the server and ``recist review verify`` on the server machine compare the project's trail
+with it: a trail that ends before the witnessed entry, or whose entry at that place is another, is
+reported as rolled back (:class:`recist.errors.AuditRollbackError`). The witness never runs ahead of the
+trail: it is written after the trail's own fsync.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -25,7 +37,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from recist._atomic import atomic_write_bytes, make_private_folder
-from recist.errors import AuditError
+from recist.errors import AuditError, AuditRollbackError
 
 __all__ = [
     "SERVER_HOME_ENV",
@@ -37,11 +49,15 @@ __all__ = [
     "load_public_key",
     "key_id",
     "verify_signature",
+    "WITNESS_NAME",
+    "AuditWitness",
 ]
 
 SERVER_HOME_ENV = "RECIST_SERVER_HOME"
 PUBLIC_KEY_NAME = "server_key.pub"
 KEY_NAME = "server.key"
+WITNESS_NAME = "audit.witness"
+WITNESS_FORMAT = "recist.review.witness/1"
 
 
 def server_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -168,3 +184,50 @@ class SigningKey:
 
     def write_public(self, path: str | os.PathLike[str]) -> None:
         atomic_write_bytes(path, self.public_pem())
+
+
+@dataclass(frozen=True)
+class AuditWitness:
+    """The last audit head the server wrote for one project, kept in the project's state folder.
+
+    ``state_dir`` is :func:`project_state_dir` of the project. See the module docstring.
+    """
+
+    state_dir: Path
+
+    @property
+    def path(self) -> Path:
+        return Path(self.state_dir) / WITNESS_NAME
+
+    def read(self) -> tuple[int, str, int] | None:
+        """``(seq, hash, size)`` of the witnessed head, or None when no change was witnessed yet.
+
+        AuditError naming the file when it is damaged (restore it from the backup of the server home).
+        """
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("format") != WITNESS_FORMAT:
+                raise ValueError(f"not a {WITNESS_FORMAT} file")
+            seq, digest, size = int(data["seq"]), str(data["hash"]), int(data["size"])
+            if seq < 0 or size < 0 or len(digest) != 64:
+                raise ValueError("seq, hash or size out of range")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            raise AuditError(f"{self.path}: the audit witness is unreadable ({exc}); restore it from the backup of "
+                             "the server home (docs/deploy.md)") from None
+        return seq, digest, size
+
+    def content(self, seq: int, digest: str, size: int) -> bytes:
+        """The file content recording the head ``(seq, digest, size)``."""
+        return (json.dumps({"format": WITNESS_FORMAT, "seq": seq, "hash": digest, "size": size}, sort_keys=True)
+                + "\n").encode("utf-8")
+
+    def check(self, root: str | os.PathLike[str], problem: str | None) -> None:
+        """Raise AuditRollbackError for the project in ``root`` when ``problem`` (from
+        :meth:`recist.review.audit.AuditLog.rollback_problem`) says its trail is behind this witness."""
+        if problem is not None:
+            raise AuditRollbackError(
+                f"{root}: {problem} (witness {self.path}): the project folder was rolled back to an older copy; "
+                "restore the latest backup of the project (docs/deploy.md, 'Restoring')"
+            )

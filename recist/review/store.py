@@ -5,13 +5,20 @@ processes that save, sign or amend at the same time are serialised and neither u
 file is written atomically (temporary file, fsync, rename: :mod:`recist._atomic`), so a writer killed
 mid-write leaves the previous version intact. Each stored file carries a ``format`` key
 (``recist.review.<kind>/<major>``); readers refuse an unknown major version.
+
+Changes are made durable in batches (:mod:`recist.review.commit`): between a change and its batch's
+write, the new contents are staged in memory, and :func:`read_json` and :func:`staged_exists` called
+inside :func:`staged_files` (the project lock held) see them as if they were on disk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +27,8 @@ from filelock import FileLock, Timeout
 from recist._atomic import atomic_write_bytes, dumps_stable, new_file_mode
 from recist.errors import ReviewStateError, UnsupportedFormatError
 
-__all__ = ["LOCK_NAME", "project_lock", "read_json", "write_json", "shape_problem", "PROJECT_FILES"]
+__all__ = ["LOCK_NAME", "project_lock", "read_json", "write_json", "shape_problem", "PROJECT_FILES", "staged_files",
+           "staged_exists"]
 
 PROJECT_FILES = (
     ("project.json", "project"),
@@ -40,7 +48,7 @@ def project_lock(root: Path, timeout_s: float = 60.0) -> FileLock:
     Raises :class:`ReviewStateError` (through the context manager) when another process holds it for
     longer than ``timeout_s`` seconds.
     """
-    return _Lock(str(root / LOCK_NAME), timeout=timeout_s, mode=new_file_mode(root))
+    return _Lock(str(root / LOCK_NAME), timeout=timeout_s, mode=new_file_mode(root), thread_local=False)
 
 
 class _Lock(FileLock):
@@ -54,8 +62,35 @@ class _Lock(FileLock):
             ) from None
 
 
+_STAGED = threading.local()
+
+
+@contextlib.contextmanager
+def staged_files(files: Mapping[Path, bytes]) -> Iterator[None]:
+    """In this block, this thread's :func:`read_json` and :func:`staged_exists` see ``files`` (path -> new
+    content staged for the next durable write, :mod:`recist.review.commit`) in place of the disk's."""
+    previous = getattr(_STAGED, "files", None)
+    _STAGED.files = files
+    try:
+        yield
+    finally:
+        _STAGED.files = previous
+
+
+def _staged(path: Path) -> bytes | None:
+    files = getattr(_STAGED, "files", None)
+    return files.get(path) if files else None
+
+
+def staged_exists(path: Path) -> bool:
+    """Whether ``path`` is a file on disk or staged to be written (see :func:`staged_files`)."""
+    return _staged(path) is not None or path.is_file()
+
+
 def read_json(path: Path, kind: str) -> dict[str, Any]:
     """Read a project file whose ``format`` must be ``recist.review.<kind>/1`` and whose shape is checked.
+
+    Inside :func:`staged_files`, a staged new content of ``path`` is read instead of the disk's.
 
     Raises
     ------
@@ -67,8 +102,9 @@ def read_json(path: Path, kind: str) -> dict[str, Any]:
     UnsupportedFormatError
         For another ``format``.
     """
+    staged = _staged(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = staged.decode("utf-8") if staged is not None else path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise
     except (OSError, UnicodeDecodeError) as exc:

@@ -43,7 +43,6 @@ import hmac
 import logging
 import re
 import secrets
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -56,14 +55,15 @@ from recist.review._common import utc as _utc
 from recist.review.adjudication import ab_readers, fired_triggers, outcome_of
 from recist.review.audit import AuditLog, Problem, file_sha256, project_public_key
 from recist.review.charter import Charter, load_charter, parse_charter
+from recist.review.commit import GroupCommit
 from recist.review.corrections import CorrectionsMixin, withdrawn_block
 from recist.review.intake import IntakeMixin
 from recist.review.integrity import verify_project
 from recist.review.journal import JOURNAL_NAME, PENDING_SUFFIX, JournalMixin
-from recist.review.keys import PUBLIC_KEY_NAME, SigningKey, key_id
+from recist.review.keys import PUBLIC_KEY_NAME, AuditWitness, SigningKey, key_id
 from recist.review.reads import SIGNATURE_MEANING, ReadsMixin
 from recist.review.results import ResultsMixin
-from recist.review.store import LOCK_NAME, project_lock, read_json, write_json
+from recist.review.store import LOCK_NAME, project_lock, read_json, staged_exists, write_json
 from recist.review.subjects import SubjectTimepoint, calendar_case, load_manifest, load_manifest_rows
 from recist.review.views import ViewsMixin
 
@@ -90,7 +90,7 @@ class ReviewProject(JournalMixin, IntakeMixin, ReadsMixin, ViewsMixin, ResultsMi
 
     def __init__(
         self, root: Path, charter: Charter, secret: bytes, *, signer: SigningKey | None = None,
-        names: Mapping[str, str] | None = None,
+        names: Mapping[str, str] | None = None, witness: AuditWitness | None = None,
     ) -> None:
         self.root = root
         register_private_tree(root)  # what is written under it: 0600 / 0700 (recist._atomic)
@@ -99,8 +99,7 @@ class ReviewProject(JournalMixin, IntakeMixin, ReadsMixin, ViewsMixin, ResultsMi
         self.signer = signer  # the review server's key: signs audit entries and electronic signatures
         self.names = dict(names or {})  # person id -> printed name shown in their signatures
         self.audit = AuditLog(root, signer=signer)
-        self._lock = project_lock(root)  # one re-entrant lock object per project handle
-        self._thread_lock = threading.RLock()  # threads of one process (the server) queue here, not on the file
+        self.committer = GroupCommit(root, self.audit, witness)  # the project lock and batched durable writes
 
     # ------------------------------------------------------------------ creation and opening
     @classmethod
@@ -150,12 +149,15 @@ class ReviewProject(JournalMixin, IntakeMixin, ReadsMixin, ViewsMixin, ResultsMi
 
     @classmethod
     def open(
-        cls, root: str | Path, *, signer: SigningKey | None = None, names: Mapping[str, str] | None = None
+        cls, root: str | Path, *, signer: SigningKey | None = None, names: Mapping[str, str] | None = None,
+        witness: AuditWitness | None = None,
     ) -> ReviewProject:
         """Open the project in ``root`` (raises ReviewStateError when it is not one).
 
-        ``signer`` is the review server's key (required to change a served project) and ``names`` the
-        printed names of people (their account names) shown in the signatures they make.
+        ``signer`` is the review server's key (required to change a served project), ``names`` the
+        printed names of people (their account names) shown in the signatures they make, and ``witness``
+        the server's record of the trail's head (:class:`recist.review.keys.AuditWitness`), checked
+        before each change and by :meth:`verify`, and updated after each batch of changes.
         """
         root = Path(root)
         if not (root / "project.json").is_file():
@@ -166,7 +168,7 @@ class ReviewProject(JournalMixin, IntakeMixin, ReadsMixin, ViewsMixin, ResultsMi
             secret = bytes.fromhex((root / "secret.key").read_text().strip())
         except (OSError, ValueError):
             raise ReviewStateError(f"{root / 'secret.key'} is missing or damaged; run `recist review verify`") from None
-        return cls(root, charter, secret, signer=signer, names=names)
+        return cls(root, charter, secret, signer=signer, names=names, witness=witness)
 
     def install_server_key(self, *, as_: str, now: _dt.datetime | None = None) -> str:
         """Put the public key of :attr:`signer` in the project; from now on every change must be signed.
@@ -244,14 +246,16 @@ class ReviewProject(JournalMixin, IntakeMixin, ReadsMixin, ViewsMixin, ResultsMi
         raise ReviewStateError(f"no subject {subject!r} in {self.root}: add it with `review add-subject`")
 
     def _present(self, pseudonym: str) -> bool:
-        return (self._sdir(pseudonym) / "subject.json").is_file()
+        return staged_exists(self._sdir(pseudonym) / "subject.json")
 
     def _subject(self, pseudonym: str) -> dict[str, Any]:
         return read_json(self._sdir(pseudonym) / "subject.json", "subject")
 
     def _pseudonyms(self) -> list[str]:
         base = self.root / "subjects"
-        return sorted(p.name for p in base.iterdir() if (p / "subject.json").is_file()) if base.is_dir() else []
+        found = {p.name for p in base.iterdir() if (p / "subject.json").is_file()} if base.is_dir() else set()
+        staged = {p.parent.name for p in self.committer.staged() if p.name == "subject.json" and p.parent.parent == base}
+        return sorted(found | staged)
 
     def _refuse(self, actor: str, action: str, message: str, now: _dt.datetime, subject: str | None = None) -> None:
         """Log a refused operation and raise BlindingError."""
@@ -377,12 +381,16 @@ class ReviewProject(JournalMixin, IntakeMixin, ReadsMixin, ViewsMixin, ResultsMi
 
         Holds the project lock, and first completes or undoes a change a killed process left half done
         (a recovery that fails is reported as a problem, not raised). ``trusted_key`` is the review
-        server's public key from outside the project (see :func:`recist.review.audit.verify_log`).
+        server's public key from outside the project (see :func:`recist.review.audit.verify_log`). A
+        project opened with the server's witness and older than it (an old copy restored) raises
+        :class:`recist.errors.AuditRollbackError`.
         """
-        with self._thread_lock, self._lock:
+        committer = self.committer
+        with committer.thread_lock, committer.file_lock:
             recovery: list[Problem] = []
             try:
                 self._recover()
             except (RecistError, OSError, ValueError) as exc:
                 recovery.append(Problem(JOURNAL_NAME, f"an interrupted change could not be completed: {exc}"))
+            committer.check_witness()
             return recovery + verify_project(self.root, trusted_key=trusted_key)
