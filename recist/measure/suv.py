@@ -30,14 +30,39 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydicom.datadict import tag_for_keyword
-
-from recist.errors import SuvError
+from recist.measure._pet_header import (
+    _checked_factor,
+    _date_attr,
+    _datetime_attr,
+    _error,
+    _in_range,
+    _missing,
+    _number,
+    _parse_datetime,
+    _private,
+    _private_number,
+    _series_datetime,
+    _shifted,
+    _tag_label,
+    _text,
+    _time_attr,
+    _value,
+    _where,
+    acquisition_datetime,
+)
+from recist.measure.suv_formulas import (
+    average_count_time_s,
+    body_surface_area_du_bois_m2,
+    decayed_activity_bq,
+    ideal_body_weight_sugawara_kg,
+    lean_body_mass_james_kg,
+    lean_body_mass_janmahasatian_kg,
+    suv_bw_scale,
+)
 
 __all__ = [
     "SuvFactor",
@@ -109,330 +134,6 @@ class SuvFactor:
     rules: list[str] = field(default_factory=list)
     units: str = ""
     source: str | None = None
-
-
-# --------------------------------------------------------------------------------------------- formulas
-
-
-def decayed_activity_bq(activity_bq: float, elapsed_s: float, half_life_s: float) -> float:
-    """Activity left after ``elapsed_s`` seconds of physical decay.
-
-    ``A(t) = A0 * exp(-ln(2) * t / T1/2)`` [QIBA] "decayed dose".
-
-    Examples
-    --------
-    >>> round(decayed_activity_bq(400e6, 6586.2, 6586.2) / 1e6, 6)
-    200.0
-    """
-    return activity_bq * math.exp(-math.log(2.0) * elapsed_s / half_life_s)
-
-
-def average_count_time_s(frame_duration_s: float, half_life_s: float) -> float:
-    """Time after the frame start at which the decaying activity equals its mean over the frame.
-
-    ``t = ln(lambda*T / (1 - exp(-lambda*T))) / lambda`` with ``lambda = ln2/T1/2`` and ``T`` the frame
-    duration [QIBA] ("average count rate time within frame"). It is slightly less than ``T/2``.
-
-    Examples
-    --------
-    >>> round(average_count_time_s(600.0, 6586.2), 1)
-    298.4
-    """
-    lam = math.log(2.0) / half_life_s
-    x = lam * frame_duration_s
-    if x == 0.0:
-        return 0.0
-    return math.log(x / -math.expm1(-x)) / lam
-
-
-def suv_bw_scale(weight_kg: float, activity_bq: float) -> float:
-    """SUVbw factor from activity concentration: ``weight (g) / activity (Bq)`` [QIBA].
-
-    Multiplying an activity concentration in Bq/ml by this gives SUVbw in g/ml.
-
-    Examples
-    --------
-    >>> suv_bw_scale(70.0, 350e6)
-    0.0002
-    """
-    return weight_kg * 1000.0 / activity_bq
-
-
-def lean_body_mass_james_kg(weight_kg: float, height_m: float, sex: str) -> float:
-    """Lean body mass by James' formula, as used for SUL in PERCIST.
-
-    Male: ``1.10 W - 128 (W/H)^2``; female: ``1.07 W - 148 (W/H)^2`` with W in kg and H in cm
-    [James 1976]; PERCIST 1.0 (Wahl 2009) uses it for SUL. The constant 128 is James' (some
-    software uses 120 for men; this is not that variant).
-
-    Parameters
-    ----------
-    weight_kg, height_m
-        Body weight (kg) and height (m).
-    sex
-        ``"M"`` or ``"F"`` (DICOM PatientSex); James gives no formula for other values.
-
-    Examples
-    --------
-    >>> round(lean_body_mass_james_kg(70.0, 1.75, "M"), 2)
-    56.52
-    """
-    ratio = weight_kg / (height_m * 100.0)
-    if sex == "M":
-        return 1.10 * weight_kg - 128.0 * ratio**2
-    if sex == "F":
-        return 1.07 * weight_kg - 148.0 * ratio**2
-    raise ValueError(f"James' lean body mass needs sex 'M' or 'F', got {sex!r}")
-
-
-def lean_body_mass_janmahasatian_kg(weight_kg: float, height_m: float, sex: str) -> float:
-    """Lean body mass by Janmahasatian's formula.
-
-    Male: ``9270 W / (6680 + 216 BMI)``; female: ``9270 W / (8780 + 244 BMI)``, BMI = W/H^2 in kg/m^2
-    [Janmahasatian 2005], eq. for "lean body weight". Unlike James' formula it does not fall at high BMI.
-
-    Examples
-    --------
-    >>> round(lean_body_mass_janmahasatian_kg(70.0, 1.75, "M"), 2)
-    55.86
-    """
-    bmi = weight_kg / height_m**2
-    if sex == "M":
-        return 9270.0 * weight_kg / (6680.0 + 216.0 * bmi)
-    if sex == "F":
-        return 9270.0 * weight_kg / (8780.0 + 244.0 * bmi)
-    raise ValueError(f"Janmahasatian's lean body mass needs sex 'M' or 'F', got {sex!r}")
-
-
-def ideal_body_weight_sugawara_kg(height_m: float, sex: str) -> float:
-    """Ideal body weight for SUV normalisation.
-
-    Male: ``48.0 + 1.06 (H - 152)``; female: ``45.5 + 0.91 (H - 152)``, H in cm [Sugawara 1999].
-    For any other sex (DICOM ``"O"``) this returns the mean of the two: our choice, not Sugawara's; it
-    reproduces the IBSI-SUV object DRO_2_2 (sex O) to two decimals (see docs/pet.md).
-
-    Examples
-    --------
-    >>> round(ideal_body_weight_sugawara_kg(1.75, "M"), 2)
-    72.38
-    """
-    height_cm = height_m * 100.0
-    male = 48.0 + 1.06 * (height_cm - 152.0)
-    female = 45.5 + 0.91 * (height_cm - 152.0)
-    if sex == "M":
-        return male
-    if sex == "F":
-        return female
-    return (male + female) / 2.0
-
-
-def body_surface_area_du_bois_m2(weight_kg: float, height_m: float) -> float:
-    """Body surface area ``0.007184 W^0.425 H^0.725`` (W kg, H cm) in m^2 [Du Bois 1916].
-
-    Examples
-    --------
-    >>> round(body_surface_area_du_bois_m2(70.0, 1.75), 3)
-    1.848
-    """
-    return 0.007184 * weight_kg**0.425 * (height_m * 100.0) ** 0.725
-
-
-# --------------------------------------------------------------------------------------------- header access
-
-
-def _tag_label(keyword: str) -> str:
-    tag = tag_for_keyword(keyword)
-    if tag is None:  # pragma: no cover - only called with standard keywords
-        return keyword
-    return f"{keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X})"
-
-
-def _where(source: str | None) -> str:
-    return f"{source}: " if source else ""
-
-
-def _error(source: str | None, message: str) -> SuvError:
-    return SuvError(f"{_where(source)}{message}")
-
-
-def _missing(source: str | None, keyword: str, purpose: str, fix: str = "") -> SuvError:
-    fix = fix or "fix the header (or re-export the series from the scanner) and retry"
-    return _error(source, f"{_tag_label(keyword)} is missing or empty; it is needed for {purpose}; {fix}")
-
-
-def _value(ds: Any, keyword: str, source: str | None = None) -> Any:
-    try:
-        value = ds.get(keyword) if hasattr(ds, "get") else None
-    except Exception as exc:  # pydicom raises while converting a malformed value (e.g. DS "abc", IS "inf")
-        raise _error(source, f"{_tag_label(keyword)} has an unreadable value ({exc}); correct the header") from None
-    if value is None or (isinstance(value, (str, bytes)) and not str(value).strip()):
-        return None
-    return value
-
-
-def _private(ds: Any, tag: int) -> Any:
-    try:
-        element = ds.get(tag)
-    except Exception:  # a malformed private element is treated as absent
-        return None
-    if element is None or element.value in (None, b"", ""):
-        return None
-    value = element.value
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "replace").strip("\x00 ")
-    return value
-
-
-def _private_number(ds: Any, tag: int, label: str, source: str | None) -> float | None:
-    """A Philips private scale factor as a finite positive number; None when absent; SuvError when bad."""
-    raw = _private(ds, tag)
-    if raw is None:
-        return None
-    text = "\\".join(str(v) for v in raw) if isinstance(raw, (list, tuple)) else str(raw)
-    try:
-        number = float(text.strip())
-    except ValueError:
-        raise _error(source, f"{label} = {text!r} is not a number; correct the header or export the series "
-                             "in BQML") from None
-    if not math.isfinite(number) or number <= 0:
-        raise _error(source, f"{label} = {text!r} is not a finite positive number; correct the header or "
-                             "export the series in BQML")
-    return number
-
-
-def _shifted(when: dt.datetime, seconds: float, source: str | None, what: str) -> dt.datetime:
-    """``when`` plus ``seconds``; SuvError (naming ``what``) when the result leaves years 1..9999."""
-    try:
-        return when + dt.timedelta(seconds=seconds)
-    except OverflowError:
-        raise _error(source, f"{what} falls outside the years 1..9999 ({when.isoformat()} "
-                             f"{'+' if seconds >= 0 else '-'} {abs(seconds):g} s); check the dates and times") from None
-
-
-def _checked_factor(factor: float, source: str | None, what: str) -> float:
-    """The factor when finite and positive, else SuvError naming the tags it came from."""
-    if not math.isfinite(factor) or factor <= 0:
-        raise _error(source, f"the factor is {factor:g}, not a finite positive number: {what}; correct the header")
-    return factor
-
-
-def _number(ds: Any, keyword: str, source: str | None, purpose: str) -> float:
-    raw = _value(ds, keyword, source)
-    if raw is None:
-        raise _missing(source, keyword, purpose)
-    if isinstance(raw, (list, tuple)) or type(raw).__name__ == "MultiValue":
-        raise _error(source, f"{_tag_label(keyword)} = {str(raw)!r} holds several values; one number is needed "
-                             f"({purpose})")
-    try:
-        number = float(raw)
-    except (TypeError, ValueError, OverflowError):
-        raise _error(source, f"{_tag_label(keyword)} = {raw!r} is not a number ({purpose})") from None
-    if not math.isfinite(number):
-        raise _error(source, f"{_tag_label(keyword)} = {raw!r} is not finite ({purpose})")
-    return number
-
-
-def _in_range(value: float, bounds: tuple[float, float], keyword: str, unit: str, source: str | None) -> float:
-    low, high = bounds
-    if not low <= value <= high:
-        raise _error(
-            source,
-            f"{_tag_label(keyword)} = {value:g} {unit} is implausible (expected {low:g}..{high:g} {unit}); "
-            "correct the header",
-        )
-    return value
-
-
-def _text(ds: Any, keyword: str, source: str | None = None) -> str | None:
-    raw = _value(ds, keyword, source)
-    return None if raw is None else str(raw).strip().upper()
-
-
-_DT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})?(\d{2})?(\d{2})?(\.\d{1,6})?([+-]\d{4})?$")
-_TM_RE = re.compile(r"^(\d{2}):?(\d{2})?:?(\d{2})?(\.\d{1,6})?$")
-
-
-def _parse_time(text: str) -> dt.time | None:
-    match = _TM_RE.match(text.strip())
-    if not match:
-        return None
-    hh, mm, ss, frac = match.groups()
-    micro = int(round(float(frac) * 1e6)) if frac else 0
-    try:
-        return dt.time(int(hh), int(mm or 0), int(ss or 0), min(micro, 999999))
-    except ValueError:
-        return None
-
-
-def _parse_date(text: str) -> dt.date | None:
-    try:
-        return dt.datetime.strptime(text.strip().replace("-", ""), "%Y%m%d").date()
-    except ValueError:
-        return None
-
-
-def _parse_datetime(text: str) -> dt.datetime | None:
-    match = _DT_RE.match(text.strip())
-    if not match:
-        return None
-    year, month, day, hh, mm, ss, frac, _offset = match.groups()
-    micro = int(round(float(frac) * 1e6)) if frac else 0
-    try:
-        return dt.datetime(int(year), int(month), int(day), int(hh or 0), int(mm or 0), int(ss or 0),
-                           min(micro, 999999))
-    except ValueError:
-        return None
-
-
-def _parsed_attr(ds: Any, keyword: str, source: str | None, parse: Any, form: str) -> Any:
-    """The element ``keyword`` parsed by ``parse``; None when absent; SuvError naming the tag when malformed."""
-    raw = _value(ds, keyword, source)
-    if raw is None:
-        return None
-    parsed = parse(str(raw))
-    if parsed is None:
-        raise _error(source, f"{_tag_label(keyword)} = {str(raw)!r} is not a DICOM {form}")
-    return parsed
-
-
-def _datetime_attr(ds: Any, keyword: str, source: str | None) -> dt.datetime | None:
-    return _parsed_attr(ds, keyword, source, _parse_datetime, "date-time (YYYYMMDDHHMMSS)")
-
-
-def _date_attr(ds: Any, keyword: str, source: str | None) -> dt.date | None:
-    return _parsed_attr(ds, keyword, source, _parse_date, "date (YYYYMMDD)")
-
-
-def _time_attr(ds: Any, keyword: str, source: str | None) -> dt.time | None:
-    return _parsed_attr(ds, keyword, source, _parse_time, "time (HHMMSS.FFFFFF)")
-
-
-def _series_datetime(ds: Any, source: str | None) -> dt.datetime:
-    date = _date_attr(ds, "SeriesDate", source)
-    if date is None:
-        raise _missing(source, "SeriesDate", "the scan start time (DecayCorrection START)")
-    time = _time_attr(ds, "SeriesTime", source)
-    if time is None:
-        raise _missing(source, "SeriesTime", "the scan start time (DecayCorrection START)")
-    return dt.datetime.combine(date, time)
-
-
-def acquisition_datetime(ds: Any, source: str | None = None) -> dt.datetime | None:
-    """The instance's acquisition (frame start) date-time, or None when the header has none.
-
-    AcquisitionDateTime (0008,002A) if present, else AcquisitionDate (0008,0022) (or, failing that,
-    SeriesDate) with AcquisitionTime (0008,0032) [DICOM C.7.6.1].
-    """
-    combined = _datetime_attr(ds, "AcquisitionDateTime", source)
-    if combined is not None:
-        return combined
-    time = _time_attr(ds, "AcquisitionTime", source)
-    if time is None:
-        return None
-    date = _date_attr(ds, "AcquisitionDate", source) or _date_attr(ds, "SeriesDate", source)
-    if date is None:
-        return None
-    return dt.datetime.combine(date, time)
 
 
 # --------------------------------------------------------------------------------------------- header rules
