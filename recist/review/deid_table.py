@@ -115,7 +115,13 @@ def _table() -> tuple[dict[tuple[int, int], str], list[tuple[int, int, int, int,
         "D_TAGS": "D", "Z_TAGS": "Z", "X_TAGS": "X", "U_TAGS": "U", "Z_D_TAGS": "Z/D", "X_Z_TAGS": "X/Z",
         "X_D_TAGS": "X/D", "X_Z_D_TAGS": "X/Z/D", "X_Z_U_STAR_TAGS": "X/Z/U*",
     }
-    database = dicom_anonymization_database_selector(TABLE_EDITION)
+    try:
+        database = dicom_anonymization_database_selector(TABLE_EDITION)
+    except (ValueError, AttributeError):  # an installed dicom-anonymizer without the checked edition
+        raise DicomLoadError(
+            f"de-identification needs PS3.15 Table E.1-1 edition {TABLE_EDITION} of the 'dicom-anonymizer' package, "
+            "which the installed version lacks: pip install 'dicom-anonymizer>=2.1'"
+        ) from None
     exact: dict[tuple[int, int], str] = {}
     masked: list[tuple[int, int, int, int, str]] = []
     for name, action in categories.items():

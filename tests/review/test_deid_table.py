@@ -157,3 +157,24 @@ def test_an_attribute_of_unknown_type_is_removed() -> None:
     deidentify_dataset(ds, secret=SECRET, shift_days=SHIFT, pseudonym=PSEUDONYM)
     assert 0x00187777 not in ds
     assert ds.Modality == "CT"
+
+
+def test_a_library_without_the_checked_edition_gives_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dicom-anonymizer that drops the checked edition must not de-identify with another table silently."""
+    import dicomanonymizer.dicomfields_selector as selector
+
+    from recist.errors import DicomLoadError
+    from recist.review import deid_table
+
+    def unknown(edition: str) -> dict:
+        raise ValueError(f"Unknown DICOM anonymization database: {edition}")
+
+    monkeypatch.setattr(selector, "dicom_anonymization_database_selector", unknown)
+    deid_table._table.cache_clear()  # noqa: SLF001 - the table is read once per process
+    try:
+        with pytest.raises(DicomLoadError, match="dicomfields_2026c"):
+            basic_profile_actions()
+    finally:
+        monkeypatch.undo()
+        deid_table._table.cache_clear()  # noqa: SLF001
+    assert basic_profile_actions()[0][(0x0010, 0x0010)] == "Z"
