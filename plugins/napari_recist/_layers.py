@@ -192,6 +192,12 @@ def lines_layer_kwargs(controller: CaseController, timepoint: str) -> dict:
 def case_layers(path: str | Path) -> list[tuple]:
     """Layers of a case file: the series found beside it (its timepoints) and each timepoint's lines.
 
+    Only the first timepoint's layers are visible (the reading session shows one timepoint at a time and
+    opens on the baseline): napari neither slices nor draws the others until they are shown. The viewer
+    the case opens in (napari's current viewer) gets its reading session first
+    (:func:`napari_recist._session.get_session`), so the session adopts the layers as napari adds them and
+    lays out the reading window once they are in.
+
     Returns the napari null sentinel ``[(None,)]`` after an error notification naming the file when
     the case cannot be read.
     """
@@ -212,4 +218,20 @@ def case_layers(path: str | Path) -> list[tuple]:
         kwargs = lines_layer_kwargs(controller, label)
         data = kwargs.pop("_data")
         layers.append((data, kwargs, "shapes"))
+    shown = controller.timepoint_labels[0]
+    for _data, kwargs, _kind in layers:
+        if kwargs["metadata"]["recist"].get("timepoint") != shown:
+            kwargs["visible"] = False
+    _bind_current_viewer()
     return layers
+
+
+def _bind_current_viewer() -> None:
+    """Make sure the viewer a case is opened in (napari's current one) has its reading session."""
+    import napari
+
+    viewer = napari.current_viewer()
+    if viewer is not None:
+        from napari_recist._session import get_session
+
+        get_session(viewer)

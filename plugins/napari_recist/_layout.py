@@ -21,19 +21,59 @@ works with the plugin's controls and shortcuts.
 :func:`apply_reading_layout` builds it (reusing the plugin's widgets already docked in the window); the
 session applies it once when a case or the sample opens in a shown window, and the Measurement widget's
 "Reading layout" button applies it again. Only Qt layout here; no clinical logic.
+
+While the layout is built the canvases are not drawn (:func:`hold_drawing`): each is drawn once, at its
+final size, when the layout is done, instead of at every size the docking passes through (a canvas
+draw costs tens of milliseconds in software OpenGL, the first one of a canvas hundreds).
 """
 
 from __future__ import annotations
 
-from qtpy.QtCore import Qt, QTimer
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QApplication, QDockWidget, QWidget
 
-__all__ = ["apply_reading_layout", "make_room", "TABLE_MAX_FRACTION"]
+__all__ = ["apply_reading_layout", "make_room", "hold_drawing", "DrawingHold", "TABLE_MAX_FRACTION"]
 
 #: The case table takes at most this fraction of the window height.
 TABLE_MAX_FRACTION = 0.4
 
 _NAMES = {"compare": "Timepoint comparison", "measurement": "Measurement", "table": "Case table"}
+
+
+class DrawingHold:
+    """The draw events of napari canvases blocked until :meth:`release`, which draws each canvas once.
+
+    Qt still lays out, resizes and shows the canvases meanwhile (vispy's draw event is what napari draws
+    the scene from; blocked, a resize of the canvas widget draws nothing).
+    """
+
+    def __init__(self) -> None:
+        self._canvases: list = []
+
+    def add(self, canvas) -> None:
+        """Hold the drawing of a napari canvas (``QtViewer.canvas``; nothing for an object without one)."""
+        emitter = getattr(getattr(canvas, "events", None), "draw", None)
+        if emitter is None or not hasattr(emitter, "block"):
+            return
+        emitter.block()
+        self._canvases.append(canvas)
+
+    def release(self) -> None:
+        """Let the canvases draw again and ask each for one draw (done by Qt's next turn of events)."""
+        canvases, self._canvases = self._canvases, []
+        for canvas in canvases:
+            canvas.events.draw.unblock()
+            try:
+                canvas.native.update()
+            except RuntimeError:  # its Qt widget is gone (the window closed meanwhile)
+                continue
+
+
+def hold_drawing(viewer) -> DrawingHold:
+    """Hold the drawing of ``viewer``'s canvas (see :class:`DrawingHold`); release it when done."""
+    hold = DrawingHold()
+    hold.add(getattr(getattr(getattr(viewer, "window", None), "_qt_viewer", None), "canvas", None))
+    return hold
 
 
 def _dock_of(widget) -> QDockWidget | None:
@@ -75,6 +115,19 @@ def apply_reading_layout(viewer) -> dict:
 
     Needs a viewer with a window (``napari.Viewer``); sizes are set for the window's current size.
     """
+    qt_window = viewer.window._qt_window
+    hold = hold_drawing(viewer)
+    try:
+        widgets = _dock(viewer, hold)
+        _size(qt_window, widgets)
+        _size(qt_window, widgets)  # again once Qt has laid out the docks at their first sizes
+    finally:
+        hold.release()
+    return widgets
+
+
+def _dock(viewer, hold: DrawingHold) -> dict:
+    """Dock the plugin's widgets (made when missing) in their areas; the comparison canvas held too."""
     from napari_recist._widgets import CaseTableWidget, CompareWidget, MeasurementWidget
 
     window = viewer.window
@@ -84,34 +137,33 @@ def apply_reading_layout(viewer) -> dict:
     areas = {"compare": Qt.DockWidgetArea.LeftDockWidgetArea, "measurement": Qt.DockWidgetArea.RightDockWidgetArea,
              "table": Qt.DockWidgetArea.BottomDockWidgetArea}
     make_room(viewer)
-    docks = {}
     for kind in ("compare", "measurement", "table"):
         widget = widgets.get(kind)
         if widget is None:
             widget = makers[kind](viewer)
-            docks[kind] = window.add_dock_widget(widget, name=_NAMES[kind], area="left", add_vertical_stretch=False)
+            dock = window.add_dock_widget(widget, name=_NAMES[kind], area="left", add_vertical_stretch=False)
             widgets[kind] = widget
         else:
-            docks[kind] = _dock_of(widget)
-        dock = docks[kind]
+            dock = _dock_of(widget)
+        if kind == "compare" and widget.qt_viewer is not None:
+            hold.add(widget.qt_viewer.canvas)
         dock.setFloating(False)
         qt_window.removeDockWidget(dock)
         qt_window.addDockWidget(areas[kind], dock)
         dock.setVisible(True)
     # the comparison canvas as tall as the main one: no title row ("Compare with" moves under "Timepoint" in
     # the Measurement controls; each canvas names its timepoint in its top-left corner)
-    docks["compare"].setTitleBarWidget(QWidget())
+    _dock_of(widgets["compare"]).setTitleBarWidget(QWidget())
     header, form = widgets["compare"].header, widgets["measurement"].form
     if header.parent() is not widgets["measurement"]:
         form.insertRow(1, header)
-    _size(qt_window, docks, widgets)
-    QTimer.singleShot(0, lambda: _size(qt_window, docks, widgets))  # again once Qt has laid out the docks
     return widgets
 
 
-def _size(qt_window, docks: dict, widgets: dict) -> None:
+def _size(qt_window, widgets: dict) -> None:
     """Measurement as wide as its controls, comparison as wide as the main canvas, table as tall as its rows."""
     QApplication.processEvents()
+    docks = {kind: _dock_of(widget) for kind, widget in widgets.items()}
     width, height = qt_window.width(), qt_window.height()
     measurement_width = max(widgets["measurement"].minimumSizeHint().width(), 300)
     table = widgets["table"]

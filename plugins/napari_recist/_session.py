@@ -144,6 +144,7 @@ class Session:
         self._save_errors.failed.connect(lambda message: show_error(f"recist: the autosave failed: {message}"))
         self._widgets: dict[str, weakref.ref] = {}
         self._layout_done = False
+        self._drawing_held = None
         self.navigator = SliceNavigator(viewer, lambda: self.ct_layer() if self.timepoint else None)
         viewer.layers.events.inserted.connect(self._on_inserted)
         if hasattr(viewer, "events") and hasattr(viewer.events, "status"):
@@ -187,23 +188,38 @@ class Session:
 
     def _schedule_layout(self) -> None:
         """Apply the reading layout once, after the reader has added every layer of the case (a case or the
-        sample opened in a shown window; see :mod:`napari_recist._layout`)."""
+        sample opened in a shown window; see :mod:`napari_recist._layout`). The canvas is not drawn until
+        then: napari would draw it after the layers it adds and again at every size the docking passes
+        through, for a picture nobody sees."""
         if self._layout_done:
             return
         self._layout_done = True
         from qtpy.QtCore import QTimer
 
+        from napari_recist._layout import hold_drawing
+
+        if self._shown_window() is not None:
+            self._drawing_held = hold_drawing(self.viewer)
         QTimer.singleShot(0, self._apply_layout)
 
-    def _apply_layout(self) -> None:
+    def _shown_window(self):
+        """The viewer's Qt main window when it is shown, else None (scripts, tests without a window)."""
         viewer = self.viewer
         qt_window = getattr(getattr(viewer, "window", None), "_qt_window", None) if viewer is not None else None
-        if qt_window is None or not qt_window.isVisible() or self.controller is None:
-            self._layout_done = False  # a hidden window (scripts, tests): not now
-            return
-        from napari_recist._layout import apply_reading_layout
+        return qt_window if qt_window is not None and qt_window.isVisible() else None
 
-        apply_reading_layout(viewer)
+    def _apply_layout(self) -> None:
+        held, self._drawing_held = self._drawing_held, None
+        try:
+            if self._shown_window() is None or self.controller is None:
+                self._layout_done = False  # a hidden window (scripts, tests): not now
+                return
+            from napari_recist._layout import apply_reading_layout
+
+            apply_reading_layout(self.viewer)
+        finally:
+            if held is not None:
+                held.release()
 
     def subscribe_navigation(self, listener: Callable[[str, str | None], None]) -> None:
         """Call ``listener(timepoint, lesion_id)`` after :meth:`go_to` (held weakly like :meth:`subscribe`)."""
@@ -245,8 +261,8 @@ class Session:
         if meta.get("kind") == "lines":
             case_path = meta.get("case_path")
             if case_path and (self.controller is None or self.controller.path != Path(case_path)):
-                try:
-                    self.set_controller(CaseController.open(case_path))
+                try:  # the case's other lines layers are still to come: none made here
+                    self.set_controller(CaseController.open(case_path), make_lines=False)
                 except RecistError as exc:
                     show_error(f"recist: {exc}")
                     return
@@ -261,8 +277,12 @@ class Session:
         elif self.timepoint is not None:
             self._apply_visibility()
 
-    def set_controller(self, controller: CaseController) -> None:
-        """Read another case in this viewer."""
+    def set_controller(self, controller: CaseController, *, make_lines: bool = True) -> None:
+        """Read another case in this viewer.
+
+        ``make_lines``: also add the Shapes layer of every timepoint that has none (False while napari adds
+        the layers of an opened case one by one: its own lines layers are on their way; a timepoint whose
+        layer is missing gets one when it is shown, :meth:`lines_layer`)."""
         if self.controller is not None and self.controller is not controller:
             self.controller.unsubscribe(self._on_case_changed)
         self.controller = controller
@@ -276,7 +296,7 @@ class Session:
                 meta["timepoint"] = controller.timepoint_for_series(ref.study_uid, ref.series_uid, ref.study_date)
         self.timepoint = None
         self.set_timepoint(controller.timepoint_labels[0])
-        self.sync_lines()
+        self.sync_lines(make=make_lines)
 
     # ------------------------------------------------------------------ layers
     def _layers(self, kind: str, timepoint: str | None = None) -> list:
@@ -366,15 +386,18 @@ class Session:
         finally:
             self.switching = False
 
-    def sync_lines(self) -> None:
+    def sync_lines(self, *, make: bool = True) -> None:
         """Make every timepoint's Shapes layer show the case's lines, changing only what differs
-        (:func:`napari_recist._layers.update_lines_layer`: after a vertex drag, one length label)."""
+        (:func:`napari_recist._layers.update_lines_layer`: after a vertex drag, one length label);
+        ``make``: add the layers that are missing (else only the existing ones are updated)."""
         if self.controller is None:
             return
         self._syncing = True
         try:
             for label in self.controller.timepoint_labels:
-                update_lines_layer(self.lines_layer(label), *lines_layer_data(self.controller, label))
+                layers = [self.lines_layer(label)] if make else self._layers("lines", label)
+                for layer in layers:
+                    update_lines_layer(layer, *lines_layer_data(self.controller, label))
         finally:
             self._syncing = False
 

@@ -97,8 +97,9 @@ class CompareWidget(QWidget):
         for emitter, callback in self._links:
             emitter.disconnect(callback)
         for layer in self.viewer.layers:
-            for name in _MIRRORED:
-                getattr(layer.events, name).disconnect(self._mirror_display)
+            if _modality(layer) is not None:  # the image layers it was connected to (_add_images)
+                for name in _MIRRORED:
+                    getattr(layer.events, name).disconnect(self._mirror_display)
         self.navigator.close()
         if self._main_window is not None:
             self._main_window.removeEventFilter(self)
@@ -183,7 +184,8 @@ class CompareWidget(QWidget):
             self._linking = False
 
     def _add_images(self, label: str, sources: list) -> None:
-        self.model.layers.clear()
+        if len(self.model.layers):  # napari collects garbage after removing layers (~0.1-0.3 s): only if any
+            self.model.layers.clear()
         self._lines = None
         for layer in sources:
             self.model.add_layer(Image(layer.data, affine=layer.affine.affine_matrix, name=layer.name,
