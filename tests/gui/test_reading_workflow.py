@@ -10,6 +10,7 @@ from napari_recist._sample_data import COMMITTED_SAMPLE
 from napari_recist._session import get_session
 from qtpy.QtCore import Qt
 
+from ._canvas import answer_next_dialog
 from .test_review_widget import review  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.gui
@@ -39,7 +40,7 @@ def test_opening_the_committed_sample_never_writes_into_the_repository(make_napa
 
 def _reader_with_an_edit(make_napari_viewer, qtbot, review):  # noqa: F811
     project, pseudonym, package, _manifest = review
-    viewer = make_napari_viewer()
+    viewer = make_napari_viewer(show=True)
     _, widget = viewer.window.add_plugin_dock_widget("recist", "Review")
     assert widget.open_project(project.root, "R1", package=package) and widget.open_subject(pseudonym)
     measure = widget.measurement
@@ -49,39 +50,49 @@ def _reader_with_an_edit(make_napari_viewer, qtbot, review):  # noqa: F811
     return project, pseudonym, viewer, widget
 
 
-def _close_event(widget):
-    """The Close event napari's main window gets when the reader closes it, through the Review widget's
-    filter on that window (returns whether the close is stopped). The window itself is closed by the
-    fixture afterwards: napari's own teardown is not run twice."""
-    from qtpy.QtGui import QCloseEvent
+def _close_window(qtbot, viewer) -> bool:
+    """Close napari's main window as File > Close Window does (``_QtMainWindow.close``: Qt sends the window
+    its Close event, the Review widget's filter sees it first); returns whether the window is gone.
 
-    event = QCloseEvent()
-    return widget.eventFilter(widget.viewer.window._qt_window, event), event
+    When it is gone, the rest of napari's ``Window.close`` (its theme teardown) is done here and the window
+    forgotten: Qt deleted its widgets with it (``WA_DeleteOnClose``), and make_napari_viewer's teardown,
+    which closes the window again, would otherwise touch deleted Qt objects.
+    """
+    from qtpy.QtWidgets import QApplication
+
+    window = viewer.window._qt_window
+    destroyed = []
+    window.destroyed.connect(lambda *_: destroyed.append(True))
+    window.close()
+    qtbot.wait(50)
+    if not destroyed:  # the close was refused: the window stays, shown
+        assert window.isVisible() and window in QApplication.topLevelWidgets()
+        return False
+    viewer.window._teardown()
+    del viewer.window._qt_window
+    return True
 
 
 def test_closing_napari_saves_the_readers_unsaved_edits_as_a_draft(make_napari_viewer, qtbot, review):  # noqa: F811
-    project, pseudonym, _viewer, widget = _reader_with_an_edit(make_napari_viewer, qtbot, review)
-    stopped, _event = _close_event(widget)
-    assert not stopped
+    project, pseudonym, viewer, widget = _reader_with_an_edit(make_napari_viewer, qtbot, review)
+    assert _close_window(qtbot, viewer)
     versions = project.show(pseudonym, as_="R1")["versions"]
     assert [v["status"] for v in versions] == ["draft"]
     assert [lesion["id"] for lesion in versions[-1]["case"]["lesions"]] == ["NT1"]
-    assert not widget.dirty
 
 
 def test_closing_napari_asks_when_the_draft_cannot_be_saved(make_napari_viewer, qtbot, review):  # noqa: F811
-    project, pseudonym, _viewer, widget = _reader_with_an_edit(make_napari_viewer, qtbot, review)
+    project, pseudonym, viewer, widget = _reader_with_an_edit(make_napari_viewer, qtbot, review)
     assert widget.sign()
     widget.measurement.nt_state.setCurrentText("absent")
     qtbot.mouseClick(widget.measurement.nt_button, Qt.MouseButton.LeftButton)  # an edit after signing
     assert widget.dirty
     seen: list[str] = []
-    answers = [False, True]
-    widget.ask = lambda question: (seen.append(question), answers.pop(0))[1]  # the reader's answers: No, Yes
-    stopped, event = _close_event(widget)  # a draft over a signed read is refused: the reader is asked
-    assert stopped and not event.isAccepted()
-    assert seen and "lose them" in seen[0]
-    stopped, _event = _close_event(widget)
-    assert not stopped and len(seen) == 2
+    answer_next_dialog(False, seen)  # a draft over a signed read is refused: the reader is asked; No
+    assert not _close_window(qtbot, viewer)
+    assert len(seen) == 1 and "lose them" in seen[0]
+    assert widget.dirty  # still open, the edit still there
+    answer_next_dialog(True, seen)  # asked again; Yes: napari closes, the edit is lost, the signed read kept
+    assert _close_window(qtbot, viewer)
+    assert len(seen) == 2 and "lose them" in seen[1]
     assert [v["status"] for v in project.show(pseudonym, as_="R1")["versions"]] == ["signed"]
-    widget.dirty = False  # the reader chose to lose them: the fixture's close does not ask again
