@@ -1,4 +1,5 @@
-"""``recist review`` verbs of the review server: serve, user, login, passwd, logout, audit, and ``--server URL``.
+"""``recist review`` verbs of the review server: serve, user, rotate-key, login, passwd, logout, audit, and
+``--server URL``.
 
 Two ways to act on a review:
 
@@ -160,6 +161,16 @@ def _user(args: argparse.Namespace) -> int:
         accounts.enable(args.user, now=now)
     project.log_event(actor=args.as_, action=f"account-{args.action}", details={"user": args.user})
     print(f"account {args.user}: {args.action} done")
+    return 0
+
+
+def _rotate_key(args: argparse.Namespace) -> int:
+    from recist.review.key_rotation import rotate
+    from recist.review.keys import server_home
+
+    old, new = rotate(args.dir, as_=args.as_, home=_home(args))
+    print(f"server key rotated: {old} -> {new} in {len(args.dir)} project(s); the old private key is destroyed. "
+          f"Back up {server_home(_home(args))} again and give the sponsor the new server_key.pub of each project")
     return 0
 
 
@@ -382,6 +393,13 @@ def add_server_verbs(verbs: Any) -> None:
     p.add_argument("--password-stdin", action="store_true", help="read the new password from standard input")
     p.add_argument("--server-home", help="the server's key and accounts folder (default ~/.config/recist/server)")
     p.set_defaults(func=_user)
+
+    p = verbs.add_parser("rotate-key", help="replace the server's signing key (administrators, on the server machine, "
+                                            "server stopped; docs/deploy.md)")
+    p.add_argument("dir", metavar="DIR", nargs="+", help="every review project folder this server serves")
+    p.add_argument("--as", dest="as_", required=True, metavar="ID", help="the administrator doing this")
+    p.add_argument("--server-home", help="the server's key and accounts folder (default ~/.config/recist/server)")
+    p.set_defaults(func=_rotate_key)
 
     p = verbs.add_parser("login", help="log in to a review server (the token is kept in your config, mode 0600)")
     p.add_argument("url", metavar="URL", help="https://host:port of the server")

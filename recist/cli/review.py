@@ -2,7 +2,7 @@
 
 Sub-verbs: init, add-subject, package, save, sign, amend, show, status, adjudicate, results, export-sr,
 report, import-site-read, withdraw-subject, correct-timepoints,
-verify, and the review server's serve, user, login, passwd, logout, audit
+verify, and the review server's serve, user, rotate-key, login, passwd, logout, audit
 (:mod:`recist.cli._review_server`). On a project folder every sub-verb but ``verify`` is done as someone
 (``--as ID``), a person the charter names; with ``--server URL`` the server's login says who. Each calls
 one method of :class:`recist.review.workflow.ReviewProject`.

@@ -520,36 +520,52 @@ def check_entry_signatures(
 ) -> list[Problem]:
     """Check the server signature of every entry from the ``server-key`` entry on.
 
-    ``entries`` are ``(label, entry)`` pairs in file order. Finds: a project public key that is not the
-    trusted one (replaced by a forger's), an entry with no signature after the key was installed (signed
-    entries stripped), a signature that does not match the entry's hash (a rewritten entry), and a
-    project with no server key although a trusted key is given (the whole trail replaced).
+    ``entries`` are ``(label, entry)`` pairs in file order. Each entry must be signed by the key in force
+    at its place in the key chain (:func:`recist.review.key_rotation.key_chain`: the installed key, then
+    each successor endorsed by a ``server-key-rotate`` entry). Finds: a project public key that is not the
+    trusted one nor any key of the chain (replaced by a forger's), a ``server_key.pub`` that is not the
+    key in force, a rotation not endorsed by the key in force (a forged key record), an entry with no
+    signature after the key was installed (signed entries stripped), an entry whose signature does not
+    verify with the key in force (a rewritten entry, or one signed with another key), and a project with no server key
+    although a trusted key is given (the whole trail replaced).
     """
+    from recist.review.key_rotation import key_chain
+
     problems: list[Problem] = []
     try:
         public = project_public_key(root)
     except AuditError as exc:
         return [Problem(PUBLIC_KEY_NAME, str(exc))]
+    pairs = list(entries)
+    chain = key_chain([entry for _label, entry in pairs], public)
+    last = next((k for k in reversed(chain.in_force) if k is not None), None)
+    if public is not None and last is not None and key_id(public) != last:
+        problems.append(Problem(PUBLIC_KEY_NAME, f"holds key {key_id(public)}, but the key in force is {last}"))
     if trusted_key is not None:
         if public is None:
             problems.append(Problem(PUBLIC_KEY_NAME, "missing, but this project is served by a review server whose "
                                     "key is given: the audit trail was replaced"))
-        elif key_id(public) != key_id(trusted_key):
+        elif key_id(trusted_key) not in chain.order:
             problems.append(Problem(PUBLIC_KEY_NAME, f"key {key_id(public)} is not the server's key "
-                                    f"{key_id(trusted_key)}: the public key was replaced"))
-        public = trusted_key
-    installed = False
-    for label, entry in entries:
-        installed = installed or entry.get("action") == "server-key"
-        if not installed and "sig" not in entry:
+                                    f"{key_id(trusted_key)} nor one it endorsed: the public key was replaced"))
+            trusted = key_id(trusted_key)  # no key the project holds is trusted then: check everything with it
+            chain.keys = {trusted: trusted_key}
+            chain.in_force = [trusted if k is not None else None for k in chain.in_force]
+    for index, message in chain.problems:
+        problems.append(Problem(pairs[index][0], message))
+    for (label, entry), active in zip(pairs, chain.in_force):
+        if active is None and "sig" not in entry:
             continue
-        if public is None:
-            problems.append(Problem(label, "signed, but the project has no server public key"))
+        key = chain.keys.get(active) if active is not None else None
+        if key is None:
+            what = "signed, but the project has no server public key" if public is None else (
+                f"signed, but no public key of the key in force {active} is known")
+            problems.append(Problem(label, what))
             continue
         if "sig" not in entry:
             problems.append(Problem(label, "not signed by the server, although the server key was installed "
                                     "before it: the entry was written or rewritten outside the server"))
-        elif not verify_signature(public, str(entry.get("hash", "")).encode("ascii"), entry.get("sig")):
+        elif not verify_signature(key, str(entry.get("hash", "")).encode("ascii"), entry.get("sig")):
             problems.append(Problem(label, "the server signature does not match: the entry was rewritten"))
     return problems
 

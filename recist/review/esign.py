@@ -85,7 +85,8 @@ def _signed_records(root: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             yield path.relative_to(root).as_posix(), record
 
 
-def check_record_signatures(root: str | Path, public: Ed25519PublicKey | None, *, required: bool) -> list[Problem]:
+def check_record_signatures(root: str | Path, public: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | None, *,
+                            required: bool) -> list[Problem]:
     """Every signed record whose signature does not match it.
 
     Parameters
@@ -93,7 +94,9 @@ def check_record_signatures(root: str | Path, public: Ed25519PublicKey | None, *
     root
         The project folder.
     public
-        The server's public key (None for a project never served: only record hashes are checked).
+        The server's public key, or its keys by key id when the key was rotated (each signature is checked
+        with the key it names, :func:`recist.review.key_rotation.chain_keys`); None for a project never
+        served: only record hashes are checked.
     required
         True when every signature must carry the server's signature (the key was installed before the
         first signature was made).
@@ -109,7 +112,8 @@ def check_record_signatures(root: str | Path, public: Ed25519PublicKey | None, *
                                     f"({block.get('time')}): it was changed after signing"))
         if "sig" in block:
             body = {k: v for k, v in block.items() if k != "sig"}
-            if public is None or not verify_signature(public, _canonical(body), block["sig"]):
+            key = public.get(str(block.get("key"))) if isinstance(public, Mapping) else public
+            if key is None or not verify_signature(key, _canonical(body), block["sig"]):
                 problems.append(Problem(label, f"the server signature of {block.get('signer')}'s signature does not "
                                         "match: the signature block was changed"))
         elif required:

@@ -13,9 +13,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from recist.errors import RecistError, ReviewStateError
-from recist.review.audit import AuditLog, Problem, project_public_key, verify_log
+from recist.review.audit import AuditLog, Problem, verify_log
 from recist.review.charter import load_charter
 from recist.review.esign import check_record_signatures
+from recist.review.key_rotation import chain_keys
 from recist.review.store import LOCK_NAME, PROJECT_FILES, read_json
 
 __all__ = ["verify_project", "require_intact"]
@@ -43,7 +44,7 @@ def verify_project(root: str | Path, *, trusted_key: Ed25519PublicKey | None = N
     root = Path(root)
     problems = verify_log(root, ignore=(LOCK_NAME,), trusted_key=trusted_key)
     try:
-        public = trusted_key or project_public_key(root)
+        public = chain_keys(root, trusted_key)
     except (RecistError, OSError, ValueError):
         public = None  # reported by verify_log
     try:

@@ -128,6 +128,11 @@ class SigningKey:
         if path.exists():
             return cls.load(path)
         _private_dir(path.parent)
+        return cls.create(path)
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str]) -> SigningKey:
+        """A new key written to the new file ``path`` (mode 0600, fsynced; an existing file is an error)."""
         private = Ed25519PrivateKey.generate()
         pem = private.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

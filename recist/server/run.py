@@ -46,13 +46,26 @@ def serve(
             f"--host {host} is not a loopback address: serve over TLS (--tls-cert F --tls-key F) or behind a "
             "TLS reverse proxy on 127.0.0.1 (docs/deploy.md); passwords never travel unencrypted"
         )
+    from filelock import Timeout
+
+    from recist.errors import ReviewStateError
+    from recist.review.key_rotation import serving_lock
+
     state = open_server_state(root, home=home, session_idle_s=session_idle_s, max_failures=max_failures)
+    lock = serving_lock(state.state_dir)  # held while serving: the key is never rotated under a running server
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ReviewStateError(f"{Path(root).resolve()} is already being served by another process") from None
     app = create_app(state)
     scheme = "https" if tls_cert else "http"
     print(f"serving review project {Path(root).resolve()} at {scheme}://{host}:{port} "
           f"(server key {state.key.key_id})", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level="info",
-                log_config=_log_config(), server_header=False, workers=1, timeout_graceful_shutdown=10)
+    try:
+        uvicorn.run(app, host=host, port=port, ssl_certfile=tls_cert, ssl_keyfile=tls_key, log_level="info",
+                    log_config=_log_config(), server_header=False, workers=1, timeout_graceful_shutdown=10)
+    finally:
+        lock.release()
 
 
 class NoQueryString(logging.Filter):

@@ -68,6 +68,8 @@ def forge(root: Path, *, resign_with: Ed25519PrivateKey | None = None, strip: bo
         if entry["action"] == "sign":
             entry["time"] = "2020-01-01T09:00:00+00:00"
             entry["details"]["case_sha256"] = version["case_sha256"]
+        if resign_with is not None and entry["action"] == "server-key":  # the key id the entry installs, too
+            entry["details"]["key"] = block["key"]
         entry["prev"] = prev
         body = {k: v for k, v in entry.items() if k not in ("hash", "key", "sig")}
         entry["hash"] = hashlib.sha256(_canonical(body)).hexdigest()
