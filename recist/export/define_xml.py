@@ -46,7 +46,7 @@ from recist.export.cdisc_ct import (
     codelist_for,
     result_codelist,
 )
-from recist.export.sdtm import Variable, dataset_spec
+from recist.export.sdtm_spec import Variable, dataset_spec
 
 __all__ = [
     "DEFINE_FILE",

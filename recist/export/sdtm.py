@@ -5,6 +5,10 @@ assessment, the evaluator role and whether the read was accepted by adjudication
 folder of cases and a central-review project all go through the same function, :func:`build_sdtm`.
 :func:`write_sdtm` writes the datasets as CSV, CDISC Dataset-JSON v1.1 and SAS XPORT v5.
 
+This module builds the records; the dataset structure and value conventions are in
+:mod:`recist.export.sdtm_spec`, the file writers in :mod:`recist.export.sdtm_write`, and every public name
+of those stays importable from here.
+
 The mapping (case field -> SDTM variable) and every choice the SDTMIG leaves open are in
 docs/exchange.md; in short:
 
@@ -22,17 +26,24 @@ docs/exchange.md; in short:
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import logging
 import math
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from recist.errors import ExchangeError
 from recist.export.cdisc_ct import CODELISTS, TEST_NAMES, check_result, check_term
+from recist.export.sdtm_spec import (
+    DOMAIN_LABELS,
+    DOMAINS,
+    Variable,
+    dataset_spec,
+    format_mm,
+    usubjid,
+    visit_group,
+)
+from recist.export.sdtm_write import FORMATS, PROTOCOL_FILE, write_csv, write_protocols, write_sdtm, write_xpt
 from recist.model.assessment import Assessment
 from recist.model.case import Case, Lesion, Timepoint
 from recist.model.enums import LesionRole, Method, NewLesionStatus, NonTargetState, TargetState
@@ -52,98 +63,13 @@ __all__ = [
     "visit_group",
     "reads_from_review",
     "dataset_spec",
+    "FORMATS",
+    "write_csv",
+    "write_xpt",
 ]
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Variable:
-    """An SDTM variable: name, label (<= 40 characters, as SDTMIG v3.4) and whether it is numeric."""
-
-    name: str
-    label: str
-    numeric: bool = False
-
-
-def _vars(*specs: tuple[str, str] | tuple[str, str, bool]) -> tuple[Variable, ...]:
-    return tuple(Variable(*spec) for spec in specs)
-
-
-_ID = (
-    ("STUDYID", "Study Identifier"),
-    ("DOMAIN", "Domain Abbreviation"),
-    ("USUBJID", "Unique Subject Identifier"),
-)
-
-DOMAINS: dict[str, tuple[Variable, ...]] = {
-    "TU": _vars(
-        *_ID,
-        ("TUSEQ", "Sequence Number", True),
-        ("TUGRPID", "Group ID"),
-        ("TULNKID", "Link ID"),
-        ("TUTESTCD", "Tumor/Lesion ID Short Name"),
-        ("TUTEST", "Tumor/Lesion ID Test Name"),
-        ("TUORRES", "Tumor/Lesion ID Result"),
-        ("TUSTRESC", "Tumor/Lesion ID Result Std. Format"),
-        ("TULOC", "Location of the Tumor/Lesion"),
-        ("TUMETHOD", "Method of Identification"),
-        ("TULOBXFL", "Last Observation Before Exposure Flag"),
-        ("TUEVAL", "Evaluator"),
-        ("TUEVALID", "Evaluator Identifier"),
-        ("TUACPTFL", "Accepted Record Flag"),
-        ("VISITNUM", "Visit Number", True),
-        ("VISIT", "Visit Name"),
-        ("TUDTC", "Date/Time of Tumor/Lesion Identification"),
-    ),
-    "TR": _vars(
-        *_ID,
-        ("TRSEQ", "Sequence Number", True),
-        ("TRGRPID", "Group ID"),
-        ("TRLNKID", "Link ID"),
-        ("TRLNKGRP", "Link Group"),
-        ("TRTESTCD", "Tumor/Lesion Assessment Short Name"),
-        ("TRTEST", "Tumor/Lesion Assessment Test Name"),
-        ("TRORRES", "Result or Finding in Original Units"),
-        ("TRORRESU", "Original Units"),
-        ("TRSTRESC", "Character Result/Finding in Std Format"),
-        ("TRSTRESN", "Numeric Result/Finding in Standard Units", True),
-        ("TRSTRESU", "Standard Units"),
-        ("TRSTAT", "Completion Status"),
-        ("TRREASND", "Reason Not Done"),
-        ("TRMETHOD", "Method Used to Identify the Tumor/Lesion"),
-        ("TRLOBXFL", "Last Observation Before Exposure Flag"),
-        ("TREVAL", "Evaluator"),
-        ("TREVALID", "Evaluator Identifier"),
-        ("TRACPTFL", "Accepted Record Flag"),
-        ("VISITNUM", "Visit Number", True),
-        ("VISIT", "Visit Name"),
-        ("TRDTC", "Date/Time of Tumor/Lesion Measurement"),
-    ),
-    "RS": _vars(
-        *_ID,
-        ("RSSEQ", "Sequence Number", True),
-        ("RSLNKGRP", "Link Group ID"),
-        ("RSTESTCD", "Assessment Short Name"),
-        ("RSTEST", "Assessment Name"),
-        ("RSCAT", "Category for Assessment"),
-        ("RSORRES", "Result or Finding in Original Units"),
-        ("RSSTRESC", "Character Result/Finding in Std Format"),
-        ("RSEVAL", "Evaluator"),
-        ("RSEVALID", "Evaluator Identifier"),
-        ("RSACPTFL", "Accepted Record Flag"),
-        ("VISITNUM", "Visit Number", True),
-        ("VISIT", "Visit Name"),
-        ("RSDTC", "Date/Time of Assessment"),
-    ),
-}
-"""Each domain's variables in SDTMIG v3.4 order (the subset recist fills)."""
-
-DOMAIN_LABELS = {
-    "TU": "Tumor/Lesion Identification",
-    "TR": "Tumor/Lesion Results",
-    "RS": "Disease Response and Clin Classification",
-}
 
 METHOD_TERMS: dict[Method, str] = {
     Method.CT: "CT SCAN",
@@ -202,36 +128,6 @@ class SdtmRead:
     evaluator_role: str | None = "RADIOLOGIST 1"
     accepted: bool | None = True
     evaluator: str = "INDEPENDENT ASSESSOR"
-
-
-def format_mm(value: float) -> str:
-    """Write a length for --ORRES/--STRESC: the shortest text that reads back as the same float.
-
-    >>> format_mm(32.0), format_mm(12.25)
-    ('32', '12.25')
-    """
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
-
-
-def visit_group(visitnum: int, evaluator_role: str | None) -> str:
-    """The --LNKGRP linking one evaluator's TR records of a visit to the RS records they support.
-
-    >>> visit_group(2, "RADIOLOGIST 1")
-    'V2-RADIOLOGIST1'
-    """
-    suffix = f"-{evaluator_role.replace(' ', '')}" if evaluator_role else ""
-    return f"V{visitnum}{suffix}"
-
-
-def usubjid(study_id: str, subject: str) -> str:
-    """USUBJID: the subject id prefixed with the study (SDTMIG v3.4 examples: ``ABC-1001``), unless it has it.
-
-    >>> usubjid("NET-3", "1001"), usubjid("NET-3", "NET-3-1001")
-    ('NET-3-1001', 'NET-3-1001')
-    """
-    prefix = f"{study_id}-"
-    return subject if subject.startswith(prefix) else prefix + subject
 
 
 def _baseline_flag(visitnum: int) -> str:
@@ -577,168 +473,6 @@ def build_sdtm(reads: Iterable[SdtmRead], *, study_id: str) -> dict[str, list[di
         tr += builder.tr
         rs += builder.rs
     return {"TU": _finish("TU", tu), "TR": _finish("TR", tr), "RS": _finish("RS", rs)}
-
-
-FORMATS = ("csv", "json", "xpt")
-
-
-def dataset_spec(domain: str) -> tuple[tuple[Variable, ...], str]:
-    """The variables (in SDTMIG order) and the label of a dataset recist writes: TU, TR, RS or DM."""
-    if domain == "DM":
-        from recist.export.sdtm_dm import DM_LABEL, DM_VARIABLES
-
-        return DM_VARIABLES, DM_LABEL
-    return DOMAINS[domain], DOMAIN_LABELS[domain]
-
-
-def write_sdtm(
-    datasets: dict[str, list[dict[str, Any]]],
-    out_dir: str | os.PathLike[str],
-    *,
-    formats: Sequence[str] = FORMATS,
-    study_id: str,
-    now: _dt.datetime | None = None,
-) -> list[Path]:
-    """Write each dataset as ``tu.csv``, ``tu.json`` (Dataset-JSON v1.1) and ``tu.xpt`` (SAS XPORT v5).
-
-    Parameters
-    ----------
-    datasets
-        The output of :func:`build_sdtm`, optionally with ``"DM"`` (:func:`recist.export.sdtm_dm.build_dm`).
-    out_dir
-        Folder to write into (created).
-    formats
-        Any of ``"csv"``, ``"json"``, ``"xpt"``.
-    study_id
-        The study (names the Dataset-JSON ``studyOID``).
-    now
-        Creation time written into Dataset-JSON (default: the current UTC time).
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
-    from recist.export import dataset_json
-
-    unknown = set(formats) - set(FORMATS)
-    if unknown:
-        raise ExchangeError(f"unknown SDTM format(s) {sorted(unknown)}; choose from {', '.join(FORMATS)}")
-    out = Path(out_dir)
-    written: list[Path] = []
-    created = now or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
-    for domain, records in datasets.items():
-        variables, label = dataset_spec(domain)
-        stem = out / domain.lower()
-        if "csv" in formats:
-            written.append(write_csv(stem.with_suffix(".csv"), variables, records))
-        if "json" in formats:
-            doc = dataset_json.to_dataset_json(
-                domain, label, variables, records, study_id=study_id, created=created
-            )
-            written.append(dataset_json.write(stem.with_suffix(".json"), doc))
-        if "xpt" in formats:
-            written.append(write_xpt(stem.with_suffix(".xpt"), domain, variables, records, label=label))
-    return written
-
-
-PROTOCOL_FILE = "protocol.json"
-"""Beside the datasets: each read's protocol options, which SDTM has no variable for."""
-
-
-def write_protocols(reads: Iterable[SdtmRead], out_dir: str | os.PathLike[str], *, study_id: str) -> Path:
-    """Write ``protocol.json``: the protocol options (confirmation, minimum SD duration, ...) of each read.
-
-    SDTM carries the measurements and responses but not the rules' options, so a re-import would assess
-    with the defaults; :func:`recist.io.sdtm_import.read_protocols` reads this file back so that
-    ``recist assess`` of the imported cases gives the exported responses. Keyed like the records: USUBJID,
-    --EVAL and --EVALID.
-    """
-    from recist._atomic import atomic_write_text
-
-    entries = [
-        {
-            "USUBJID": usubjid(study_id, read.case.subject),
-            "EVAL": read.evaluator,
-            "EVALID": read.evaluator_role or "",
-            "protocol": read.case.protocol.model_dump(mode="json"),
-        }
-        for read in reads
-    ]
-    path = Path(out_dir) / PROTOCOL_FILE
-    document = {"format": "recist.sdtm-protocol/1", "study": study_id, "reads": entries}
-    atomic_write_text(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
-    return path
-
-
-def write_csv(path: Path, variables: Sequence[Variable], records: Sequence[dict[str, Any]]) -> Path:
-    """Write records as CSV (header: variable names in SDTMIG order; nulls as empty cells), atomically."""
-    import csv
-    import io
-
-    from recist._atomic import atomic_write_text
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([v.name for v in variables])
-    for record in records:
-        writer.writerow(["" if record[v.name] is None else _cell_text(record[v.name]) for v in variables])
-    atomic_write_text(path, buffer.getvalue())
-    return path
-
-
-def _cell_text(value: Any) -> str:
-    if isinstance(value, float):
-        return format_mm(value)
-    return str(value)
-
-
-def write_xpt(
-    path: Path,
-    domain: str,
-    variables: Sequence[Variable],
-    records: Sequence[dict[str, Any]],
-    *,
-    label: str | None = None,
-) -> Path:
-    """Write records as SAS XPORT v5 (the FDA transport format) with pyreadstat, atomically.
-
-    Character variables are limited to 200 bytes and labels to 40 characters by the format.
-    """
-    import tempfile
-
-    import pandas as pd
-    import pyreadstat
-
-    from recist._atomic import atomic_write_bytes
-
-    columns: dict[str, Any] = {}
-    for v in variables:
-        values = [record[v.name] for record in records]
-        if v.numeric:
-            columns[v.name] = pd.Series(
-                [math.nan if x is None else float(x) for x in values], dtype="float64"
-            )
-        else:
-            too_long = [x for x in values if len(str(x).encode("utf-8")) > 200]
-            if too_long:
-                raise ExchangeError(
-                    f"{domain}.{v.name} value {too_long[0]!r} is longer than XPORT's 200 bytes"
-                )
-            columns[v.name] = pd.Series([str(x) for x in values], dtype="object")
-    frame = pd.DataFrame(columns)
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = Path(tmp) / path.name
-        pyreadstat.write_xport(
-            frame,
-            str(tmp_path),
-            file_label=label or DOMAIN_LABELS[domain],
-            column_labels=[v.label for v in variables],
-            table_name=domain,
-            file_format_version=5,
-        )
-        atomic_write_bytes(path, tmp_path.read_bytes())
-    return path
 
 
 def reads_from_review(project: Any, *, as_: str, now: _dt.datetime | None = None) -> list[SdtmRead]:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from recist.errors import ExchangeError
-from recist.export.sdtm import Variable, usubjid
+from recist.export.sdtm_spec import Variable, usubjid
 
 __all__ = ["DM_VARIABLES", "DM_LABEL", "SEX_UNKNOWN", "arm_code", "build_dm", "check_country", "check_site_id"]
 

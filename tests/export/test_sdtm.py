@@ -264,3 +264,21 @@ def test_the_sample_patient_exports_and_returns(repo_dir, tmp_path):
         ]
         assert [t.sum_mm for t in again.timepoints] == [t.sum_mm for t in assessment.timepoints]
         assert again.discrepancies == ()
+
+
+def test_public_names_stay_importable_from_recist_export_sdtm():
+    """Users' scripts import these from recist.export.sdtm; the split into sdtm_spec/sdtm_write keeps them."""
+    import importlib
+
+    sdtm = importlib.import_module("recist.export.sdtm")
+    before_split = ["SdtmRead", "Variable", "DOMAINS", "DOMAIN_LABELS", "METHOD_TERMS", "build_sdtm", "write_sdtm",
+                    "format_mm", "usubjid", "write_protocols", "PROTOCOL_FILE", "visit_group", "reads_from_review",
+                    "dataset_spec", "FORMATS", "write_csv", "write_xpt"]  # fmt: skip
+    assert set(before_split) <= set(sdtm.__all__)
+    spec = importlib.import_module("recist.export.sdtm_spec")
+    write = importlib.import_module("recist.export.sdtm_write")
+    for name in before_split:
+        assert hasattr(sdtm, name), name
+        for module in (spec, write):
+            if hasattr(module, name):
+                assert getattr(module, name) is getattr(sdtm, name), name
