@@ -36,7 +36,10 @@ The options change the basic actions as follows (documented choices, see docs/re
   of measurements are kept. Outside a content tree a Text Value is removed.
 
 UIDs are replaced by ``2.25.<128-bit integer>`` derived from HMAC-SHA256(project secret, UID) (PS3.5 B.2
-form), so the same UID maps to the same new UID in every file and study/series/SOP relations survive.
+form), so the same UID maps to the same new UID in every file and study/series/SOP relations survive. So
+are the UID attributes the table does not list (Multi-frame Source SOP Instance UID, SOP Instance UID of
+Concatenation Source, Retrieve Location UID, Volume Frame of Reference UID ...) unless they name a class, a
+transfer syntax or a coding resource; a UID under the DICOM root (``1.2.840.10008.``) is never replaced.
 Private attributes are removed (E.3.10 Retain Safe Private Option is not offered). Patient name and id
 become the subject pseudonym. The header records what was done: PatientIdentityRemoved ``YES``,
 DeidentificationMethod (text), DeidentificationMethodCodeSequence with DCM 113100, 113107, 113105 and
@@ -344,6 +347,8 @@ def _walk(ds: Any, *, secret: bytes, shift_days: int, keep: frozenset[tuple[int,
                     _walk(item, secret=secret, shift_days=shift_days, keep=keep, content=content)
             elif vr == "UN" or (vr in FREE_TEXT_VRS and key not in STRUCTURAL_TEXT):
                 del ds[elem.tag]  # free text the table does not list: removed unless the charter keeps it
+            elif vr == "UI" and not _names_a_class(elem):  # an instance UID the table misses (a source SOP
+                elem.value = _map_uids(elem.value, secret)  # instance of a concatenation, a retrieve location)
             continue
         action = _resolve(action, vr)
         if action == "X":
@@ -366,12 +371,33 @@ def _shift_value(value: Any, days: int, vr: str) -> Any:
     return shift_date(str(value), days, vr)
 
 
+DICOM_ROOT = "1.2.840.10008."
+"""UIDs under the DICOM root are defined by the standard (SOP classes, transfer syntaxes, well-known
+instances such as the standard colour palettes): they identify nobody and are never replaced."""
+
+
+def _map_uid(uid: str, secret: bytes) -> str:
+    text = uid.strip()
+    return text if not text or text.startswith(DICOM_ROOT) else hashed_uid(text, secret)
+
+
 def _map_uids(value: Any, secret: bytes) -> Any:
     from pydicom.multival import MultiValue
 
     if isinstance(value, (list, MultiValue)):
-        return [hashed_uid(str(v), secret) for v in value]
-    return hashed_uid(str(value), secret) if value else value
+        return [_map_uid(str(v), secret) for v in value]
+    return _map_uid(str(value), secret) if value else value
+
+
+_RESOURCE_UIDS = {(0x0008, 0x010C), (0x0008, 0x0117), (0x0008, 0x0118)}  # coding scheme, context, mapping resource
+
+
+def _names_a_class(elem: Any) -> bool:
+    """Whether a UI attribute outside the table names a kind of thing (a SOP class, a transfer syntax, a
+    coding resource) rather than an instance: kept, like the standard's SOP Class UID."""
+    keyword = elem.keyword or ""
+    return ((elem.tag.group, elem.tag.element) in _RESOURCE_UIDS or "SOPClass" in keyword
+            or "TransferSyntax" in keyword)
 
 
 BURNED_IN_SOP_CLASSES = {

@@ -96,6 +96,7 @@ def _write_subject_series(root: Path, day: int) -> tuple[Path, list[Path]]:
         ref.ReferencedSOPClassUID = ds.SOPClassUID
         ref.ReferencedSOPInstanceUID = ds.SOPInstanceUID
         ds.ReferencedImageSequence = Sequence([ref])
+        ds.SOPInstanceUIDOfConcatenationSource = ds.SOPInstanceUID  # a UID attribute Table E.1-1 does not list
         ds.save_as(path)
     return folder, files
 

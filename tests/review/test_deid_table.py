@@ -178,3 +178,25 @@ def test_a_library_without_the_checked_edition_gives_one_clear_line(monkeypatch:
         monkeypatch.undo()
         deid_table._table.cache_clear()  # noqa: SLF001
     assert basic_profile_actions()[0][(0x0010, 0x0010)] == "Z"
+
+
+def test_instance_uids_the_table_misses_are_replaced_class_uids_kept() -> None:
+    """UID attributes outside Table E.1-1 that point at instances (a source SOP instance, a retrieve
+    location, a frame of reference) are replaced like the table's U rows; class, syntax and coding-resource
+    UIDs and UIDs the standard defines (under 1.2.840.10008) stay."""
+    ds = Dataset()
+    ds.MultiFrameSourceSOPInstanceUID = UID
+    ds.SOPInstanceUIDOfConcatenationSource = UID
+    ds.RetrieveLocationUID = "1.2.826.0.1.4417493.99"
+    ds.VolumeFrameOfReferenceUID = "1.2.826.0.1.4417493.98"
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    ds.RelatedGeneralSOPClassUID = "1.3.12.2.1107.5.9.1"  # a vendor's class: a kind, not an instance
+    ds.CodingSchemeUID = "2.16.840.1.113883.6.96"  # SNOMED CT
+    ds.ReferencedColorPaletteInstanceUID = "1.2.840.10008.1.5.1"  # the standard Hot Iron palette
+    deidentify_dataset(ds, secret=SECRET, shift_days=SHIFT, pseudonym=PSEUDONYM)
+    assert ds.MultiFrameSourceSOPInstanceUID == ds.SOPInstanceUIDOfConcatenationSource == hashed_uid(UID, SECRET)
+    assert ds.RetrieveLocationUID.startswith("2.25.") and ds.VolumeFrameOfReferenceUID.startswith("2.25.")
+    assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.2"
+    assert ds.RelatedGeneralSOPClassUID == "1.3.12.2.1107.5.9.1"
+    assert ds.CodingSchemeUID == "2.16.840.1.113883.6.96"
+    assert ds.ReferencedColorPaletteInstanceUID == "1.2.840.10008.1.5.1"
