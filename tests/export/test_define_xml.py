@@ -209,3 +209,20 @@ def test_every_test_code_written_has_value_level_metadata(exported):
         assert ref.get("WhereClauseOID") in clauses
     for ref in mdv.iterfind(".//odm:CodeListRef", NS):
         assert ref.get("CodeListOID") in codelists
+
+
+def test_cdisc_stylesheet_shows_each_test_codes_value_level_metadata(exported):
+    """Reviewers read define.xml through CDISC's define2-1.xsl (shipped in defineutils): the rendered page
+    lists, under each result variable, one row per test code ('TRTESTCD = "LDIAM"') with its type and codelist."""
+    definehtml = pytest.importorskip("defineutils.definehtml", reason="defineutils is not installed")
+    out, _ = exported
+    page = definehtml.DefineHtml(out / "define.xml").transform_to_html_string()
+    text = " ".join(etree.HTML(page).itertext())
+    text = " ".join(text.split())
+    for domain in ("TR", "RS"):
+        codes = set(pyreadstat.read_xport(str(out / f"{domain.lower()}.xpt"))[0][f"{domain}TESTCD"])
+        for code in codes:
+            assert f'{domain}TESTCD = "{code}"' in text, (domain, code)
+    assert 'TRTESTCD = "LDIAM" Longest Diameter in mm float' in text
+    # the NCI C-codes beside the codelists and their terms (No Yes Response: N C49487, Y C49488)
+    assert "No Yes Response [ C66742 ]" in text and "N [ C49487 ] Y [ C49488 ]" in text
