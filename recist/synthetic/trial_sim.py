@@ -25,14 +25,11 @@ trial, byte for byte. Nothing here reads a clock or global state.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import math
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +39,31 @@ from recist._atomic import atomic_write_json, atomic_write_text
 from recist.errors import RecistValidationError
 from recist.model.validate import parse_case
 from recist.rules.assess import assess_case
+from recist.synthetic.trial_reads import (
+    ReaderStyle,
+    organ_for_targets,
+    select_targets,
+    simulated_read,
+    truth_case,
+)
+from recist.synthetic.trial_records import (
+    ARM_CONTROL,
+    ARM_EXPERIMENTAL,
+    ARMS,
+    DAYS_PER_MONTH,
+    INTERVAL_DAYS,
+    READERS,
+    SITE_READER,
+    TRIAL_NAME,
+    WINDOW_DAYS,
+    Scan,
+    SimulatedRead,
+    SimulatedSubject,
+    SimulatedTrial,
+    SimulationParameters,
+    TrueLesion,
+    _iso,
+)
 
 __all__ = [
     "ARM_CONTROL",
@@ -64,202 +86,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-ARM_CONTROL = "active surveillance"
-ARM_EXPERIMENTAL = "lutathera"
-ARMS = (ARM_CONTROL, ARM_EXPERIMENTAL)
-"""Arm labels; the control arm sorts first, so report tools that default to the first arm pick it."""
-READERS = ("R1", "R2")
-SITE_READER = "site"
-INTERVAL_DAYS = 84
-"""CT every 12 weeks, counted from randomisation (the trial's imaging schedule)."""
-WINDOW_DAYS = 7
-DAYS_PER_MONTH = 30.4375
-TRIAL_NAME = "SIM-NCT04954820"
-
-
-@dataclass(frozen=True)
-class SimulationParameters:
-    """Every number of the model (docs/simulation.md gives the source or the reason of each).
-
-    Times are in months or days as named; ``*_sd`` are standard deviations of natural logarithms
-    (about the coefficient of variation for small values).
-    """
-
-    latent_median_months: tuple[tuple[str, float], ...] = ((ARM_EXPERIMENTAL, 13.2), (ARM_CONTROL, 7.0))
-    """Median of the latent (continuous) time to progression per arm. The observed median lands on the
-    next 12-weekly scan, about 1.4 months later on average: 13.8-14.6 and 8.3 months."""
-    weibull_shape: float = 1.3
-    accrual_months: float = 18.0
-    min_follow_up_months: float = 12.0
-    shrink_rate_median_per_day: tuple[tuple[str, float], ...] = ((ARM_EXPERIMENTAL, 0.0011), (ARM_CONTROL, 0.0))
-    shrink_rate_sd: float = 0.9
-    lesion_rate_sd: float = 0.35
-    progression_mode_probabilities: tuple[float, float, float] = (0.6, 0.3, 0.1)
-    """Growth of the target sum, a new lesion, unequivocal progression of a non-target lesion."""
-    reader_persistent_sd: float = 0.06
-    reader_scan_sd: float = 0.065
-    site_persistent_sd: float = 0.09
-    site_scan_sd: float = 0.10
-    selection_preference_sd: float = 0.3
-    """Log-normal spread of a reader's preference when ranking candidate targets (reproducibility,
-    conspicuity): 0 would make every reader pick the largest lesions."""
-    missed_visit_probability: float = 0.06
-    visit_jitter_days: int = 7
-    false_equivocal_per_scan: float = 0.03
-    false_new_lesion_per_scan: float = 0.002
-    target_not_evaluated_per_scan: float = 0.01
-    non_target_call_probability: float = 0.8
-    new_lesion_detection: tuple[tuple[float, float, float], ...] = ((8.0, 0.65, 0.25), (12.0, 0.88, 0.08),
-                                                                    (math.inf, 0.97, 0.03))
-    """(size below mm, probability called unequivocal, probability called equivocal) of a true new
-    lesion the first time a reader sees it; once called unequivocal a lesion stays so."""
-    death_before_progression_probability: float = 0.04
-    death_after_progression_probability: float = 0.15
-    new_therapy_before_progression_probability: float = 0.05
-    new_therapy_after_progression_probability: float = 0.5
-    dropout_probability: float = 0.03
-    extra_scan_after_progression_probability: float = 0.3
-
-    def latent_median(self, arm: str) -> float:
-        return dict(self.latent_median_months)[arm]
-
-    def shrink_rate(self, arm: str) -> float:
-        return dict(self.shrink_rate_median_per_day)[arm]
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name in self.__dataclass_fields__:
-            value = getattr(self, name)
-            if name == "new_lesion_detection":
-                value = [[None if math.isinf(b) else b, y, e] for b, y, e in value]
-            elif isinstance(value, tuple) and value and isinstance(value[0], tuple):
-                value = dict(value)
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[name] = value
-        return out
-
-
-@dataclass(frozen=True)
-class Scan:
-    """One CT of a subject: its label, calendar date and day since the baseline scan."""
-
-    label: str
-    date: dt.date
-    day: int
-
-
-@dataclass(frozen=True)
-class TrueLesion:
-    """A lesion's true course: its size at every scan of the subject (0: absent or not yet there).
-
-    ``sizes_mm`` is the longest diameter, or for a node the short axis (``long_axis_ratio`` gives the
-    node's long axis). ``first_scan`` is the index of the scan where a new lesion first shows (0 for
-    lesions present at baseline). ``progresses`` marks the non-target lesion whose unequivocal growth is
-    the subject's progression (from ``first_progressed_scan`` on).
-    """
-
-    id: str
-    site: str
-    nodal: bool
-    sizes_mm: tuple[float, ...]
-    first_scan: int = 0
-    long_axis_ratio: float = 1.0
-    progresses: bool = False
-    first_progressed_scan: int | None = None
-
-    @property
-    def new(self) -> bool:
-        return self.first_scan > 0
-
-    def measurable_at_baseline(self) -> bool:
-        """RECIST 1.1 §3.1 on CT with slices of 5 mm or less: 10 mm longest diameter, 15 mm node short axis."""
-        if self.new:
-            return False
-        return self.sizes_mm[0] >= (15.0 if self.nodal else 10.0)
-
-
-@dataclass(frozen=True)
-class SimulatedRead:
-    """One reader's read of one subject: the case file (dict) and which true lesion each case id is."""
-
-    reader: str
-    case: dict[str, Any]
-    lesion_map: dict[str, str]
-
-
-@dataclass(frozen=True)
-class SimulatedSubject:
-    """One randomised subject: clinical dates, the true course and the three reads."""
-
-    subject: str
-    arm: str
-    randomisation_date: dt.date
-    scans: tuple[Scan, ...]
-    lesions: tuple[TrueLesion, ...]
-    progression_mode: str
-    latent_progression_date: dt.date
-    true_progression_date: dt.date | None
-    true_best_overall_response: str
-    death_date: dt.date | None
-    new_therapy_date: dt.date | None
-    last_contact_date: dt.date
-    truth: dict[str, Any]
-    reads: dict[str, SimulatedRead] = field(default_factory=dict)
-
-    def true_pfs(self, data_cutoff: dt.date) -> tuple[int, bool]:
-        """True PFS (days, randomisation day = day 1) and whether it is an event, by the true course.
-
-        Event: the earlier of the scan that shows RECIST progression on the true sizes and death.
-        Otherwise censored at the last scan (or at randomisation when there is no follow-up scan).
-        """
-        events = [d for d in (self.true_progression_date, self.death_date) if d is not None and d <= data_cutoff]
-        if events:
-            return (min(events) - self.randomisation_date).days + 1, True
-        follow_ups = [s.date for s in self.scans[1:]]
-        last = max(follow_ups) if follow_ups else self.randomisation_date
-        return max((last - self.randomisation_date).days + 1, 1), False
-
-
-@dataclass(frozen=True)
-class SimulatedTrial:
-    """The whole synthetic trial."""
-
-    subjects: tuple[SimulatedSubject, ...]
-    charter: dict[str, Any]
-    parameters: SimulationParameters
-    start_date: dt.date
-    data_cutoff: dt.date
-
-    def subjects_csv(self) -> str:
-        """The subjects table in the form :func:`recist.endpoints.subjects.read_subjects` reads."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["subject", "randomisation_date", "arm", "death_date", "new_therapy_date",
-                         "last_contact_date"])
-        for s in self.subjects:
-            writer.writerow([s.subject, s.randomisation_date.isoformat(), s.arm, _iso(s.death_date),
-                             _iso(s.new_therapy_date), s.last_contact_date.isoformat()])
-        return out.getvalue()
-
-    def truth_csv(self) -> str:
-        """One row per subject: arm, progression mode, latent and true progression, true PFS."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["subject", "arm", "progression_mode", "latent_progression_date", "true_progression_date",
-                         "true_best_overall_response", "true_pfs_days", "true_pfs_event", "scans"])
-        for s in self.subjects:
-            days, event = s.true_pfs(self.data_cutoff)
-            writer.writerow([s.subject, s.arm, s.progression_mode, s.latent_progression_date.isoformat(),
-                             _iso(s.true_progression_date), s.true_best_overall_response, days, int(event),
-                             len(s.scans)])
-        return out.getvalue()
-
-
-def _iso(value: dt.date | None) -> str:
-    return "" if value is None else value.isoformat()
-
 
 def trial_charter(trial: str = TRIAL_NAME) -> dict[str, Any]:
     """The review charter of the simulated trial (``recist.charter/1``).
@@ -359,174 +185,6 @@ def _baseline_lesions(rng: np.random.Generator) -> list[_Baseline]:
     return lesions
 
 
-def _select_targets(sizes: Sequence[float], organs: Sequence[str], eligible: Sequence[bool],
-                    preference: Sequence[float]) -> list[int]:
-    """Targets as a reader picks them: by size times preference, at most 2 per organ and 5 in all.
-
-    RECIST 1.1 [E09] §4.2 (all lymph nodes one organ: EORTC RECIST FAQ). Indices in the order chosen.
-    """
-    order = sorted((i for i in range(len(sizes)) if eligible[i]), key=lambda i: -sizes[i] * preference[i])
-    chosen: list[int] = []
-    per_organ: dict[str, int] = {}
-    for i in order:
-        if len(chosen) == 5:
-            break
-        if per_organ.get(organs[i], 0) < 2:
-            chosen.append(i)
-            per_organ[organs[i]] = per_organ.get(organs[i], 0) + 1
-    return chosen
-
-
-def _organ(site: str, nodal: bool) -> str:
-    return "lymph nodes" if nodal else site
-
-
-@dataclass(frozen=True)
-class _ReaderStyle:
-    persistent_sd: float
-    scan_sd: float
-    preference_sd: float
-    decimals: int
-
-
-def _read(subject: str, reader: str, scans: Sequence[Scan], lesions: Sequence[TrueLesion], style: _ReaderStyle,
-          params: SimulationParameters, rng: np.random.Generator) -> SimulatedRead:
-    """One reader's case file of the subject's scans (see the module docstring for the behaviour)."""
-    n_scans = len(scans)
-    base = [lesion for lesion in lesions if not lesion.new]
-    new = [lesion for lesion in lesions if lesion.new]
-    persistent = rng.normal(0.0, style.persistent_sd, size=len(base))
-    noise = persistent[:, None] + rng.normal(0.0, style.scan_sd, size=(len(base), n_scans))
-    true_sizes = np.array([lesion.sizes_mm for lesion in base], dtype=float).reshape(len(base), n_scans)
-    measured = true_sizes * np.exp(noise)
-    preference = np.exp(rng.normal(0.0, style.preference_sd, size=len(base)))
-    eligible = [lesion.site not in ("peritoneum", "bone") and measured[i, 0] >= (15.0 if lesion.nodal else 10.0)
-                for i, lesion in enumerate(base)]
-    chosen = _select_targets(list(measured[:, 0]), [_organ(lesion.site, lesion.nodal) for lesion in base],
-                             eligible, list(preference))
-    # a node measured under 10 mm short axis at baseline is normal: not recorded as a lesion (RECIST 1.1 §4.2)
-    others = [i for i in range(len(base)) if i not in chosen and not (base[i].nodal and measured[i, 0] < 10.0)]
-    lesion_map: dict[str, str] = {}
-    case_lesions = []
-    for n, i in enumerate(chosen, start=1):
-        lesion_map[f"T{n}"] = base[i].id
-        case_lesions.append({"id": f"T{n}", "role": "target", "site": base[i].site, "nodal": base[i].nodal})
-    for n, i in enumerate(others, start=1):
-        lesion_map[f"NT{n}"] = base[i].id
-        case_lesions.append({"id": f"NT{n}", "role": "non_target", "site": base[i].site, "nodal": base[i].nodal})
-    new_ids = {lesion.id: f"N{n}" for n, lesion in enumerate(new, start=1)}
-    lesion_map.update({v: k for k, v in new_ids.items()})
-    called_unequivocal: set[str] = set()
-    nt_progressed: set[str] = set()
-    timepoints = []
-    false_count = 0
-
-    def fmt(value: float) -> float:
-        return round(float(value), style.decimals)
-
-    for k, scan in enumerate(scans):
-        targets: dict[str, Any] = {}
-        for n, i in enumerate(chosen, start=1):
-            lesion = base[i]
-            if k > 0 and rng.random() < params.target_not_evaluated_per_scan:
-                targets[f"T{n}"] = {"state": "not_evaluated"}
-            elif true_sizes[i, k] <= 0.0:
-                targets[f"T{n}"] = {"state": "disappeared"}
-            elif lesion.nodal:
-                targets[f"T{n}"] = {"short_axis_mm": fmt(max(measured[i, k], 1.0)),
-                                    "long_axis_mm": fmt(max(measured[i, k] * lesion.long_axis_ratio, 1.0))}
-            elif measured[i, k] < 5.0:
-                targets[f"T{n}"] = {"state": "too_small"}
-            else:
-                targets[f"T{n}"] = {"long_axis_mm": fmt(measured[i, k])}
-        non_targets: dict[str, Any] = {}
-        for n, i in enumerate(others, start=1):
-            lesion, key = base[i], f"NT{n}"
-            if k == 0:
-                non_targets[key] = "present"
-            elif true_sizes[i, k] <= 0.0:
-                non_targets[key] = "absent"
-            elif lesion.progresses and lesion.first_progressed_scan is not None and k >= lesion.first_progressed_scan:
-                call = params.non_target_call_probability if key not in nt_progressed else 0.95
-                if rng.random() < call:
-                    nt_progressed.add(key)
-                    non_targets[key] = "unequivocal_progression"
-                else:
-                    non_targets[key] = "present"
-            else:
-                non_targets[key] = "present"
-        new_lesions = []
-        if k > 0:
-            for lesion in new:
-                size = lesion.sizes_mm[k]
-                if size <= 0.0:
-                    continue
-                lid = new_ids[lesion.id]
-                if lid in called_unequivocal:
-                    new_lesions.append({"id": lid, "site": lesion.site, "equivocal": False})
-                    continue
-                p_yes, p_equivocal = next((y, e) for below, y, e in params.new_lesion_detection if size < below)
-                u = rng.random()
-                if u < p_yes:
-                    called_unequivocal.add(lid)
-                    new_lesions.append({"id": lid, "site": lesion.site, "equivocal": False})
-                elif u < p_yes + p_equivocal:
-                    new_lesions.append({"id": lid, "site": lesion.site, "equivocal": True})
-            if rng.random() < params.false_equivocal_per_scan:
-                false_count += 1
-                new_lesions.append({"id": f"E{false_count}", "site": str(rng.choice(["liver", "bone", "lung"])),
-                                    "equivocal": True})
-            if rng.random() < params.false_new_lesion_per_scan:
-                false_count += 1
-                new_lesions.append({"id": f"E{false_count}", "site": str(rng.choice(["liver", "bone"])),
-                                    "equivocal": False})
-        timepoints.append({"label": scan.label, "date": scan.date.isoformat(), "slice_thickness_mm": 5.0,
-                           "targets": targets, "non_targets": non_targets, "new_lesions": new_lesions})
-    case = {"format": "recist.case/1", "subject": subject, "protocol": {"confirmation": False},
-            "lesions": case_lesions, "timepoints": timepoints}
-    return SimulatedRead(reader, case, lesion_map)
-
-
-def _truth_case(subject: str, scans: Sequence[Scan], lesions: Sequence[TrueLesion]) -> dict[str, Any]:
-    """The case file of the true sizes, targets chosen by size alone (RECIST 1.1 §4.2)."""
-    base = [lesion for lesion in lesions if not lesion.new]
-    eligible = [lesion.measurable_at_baseline() and lesion.site not in ("peritoneum", "bone") for lesion in base]
-    chosen = _select_targets([lesion.sizes_mm[0] for lesion in base],
-                             [_organ(lesion.site, lesion.nodal) for lesion in base], eligible, [1.0] * len(base))
-    others = [i for i in range(len(base)) if i not in chosen and not (base[i].nodal and base[i].sizes_mm[0] < 10.0)]
-    case_lesions = [{"id": base[i].id, "role": "target", "site": base[i].site, "nodal": base[i].nodal} for i in chosen]
-    case_lesions += [{"id": base[i].id, "role": "non_target", "site": base[i].site, "nodal": base[i].nodal}
-                     for i in others]
-    timepoints = []
-    for k, scan in enumerate(scans):
-        targets: dict[str, Any] = {}
-        for i in chosen:
-            size = base[i].sizes_mm[k]
-            if size <= 0.0:
-                targets[base[i].id] = {"state": "disappeared"}
-            elif base[i].nodal:
-                targets[base[i].id] = {"short_axis_mm": size, "long_axis_mm": round(size * base[i].long_axis_ratio, 1)}
-            elif size < 5.0:
-                targets[base[i].id] = {"state": "too_small"}
-            else:
-                targets[base[i].id] = {"long_axis_mm": size}
-        non_targets: dict[str, Any] = {}
-        for i in others:
-            lesion = base[i]
-            if k > 0 and lesion.sizes_mm[k] <= 0.0:
-                non_targets[lesion.id] = "absent"
-            elif lesion.progresses and lesion.first_progressed_scan is not None and k >= lesion.first_progressed_scan:
-                non_targets[lesion.id] = "unequivocal_progression"
-            else:
-                non_targets[lesion.id] = "present"
-        new_lesions = [{"id": lesion.id, "site": lesion.site, "equivocal": False}
-                       for lesion in lesions if lesion.new and k > 0 and lesion.sizes_mm[k] > 0.0]
-        timepoints.append({"label": scan.label, "date": scan.date.isoformat(), "slice_thickness_mm": 5.0,
-                           "targets": targets, "non_targets": non_targets, "new_lesions": new_lesions})
-    return {"format": "recist.case/1", "subject": subject, "protocol": {"confirmation": False},
-            "lesions": case_lesions, "timepoints": timepoints}
-
-
 def _truncate(case: dict[str, Any], n_scans: int) -> dict[str, Any]:
     return {**case, "timepoints": case["timepoints"][:n_scans]}
 
@@ -592,8 +250,8 @@ def _simulate_subject(subject: str, arm: str, randomised: dt.date, data_cutoff: 
         shrink_subject = 0.0
     shrink = shrink_subject * np.exp(rng.normal(0.0, params.lesion_rate_sd, size=n0))
     spread = np.exp(rng.normal(0.0, params.lesion_rate_sd, size=n0))
-    truth_target_idx = _select_targets(
-        list(size0), [_organ(b.site, b.nodal) for b in lesions0],
+    truth_target_idx = select_targets(
+        list(size0), [organ_for_targets(b.site, b.nodal) for b in lesions0],
         [b.measurable_kind and b.size_mm >= (15.0 if b.nodal else 10.0) for b in lesions0], [1.0] * n0)
     growth_day = day_latent if mode == "growth" else day_latent * float(rng.uniform(1.3, 2.0))
     idx = np.array(truth_target_idx)
@@ -619,13 +277,14 @@ def _simulate_subject(subject: str, arm: str, randomised: dt.date, data_cutoff: 
         lesions.append(TrueLesion(f"L{n0 + 1}", site, False, new_sizes, first_after))
 
     # the true course and the reads, over every scan the schedule allows
-    truth = _truth_case(subject, scans, lesions)
+    truth = truth_case(subject, scans, lesions)
     styles = {
-        reader: _ReaderStyle(params.reader_persistent_sd, params.reader_scan_sd, params.selection_preference_sd, 1)
+        reader: ReaderStyle(params.reader_persistent_sd, params.reader_scan_sd, params.selection_preference_sd, 1)
         for reader in READERS
     }
-    styles[SITE_READER] = _ReaderStyle(params.site_persistent_sd, params.site_scan_sd, params.selection_preference_sd, 0)
-    reads = {reader: _read(subject, reader, scans, lesions, style, params, rng) for reader, style in styles.items()}
+    styles[SITE_READER] = ReaderStyle(params.site_persistent_sd, params.site_scan_sd, params.selection_preference_sd, 0)
+    reads = {reader: simulated_read(subject, reader, scans, lesions, style, params, rng)
+             for reader, style in styles.items()}
 
     # imaging stops at progression (true course and site read both, standing in for central confirmation)
     true_pd = _progression_index(truth)
