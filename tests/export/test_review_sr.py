@@ -199,9 +199,35 @@ def test_import_sr_gives_back_the_final_read_in_the_sponsors_terms(review) -> No
             assert t1.image.sop_uid == source.SOPInstanceUID and t1.image.series_uid == source.SeriesInstanceUID
             assert t1.long_axis_line.start_mm == (-95.0, -100.0, 50.0 + 2.0 * SLICE)
             assert tp.non_targets["NT1"].state.value == "present"
+        # the whole case: the test's own read with the truth put back equals what came back through SR
+        expected = _read_in_sponsor_terms(review, subject, sizes)
+        got = case.to_dict()
+        for tp in got["timepoints"]:
+            tp.pop("images")  # the SR's study/series list, which the read does not carry
+        assert got == expected
         assessed = recist.assess(case).to_dict()
         assert assessed["best_overall_response"] == row["best_overall_response"]
         assert (assessed["progression"] or {}).get("date") == row["progression_date"]
+
+
+def _read_in_sponsor_terms(review: dict[str, Any], subject: str, sizes: tuple[float, float]) -> dict[str, Any]:
+    """The read the test wrote, with the subject id, true dates and labels and the source images."""
+    timepoints = []
+    for folder, date, label, size in zip(review["sources"][subject], DATES, LABELS, sizes):
+        ds = _header_at_slice(folder, 50.0 + 2.0 * SLICE)
+        z = float(ds.ImagePositionPatient[2])
+        image = {"study_uid": str(ds.StudyInstanceUID), "series_uid": str(ds.SeriesInstanceUID),
+                 "sop_uid": str(ds.SOPInstanceUID), "modality": "CT"}
+        timepoints.append({"label": label, "date": date.isoformat(),
+                           "targets": {"T1": {"long_axis_mm": size, "image": image, "long_axis_line": {
+                               "start_mm": [-95.0, -100.0, z], "end_mm": [-95.0 + size, -100.0, z]}}},
+                           "non_targets": {"NT1": "present"}})
+    data = recist.parse_case({"format": "recist.case/1", "subject": subject, "timepoints": timepoints,
+                              "lesions": [{"id": "T1", "role": "target", "site": "liver"},
+                                          {"id": "NT1", "role": "non_target", "site": "peritoneum"}]}).to_dict()
+    for tp in data["timepoints"]:
+        tp.pop("images")
+    return data
 
 
 def test_pydicom_sees_one_tid_1500_report_per_timepoint_observed_by_the_reader(review) -> None:
