@@ -1,6 +1,7 @@
 """Measurement widget: timepoint, lesion, role/site/nodal, draw axes, states, from mask, presets, undo.
 
-Keys are Qt shortcuts of the main window (``_keys``; the list is ``_presets.SHORTCUTS``). Questions to
+The controls and their layout are :mod:`napari_recist._widgets._measurement_controls`; this module is what
+they do. Keys are Qt shortcuts of the main window (``_keys``; the list is ``_presets.SHORTCUTS``). Questions to
 the reader (an implausible line, deleting a lesion) are :meth:`MeasurementWidget.ask`, a modal
 ``QMessageBox``; tests answer it by clicking its button.
 """
@@ -10,40 +11,21 @@ from __future__ import annotations
 import numpy as np
 from napari.layers import Labels
 from napari.utils.notifications import show_error, show_info
-from qtpy.QtCore import Qt
-from qtpy.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFormLayout,
-    QFrame,
-    QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QMessageBox,
-    QPushButton,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
-)
+from qtpy.QtWidgets import QMessageBox, QWidget
 
-from napari_recist._controller import SITES, CaseController
-from napari_recist._presets import PREVIEW_KEYS, SHORTCUTS, WINDOWS, contrast_limits
+from napari_recist._controller import CaseController
+from napari_recist._presets import PREVIEW_KEYS, WINDOWS, contrast_limits
 from napari_recist._session import bind_widget
 from napari_recist._widgets._from_mask import Preview, show_preview
 from napari_recist._widgets._keys import key_set
+from napari_recist._widgets._measurement_controls import NEW_LESION_ROLES, NT_STATES, ROLES, build_controls
 from napari_recist._world import world_to_lps
 from recist.errors import RecistError
 from recist.measure.grow import measure_grown
 
-__all__ = ["MeasurementWidget"]
+__all__ = ["MeasurementWidget", "ROLES", "NEW_LESION_ROLES", "NT_STATES"]  # constants: _measurement_controls
 
-ROLES = ("target", "non_target", "new")
 _PREFIX = {"target": "T", "non_target": "NT", "new": "N"}
-NEW_LESION_ROLES = {"-": None, "NLT (new-lesion target)": "target", "NLNT (new-lesion non-target)": "non_target"}
-"""The iRECIST role of a new lesion, as the combo box shows it -> the case file's ``role``."""
-NT_STATES = ("present", "absent", "unequivocal_progression", "not_evaluated")
 
 
 class MeasurementWidget(QWidget):
@@ -66,130 +48,11 @@ class MeasurementWidget(QWidget):
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
-        self.timepoint = QComboBox()
-        self.lesion = QComboBox()
-        self.lesion.setEditable(True)
-        self.role = QComboBox()
-        self.role.addItems(ROLES)
-        self.site = QComboBox()
-        self.site.setEditable(True)
-        self.site.addItems(SITES)
-        self.nodal = QCheckBox("nodal (short axis counts)")
-        self.equivocal = QCheckBox("equivocal")
-        self.new_lesion_role = QComboBox()  # iRECIST: a new lesion followed as NLT or NLNT
-        self.new_lesion_role.addItems(tuple(NEW_LESION_ROLES))
-        self.length = QLabel("-")
-        self.length.setStyleSheet("font-size: 15px; font-weight: bold")
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        form = self.form = QFormLayout()
-        form.addRow("Timepoint", self.timepoint)
-        form.addRow("Lesion", self.lesion)
-        form.addRow("Role", self.role)
-        form.addRow("Site", self.site)
-        form.addRow("", self.nodal)
-        form.addRow("", self.equivocal)
-        form.addRow("iRECIST", self.new_lesion_role)
-        form.addRow("Length", self.length)
+        build_controls(self)
+        self._connect()
 
-        draw = QGroupBox("Measure")
-        grid = QGridLayout(draw)
-        self.long_button = QPushButton("Long axis")
-        self.short_button = QPushButton("Short axis")
-        self.confirm_button = QPushButton("Confirm SA")
-        self.location_button = QPushButton("Location")
-        self.mask_button = QPushButton("From mask")
-        self.accept_button = QPushButton("Accept")
-        self.reject_button = QPushButton("Reject")
-        self.undo_button = QPushButton("Undo")
-        self.redo_button = QPushButton("Redo")
-        self.new_lesion_button = QPushButton("New lesion id")
-        self.apply_button = QPushButton("Apply role/site")
-        self.delete_button = QPushButton("Delete")
-        self.delete_lesion_button = QPushButton("Delete lesion")
-        tips = {self.long_button: "draw the long axis (Shift+D)", self.short_button: "draw the short axis (Shift+S)",
-                self.confirm_button: "confirm a node's proposed short axis (Shift+C)",
-                self.location_button: "click where a non-target or new lesion is (Shift+W)",
-                self.mask_button: "grow the lesion from a click and preview its axes (Shift+F)",
-                self.accept_button: "record the From-mask preview (Enter)",
-                self.reject_button: "discard the From-mask preview (Escape)", self.undo_button: "undo (Ctrl+Z)",
-                self.redo_button: "redo (Ctrl+Shift+Z)",
-                self.delete_button: "delete the lesion's finding at this timepoint (Shift+Del)",
-                self.delete_lesion_button: "delete the lesion at every timepoint (asks first)"}
-        buttons = (self.long_button, self.short_button, self.confirm_button, self.location_button,
-                   self.mask_button, self.accept_button, self.reject_button, self.undo_button, self.redo_button,
-                   self.new_lesion_button, self.apply_button, self.delete_button, self.delete_lesion_button)
-        for n, button in enumerate(buttons):
-            button.setToolTip(tips.get(button, ""))
-            grid.addWidget(button, n // 2, n % 2)
-        self.accept_button.setEnabled(False)
-        self.reject_button.setEnabled(False)
-
-        states = QGroupBox("Target state")
-        row = QGridLayout(states)
-        self.state_buttons = {}
-        for n, (state, text) in enumerate((("too_small", "Too small"), ("disappeared", "Disappeared"),
-                                           ("not_evaluated", "Not evaluated"))):
-            button = QPushButton(text)
-            self.state_buttons[state] = button
-            row.addWidget(button, 0, n)
-        self.fragments = QLineEdit()
-        self.fragments.setPlaceholderText("fragments mm, e.g. 12, 8")
-        self.split_button = QPushButton("Split")
-        self.merged_into = QComboBox()
-        self.merge_button = QPushButton("Merged into")
-        row.addWidget(self.fragments, 1, 0, 1, 2)
-        row.addWidget(self.split_button, 1, 2)
-        row.addWidget(self.merge_button, 2, 0)
-        row.addWidget(self.merged_into, 2, 1, 1, 2)
-
-        nt = QGroupBox("Non-target state (also a new lesion's, role \"new\")")
-        nt_row = QHBoxLayout(nt)
-        self.nt_state = QComboBox()
-        self.nt_state.addItems(NT_STATES)
-        self.nt_increased = QCheckBox("increased since previous")  # iRECIST "further increase" (INCLA)
-        self.nt_button = QPushButton("Set")
-        nt_row.addWidget(self.nt_state)
-        nt_row.addWidget(self.nt_increased)
-        nt_row.addWidget(self.nt_button)
-
-        window = QGroupBox("Window (CT)")
-        w_row = QHBoxLayout(window)
-        self.window_buttons = {}
-        for name in WINDOWS:
-            button = QPushButton(name)
-            button.setToolTip("W{:.0f} / L{:.0f}".format(*WINDOWS[name]))
-            self.window_buttons[name] = button
-            w_row.addWidget(button)
-
-        keys = QLabel("Keys: " + ", ".join(f"{k} {v}" for k, v in SHORTCUTS.items()))
-        keys.setWordWrap(True)
-        keys.setStyleSheet("color: gray; font-size: 10px")
-        # the controls scroll when the window is too low for them (the reading layout gives them the full
-        # height of the right side; at 1280 x 800 they must not make the window taller)
-        inner = QWidget()
-        layout = QVBoxLayout(inner)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(form)
-        for box in (draw, states, nt, window):
-            layout.addWidget(box)
-        layout.addWidget(self.status)
-        layout.addWidget(keys)
-        self.layout_button = QPushButton("Reading layout")
-        self.layout_button.setToolTip("comparison | current timepoint | these controls, the case table below "
-                                      "(docs/plugin.md)")
-        layout.addWidget(self.layout_button)
-        layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(inner)
-        scroll.setMinimumWidth(inner.minimumSizeHint().width())  # a scroll bar, when shown, narrows the buttons
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-
+    def _connect(self) -> None:
+        """What each control does."""
         self.timepoint.currentTextChanged.connect(self._on_timepoint)
         self.lesion.currentTextChanged.connect(self._on_lesion)
         self.site.currentTextChanged.connect(self._on_attributes)
