@@ -54,8 +54,14 @@ def assert_agree(measure, table, case_path, timepoint: str, lesion_id: str) -> N
     if entry is None or entry.long_axis_mm is None:
         assert cell in ("", "too small", "disappeared", "NE") or cell.startswith(("split", "merged"))
         return
-    assert cell == f"{entry.long_axis_mm:.1f}"
+    nodal = next(lesion.nodal for lesion in saved.lesions if lesion.id == lesion_id)
+    if nodal:  # a node counts by its short axis (RECIST 1.1 §3.1.1, §4.2), which the table shows
+        assert cell == (f"{entry.short_axis_mm:.1f} SA" if entry.short_axis_mm is not None else "SA to confirm")
+    else:
+        assert cell == f"{entry.long_axis_mm:.1f}"
     if session.lesion_id == lesion_id and session.timepoint == timepoint:
         assert measure.length.text().startswith(f"long {entry.long_axis_mm:.1f} mm")
+        if nodal and entry.short_axis_mm is not None:
+            assert f"short {entry.short_axis_mm:.1f} mm" in measure.length.text()
 
 
