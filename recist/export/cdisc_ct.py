@@ -122,9 +122,9 @@ CODELISTS: dict[str, Codelist] = {
             "UNEQUIVOCAL": "C123645",
             "TUMOR MERGED": "C94525",
         },
-        # not in the published codelist: a non-target's unequivocal progression, a target too small to measure
-        # (the SDTMIG v3.4 TR example writes it in TRORRES with a standardised 5 mm) and a split target
-        extensions=("UNEQUIVOCAL PROGRESSION", "TOO SMALL TO MEASURE", "SPLIT"),
+        # not in the published codelist: a non-target's unequivocal progression and a split target (a target
+        # too small to measure is not a state: TRORRES of its diameter, standardised to 5 mm, SDTMIG v3.4 TR)
+        extensions=("UNEQUIVOCAL PROGRESSION", "SPLIT"),
     ),
     "RSTESTCD": Codelist(
         "C96782",

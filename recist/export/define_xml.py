@@ -369,9 +369,14 @@ def _value_item(
         key = next(k for k, v in CODELISTS.items() if v is codelist) if codelist is not None else "UNIT"
         description = f"{TEST_NAMES[testcd]}: " + ("unit of the length" if unit else CODELISTS[key].name)
     else:
-        kind = "float"
-        length, digits = item_length(Variable(variable.name, variable.label, numeric=True), matching)
         key, description = None, f"{TEST_NAMES[testcd]} in mm"
+        texts = sorted(v for v in values if not _is_number(v))
+        if texts:  # an original result standardised to a number, e.g. TOO SMALL TO MEASURE (5 mm)
+            kind, (length, digits) = "text", item_length(Variable(variable.name, variable.label), matching)
+            description += f", or {', '.join(texts)} (standardised in the --STRES variables)"
+        else:
+            kind = "float"
+            length, digits = item_length(Variable(variable.name, variable.label, numeric=True), matching)
     item = etree.Element(_odm("ItemDef"), OID=oid, Name=variable.name, DataType=kind, Length=str(length))
     if digits is not None:
         item.set("SignificantDigits", str(digits))
@@ -383,6 +388,14 @@ def _value_item(
     element = etree.SubElement(item, _def("Origin"), Type=origin[0])
     element.set("Source", origin[1])
     return item
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _code_list(key: str, codelist: Codelist, terms: set[str]) -> etree._Element:

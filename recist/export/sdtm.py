@@ -15,8 +15,9 @@ docs/exchange.md; in short:
 - TU: one TUMIDENT record per baseline lesion per evaluator (TARGET / NON-TARGET) at the baseline
   visit, one per new lesion (NEW) at the visit that first shows it, TUSPLIT records for the fragments of a
   split target, a TUMERGE record for a target that merged into another (TUGRPID names that other lesion).
-- TR: LDIAM (long axis) and LPERP (short axis) per measured lesion per visit, TUMSTATE for every state
-  (non-target states, too small, disappeared, split, merged, new-lesion equivocality), TRSTAT NOT DONE
+- TR: LDIAM (long axis) and LPERP (short axis) per measured lesion per visit (a target too small to measure
+  as TRORRES "TOO SMALL TO MEASURE" standardised to 5 mm, as in the SDTMIG v3.4 TR example), TUMSTATE for
+  every other state (non-target states, disappeared, split, merged, new-lesion equivocality), TRSTAT NOT DONE
   for a lesion not evaluated, SUMDIAM per visit, TRLNKGRP linking a visit's records to its RS records.
 - RS: TRGRESP, NTRGRESP, NEWLIND (new lesions present, Y/N), NEWLPROG (EQUIVOCAL/UNEQUIVOCAL, only when
   new lesions are present) and OVRLRESP per follow-up visit, BESTRESP once per read; for a case read by
@@ -47,6 +48,7 @@ from recist.export.sdtm_write import FORMATS, PROTOCOL_FILE, write_csv, write_pr
 from recist.model.assessment import Assessment
 from recist.model.case import Case, Lesion, Timepoint
 from recist.model.enums import LesionRole, Method, NewLesionStatus, NonTargetState, TargetState
+from recist.rules.target import TOO_SMALL_DEFAULT_MM
 
 __all__ = [
     "SdtmRead",
@@ -79,8 +81,9 @@ METHOD_TERMS: dict[Method, str] = {
 }
 """Lesion method -> TUMETHOD/TRMETHOD (codelist C85492; CALIPER is a sponsor extension)."""
 
+TOO_SMALL = "TOO SMALL TO MEASURE"
+"""TRORRES of a target too small to measure, standardised to 5 mm (SDTMIG v3.4 TR assumption 4 and example)."""
 TARGET_STATE_TERMS = {
-    TargetState.TOO_SMALL: "TOO SMALL TO MEASURE",
     TargetState.DISAPPEARED: "ABSENT",
     TargetState.SPLIT: "SPLIT",
     TargetState.MERGED: "TUMOR MERGED",
@@ -220,7 +223,8 @@ class _ReadBuilder:
         record["TRGRPID"] = values.pop("group", "")
         if "mm" in values:
             text = format_mm(values.pop("mm"))
-            record.update(TRORRES=text, TRORRESU="mm", TRSTRESC=text, TRSTRESN=float(text), TRSTRESU="mm")
+            original = values.pop("original", text)
+            record.update(TRORRES=original, TRORRESU="mm", TRSTRESC=text, TRSTRESN=float(text), TRSTRESU="mm")
         elif "state" in values:
             term = values.pop("state")
             record.update(TRORRES=term, TRSTRESC=term)
@@ -265,6 +269,9 @@ class _ReadBuilder:
                         not_done=True,
                         method=method,
                     )
+                elif state == TargetState.TOO_SMALL:  # the diameter, as collected and standardised to 5 mm
+                    testcd = "LPERP" if lesion.nodal else "LDIAM"
+                    self._tr(visitnum, tp, testcd, lesion_id, mm=TOO_SMALL_DEFAULT_MM, original=TOO_SMALL, method=method)
                 elif state is not None:
                     group = entry.merged_into or ""
                     self._tr(

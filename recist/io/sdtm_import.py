@@ -32,8 +32,10 @@ __all__ = ["ImportedRead", "read_sdtm", "read_domain", "read_protocols", "check_
 
 # Inverse of the export's vocabulary (recist.export.sdtm); kept here because io sits below export.
 _METHODS = {"CT SCAN": "CT", "CT": "CT", "MRI": "MRI", "CALIPER": "caliper", "X-RAY": "chest_xray"}
+_TOO_SMALL = "TOO SMALL TO MEASURE"
+"""TRORRES of a diameter too small to measure, standardised in TRSTRESC/TRSTRESN (SDTMIG v3.4 TR assumption 4)."""
 _TARGET_STATES = {
-    "TOO SMALL TO MEASURE": "too_small",
+    _TOO_SMALL: "too_small",  # recist's earlier TUMSTATE form, read with a warning
     "ABSENT": "disappeared",
     "SPLIT": "split",
     "TUMOR MERGED": "merged",
@@ -61,6 +63,8 @@ _LEGACY = {
     "NEWLPROG": "NEWLPROG 'Y'/'N' are recist's old values; CDISC CT has NEWLIND 'Y'/'N' for new lesions present "
     "and NEWLPROG 'EQUIVOCAL'/'UNEQUIVOCAL' (C96785) (read as new lesions yes/no)",
     "BESTRSP": "RSTESTCD 'BESTRSP' is recist's old test code; CDISC CT C96782 has 'BESTRESP' (ignored, as BESTRESP is)",
+    "TOOSMALL": "TUMSTATE 'TOO SMALL TO MEASURE' is recist's old form; SDTMIG v3.4 puts it in the diameter's "
+    "TRORRES with TRSTRESC 5 (read as too small)",
 }
 """Values of recist's earlier SDTM exports that are read, with one warning per kind naming the first record."""
 _REQUIRED = {
@@ -378,6 +382,8 @@ def _check_results(row: _Row) -> None:
                 f"{row.where}: TRSTRESN {stresn!r} differs from TRSTRESC {stresc!r}; the numeric and character "
                 "standard results must be the same value"
             )
+    if orres.upper() == _TOO_SMALL and _number(stresc) is not None:
+        return  # a character result standardised to a number (SDTMIG v3.4 TR assumption 4: 5 mm)
     if orres and stresc and (row["TRORRESU"] or "") == (row["TRSTRESU"] or ""):
         a, b = _number(orres), _number(stresc)
         if (a != b) if (a is not None and b is not None) else (orres.upper() != stresc.upper()):
@@ -582,12 +588,18 @@ class _CaseBuilder:
                 entry["state"] = _state(row, _TARGET_STATES, "target")
                 if (row["TRSTRESC"] or row["TRORRES"]) == "MERGED":
                     self.legacy.setdefault("MERGED", []).append(row.where)
+                if (row["TRSTRESC"] or row["TRORRES"]) == _TOO_SMALL:
+                    self.legacy.setdefault("TOOSMALL", []).append(row.where)
                 if entry["state"] == "merged":
                     if not row["TRGRPID"]:
                         raise ExchangeError(
                             f"{row.where}: a MERGED lesion needs TRGRPID naming the lesion it merged into"
                         )
                     entry["merged_into"] = row["TRGRPID"]
+            elif row["TRORRES"].upper() == _TOO_SMALL:
+                if row["TRSTRESC"]:
+                    _mm(row, "TR")  # a standardised value (recist writes 5) must still be a length in mm
+                entry["state"] = "too_small"  # recist counts it 5 mm whatever the sponsor's standard value
             else:
                 entry["long_axis_mm" if testcd == "LDIAM" else "short_axis_mm"] = _mm(row, "TR")
         else:

@@ -183,8 +183,12 @@ def test_every_test_code_written_has_value_level_metadata(exported):
                 values = frame.loc[frame[f"{domain}TESTCD"] == testcd, column]
                 assert (ref.get("Mandatory") == "Yes") == bool((values != "").all()), (column, testcd)
                 if testcd in NUMERIC_MM:
-                    assert item.get("DataType") == "float" and item.find("odm:CodeListRef", NS) is None
-                    numbers = [float(v) for v in values if v]
+                    # a number, or TRORRES "TOO SMALL TO MEASURE" (SDTMIG v3.4 TR example) which makes it text
+                    texts = {v for v in values if v} - {v for v in values if v.replace(".", "", 1).isdigit()}
+                    assert texts <= {"TOO SMALL TO MEASURE"}
+                    assert item.get("DataType") == ("text" if texts else "float")
+                    assert item.find("odm:CodeListRef", NS) is None
+                    numbers = [float(v) for v in values if v and v not in texts]
                     assert all(len(v.replace(".", "")) <= int(item.get("Length")) for v in values if v)
                     assert numbers and all(n >= 0 for n in numbers)
                     assert "mm" in item.find("odm:Description/odm:TranslatedText", NS).text
@@ -226,3 +230,27 @@ def test_cdisc_stylesheet_shows_each_test_codes_value_level_metadata(exported):
     assert 'TRTESTCD = "LDIAM" Longest Diameter in mm float' in text
     # the NCI C-codes beside the codelists and their terms (No Yes Response: N C49487, Y C49488)
     assert "No Yes Response [ C66742 ]" in text and "N [ C49487 ] Y [ C49488 ]" in text
+
+
+def test_a_diameter_too_small_to_measure_is_text_in_its_value_level_metadata():
+    """TRORRES "TOO SMALL TO MEASURE" (SDTMIG v3.4 TR example) makes that test's TRORRES text, not float,
+    while TRSTRESN keeps the standardised 5 mm as a float."""
+    import sys
+
+    import recist
+    from recist.export.define_xml import build_define
+    from recist.export.sdtm import SdtmRead, build_sdtm
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "io"))
+    from exchange_cases import example_case_dict
+
+    case = recist.parse_case(example_case_dict())
+    datasets = build_sdtm([SdtmRead(case, recist.assess(case))], study_id="S1")
+    tree = build_define(datasets, study_id="S1", leaves={d: f"{d.lower()}.xpt" for d in datasets})
+    mdv = tree.getroot().find("odm:Study/odm:MetaDataVersion", NS)
+    items = {i.get("OID"): i for i in mdv.iterfind("odm:ItemDef", NS)}
+    orres = items["IT.TR.TRORRES.LPERP"]  # the node T2 is too small at week 8
+    assert orres.get("DataType") == "text" and int(orres.get("Length")) == len("TOO SMALL TO MEASURE")
+    assert "TOO SMALL TO MEASURE" in orres.find("odm:Description/odm:TranslatedText", NS).text
+    assert items["IT.TR.TRSTRESN.LPERP"].get("DataType") == "float"
+    assert items["IT.TR.TRORRES.LDIAM"].get("DataType") == "float"

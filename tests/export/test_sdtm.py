@@ -76,7 +76,8 @@ def test_codelists_carry_the_ct_version():
     assert cdisc_ct.result_codelist("NEWLIND").code == "C66742"
     assert "Y" not in cdisc_ct.CODELISTS["RSSTRESC"].values  # Y/N are No Yes Response terms, not C96785
     assert cdisc_ct.CODELISTS["TRSTRESC"].terms["TUMOR MERGED"] == "C94525"
-    assert "TOO SMALL TO MEASURE" in cdisc_ct.CODELISTS["TRSTRESC"].extensions
+    # too small to measure is the diameter's original result in the SDTMIG v3.4 TR example, not a state
+    assert "TOO SMALL TO MEASURE" not in cdisc_ct.CODELISTS["TRSTRESC"].values
     with pytest.raises(ExchangeError, match="C96785"):
         cdisc_ct.check_result("RSSTRESC", "NEWLPROG", "Y", where="RS row 4")
     with pytest.raises(ExchangeError, match="C96779"):
@@ -109,9 +110,14 @@ def test_tr_diameters_states_and_sums(datasets, example):
     assert t2 == {
         (1, "LPERP"): "18",
         (1, "LDIAM"): "25",
-        (2, "TUMSTATE"): "TOO SMALL TO MEASURE",
+        (2, "LPERP"): "5",
         (3, "LPERP"): "7",
     }
+    # SDTMIG v3.4 TR assumption 4 and example: TRORRES "TOO SMALL TO MEASURE" standardised to 5 mm
+    # (RECIST 1.1 [E09] 4.3.2 default value), on the node's short-axis test
+    small = _records(datasets, "TR", TRLNKID="T2", VISITNUM=2)[0]
+    assert (small["TRORRES"], small["TRORRESU"], small["TRSTRESN"], small["TRSTRESU"]) == (
+        "TOO SMALL TO MEASURE", "mm", 5.0, "mm")  # fmt: skip
     t1 = _records(datasets, "TR", TRLNKID="T1", VISITNUM=1)[0]
     assert (t1["TRORRES"], t1["TRORRESU"], t1["TRSTRESN"], t1["TRSTRESU"]) == ("32.5", "mm", 32.5, "mm")
     assert t1["TRLOBXFL"] == "Y" and t1["TRLNKGRP"] == "V1-RADIOLOGIST1"

@@ -182,9 +182,10 @@ RESPONSES = {
     "BESTRESP": {"CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"},
 }
 # TUMSTATE results: C124309 terms PRESENT, ABSENT, EQUIVOCAL, UNEQUIVOCAL, TUMOR MERGED and recist's sponsor
-# extensions UNEQUIVOCAL PROGRESSION, TOO SMALL TO MEASURE, SPLIT (docs/exchange.md).
-TUMOR_STATES = {"PRESENT", "ABSENT", "UNEQUIVOCAL PROGRESSION", "EQUIVOCAL", "UNEQUIVOCAL",
-                "TOO SMALL TO MEASURE", "SPLIT", "TUMOR MERGED"}  # fmt: skip
+# extensions UNEQUIVOCAL PROGRESSION, SPLIT (docs/exchange.md). A target too small to measure is its
+# diameter's TRORRES "TOO SMALL TO MEASURE" standardised to 5 mm (SDTMIG v3.4 TR assumption 4 and example).
+TUMOR_STATES = {"PRESENT", "ABSENT", "UNEQUIVOCAL PROGRESSION", "EQUIVOCAL", "UNEQUIVOCAL", "SPLIT",
+                "TUMOR MERGED"}  # fmt: skip
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 TESTCD = re.compile(r"^[A-Z_][A-Z0-9_]{0,7}$")
 
@@ -335,7 +336,10 @@ def test_tr_results_units_and_not_done(export):
         else:
             assert r["TRORRESU"] == r["TRSTRESU"] == "mm"
             assert isinstance(r["TRSTRESN"], float) and float(r["TRSTRESC"]) == r["TRSTRESN"] >= 0
-            assert float(r["TRORRES"]) == r["TRSTRESN"]
+            if r["TRORRES"] == "TOO SMALL TO MEASURE":
+                assert r["TRSTRESN"] == 5.0  # RECIST 1.1 [E09] 4.3.2: the default value of 5 mm
+            else:
+                assert float(r["TRORRES"]) == r["TRSTRESN"]
             assert r["TRREASND"] == ""
 
 

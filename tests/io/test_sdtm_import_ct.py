@@ -69,7 +69,8 @@ def _rs_rows(folder: Path) -> list[dict[str, str]]:
 
 
 def _as_old_recist(folder: Path) -> None:
-    """Rewrite a folder in recist's earlier vocabulary: NEWLPROG Y/N/EQUIVOCAL per visit, BESTRSP, MERGED."""
+    """Rewrite a folder in recist's earlier vocabulary: NEWLPROG Y/N/EQUIVOCAL per visit, BESTRSP, MERGED,
+    and a target too small to measure as a TUMSTATE record."""
     old = []
     for row in _rs_rows(folder):
         if row["RSTESTCD"] == "NEWLIND":
@@ -87,6 +88,9 @@ def _as_old_recist(folder: Path) -> None:
         {**r, "TRORRES": "MERGED", "TRSTRESC": "MERGED"} if r["TRSTRESC"] == "TUMOR MERGED" else r
         for r in _rows(folder / "tr.csv")
     ]
+    small = {"TRTESTCD": "TUMSTATE", "TRTEST": "Tumor State", "TRSTRESC": "TOO SMALL TO MEASURE", "TRSTRESN": "",
+             "TRORRESU": "", "TRSTRESU": "", "TRMETHOD": ""}  # fmt: skip
+    tr = [{**r, **small} if r["TRORRES"] == "TOO SMALL TO MEASURE" else r for r in tr]
     _write(folder / "tr.csv", tr)
 
 
@@ -109,10 +113,11 @@ def test_a_folder_written_by_the_earlier_recist_imports_with_warnings(exported, 
     assert main(["import", "sdtm", str(folder), "--out", str(tmp_path / "old")]) == 0
     err = capsys.readouterr().err
     warnings = [line for line in err.splitlines() if "warning" in line]
-    assert len(warnings) == 3, err
+    assert len(warnings) == 4, err
     assert any("NEWLPROG 'Y'/'N'" in line and "rs.csv row " in line for line in warnings)
     assert any("'BESTRSP'" in line and "BESTRESP" in line for line in warnings)
     assert any("'MERGED'" in line and "TUMOR MERGED" in line and "tr.csv row " in line for line in warnings)
+    assert any("'TOO SMALL TO MEASURE'" in line and "TRORRES" in line for line in warnings)
     # the same cases, recorded responses included, as from the export in CDISC terms
     new = {p.name: p.read_text() for p in (tmp_path / "new").glob("*.json")}
     assert len(new) == 2 and new == {p.name: p.read_text() for p in (tmp_path / "old").glob("*.json")}
