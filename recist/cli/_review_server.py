@@ -91,11 +91,11 @@ def _print_json(obj: Any) -> None:
 # ---------------------------------------------------------------------------------------------- accounts
 def _set_up_serving(project: Any, as_: str, home: Any) -> Any:
     """Open ``project`` with the server key (created on first use) and put its public key in the project."""
-    from recist.review.keys import SigningKey, project_state_dir
+    from recist.review.keys import AuditWitness, SigningKey, project_state_dir
     from recist.review.workflow import ReviewProject
 
     key = SigningKey.load_or_create(home)
-    served = ReviewProject.open(project.root, signer=key)
+    served = ReviewProject.open(project.root, signer=key, witness=AuditWitness(project_state_dir(project.root, home)))
     served.install_server_key(as_=as_)
     project_state_dir(project.root, home).mkdir(parents=True, exist_ok=True, mode=0o700)
     return served
@@ -324,7 +324,7 @@ def open_folder(args: argparse.Namespace) -> Any:
     server's; elsewhere a served project opens read-only (a change is refused by the audit trail).
     """
     from recist.review.accounts import Accounts
-    from recist.review.keys import PUBLIC_KEY_NAME, SigningKey, project_state_dir
+    from recist.review.keys import PUBLIC_KEY_NAME, AuditWitness, SigningKey, project_state_dir
     from recist.review.workflow import ReviewProject
 
     root = Path(args.dir)
@@ -332,7 +332,8 @@ def open_folder(args: argparse.Namespace) -> Any:
         return ReviewProject.open(root)
     state = project_state_dir(root, _home(args))
     names = Accounts(state).names() if state.is_dir() else {}
-    return ReviewProject.open(root, signer=SigningKey.find(_home(args)), names=names)
+    witness = AuditWitness(state) if state.is_dir() else None  # this machine serves it: check for a rollback
+    return ReviewProject.open(root, signer=SigningKey.find(_home(args)), names=names, witness=witness)
 
 
 def _refuse_served_non_admin(args: argparse.Namespace) -> None:

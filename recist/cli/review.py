@@ -211,7 +211,7 @@ def _withdraw_subject(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from recist.cli._review_server import trusted_key_for
-    from recist.errors import RecistError
+    from recist.errors import AuditRollbackError, RecistError
     from recist.review.audit import Problem
     from recist.review.store import project_lock
     from recist.review.workflow import verify_project
@@ -219,6 +219,8 @@ def _verify(args: argparse.Namespace) -> int:
     trusted = trusted_key_for(args)
     try:
         problems = _project(args).verify(trusted_key=trusted)
+    except AuditRollbackError:  # an older copy restored: one line, exit 2 (the copy may verify intact in itself)
+        raise
     except RecistError as exc:  # a project too damaged to open is still verified, file by file
         root = Path(args.dir)
         if not (root / "project.json").exists() and not (root / "audit.jsonl").exists():

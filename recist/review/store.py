@@ -48,7 +48,10 @@ def project_lock(root: Path, timeout_s: float = 60.0) -> FileLock:
     Raises :class:`ReviewStateError` (through the context manager) when another process holds it for
     longer than ``timeout_s`` seconds.
     """
-    return _Lock(str(root / LOCK_NAME), timeout=timeout_s, mode=new_file_mode(root), thread_local=False)
+    # waiters poll every 5 ms (filelock's default is 50 ms): a process that releases the lock and asks for it
+    # again at once would otherwise win it over and over, starving the others past ``timeout_s`` under load
+    return _Lock(str(root / LOCK_NAME), timeout=timeout_s, mode=new_file_mode(root), thread_local=False,
+                 poll_interval=0.005)
 
 
 class _Lock(FileLock):

@@ -35,7 +35,7 @@ from recist.errors import (
     ReviewStateError,
 )
 from recist.review.accounts import MAX_FAILURES, SESSION_IDLE_S, Accounts, SessionStore
-from recist.review.keys import SigningKey, project_state_dir
+from recist.review.keys import AuditWitness, SigningKey, project_state_dir
 from recist.review.workflow import JOURNAL_NAME, ReviewProject
 
 __all__ = ["ServerState", "create_app", "open_server_state"]
@@ -61,7 +61,8 @@ def open_server_state(
     """Open the project in ``root`` for serving: the server key must be the one the project holds.
 
     Raises ReviewStateError when the project has never been set up for serving (no server key or no
-    account) with the command that does it.
+    account) with the command that does it, and AuditRollbackError when its audit trail is older than
+    the server's witness of it (an old copy of the folder restored).
     """
     key = SigningKey.find(home)
     if key is None:
@@ -71,7 +72,8 @@ def open_server_state(
         )
     state_dir = project_state_dir(root, home)
     accounts = Accounts(state_dir, max_failures=max_failures)
-    project = ReviewProject.open(root, signer=key, names=accounts.names())
+    project = ReviewProject.open(root, signer=key, names=accounts.names(), witness=AuditWitness(state_dir))
+    project.committer.check_witness()  # an older copy of the project restored: refuse to serve it
     from recist.review.audit import project_public_key
     from recist.review.keys import key_id
 
