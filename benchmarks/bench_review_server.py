@@ -11,6 +11,9 @@ sends one request every ``--interval`` seconds (default 1 s, far faster than a r
 at a worklist), never more than one at a time; ``--interval 0`` sends them back to back, which measures
 throughput (the latency is then the queue of all clients).
 
+Saves are written by group commit (:mod:`recist.review.commit`): the saves waiting at the same moment
+share one batch of fsyncs, so the figure with 20 clients measures that, against one client alone.
+
     .venv/bin/python benchmarks/bench_review_server.py [--subjects 500] [--clients 20] [--seconds 15]
 """
 
@@ -180,6 +183,7 @@ def main() -> None:
                 return client.get("/api/status")
 
             os.sync()
+            load_before = os.getloadavg()
             rows = [
                 ("save a draft, 1 client (baseline)", _load(url, ["R1"], args.seconds / 3, save_alone, args.interval), 0.100),
                 (f"save a draft, {args.clients} clients", _load(url, readers, args.seconds, save, args.interval), 0.100),
@@ -201,6 +205,8 @@ def main() -> None:
         print(f"{name:<52} {len(values):>6} {statistics.median(values) * 1e3:>10.1f} {p95 * 1e3:>8.1f} "
               f"{max(values) * 1e3:>8.1f} {goal * 1e3:>8.0f}  {'yes' if p95 <= goal else 'NO'}")
     print(f"verify after the load: {'intact' if verify['intact'] else verify['problems'][:5]}")
+    print("machine load average (1, 5, 15 min) before the load phases: {:.2f} {:.2f} {:.2f}, after: "
+          "{:.2f} {:.2f} {:.2f} ({} cores)".format(*load_before, *os.getloadavg(), os.cpu_count()))
 
 
 if __name__ == "__main__":

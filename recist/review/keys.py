@@ -234,5 +234,5 @@ class AuditWitness:
         if problem is not None:
             raise AuditRollbackError(
                 f"{root}: {problem} (witness {self.path}): the project folder was rolled back to an older copy; "
-                "restore the latest backup of the project (docs/deploy.md, 'Restoring')"
+                "restore the latest backup of the project (docs/deploy.md, 'Backups and restore')"
             )
