@@ -37,7 +37,7 @@ from napari_recist._world import SeriesRef, lps_to_world, world_to_lps
 from recist.errors import RecistError
 from recist.measure.plausible import implausible_line, line_leaves_body
 
-__all__ = ["Session", "get_session", "bind_widget", "camera_of", "display_key"]
+__all__ = ["Session", "get_session", "bind_widget", "camera_of", "text_overlay", "display_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,15 @@ def camera_of(viewer):
     """The camera of a viewer model (``viewer.scene.camera`` from napari 0.9, ``viewer.camera`` before)."""
     scene = getattr(viewer, "scene", None)
     return scene.camera if scene is not None and hasattr(scene, "camera") else viewer.camera
+
+
+def text_overlay(viewer):
+    """The text overlay of a viewer model (``viewer.canvas.overlays.text`` from napari 0.9,
+    ``viewer.text_overlay`` before), or None."""
+    overlays = getattr(getattr(viewer, "canvas", None), "overlays", None)
+    if overlays is not None and hasattr(overlays, "text"):
+        return overlays.text
+    return getattr(viewer, "text_overlay", None)
 
 
 def get_session(viewer) -> Session:
@@ -347,7 +356,7 @@ class Session:
 
     def _name_canvas(self, text: str) -> None:
         """The timepoint shown, in the canvas' top-left corner (napari's text overlay)."""
-        overlay = getattr(self.viewer, "text_overlay", None)
+        overlay = text_overlay(self.viewer)
         if overlay is not None:
             overlay.text = text
             overlay.position = "top_left"
@@ -435,7 +444,13 @@ class Session:
 
     @staticmethod
     def _when_drawn(layer, action: Callable[[], None]) -> None:
-        """Run ``action`` now, or on the next turn of the event loop while napari is still drawing."""
+        """Run ``action`` now, or on the next turn of the event loop while napari is still drawing.
+
+        napari 0.9 has no public "a shape is being drawn" state: its Shapes layer stays in its ``add_*``
+        mode before, during and after a drawing, and emits the "added" event of a drawn shape from inside
+        its drawing code, before it clears the private ``_is_creating`` flag read here (a public
+        ``Shapes.is_creating`` is proposed upstream: napari issue #9208, pull request #9275, not released).
+        """
         if getattr(layer, "_is_creating", False):
             from qtpy.QtCore import QTimer
 

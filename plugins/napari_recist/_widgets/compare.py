@@ -30,7 +30,7 @@ from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from napari_recist._controller import CaseController
 from napari_recist._layers import lines_layer_data, lines_layer_kwargs, update_lines_layer
 from napari_recist._navigation import SliceNavigator
-from napari_recist._session import bind_widget, camera_of, display_key
+from napari_recist._session import bind_widget, camera_of, display_key, text_overlay
 from napari_recist._world import lps_to_world
 
 __all__ = ["CompareWidget"]
@@ -197,9 +197,10 @@ class CompareWidget(QWidget):
                 for name in _MIRRORED:
                     getattr(layer.events, name).connect(self._mirror_display)
         self.model.title = f"reference: {label}"
-        self.model.text_overlay.text = f"{label} (comparison)"
-        self.model.text_overlay.position = "top_left"
-        self.model.text_overlay.visible = True
+        overlay = text_overlay(self.model)
+        overlay.text = f"{label} (comparison)"
+        overlay.position = "top_left"
+        overlay.visible = True
         self.shown = label
         self.navigator.update()
 
