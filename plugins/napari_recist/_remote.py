@@ -6,7 +6,8 @@ DICOMweb images (dicomweb-client). Qt-free; no review logic (the server applies 
   password (a session ends after 30 minutes idle: log in again).
 - :meth:`RemoteReview.worklist` is the reader's or adjudicator's ``/api/worklist``: pseudonyms, status,
   and per timepoint the label and shifted date a read must carry and the study/series UIDs of its images.
-- :meth:`RemoteReview.download` retrieves a subject's series over WADO-RS into the user's cache
+- :meth:`RemoteReview.download` (and :meth:`RemoteReview.download_steps`, one instance at a time, which
+  the widget runs in a worker thread) retrieves a subject's series over WADO-RS into the user's cache
   (``$XDG_CACHE_HOME/recist/dicomweb/HOST_PORT/USER/STUDY/SERIES/SOP.dcm``, ``~/.cache`` when unset); a
   series whose instances are all cached is not downloaded again. The cache holds the de-identified
   copies the server gives this user, nothing else.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,10 +112,26 @@ class RemoteReview:
     def download(self, row: dict[str, Any]) -> list[tuple[str, Path]]:
         """The series of one worklist row in the cache, downloaded when missing: ``[(label, folder)]``.
 
+        Blocks until done (scripts); the Review widget runs :meth:`download_steps` in a worker thread.
+
         Raises
         ------
         RecistError
             The server refused or could not be reached (the message names the subject and series).
+        """
+        steps = self.download_steps(row)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
+    def download_steps(self, row: dict[str, Any]) -> Generator[tuple[int, int], None, list[tuple[str, Path]]]:
+        """:meth:`download` one instance at a time: yields ``(instances in the cache, instances of the row)``
+        after each instance stored (and once before the first), returns ``[(label, folder)]``.
+
+        Closing the generator between two yields stops the download; the instances stored so far stay in
+        the cache and the rest are fetched by the next call.
         """
         import requests
         from dicomweb_client.api import DICOMwebClient
@@ -123,20 +141,30 @@ class RemoteReview:
         session.verify = self.client.ca_cert or True
         web = DICOMwebClient(url=f"{self.url}/dicomweb", session=session,
                              headers={"Authorization": f"Bearer {self.client.token}"})
-        out = []
         try:
+            plan = []
             for tp in row.get("timepoints", []):
                 for series in tp.get("series", []):
                     study = self._study_of(tp, series, web)
                     folder = self.cache_dir() / _safe(study) / _safe(series["series_uid"])
-                    expected = int(series.get("instances") or 0)
-                    if not expected or len(list(folder.glob("*.dcm"))) < expected:
-                        self._retrieve(web, study, series["series_uid"], folder,
-                                       f"{row['subject']}, {tp['label']}")
-                    out.append((tp["label"], folder))
+                    plan.append((tp, study, series, folder, int(series.get("instances") or 0)))
+            total = sum(expected for *_, expected in plan)
+            done = sum(min(len(list(f.glob("*.dcm"))), expected) for *_, f, expected in plan)
+            yield done, total
+            for tp, study, series, folder, expected in plan:
+                have = len(list(folder.glob("*.dcm")))
+                if expected and have >= expected:
+                    continue
+                done -= min(have, expected)
+                for _path in self._retrieve(web, study, series["series_uid"], folder,
+                                            f"{row['subject']}, {tp['label']}"):
+                    done += 1
+                    yield min(done, total), total
+                if not expected:
+                    done = total
+            return [(tp["label"], folder) for tp, _study, _series, folder, _expected in plan]
         finally:
             session.close()
-        return out
 
     @staticmethod
     def _study_of(tp: dict[str, Any], series: dict[str, Any], web) -> str:
@@ -148,21 +176,23 @@ class RemoteReview:
                 return study
         raise RecistError(f"series {series['series_uid']} of timepoint {tp['label']} is in none of its studies")
 
-    def _retrieve(self, web, study: str, series: str, folder: Path, where: str) -> None:
+    def _retrieve(self, web, study: str, series: str, folder: Path, where: str) -> Iterator[Path]:
+        """Store the instances of one series in ``folder`` as they arrive (WADO-RS, streamed); yields each file."""
+        from io import BytesIO
+
         import requests
 
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
-            datasets = web.retrieve_series(study, series)
+            for ds in web.iter_series(study, series):
+                buffer = BytesIO()
+                ds.save_as(buffer, enforce_file_format=True)
+                path = folder / f"{_safe(str(ds.SOPInstanceUID))}.dcm"
+                atomic_write_bytes(path, buffer.getvalue())
+                yield path
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else "?"
             raise RecistError(f"{self.url}: the images of {where} (series {series}) were refused "
                               f"(HTTP {status}); log in again if the session ended") from None
         except requests.RequestException as exc:
             raise RecistError(f"{self.url}: cannot download the images of {where} ({exc})") from None
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        from io import BytesIO
-
-        for ds in datasets:
-            buffer = BytesIO()
-            ds.save_as(buffer, enforce_file_format=True)
-            atomic_write_bytes(folder / f"{_safe(str(ds.SOPInstanceUID))}.dcm", buffer.getvalue())

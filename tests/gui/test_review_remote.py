@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import stat
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,8 +17,8 @@ from napari.utils.notifications import notification_manager
 from napari_recist._remote import cache_root
 from napari_recist._session import get_session
 from napari_recist._widgets._remote_review import ask_password, password_dialog
-from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QInputDialog, QLineEdit
+from qtpy.QtCore import Qt, QTimer
+from qtpy.QtWidgets import QApplication, QInputDialog, QLineEdit
 from server.conftest import PASSWORDS, Server, start_server
 
 from recist.server.client import token_file
@@ -39,9 +41,9 @@ def _messages(since: int) -> list[str]:
 def _answer_password(qtbot, widget, password: str, *, user: str = "R1") -> None:
     """The reader types ``password`` into the widget's signing prompt and presses Enter.
 
-    The prompt is the widget's own dialog (:func:`password_dialog`), shown without a nested event loop: a
-    modal ``exec()`` inside the napari test viewer does not run the test's timers, so the test could not
-    type into it."""
+    The prompt is the widget's own dialog (:func:`password_dialog`), shown without its modal loop (a short
+    path for the refused signatures); the real modal prompt opened by the Sign button is answered from a
+    QTimer in the download test below."""
 
     def prompt(parent, text: str):
         widget.ask_password = ask_password
@@ -89,6 +91,7 @@ def test_a_remote_reader_reads_and_signs_with_a_password_only(make_napari_viewer
     qtbot.mouseClick(widget.subjects.viewport(), Qt.MouseButton.LeftButton,
                      pos=widget.subjects.visualItemRect(item).center())
     assert widget.subject == pseudonym
+    qtbot.waitUntil(lambda: widget.download_worker is None, timeout=60_000)  # downloaded in a worker thread
     row = widget.worklist_rows[pseudonym]
     ctl = session.controller
     assert ctl.case.subject == pseudonym
@@ -147,16 +150,35 @@ def test_a_remote_reader_reads_and_signs_with_a_password_only(make_napari_viewer
     qtbot.mouseClick(widget.login_button, Qt.MouseButton.LeftButton)
     assert "signed v1" in widget.subjects.item(0).text()
     assert widget.open_subject(pseudonym) and session.controller.case.to_dict() == versions[-1]["case"]
+    qtbot.waitUntil(lambda: widget.download_worker is None, timeout=60_000)
+    assert len([layer for layer in viewer.layers if layer.metadata.get("recist", {}).get("kind") == "image"]) == 2
     assert {p: p.stat().st_mtime_ns for p in cached} == stamps
     qtbot.mouseClick(widget.logout_button, Qt.MouseButton.LeftButton)
 
 
-def _signed_read(server: Server, reader: str, pseudonym: str, timepoints: list[dict], sizes_mm) -> None:
-    """``reader`` saves and signs a one-target read over HTTP (as their own client would)."""
-    case = {"format": "recist.case/1", "subject": pseudonym,
+def _one_target_case(pseudonym: str, timepoints: list[dict], sizes_mm) -> dict:
+    """A one-target read on the worklist's timepoints (labels and shifted dates)."""
+    return {"format": "recist.case/1", "subject": pseudonym,
             "lesions": [{"id": "T1", "role": "target", "site": "liver"}],
             "timepoints": [{"label": tp["label"], "date": tp["date"], "targets": {"T1": {"long_axis_mm": size}}}
                            for tp, size in zip(timepoints, sizes_mm)]}
+
+
+def _logged_in(make_napari_viewer, qtbot, served: Server, user: str):
+    """A viewer with the Review widget, ``user`` logged in by typing into it: ``(viewer, widget)``."""
+    viewer = make_napari_viewer()
+    _, widget = viewer.window.add_plugin_dock_widget("recist", "Review")
+    widget.server_url.setText(served.url)
+    widget.server_ca.setText(str(served.cert))
+    qtbot.keyClicks(widget.server_user, user)
+    qtbot.keyClicks(widget.server_password, PASSWORDS[user])
+    qtbot.mouseClick(widget.login_button, Qt.MouseButton.LeftButton)
+    return viewer, widget
+
+
+def _signed_read(server: Server, reader: str, pseudonym: str, timepoints: list[dict], sizes_mm) -> None:
+    """``reader`` saves and signs a one-target read over HTTP (as their own client would)."""
+    case = _one_target_case(pseudonym, timepoints, sizes_mm)
     with server.login(reader) as http:
         assert http.put(f"/api/subjects/{pseudonym}/read", json=case).status_code == 200
         assert http.post(f"/api/subjects/{pseudonym}/sign", json={"password": PASSWORDS[reader]}).status_code == 200
@@ -169,19 +191,14 @@ def test_a_remote_adjudicator_sees_both_reads_and_signs_the_choice(make_napari_v
     pseudonym = row["subject"]
     _signed_read(served, "R1", pseudonym, row["timepoints"], [30.0, 40.0])  # +33 %: PD
     _signed_read(served, "R2", pseudonym, row["timepoints"], [30.0, 31.0])  # SD
-    viewer = make_napari_viewer()
-    _, widget = viewer.window.add_plugin_dock_widget("recist", "Review")
-    widget.server_url.setText(served.url)
-    widget.server_ca.setText(str(served.cert))
-    qtbot.keyClicks(widget.server_user, "ADJ1")
-    qtbot.keyClicks(widget.server_password, PASSWORDS["ADJ1"])
-    qtbot.mouseClick(widget.login_button, Qt.MouseButton.LeftButton)
+    viewer, widget = _logged_in(make_napari_viewer, qtbot, served, "ADJ1")
     assert widget.role == "adjudicator" and widget.adjudication_box.isVisibleTo(widget)
     assert widget.subjects.count() == 1 and "progression" in widget.subjects.item(0).text()
     item = widget.subjects.item(0)
     qtbot.mouseClick(widget.subjects.viewport(), Qt.MouseButton.LeftButton,
                      pos=widget.subjects.visualItemRect(item).center())
     assert widget.subject == pseudonym
+    qtbot.waitUntil(lambda: widget.download_worker is None, timeout=60_000)
     assert {widget.read_tables[ab].cell_text("Sum (mm)", row["timepoints"][1]["label"]) for ab in "AB"} == \
         {"40.0", "31.0"}
     images = [layer for layer in viewer.layers if layer.metadata.get("recist", {}).get("kind") == "image"]
@@ -208,3 +225,99 @@ def test_a_remote_adjudicator_sees_both_reads_and_signs_the_choice(make_napari_v
     assert result["best_overall_response"] == "PD"
     qtbot.mouseClick(widget.logout_button, Qt.MouseButton.LeftButton)
     assert widget.remote is None and widget.subjects.count() == 0
+
+
+def test_images_download_in_a_worker_with_progress_and_cancel_and_sign_answers_the_modal_prompt(
+        make_napari_viewer, qtbot, served: Server, monkeypatch) -> None:
+    """The series download runs off the UI thread: the widget keeps processing events, the progress bar
+    counts the instances to 100 %, *Cancel* stops it (no images added) and *Download* fetches the rest into
+    the cache. Then *Sign* is clicked and its real modal password prompt is answered from a QTimer."""
+    with served.login("R2") as http:
+        row = http.get("/api/worklist").json()[0]
+    pseudonym = row["subject"]
+    case = _one_target_case(pseudonym, row["timepoints"], [30.0, 31.0])
+    with served.login("R2") as http:  # R2's draft, saved earlier from another machine
+        assert http.put(f"/api/subjects/{pseudonym}/read", json=case).status_code == 200
+
+    # a slow network: each instance takes 0.25 s to arrive (in the worker thread), and the first download
+    # stalls after two instances until the reader has pressed Cancel
+    from napari_recist._remote import RemoteReview
+
+    retrieve = RemoteReview._retrieve
+    stalled = threading.Event()
+    arrived = []
+
+    def slow(self, *args, **kwargs):
+        for path in retrieve(self, *args, **kwargs):
+            arrived.append(path)
+            if len(arrived) == 2:
+                assert stalled.wait(30)
+            time.sleep(0.25)
+            yield path
+
+    monkeypatch.setattr(RemoteReview, "_retrieve", slow)
+    viewer, widget = _logged_in(make_napari_viewer, qtbot, served, "R2")
+    assert widget.remote is not None and not widget.download_progress.isVisibleTo(widget)
+
+    def images() -> list:
+        return [layer for layer in viewer.layers if layer.metadata.get("recist", {}).get("kind") == "image"]
+
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    values: list[tuple[int, int]] = []
+    widget.download_progress.valueChanged.connect(
+        lambda v: values.append((v, widget.download_progress.maximum())))
+
+    # open: the read is there at once, the images come in the background; cancel after the first instance
+    assert widget.open_subject(pseudonym)
+    assert widget.download_worker is not None  # open_subject returned while the download goes on
+    assert widget.download_progress.isVisibleTo(widget) and widget.subject == pseudonym
+    qtbot.waitUntil(lambda: widget.download_progress.value() >= 1, timeout=30_000)
+    qtbot.mouseClick(widget.download_cancel, Qt.MouseButton.LeftButton)
+    stalled.set()
+    qtbot.waitUntil(lambda: widget.download_worker is None, timeout=30_000)
+    cached = list(widget.remote.cache_dir().rglob("*.dcm"))
+    assert images() == [] and 1 <= len(cached) < 4
+    assert widget.download_progress.isVisibleTo(widget) and widget.download_cancel.text() == "Download"
+
+    # download the rest: the UI thread keeps running (timer ticks all along) and the bar reaches 100 %
+    values.clear()
+    begin = len(ticks)
+    first = time.monotonic()
+    qtbot.mouseClick(widget.download_cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: widget.download_worker is None, timeout=30_000)
+    took = time.monotonic() - first
+    timer.stop()
+    during = [t for t in ticks[begin:] if t <= first + took]
+    assert took > 0.4 and len(during) >= took / 0.2  # at least one tick per 200 ms of download
+    assert values[-1] == (4, 4) and [v for v, _ in values] == sorted(v for v, _ in values)
+    assert not widget.download_progress.isVisibleTo(widget)
+    cached = sorted(widget.remote.cache_dir().rglob("*.dcm"))
+    assert len(cached) == 4 and widget.remote.cache_dir().is_relative_to(cache_root())
+    assert len(images()) == 2 and viewer.layers.index(images()[0]) == 0  # under the read's layers
+
+    # Sign: the real button opens the real modal prompt; a timer types the password into it
+    answered = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(50, answer)
+            return
+        field = dialog.findChild(QLineEdit)
+        answered.append((dialog.windowTitle(), dialog.labelText(), field.echoMode()))
+        qtbot.keyClicks(field, PASSWORDS["R2"])
+        qtbot.keyClick(field, Qt.Key.Key_Return)
+
+    QTimer.singleShot(50, answer)
+    qtbot.mouseClick(widget.sign_button, Qt.MouseButton.LeftButton)
+    assert answered == [("recist review: electronic signature", f"Password of R2 to sign the read of {pseudonym}:",
+                         QLineEdit.EchoMode.Password)]
+    assert QApplication.activeModalWidget() is None
+    with served.login("R2") as http:
+        versions = http.get(f"/api/subjects/{pseudonym}").json()["versions"]
+    assert versions[-1]["status"] == "signed" and versions[-1]["signature"]["name"] == "Dr Bo Reader"
+    assert [tp["targets"]["T1"]["long_axis_mm"] for tp in versions[-1]["case"]["timepoints"]] == [30.0, 31.0]
+    qtbot.mouseClick(widget.logout_button, Qt.MouseButton.LeftButton)
