@@ -127,9 +127,14 @@ class PackageJobs:
                                      "restarted, or it is not yours): start the package again")
         return job
 
-    def forget(self, job: _Job) -> None:
+    def detach(self, job: _Job) -> None:
+        """Take ``job`` off the list (its files stay)."""
         with self._lock:
             self._jobs.pop(job.id, None)
+
+    def forget(self, job: _Job) -> None:
+        """Take ``job`` off the list and remove its files."""
+        self.detach(job)
         shutil.rmtree(job.folder, ignore_errors=True)
 
     def _expire(self) -> None:
@@ -201,5 +206,6 @@ def add_package_routes(app: FastAPI, jobs: PackageJobs, *, caller: Callable[...,
         view = job.view()
         if view["state"] != "done":
             raise HTTPException(409, f"the package job is {view['state']}: fetch it once it is done")
+        jobs.detach(job)  # fetched: gone for the next request; its files go once the archive is sent
         return FileResponse(job.archive, media_type="application/x-tar", filename=f"package-{job.reader}.tar",
-                            background=BackgroundTask(jobs.forget, job))
+                            background=BackgroundTask(shutil.rmtree, job.folder, ignore_errors=True))
