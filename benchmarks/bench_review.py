@@ -40,7 +40,7 @@ def _add(project: ReviewProject, subject: str) -> tuple[str, dt.date]:
     base = dt.date(2023, 1, 2)
     tps = [SubjectTimepoint("baseline" if k == 0 else f"week {8 * k}", base + dt.timedelta(days=56 * k), ("/data",))
            for k in range(N_TIMEPOINTS)]
-    p = project.add_subject(subject, tps, as_="PM1")
+    p = project.add_subject(subject, tps, as_="PM1", check_images=False)  # no images in the benchmark
     return p, base + dt.timedelta(days=project.date_shift_days(subject))
 
 

@@ -70,14 +70,14 @@ def _build(root: Path, home: Path, subjects: int, probes: int) -> dict[str, dict
            for k in range(N_TIMEPOINTS)]
     for i in range(subjects):
         subject = f"SUBJ-{i:04d}"
-        p = project.add_subject(subject, tps, as_="PM1")
+        p = project.add_subject(subject, tps, as_="PM1", check_images=False)  # no images in the benchmark
         for reader_no, reader in enumerate(("R1", "R2")):
             project.save_read(p, _case(project, subject, p, i + reader_no), as_=reader)
             project.sign(p, as_=reader)
     drafts = {}
     for i in range(probes):
         subject = f"PROBE-{i:04d}"
-        p = project.add_subject(subject, tps, as_="PM1")
+        p = project.add_subject(subject, tps, as_="PM1", check_images=False)  # no images in the benchmark
         drafts[p] = _case(project, subject, p, i)
     accounts = Accounts(project_state_dir(root, home))
     for user in ("R1", "R2", "ADJ1", "PM1"):

@@ -27,8 +27,8 @@ __all__ = ["add_server_verbs", "with_server", "first_admin", "trusted_key_for", 
 AS_HELP = ("act directly on the project folder as ID: only administrators on the server machine, and projects "
            "that are not served (simulations); everyone else works with --server URL")
 SERVER_HELP = "work through the review server at URL (log in first with `recist review login URL`)"
-REMOTE_VERBS = ("package", "save", "sign", "amend", "show", "status", "adjudicate", "results", "report", "import-site-read",
-                "verify")
+REMOTE_VERBS = ("package", "save", "sign", "amend", "show", "status", "adjudicate", "results", "report",
+                "import-site-read", "withdraw-subject", "correct-timepoints", "verify")
 
 
 class _IntermixedParser(argparse.ArgumentParser):
@@ -263,8 +263,10 @@ def _audit(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------------- --server
 def _remote(name: str, args: argparse.Namespace) -> int:
+    from recist.cli import review as verbs
     from recist.server.client import ReviewClient
 
+    confirm = getattr(args, "confirm_large_diameters", False)
     with ReviewClient(args.server) as client:
         if name == "package":
             if args.dir:
@@ -277,12 +279,15 @@ def _remote(name: str, args: argparse.Namespace) -> int:
             manifest = client.package(args.reader, args.out, subjects=args.subject or None, progress=progress)
             print(f"{len(manifest['subjects'])} subject(s) in the package of reader {args.reader} in {args.out}")
         elif name == "save":
-            print(f"saved draft version {client.save(args.subject, _case(args.case))}")
+            print(f"saved draft version {client.save(args.subject, _case(args.case), confirm_large_diameters=confirm)}")
         elif name == "sign":
-            print(f"signed version {client.sign(args.subject, password=_password(args, 'password to sign: '))}")
+            version = client.sign(args.subject, password=_password(args, "password to sign: "),
+                                  confirm_large_diameters=confirm)
+            print(f"signed version {version}")
         elif name == "amend":
             version = client.amend(args.subject, _case(args.case), reason=args.reason,
-                                   password=_password(args, "password to sign the amendment: "))
+                                   password=_password(args, "password to sign the amendment: "),
+                                   confirm_large_diameters=confirm)
             print(f"amended: signed version {version}")
         elif name == "adjudicate":
             client.adjudicate(args.subject, choose=args.choose, reason=args.reason,
@@ -293,19 +298,29 @@ def _remote(name: str, args: argparse.Namespace) -> int:
         elif name == "status":
             _print_json(client.status())
         elif name == "results":
-            from recist.cli._output import check_output_file, output_stream
+            from recist.cli._output import check_output_file
 
             if args.out:
                 check_output_file(Path(args.out), force=args.force)  # a refused --out before any request
-            data = client.results(format=args.format)
-            text = data if args.format == "csv" else json.dumps(data, indent=2, sort_keys=True) + "\n"
-            with output_stream(args.out, force=args.force) as out:
-                out.write(text)
+            if args.ignore_verify:
+                rows, damaged = client.results_ignoring_verify()
+            else:
+                rows, damaged = client.results(), []
+            return verbs.emit_results(args, rows, damaged)
         elif name == "report":
             _print_json(client.report())
         elif name == "import-site-read":
-            client.import_site_read(args.subject, _case(args.case))
-            print(f"imported the site read of {args.subject}")
+            verbs.report_site_read(args, client.import_site_read(args.subject, _case(args.case),
+                                                                 confirm_large_diameters=confirm))
+        elif name == "withdraw-subject":
+            verbs.report_withdrawal(client.withdraw_subject(args.subject, reason=args.reason,
+                                                            withdraw_reads=args.withdraw_reads))
+        elif name == "correct-timepoints":
+            timepoints = [{"label": tp.label, "date": tp.date.isoformat(), "folders": list(tp.folders)}
+                          for tp in verbs._timepoints(args.timepoint, resolve=False)]  # paths on the server machine
+            verbs.report_correction(args, client.correct_timepoints(
+                args.subject, timepoints, reason=args.reason, withdraw_reads=args.withdraw_reads,
+                check_images=not args.no_image_check))
         else:  # verify
             result = client.verify()
             for problem in result["problems"]:

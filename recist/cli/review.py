@@ -29,6 +29,10 @@ from recist.cli._review_server import (
 
 __all__ = ["register"]
 
+NO_IMAGE_CHECK_HELP = ("record the timepoints without checking that each folder holds loadable DICOM series of the "
+                       "charter's modalities dated the timepoint's date (images to come later; stated in the output "
+                       "and audited)")
+
 
 def _project(args: argparse.Namespace) -> Any:
     from recist.cli._review_server import open_folder
@@ -50,24 +54,34 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _images_not_checked(args: argparse.Namespace) -> None:
+    """Say, on stderr, that ``--no-image-check`` left the folders unchecked (also in the audit trail)."""
+    if args.no_image_check:
+        print(f"recist review {args.review_command}: images were NOT checked (--no-image-check): the folders' DICOM "
+              "series, modalities and dates are checked only when the subject is packaged", file=sys.stderr)
+
+
 def _add_subject(args: argparse.Namespace) -> int:
     from recist.errors import RecistValidationError
 
     project = _project(args)
+    check = not args.no_image_check
     if args.manifest:
         if args.subject or args.timepoint:
             raise RecistValidationError("give either --manifest or SUBJECT with --timepoint, not both")
-        for pseudonym in project.add_manifest(args.manifest, as_=args.as_):
+        for pseudonym in project.add_manifest(args.manifest, as_=args.as_, check_images=check):
             print(pseudonym)
-        return 0
-    if not args.subject or not args.timepoint:
+    elif not args.subject or not args.timepoint:
         raise RecistValidationError("give SUBJECT and one --timepoint LABEL DATE FOLDER per timepoint (or --manifest)")
-    print(project.add_subject(args.subject, _timepoints(args.timepoint), as_=args.as_))
+    else:
+        print(project.add_subject(args.subject, _timepoints(args.timepoint), as_=args.as_, check_images=check))
+    _images_not_checked(args)
     return 0
 
 
-def _timepoints(given: list[list[str]]) -> list[Any]:
-    """``--timepoint LABEL DATE FOLDER`` values as SubjectTimepoints (folders made absolute)."""
+def _timepoints(given: list[list[str]], *, resolve: bool = True) -> list[Any]:
+    """``--timepoint LABEL DATE FOLDER`` values as SubjectTimepoints (folders made absolute here when
+    ``resolve``; through a server they are paths on the server machine and go as given)."""
     from recist.errors import RecistValidationError
     from recist.review.workflow import SubjectTimepoint
 
@@ -77,16 +91,23 @@ def _timepoints(given: list[list[str]]) -> list[Any]:
             day = _dt.date.fromisoformat(date)
         except ValueError:
             raise RecistValidationError(f"--timepoint {label}: {date!r} is not an ISO date (YYYY-MM-DD)") from None
-        tps.append(SubjectTimepoint(label, day, (str(Path(folder).resolve()),)))
+        tps.append(SubjectTimepoint(label, day, (str(Path(folder).resolve()) if resolve else folder,)))
     return tps
 
 
 def _correct_timepoints(args: argparse.Namespace) -> int:
     done = _project(args).correct_timepoints(args.subject, _timepoints(args.timepoint), reason=args.reason,
-                                             as_=args.as_, withdraw_reads=args.withdraw_reads)
+                                             as_=args.as_, withdraw_reads=args.withdraw_reads,
+                                             check_images=not args.no_image_check)
+    report_correction(args, done)
+    return 0
+
+
+def report_correction(args: argparse.Namespace, done: dict[str, Any]) -> None:
+    """Print what ``correct-timepoints`` did (the folder and ``--server``)."""
     reads = f"; reads withdrawn: {', '.join(done['reads_withdrawn'])}" if done["reads_withdrawn"] else ""
     print(f"corrected the timepoints of {done['subject']} ({done['pseudonym']}){reads}")
-    return 0
+    _images_not_checked(args)
 
 
 def _package(args: argparse.Namespace) -> int:
@@ -136,18 +157,24 @@ def _adjudicate(args: argparse.Namespace) -> int:
 
 
 def _results(args: argparse.Namespace) -> int:
-    from recist.cli._output import check_output_file, output_stream
-    from recist.review.workflow import ReviewProject
+    from recist.cli._output import check_output_file
+    from recist.review.integrity import require_intact
 
     if args.out:
         check_output_file(Path(args.out), force=args.force)  # a refused --out before any work
-    from recist.review.integrity import require_intact
-
     project = _project(args)
     damaged = require_intact(project, ignore_verify=args.ignore_verify)
+    return emit_results(args, project.results(as_=args.as_), [str(d) for d in damaged])
+
+
+def emit_results(args: argparse.Namespace, rows: list[dict[str, Any]], damaged: list[str]) -> int:
+    """Write result rows (``--format``, ``--out``), stating on stderr each verify problem let through by
+    ``--ignore-verify`` and each invalid row; exit 1 when there is any, else 0 (the folder and ``--server``)."""
+    from recist.cli._output import output_stream
+    from recist.review.workflow import ReviewProject
+
     for damage in damaged:
         print(f"recist review results: --ignore-verify: the project fails verify: {damage}", file=sys.stderr)
-    rows = project.results(as_=args.as_)
     invalid = [row for row in rows if row.get("status") == "invalid"]
     for row in invalid:
         print(f"recist review results: subject {row['subject']} ({row['pseudonym']}): {row['problem']}", file=sys.stderr)
@@ -194,19 +221,29 @@ def _report(args: argparse.Namespace) -> int:
 def _import_site_read(args: argparse.Namespace) -> int:
     done = _project(args).import_site_read(args.subject, Path(args.case), as_=args.as_,
                                            confirm_large_diameters=args.confirm_large_diameters)
-    if done["replaced"]:
+    report_site_read(args, done)
+    return 0
+
+
+def report_site_read(args: argparse.Namespace, done: dict[str, Any]) -> None:
+    """Print what ``import-site-read`` did (the folder and ``--server``)."""
+    if done.get("replaced"):
         print(f"imported the site read of {args.subject}, replacing the one imported at {done['replaced']}")
     else:
         print(f"imported the site read of {args.subject}")
-    return 0
 
 
 def _withdraw_subject(args: argparse.Namespace) -> int:
     done = _project(args).withdraw_subject(args.subject, reason=args.reason, as_=args.as_,
                                            withdraw_reads=args.withdraw_reads)
+    report_withdrawal(done)
+    return 0
+
+
+def report_withdrawal(done: dict[str, Any]) -> None:
+    """Print what ``withdraw-subject`` did (the folder and ``--server``)."""
     reads = f"; reads withdrawn: {', '.join(done['reads_withdrawn'])}" if done["reads_withdrawn"] else ""
     print(f"withdrew subject {done['subject']} ({done['pseudonym']}){reads}")
-    return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -268,6 +305,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--timepoint", nargs=3, action="append", metavar=("LABEL", "DATE", "FOLDER"),
                    help="one timepoint: label, ISO date, DICOM folder (repeat; baseline first)")
     p.add_argument("--manifest", help="CSV with columns subject,timepoint,date,folder")
+    p.add_argument("--no-image-check", action="store_true", help=NO_IMAGE_CHECK_HELP)
     p = intermixed(verb("package", _package, "write the de-identified reading material of one reader"))
     p.add_argument("--reader", required=True, help="the reader id")
     p.add_argument("out", metavar="OUT",
@@ -323,6 +361,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--timepoint", nargs=3, action="append", required=True, metavar=("LABEL", "DATE", "FOLDER"),
                    help="one corrected timepoint: label, ISO date, DICOM folder (repeat for every timepoint)")
     p.add_argument("--reason", required=True, help="why the timepoints change")
+    p.add_argument("--no-image-check", action="store_true", help=NO_IMAGE_CHECK_HELP)
     p.add_argument("--withdraw-reads", action="store_true",
                    help="also withdraw its reads (kept in the read files under withdrawn_reads)")
     p = verb("verify", _verify, "check the audit trail, signatures and every recorded file (exit 0 only when intact)",

@@ -135,6 +135,8 @@ class SeriesInfo:
         Files of this series (their SeriesInstanceUID was read) that cannot be used as slices: a
         truncated file, unreadable geometry ... The series then does not load (``problem`` says so):
         dropping a first or last slice would give a silently shorter volume.
+    study_date, series_date, acquisition_date
+        StudyDate, SeriesDate and AcquisitionDate of the first file (None when absent or not a date).
     """
 
     patient_id: str
@@ -154,6 +156,8 @@ class SeriesInfo:
     problem: str | None = None
     warnings: tuple[str, ...] = ()
     damaged: tuple[SkippedFile, ...] = ()
+    series_date: date | None = None
+    acquisition_date: date | None = None
     _slices: tuple[_Slice, ...] = field(default=(), repr=False, compare=False)
     _geometry: _Geometry | None = field(default=None, repr=False, compare=False)
 
@@ -174,6 +178,8 @@ class SeriesInfo:
             "study_uid": self.study_uid,
             "series_uid": self.series_uid,
             "study_date": self.study_date.isoformat() if self.study_date else None,
+            "series_date": self.series_date.isoformat() if self.series_date else None,
+            "acquisition_date": self.acquisition_date.isoformat() if self.acquisition_date else None,
             "modality": self.modality,
             "description": self.description,
             "series_number": self.series_number,
@@ -465,6 +471,8 @@ def _series_info(uid: str, slices: list[_Slice], damaged: Sequence[SkippedFile] 
         problem=problem,
         warnings=tuple(warnings),
         damaged=tuple(damaged),
+        series_date=_parse_date(_header_text(head, "SeriesDate")),
+        acquisition_date=_parse_date(_header_text(head, "AcquisitionDate")),
         _slices=tuple(ordered),
         _geometry=geometry,
     )

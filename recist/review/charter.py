@@ -38,6 +38,9 @@ Optional: ``"organization": "NET-3 Imaging Core Lab"`` and ``"organizations": {"
 organisation each person signs for (a person the second leaves out signs for the first). They are the
 Verifying Organization of the SRs of final reads (``recist review export-sr``, :mod:`recist.export.review_sr`).
 
+Optional: ``"modalities": ["CT", "MR", "PT"]`` (the default), the DICOM modalities a subject's
+timepoint folders may hold; ``add-subject`` refuses a folder with a series of another modality.
+
 Optional: ``"arms": ["placebo", "drug"]`` and ``"control_arm": "placebo"``, the randomised arms of the
 trial with the control named (the trial report takes its arms from them, ``recist batch``). The readers
 never see them: arms are not on the reads.
@@ -191,6 +194,11 @@ class Charter(_Strict):
         if unknown:
             raise ValueError(f"organizations names {unknown[0]!r}, who is not a person of the charter")
         return self
+    modalities: tuple[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,15}$")], ...] = Field(
+        default=("CT", "MR", "PT"), min_length=1)
+    """DICOM Modality values a timepoint's series may have (checked when subjects are added,
+    :mod:`recist.review.image_checks`): CT and MR, the measurement modalities of RECIST 1.1 ([E09] §3.2,
+    Appendix II), and PT (PET: new lesions, R25; somatostatin-receptor PET in NET trials)."""
 
     @model_validator(mode="after")
     def _labels(self) -> Charter:
@@ -271,6 +279,7 @@ class Charter(_Strict):
             "data_cutoff": None, "plausibility": Plausibility().model_dump(mode="json"), "timepoint_labels": {},
             "deidentification": Deidentification().model_dump(mode="json"), "arms": [], "control_arm": None,
             "organization": None, "organizations": {},
+            "modalities": ["CT", "MR", "PT"],
         }
         for key, default in defaults.items():
             if data.get(key) == default:

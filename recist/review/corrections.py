@@ -29,7 +29,7 @@ import datetime as _dt
 from collections.abc import Iterable
 from typing import Any
 
-from recist.errors import ReviewStateError
+from recist.errors import RecistValidationError, ReviewStateError
 from recist.review._common import utc as _utc
 
 __all__ = ["CorrectionsMixin", "withdrawn_block"]
@@ -111,12 +111,13 @@ class CorrectionsMixin:
 
     def correct_timepoints(
         self, subject: str, timepoints: Iterable[Any], *, reason: str, as_: str, withdraw_reads: bool = False,
-        now: _dt.datetime | None = None,
+        now: _dt.datetime | None = None, check_images: bool = True,
     ) -> dict[str, Any]:
         """Replace the timepoints of ``subject`` (id or pseudonym) with ``timepoints``, with a written ``reason``.
 
         Administrators only; the new timepoints are checked as for a new subject (baseline first, dates
-        increasing, labels unique). Refused for a withdrawn or an adjudicated subject, and when the subject
+        increasing, labels unique and, with ``check_images``, each folder's series as ``add_subject``
+        checks them; ``check_images=False`` is audited as ``images_checked: false``). Refused for a withdrawn or an adjudicated subject, and when the subject
         has signed reads unless ``withdraw_reads``: then each read of the subject with versions is emptied
         and its versions kept under ``withdrawn_reads`` (``{"withdrawn": {...}, "versions": [...]}``), so the
         reader reads again from a new package. Drafts kept are checked again at signing.
@@ -133,12 +134,16 @@ class CorrectionsMixin:
                 raise ReviewStateError("correcting timepoints needs a reason (--reason TEXT)")
             pseudonym = self._resolve(subject)
             tps = list(timepoints)
+            problem = self._timepoints_problem(self._subject(pseudonym)["subject"], tps)
+            if problem is not None:
+                raise problem
+            for tp in tps if check_images else ():
+                image_problem = self._timepoint_images_problem(tp)
+                if image_problem is not None:
+                    raise RecistValidationError(f"subject {pseudonym}, timepoint {tp.label!r}: {image_problem}")
             with self._locked():
                 record = self._subject(pseudonym)
                 name = f"subject {record['subject']!r} ({pseudonym})"
-                problem = self._timepoints_problem(record["subject"], tps)
-                if problem is not None:
-                    raise problem
                 new = [tp.to_dict() for tp in tps]
                 if withdrawn_block(record) is not None:
                     raise ReviewStateError(f"{name} is withdrawn: its timepoints are not corrected")
@@ -161,6 +166,7 @@ class CorrectionsMixin:
                             reads.append(reader)
                 self._commit(actor=as_, action="correct-timepoints", now=now, subject=pseudonym, writes=writes,
                              details={"reason": block["reason"], "old": {"timepoints": record["timepoints"]},
-                                      "new": {"timepoints": new}, "reads_withdrawn": reads})
+                                      "new": {"timepoints": new}, "reads_withdrawn": reads,
+                                      "images_checked": check_images})
         return {"subject": record["subject"], "pseudonym": pseudonym, "old": record["timepoints"], "new": new,
                 "reads_withdrawn": reads}

@@ -72,15 +72,16 @@ def verify_project(root: str | Path, *, trusted_key: Ed25519PublicKey | None = N
 
 
 
-def require_intact(project: Any, *, ignore_verify: bool = False) -> list[Problem]:
+def require_intact(project: Any, *, ignore_verify: bool = False, trusted_key: Any = None) -> list[Problem]:
     """Run ``project.verify()`` before results are taken from it (``results``, ``batch``, ``report``,
     ``export``).
 
     A project that fails verification (a damaged or tampered file, a broken audit chain) is refused
     with :class:`ReviewStateError`; ``ignore_verify`` (``--ignore-verify``, for forensic use) lets it
-    through and returns the problems, which the caller states in its output.
+    through and returns the problems, which the caller states in its output. ``trusted_key``: the review
+    server's public key (see :meth:`recist.review.workflow.ReviewProject.verify`).
     """
-    problems = project.verify()
+    problems = project.verify(trusted_key=trusted_key)
     if problems and not ignore_verify:
         raise ReviewStateError(
             f"{project.root} fails `recist review verify` ({len(problems)} problem(s); first: {problems[0]}): "

@@ -11,10 +11,18 @@ Status codes: 401 not logged in, session expired, or wrong login; 403 refused (r
 read, wrong signing password: each logged in the audit trail); 404 unknown subject; 409 not allowed in
 the current state; 422 invalid input. Bodies of errors are ``{"detail": "one line"}``.
 
+Plausibility: save, sign, amend and site-read imports take ``?confirm_large_diameters=true`` (the CLI's
+``--confirm-large-diameters``). Results run ``verify`` first and are refused (409) for a project that fails
+it, unless ``?ignore_verify=true`` (forensic use): the answer is then ``{"results": [...], "verify_problems":
+[...]}``. Administrators withdraw a subject (``POST /api/subjects/{subject}/withdraw``) and correct its
+timepoints (``PUT /api/subjects/{subject}/timepoints``, folders as absolute paths on the server machine);
+the library refuses (403, audited) anyone else.
+
 No request body, password, password hash or token is ever logged; the access log holds method, path and
 status only (paths carry pseudonyms, never a secret).
 """
 
+import datetime
 import logging
 import threading
 from collections.abc import Callable
@@ -36,7 +44,7 @@ from recist.errors import (
 )
 from recist.review.accounts import MAX_FAILURES, SESSION_IDLE_S, Accounts, SessionStore
 from recist.review.keys import AuditWitness, SigningKey, project_state_dir
-from recist.review.workflow import JOURNAL_NAME, ReviewProject
+from recist.review.workflow import JOURNAL_NAME, ReviewProject, SubjectTimepoint
 
 __all__ = ["ServerState", "create_app", "open_server_state"]
 
@@ -113,6 +121,24 @@ class _Adjudicate(BaseModel):
     choose: str = Field(pattern="^[AB]$")
     reason: str = Field(max_length=5000)
     password: str = Field(max_length=1000)
+
+
+class _Withdraw(BaseModel):
+    reason: str = Field(max_length=5000)
+    withdraw_reads: bool = False
+
+
+class _Timepoint(BaseModel):
+    label: str = Field(min_length=1, max_length=200)
+    date: datetime.date
+    folders: list[str] = Field(default_factory=list, max_length=100)
+
+
+class _Timepoints(BaseModel):
+    timepoints: list[_Timepoint] = Field(min_length=1, max_length=1000)
+    reason: str = Field(max_length=5000)
+    withdraw_reads: bool = False
+    check_images: bool = True
 
 
 @dataclass(frozen=True)
@@ -269,23 +295,32 @@ def create_app(state: ServerState) -> FastAPI:
                 status_cache[who.user] = (position, rows)
         return rows
 
+    def require_admin(who: Caller, action: str) -> None:
+        if who.role != "administrator":
+            project.log_event(actor=who.user, action="refused",
+                              details={"attempted": action, "why": f"{who.user!r} is a {who.role}"})
+            raise HTTPException(403, f"{who.user!r} is a {who.role}: only administrators may {action}")
+
     @app.get("/api/subjects/{subject}")
     def show(subject: str, who: Who, reader: str | None = None, version: int | None = None) -> dict[str, Any]:
         return call(project.show, subject, as_=who.user, reader=reader, version=version)
 
     @app.put("/api/subjects/{subject}/read")
-    def save(subject: str, case: dict[str, Any], who: Who) -> dict[str, Any]:
-        return {"subject": subject, "version": call(project.save_read, subject, case, as_=who.user), "status": "draft"}
+    def save(subject: str, case: dict[str, Any], who: Who, confirm_large_diameters: bool = False) -> dict[str, Any]:
+        version = call(project.save_read, subject, case, as_=who.user, confirm_large_diameters=confirm_large_diameters)
+        return {"subject": subject, "version": version, "status": "draft"}
 
     @app.post("/api/subjects/{subject}/sign")
-    def sign(subject: str, body: _Password, who: Who) -> dict[str, Any]:
+    def sign(subject: str, body: _Password, who: Who, confirm_large_diameters: bool = False) -> dict[str, Any]:
         confirm_password(who, body.password, "sign", subject)
-        return {"subject": subject, "version": call(project.sign, subject, as_=who.user), "status": "signed"}
+        version = call(project.sign, subject, as_=who.user, confirm_large_diameters=confirm_large_diameters)
+        return {"subject": subject, "version": version, "status": "signed"}
 
     @app.post("/api/subjects/{subject}/amend")
-    def amend(subject: str, body: _Amend, who: Who) -> dict[str, Any]:
+    def amend(subject: str, body: _Amend, who: Who, confirm_large_diameters: bool = False) -> dict[str, Any]:
         confirm_password(who, body.password, "amend", subject)
-        version = call(project.amend, subject, body.case, as_=who.user, reason=body.reason)
+        version = call(project.amend, subject, body.case, as_=who.user, reason=body.reason,
+                       confirm_large_diameters=confirm_large_diameters)
         return {"subject": subject, "version": version, "status": "signed"}
 
     @app.post("/api/subjects/{subject}/adjudicate")
@@ -294,26 +329,40 @@ def create_app(state: ServerState) -> FastAPI:
         return call(project.adjudicate, subject, choose=body.choose, reason=body.reason, as_=who.user)
 
     @app.put("/api/subjects/{subject}/site-read")
-    def import_site_read(subject: str, case: dict[str, Any], who: Who) -> dict[str, Any]:
-        call(project.import_site_read, subject, case, as_=who.user)
-        return {"subject": subject, "site_read": "imported"}
+    def import_site_read(subject: str, case: dict[str, Any], who: Who,
+                         confirm_large_diameters: bool = False) -> dict[str, Any]:
+        done = call(project.import_site_read, subject, case, as_=who.user,
+                    confirm_large_diameters=confirm_large_diameters)
+        return {"subject": subject, "site_read": "imported", "replaced": done["replaced"]}
+
+    @app.post("/api/subjects/{subject}/withdraw")
+    def withdraw_subject(subject: str, body: _Withdraw, who: Who) -> dict[str, Any]:
+        return call(project.withdraw_subject, subject, reason=body.reason, as_=who.user,
+                    withdraw_reads=body.withdraw_reads)
+
+    @app.put("/api/subjects/{subject}/timepoints")
+    def correct_timepoints(subject: str, body: _Timepoints, who: Who) -> dict[str, Any]:
+        timepoints = [SubjectTimepoint(tp.label, tp.date, tuple(tp.folders)) for tp in body.timepoints]
+        return call(project.correct_timepoints, subject, timepoints, reason=body.reason, as_=who.user,
+                    withdraw_reads=body.withdraw_reads, check_images=body.check_images)
 
     @app.get("/api/results", response_model=None)
-    def results(who: Who, format: str = "json") -> Any:
+    def results(who: Who, format: str = "json", ignore_verify: bool = False) -> Any:
+        from recist.review.integrity import require_intact
+
+        require_admin(who, "export results")  # before verify: its findings are for administrators
+        damaged = call(require_intact, project, ignore_verify=ignore_verify, trusted_key=state.key.public)
         rows = call(project.results, as_=who.user)
+        shown: Any = ReviewProject.results_csv(rows) if format == "csv" else rows
+        if ignore_verify:
+            return {"results": shown, "verify_problems": [str(problem) for problem in damaged]}
         if format == "csv":
-            return PlainTextResponse(ReviewProject.results_csv(rows), media_type="text/csv")
+            return PlainTextResponse(shown, media_type="text/csv")
         return rows
 
     @app.get("/api/report")
     def report(who: Who) -> dict[str, Any]:
         return call(project.report, as_=who.user)
-
-    def require_admin(who: Caller, action: str) -> None:
-        if who.role != "administrator":
-            project.log_event(actor=who.user, action="refused",
-                              details={"attempted": action, "why": f"{who.user!r} is a {who.role}"})
-            raise HTTPException(403, f"{who.user!r} is a {who.role}: only administrators may {action}")
 
     @app.get("/api/verify")
     def verify(who: Who) -> dict[str, Any]:

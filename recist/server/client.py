@@ -188,26 +188,63 @@ class ReviewClient:
         params = {k: v for k, v in (("reader", reader), ("version", version)) if v is not None}
         return self.request("GET", f"/api/subjects/{subject}", params=params).json()
 
-    def save(self, subject: str, case: dict[str, Any]) -> int:
-        return int(self.request("PUT", f"/api/subjects/{subject}/read", json=case).json()["version"])
+    @staticmethod
+    def _confirm(confirm_large_diameters: bool) -> dict[str, str]:
+        return {"confirm_large_diameters": "true"} if confirm_large_diameters else {}
 
-    def sign(self, subject: str, *, password: str) -> int:
-        return int(self.request("POST", f"/api/subjects/{subject}/sign", json={"password": password}).json()["version"])
+    def save(self, subject: str, case: dict[str, Any], *, confirm_large_diameters: bool = False) -> int:
+        """Save a draft; ``confirm_large_diameters``: the reader confirms diameters above the charter's maximum."""
+        response = self.request("PUT", f"/api/subjects/{subject}/read", json=case,
+                                params=self._confirm(confirm_large_diameters))
+        return int(response.json()["version"])
 
-    def amend(self, subject: str, case: dict[str, Any], *, reason: str, password: str) -> int:
+    def sign(self, subject: str, *, password: str, confirm_large_diameters: bool = False) -> int:
+        response = self.request("POST", f"/api/subjects/{subject}/sign", json={"password": password},
+                                params=self._confirm(confirm_large_diameters))
+        return int(response.json()["version"])
+
+    def amend(self, subject: str, case: dict[str, Any], *, reason: str, password: str,
+              confirm_large_diameters: bool = False) -> int:
         body = {"case": case, "reason": reason, "password": password}
-        return int(self.request("POST", f"/api/subjects/{subject}/amend", json=body).json()["version"])
+        response = self.request("POST", f"/api/subjects/{subject}/amend", json=body,
+                                params=self._confirm(confirm_large_diameters))
+        return int(response.json()["version"])
 
     def adjudicate(self, subject: str, *, choose: str, reason: str, password: str) -> dict[str, Any]:
         body = {"choose": choose, "reason": reason, "password": password}
         return self.request("POST", f"/api/subjects/{subject}/adjudicate", json=body).json()
 
-    def import_site_read(self, subject: str, case: dict[str, Any]) -> None:
-        self.request("PUT", f"/api/subjects/{subject}/site-read", json=case)
+    def import_site_read(self, subject: str, case: dict[str, Any], *,
+                         confirm_large_diameters: bool = False) -> dict[str, Any]:
+        """Import the site read of ``subject``; ``{"subject", "site_read", "replaced"}`` (``replaced``: the
+        import time of the site read this one replaces, None for a first import)."""
+        return self.request("PUT", f"/api/subjects/{subject}/site-read", json=case,
+                            params=self._confirm(confirm_large_diameters)).json()
+
+    def withdraw_subject(self, subject: str, *, reason: str, withdraw_reads: bool = False) -> dict[str, Any]:
+        """Administrators: withdraw ``subject`` (``ReviewProject.withdraw_subject``)."""
+        body = {"reason": reason, "withdraw_reads": withdraw_reads}
+        return self.request("POST", f"/api/subjects/{subject}/withdraw", json=body).json()
+
+    def correct_timepoints(self, subject: str, timepoints: list[dict[str, Any]], *, reason: str,
+                           withdraw_reads: bool = False, check_images: bool = True) -> dict[str, Any]:
+        """Administrators: replace the timepoints of ``subject`` (``ReviewProject.correct_timepoints``).
+
+        ``timepoints``: ``{"label", "date" (ISO), "folders" (absolute paths on the server machine)}``.
+        """
+        body = {"timepoints": timepoints, "reason": reason, "withdraw_reads": withdraw_reads,
+                "check_images": check_images}
+        return self.request("PUT", f"/api/subjects/{subject}/timepoints", json=body).json()
 
     def results(self, *, format: str = "json") -> Any:
+        """Results of an intact project (refused when it fails verify): rows, or CSV text."""
         response = self.request("GET", "/api/results", params={"format": format})
         return response.text if format == "csv" else response.json()
+
+    def results_ignoring_verify(self, *, format: str = "json") -> tuple[Any, list[str]]:
+        """Forensic use: the results even of a project that fails verify, and the verify problems."""
+        data = self.request("GET", "/api/results", params={"format": format, "ignore_verify": "true"}).json()
+        return data["results"], list(data["verify_problems"])
 
     def report(self) -> dict[str, Any]:
         return self.request("GET", "/api/report").json()

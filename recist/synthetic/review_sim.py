@@ -237,7 +237,8 @@ def run_central_review(
     by_pseudonym: dict[str, SimulatedSubject] = {}
     for s in _progress(list(trial.subjects), progress):
         tps = [SubjectTimepoint(scan.label, scan.date, ()) for scan in s.scans]
-        pseudonym = project.add_subject(s.subject, tps, as_=ADMINISTRATOR, now=clock())
+        # simulated subjects have no images: recorded (and audited) as not checked
+        pseudonym = project.add_subject(s.subject, tps, as_=ADMINISTRATOR, now=clock(), check_images=False)
         by_pseudonym[pseudonym] = s
         shift = project.date_shift_days(s.subject)
         for reader in READERS:

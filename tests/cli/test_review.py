@@ -29,7 +29,7 @@ def test_review_workflow_through_the_cli(tmp_path: Path, capsys: pytest.CaptureF
     d = str(tmp_path / "rev")
     assert main(["review", "init", d, "--charter", str(charter), "--as", "PM1"]) == 0
     assert main(["review", "add-subject", d, "NET-1", "--timepoint", "baseline", "2024-01-08", str(tmp_path),
-                 "--timepoint", "week 8", "2024-03-04", str(tmp_path), "--as", "PM1"]) == 0
+                 "--timepoint", "week 8", "2024-03-04", str(tmp_path), "--as", "PM1", "--no-image-check"]) == 0
     pseudonym = capsys.readouterr().out.strip().splitlines()[-1]
     project = ReviewProject.open(d)
     assert pseudonym == project.pseudonym("NET-1")
@@ -79,7 +79,7 @@ def test_manifest_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     manifest.write_text("subject,timepoint,date,folder\nA,baseline,2024-01-01,x\nB,baseline,2024-01-02,y\n")
     (tmp_path / "x").mkdir()
     (tmp_path / "y").mkdir()  # the manifest's folders must exist
-    assert main(["review", "add-subject", d, "--manifest", str(manifest), "--as", "PM1"]) == 0
+    assert main(["review", "add-subject", d, "--manifest", str(manifest), "--as", "PM1", "--no-image-check"]) == 0
     assert capsys.readouterr().out.split()[-2:][0].startswith("S-")
     assert len(ReviewProject.open(d).status(as_="PM1")) == 2
     assert main(["review", "status", str(tmp_path / "nothing"), "--as", "PM1"]) == 2
@@ -93,7 +93,7 @@ def _one_signed_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tupl
     d = str(tmp_path / "rev")
     assert main(["review", "init", d, "--charter", str(charter), "--as", "PM1", "--no-account"]) == 0
     assert main(["review", "add-subject", d, "NET-1", "--timepoint", "baseline", "2024-01-08", str(tmp_path),
-                 "--timepoint", "week 8", "2024-03-04", str(tmp_path), "--as", "PM1"]) == 0
+                 "--timepoint", "week 8", "2024-03-04", str(tmp_path), "--as", "PM1", "--no-image-check"]) == 0
     pseudonym = capsys.readouterr().out.strip().splitlines()[-1]
     project = ReviewProject.open(d)
     start = dt.date(2024, 1, 8) + dt.timedelta(days=project.date_shift_days("NET-1"))
@@ -126,7 +126,7 @@ def test_withdraw_subject_through_the_cli(tmp_path: Path, capsys: pytest.Capture
 def test_correct_timepoints_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d, pseudonym = _one_signed_read(tmp_path, capsys)
     fix = ["review", "correct-timepoints", d, "NET-1", "--timepoint", "baseline", "2024-01-08", str(tmp_path),
-           "--timepoint", "week 8", "2024-03-11", str(tmp_path), "--reason", "visit date mistyped"]
+           "--timepoint", "week 8", "2024-03-11", str(tmp_path), "--reason", "visit date mistyped", "--no-image-check"]
     assert main([*fix, "--as", "R2"]) == 2
     err = capsys.readouterr().err
     assert "only administrators may correct timepoints" in err and len(err.strip().splitlines()) == 1

@@ -90,7 +90,7 @@ def test_manifest(tmp_path: Path) -> None:
     with pytest.raises(RecistValidationError, match="folder"):
         load_manifest(path)
     path.write_text("subject,timepoint,date,folder\nS1,baseline,08/01/2024,a\n")
-    with pytest.raises(RecistValidationError, match="row 2"):
+    with pytest.raises(RecistValidationError, match="line 2"):
         load_manifest(path)
 
 
@@ -128,3 +128,13 @@ def test_organisations_are_optional_per_person_and_checked() -> None:
                        ({"organization": "x" * 65}, "organization"), ({"organizations": {"R1": " "}}, "R1")):
         with pytest.raises(RecistValidationError, match=field):
             parse_charter({**CHARTER, **bad})
+
+
+def test_modalities_default_to_ct_mr_pt_and_are_checked() -> None:
+    assert parse_charter(CHARTER).modalities == ("CT", "MR", "PT")
+    assert "modalities" not in parse_charter(CHARTER).to_dict()  # unset: the JSON form is unchanged
+    charter = parse_charter({**CHARTER, "modalities": ["CT", "MR"]})
+    assert charter.modalities == ("CT", "MR") and parse_charter(charter.to_dict()) == charter
+    for bad in ([], ["ct"], ["C T"], "CT"):
+        with pytest.raises(RecistValidationError, match="modalities"):
+            parse_charter({**CHARTER, "modalities": bad})

@@ -95,15 +95,15 @@ def _corrected(n: int = 3) -> list:
 def test_correct_timepoints_is_administrator_only_reasoned_and_audited(project: ReviewProject) -> None:
     p = project.pseudonym("NET-003")
     with pytest.raises(BlindingError, match="only administrators may correct timepoints"):
-        project.correct_timepoints(p, _corrected(), reason="wrong visit date", as_="R1", now=NOW)
+        project.correct_timepoints(p, _corrected(), reason="wrong visit date", as_="R1", now=NOW, check_images=False)
     assert _entries(project, "refused")[-1]["details"]["attempted"] == "correct timepoints"
     with pytest.raises(ReviewStateError, match="needs a reason"):
-        project.correct_timepoints(p, _corrected(), reason="", as_="PM1", now=NOW)
+        project.correct_timepoints(p, _corrected(), reason="", as_="PM1", now=NOW, check_images=False)
     backwards = list(reversed(_corrected()))
     with pytest.raises(RecistValidationError, match="dates must increase"):
-        project.correct_timepoints(p, backwards, reason="x", as_="PM1", now=NOW)
+        project.correct_timepoints(p, backwards, reason="x", as_="PM1", now=NOW, check_images=False)
     old = json.loads((project.root / "subjects" / p / "subject.json").read_text())["timepoints"]
-    done = project.correct_timepoints("NET-003", _corrected(), reason="wrong visit date", as_="PM1", now=NOW)
+    done = project.correct_timepoints("NET-003", _corrected(), reason="wrong visit date", as_="PM1", now=NOW, check_images=False)
     new = json.loads((project.root / "subjects" / p / "subject.json").read_text())["timepoints"]
     assert done["old"] == old and done["new"] == new and new != old
     assert new[1]["date"] == (dt.date.fromisoformat(old[1]["date"]) + dt.timedelta(days=7)).isoformat()
@@ -111,7 +111,7 @@ def test_correct_timepoints_is_administrator_only_reasoned_and_audited(project: 
     assert entry["actor"] == "PM1" and entry["details"]["reason"] == "wrong visit date"
     assert entry["details"]["old"] == {"timepoints": old} and entry["details"]["new"] == {"timepoints": new}
     with pytest.raises(ReviewStateError, match="nothing to correct"):
-        project.correct_timepoints(p, _corrected(), reason="again", as_="PM1", now=NOW)
+        project.correct_timepoints(p, _corrected(), reason="again", as_="PM1", now=NOW, check_images=False)
     assert project.verify() == []
 
 
@@ -121,9 +121,9 @@ def test_correct_timepoints_with_signed_reads_needs_withdraw_reads(project: Revi
     project.sign(p, as_="R1", now=NOW)
     before = json.loads((project.root / "subjects" / p / "reads" / "R1.json").read_text())["versions"]
     with pytest.raises(ReviewStateError, match="signed reads by R1.*--withdraw-reads"):
-        project.correct_timepoints(p, _corrected(), reason="wrong date", as_="PM1", now=NOW)
+        project.correct_timepoints(p, _corrected(), reason="wrong date", as_="PM1", now=NOW, check_images=False)
     assert not _entries(project, "correct-timepoints")
-    done = project.correct_timepoints(p, _corrected(), reason="wrong date", as_="PM1", withdraw_reads=True, now=NOW)
+    done = project.correct_timepoints(p, _corrected(), reason="wrong date", as_="PM1", withdraw_reads=True, now=NOW, check_images=False)
     assert done["reads_withdrawn"] == ["R1"]
     read = json.loads((project.root / "subjects" / p / "reads" / "R1.json").read_text())
     assert read["versions"] == []
@@ -151,8 +151,8 @@ def test_correct_timepoints_refused_after_adjudication_or_withdrawal(project: Re
         project.sign(p, as_=reader, now=NOW)
     project.adjudicate(p, choose="A", reason="growth", as_="ADJ1", now=NOW)
     with pytest.raises(ReviewStateError, match="adjudicated"):
-        project.correct_timepoints(p, _corrected(), reason="x", as_="PM1", withdraw_reads=True, now=NOW)
+        project.correct_timepoints(p, _corrected(), reason="x", as_="PM1", withdraw_reads=True, now=NOW, check_images=False)
     q = project.pseudonym("NET-003")
     project.withdraw_subject(q, reason="consent withdrawn", as_="PM1", now=NOW)
     with pytest.raises(ReviewStateError, match="withdrawn"):
-        project.correct_timepoints(q, _corrected(), reason="x", as_="PM1", now=NOW)
+        project.correct_timepoints(q, _corrected(), reason="x", as_="PM1", now=NOW, check_images=False)

@@ -26,7 +26,7 @@ def test_irecist_triggers_need_irecist_criteria():
 
 def _review(tmp_path, charter, r1_sizes, r2_sizes):
     project = ReviewProject.init(tmp_path / "review", charter, as_="PM1", now=NOW)
-    p = project.add_subject("NET-010", timepoints(len(r1_sizes)), as_="PM1", now=NOW)
+    p = project.add_subject("NET-010", timepoints(len(r1_sizes)), as_="PM1", now=NOW, check_images=False)
     for reader, sizes in (("R1", r1_sizes), ("R2", r2_sizes)):  # written on the package's labels and dates
         project.save_read(p, package_case(project, p, sizes), as_=reader, now=NOW)
         project.sign(p, as_=reader, now=NOW)
@@ -57,7 +57,7 @@ def test_icpd_dates_apart_trigger(tmp_path):
 def test_recist_charter_keeps_reads_recist_only(tmp_path):
     """A RECIST 1.1 charter imposes RECIST 1.1 on a case that asks for iRECIST."""
     project = ReviewProject.init(tmp_path / "review", CHARTER, as_="PM1", now=NOW)
-    p = project.add_subject("NET-011", timepoints(), as_="PM1", now=NOW)
+    p = project.add_subject("NET-011", timepoints(), as_="PM1", now=NOW, check_images=False)
     case = package_case(project, p, [30, 40, 20])
     case["protocol"] = {"criteria": "iRECIST"}
     project.save_read(p, case, as_="R1", now=NOW)

@@ -64,7 +64,7 @@ def test_a_read_of_another_subject_is_refused(project: ReviewProject) -> None:
 def test_charter_label_mapping_and_a_wrong_week(tmp_path: Path) -> None:
     charter = {**CHARTER, "timepoint_labels": {"baseline": "baseline", "week 8": "week 12", "week 16": "week 24"}}
     project = ReviewProject.init(tmp_path / "r", charter, as_="PM1", now=NOW)
-    p = project.add_subject("X-1", timepoints(), as_="PM1", now=NOW)
+    p = project.add_subject("X-1", timepoints(), as_="PM1", now=NOW, check_images=False)
     case = package_case(project, p, [30, 20, 18])
     assert [tp["label"] for tp in case["timepoints"]] == ["baseline", "week 12", "week 24"]
     case["timepoints"][1]["label"] = "week 13"
@@ -100,14 +100,14 @@ def test_a_decimal_slip_needs_confirmation(project: ReviewProject) -> None:
 def test_a_larger_maximum_in_the_charter(tmp_path: Path) -> None:
     project = ReviewProject.init(tmp_path / "r", {**CHARTER, "plausibility": {"max_diameter_mm": 400}}, as_="PM1",
                                  now=NOW)
-    p = project.add_subject("X-1", timepoints(), as_="PM1", now=NOW)
+    p = project.add_subject("X-1", timepoints(), as_="PM1", now=NOW, check_images=False)
     assert project.save_read(p, package_case(project, p, [350, 350, 350]), as_="R1", now=NOW) == 1
 
 
 def test_results_refuse_a_progression_after_the_data_cutoff(tmp_path: Path) -> None:
     charter = {**CHARTER, "data_cutoff": "2024-04-01"}  # between week 8 (2024-03-04) and week 16 (2024-04-29)
     project = ReviewProject.init(tmp_path / "r", charter, as_="PM1", now=NOW)
-    p = project.add_subject("X-1", timepoints(), as_="PM1", now=NOW)
+    p = project.add_subject("X-1", timepoints(), as_="PM1", now=NOW, check_images=False)
     for reader in ("R1", "R2"):
         project.save_read(p, package_case(project, p, [30, 30, 45]), as_=reader, now=NOW)  # PD at week 16
         project.sign(p, as_=reader, now=NOW)

@@ -65,7 +65,7 @@ def test_charter_protocol_overrides_the_case(tmp_path) -> None:
 
     charter = {**CHARTER, "protocol": {"sd_min_days": 100}}
     proj = ReviewProject.init(tmp_path / "r", charter, as_="PM1", now=NOW)
-    p = proj.add_subject("X-1", timepoints(), as_="PM1", now=NOW)
+    p = proj.add_subject("X-1", timepoints(), as_="PM1", now=NOW, check_images=False)
     case = package_case(proj, p, [30, 29, 28])
     case["protocol"] = {"sd_min_days": 42}
     proj.save_read(p, case, as_="R1", now=NOW)

@@ -79,7 +79,7 @@ def make_served_project(base: Path, n_subjects: int = 3, *, dicom: bool = False)
     for k in range(n_subjects):
         subject = f"NET-{k + 1:03d}"
         tps = _dicom_timepoints(base / "dicom", subject) if dicom else timepoints()
-        project.add_subject(subject, tps, as_="PM1", now=NOW)
+        project.add_subject(subject, tps, as_="PM1", now=NOW, check_images=dicom)
     key = SigningKey.load_or_create(home)
     ReviewProject.open(root, signer=key).install_server_key(as_="PM1", now=NOW)
     accounts = Accounts(project_state_dir(root, home))

@@ -43,7 +43,7 @@ def test_init_creates_the_first_administrator_with_a_password(tmp_path: Path, mo
     # the administrator on the server machine works on the folder; the change is signed by the server key
     monkeypatch.setenv("RECIST_SERVER_HOME", str(home))
     series = tmp_path / "dicom"
-    load_factory().write_series(series, shape=(2, 8, 8))
+    load_factory().write_series(series, shape=(2, 8, 8), extra={"StudyDate": "20240108"})
     assert _run(["review", "add-subject", str(root), "NET-001", "--timepoint", "baseline", "2024-01-08", str(series),
                  "--as", "PM1"], monkeypatch) == 0
     assert json.loads((root / "audit.jsonl").read_text().splitlines()[-1])["sig"]

@@ -1,0 +1,88 @@
+"""Do a subject's timepoint folders hold the images its record claims? Checked before a subject is recorded.
+
+``add-subject`` (one subject or a manifest) and ``correct-timepoints`` record, per timepoint, a date and
+DICOM folders; packages are made from them later. A wrong folder (missing, empty, another modality, a
+damaged file, a scan of another day) used to be found only when packaging, after the subject was in the
+project. :func:`folder_problem` checks one folder with the project's series scanner
+(:func:`recist.io.dicom.find_series`), which reads headers only (no pixel data) and checks each series'
+geometry and pixel format as loading would.
+
+A folder passes when
+- it exists and holds at least one image series;
+- every image series in it loads (no damaged file, no missing slice, consistent geometry): a package
+  de-identifies every file of the folder, so a bad series would reach the readers;
+- every series has one of the charter's ``modalities`` (default CT, MR, PT);
+- every series is dated the timepoint's date. The date is the series' StudyDate; when a series has no
+  StudyDate, its SeriesDate, then its AcquisitionDate (some exports blank StudyDate; a study that runs
+  past midnight keeps the StudyDate of its start, which is the date of the visit). A series with none of
+  the three cannot be checked and is refused.
+
+Files that are not DICOM images (a DICOMDIR, a structured report, a text file) are ignored, as the
+scanner ignores them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["DATE_ATTRIBUTES", "folder_problem", "series_date"]
+
+DATE_ATTRIBUTES = ("StudyDate", "SeriesDate", "AcquisitionDate")
+"""The attributes a series' date is taken from, first present wins."""
+
+
+def series_date(info: object) -> tuple[_dt.date | None, str | None]:
+    """The date of a series (:class:`recist.io.dicom.SeriesInfo`) and the attribute it came from.
+
+    StudyDate, else SeriesDate, else AcquisitionDate (:data:`DATE_ATTRIBUTES`); ``(None, None)`` when the
+    series has none of them.
+    """
+    for attribute, value in zip(DATE_ATTRIBUTES, (getattr(info, "study_date", None),
+                                                  getattr(info, "series_date", None),
+                                                  getattr(info, "acquisition_date", None))):
+        if value is not None:
+            return value, attribute
+    return None, None
+
+
+def folder_problem(folder: str | Path, date: _dt.date, modalities: Sequence[str]) -> str | None:
+    """Why ``folder`` cannot be a timepoint dated ``date`` (one line naming the folder), or None.
+
+    Parameters
+    ----------
+    folder
+        The DICOM folder of the timepoint (searched recursively).
+    date
+        The timepoint's (true, calendar) date.
+    modalities
+        The DICOM Modality values allowed (the charter's ``modalities``).
+    """
+    from recist.io.dicom import find_series
+
+    path = Path(folder)
+    if not path.is_dir():
+        return f"folder {path} does not exist (or is not a folder): give the timepoint's DICOM folder"
+    if not any(p.is_file() for p in path.rglob("*")):
+        return f"folder {path} is empty: copy the timepoint's DICOM series into it"
+    scan = find_series(path)
+    if not scan.series:
+        first = scan.skipped[0] if scan.skipped else None
+        why = f" ({len(scan.skipped)} file(s) skipped; {first.path.name}: {first.reason})" if first else ""
+        return f"folder {path} holds no loadable DICOM image series{why}"
+    for info in scan.series:
+        if info.problem:
+            return f"folder {path}: {info.label()} does not load: {info.problem}"
+        if info.modality not in modalities:
+            return (f"folder {path}: {info.label()} is modality {info.modality or '(none)'}, not one of the "
+                    f"charter's modalities {', '.join(modalities)}: give the folder of the timepoint's images (or add "
+                    "the modality to the charter's 'modalities')")
+        when, attribute = series_date(info)
+        if when is None:
+            return (f"folder {path}: {info.label()} has no {', '.join(DATE_ATTRIBUTES[:-1])} or "
+                    f"{DATE_ATTRIBUTES[-1]}: its date cannot be checked against the timepoint's {date}")
+        if when != date:
+            return (f"folder {path}: {info.label()} has {attribute} {when}, but the timepoint's date is {date}: "
+                    "correct the date, or give the folder of the scan of that date")
+    return None
