@@ -101,6 +101,8 @@ __all__ = [
     "burned_in_reason",
     "BURNED_IN_SOP_CLASSES",
     "BURNED_IN_MODALITIES",
+    "NOT_FOR_READING_MODALITIES",
+    "not_for_reading_reason",
 ]
 
 log = logging.getLogger(__name__)
@@ -443,13 +445,45 @@ def burned_in_reason(ds: Any, *, checked_series: Iterable[str] = ()) -> str | No
     return None
 
 
+NOT_FOR_READING_MODALITIES = {
+    "SR": "structured report: a site's measurements or report",
+    "KO": "key object selection: a site's choice of images",
+    "PR": "presentation state: a site's annotations and display settings",
+    "SEG": "segmentation: a site's outlines",
+    "RTSTRUCT": "RT structure set: contours",
+    "REG": "registration",
+}
+"""Modalities of objects that carry someone's reading of the images rather than the images."""
+
+
+def not_for_reading_reason(ds: Any) -> str | None:
+    """Why an instance is left out of a reader package (None: it is an image to read).
+
+    Blinded independent central review reads the images only, blinded to the site's assessment (FDA,
+    "Clinical Trial Imaging Endpoint Process Standards", 2018, section IV.C on reader blinding): a site's
+    measurement SR, key images, presentation states (annotations, arrows, text), segmentations and
+    contours would show the site's read, so they are never packaged. Objects without pixel data
+    (PixelData, Float/Double Float Pixel Data) are not images and are left out too.
+    """
+    modality = str(ds.get("Modality", "")).strip().upper()
+    if modality in NOT_FOR_READING_MODALITIES:
+        return f"modality {modality} ({NOT_FOR_READING_MODALITIES[modality]})"
+    if not any(keyword in ds for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        return f"no pixel data (modality {modality or 'unknown'}): not an image"
+    return None
+
+
 def deidentify_folder(
     source: str | Path, out: str | Path, *, secret: bytes, shift_days: int, pseudonym: str,
     checked_series: Iterable[str] = (), keep_attributes: Iterable[str] = (),
+    left_out: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """De-identify every DICOM file under ``source`` into ``out`` (one file per instance).
+    """De-identify every DICOM image under ``source`` into ``out`` (one file per instance).
 
-    Files that are not DICOM are skipped (and logged). Output files are named by their new SOP Instance
+    Files that are not DICOM are skipped (and logged). Instances that are not images to read
+    (:func:`not_for_reading_reason`: a site's SR, key objects, presentation states, segmentations) are
+    left out of the package; why each was left out is appended to ``left_out`` (when given; the reason
+    only, no file name, which may carry identifying text). Output files are named by their new SOP Instance
     UID. Returns one entry per series written: ``{"series_uid", "study_uid", "modality", "files"}``.
 
     Parameters
@@ -457,6 +491,8 @@ def deidentify_folder(
     checked_series
         Series Instance UIDs (of the source) that the core lab has checked for burned-in text (the
         charter's ``deidentification.checked_series``): see :func:`burned_in_reason`.
+    left_out
+        Collects why each instance left out was left out.
 
     Raises
     ------
@@ -485,6 +521,12 @@ def deidentify_folder(
                 "its pixels, or, once the series is checked, list its SeriesInstanceUID in the charter's "
                 "deidentification.checked_series"
             )
+        left = not_for_reading_reason(ds)
+        if left:
+            log.info("not packaged: %s: %s", path, left)
+            if left_out is not None:
+                left_out.append(left)
+            continue
         deidentify_dataset(ds, secret=secret, shift_days=shift_days, pseudonym=pseudonym,
                            keep_attributes=keep_attributes)
         make_folders(out)

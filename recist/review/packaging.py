@@ -22,9 +22,11 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import logging
 import re
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,8 @@ from recist.errors import BlindingError, DicomLoadError, ReviewStateError
 
 if TYPE_CHECKING:
     from recist.review.workflow import ReviewProject
+
+log = logging.getLogger(__name__)
 
 __all__ = ["PACKAGE_FORMAT", "MANIFEST_NAME", "write_package", "folder_slug", "existing_manifest"]
 
@@ -89,18 +93,23 @@ def _write_subject(project: ReviewProject, pseudonym: str, folder: Path, *, name
         source_tp = record["timepoints"][number]
         sub = f"{number + 1:02d}-{folder_slug(tp['label'])}"
         series: list[dict[str, Any]] = []
+        left_out: list[str] = []
         for source in source_tp["folders"]:
             try:
                 series.extend(deidentify_folder(
                     source, folder / sub, secret=project._secret, shift_days=shift, pseudonym=pseudonym,  # noqa: SLF001
                     checked_series=project.charter.deidentification.checked_series,
-                    keep_attributes=project.charter.deidentification.keep_attributes,
+                    keep_attributes=project.charter.deidentification.keep_attributes, left_out=left_out,
                 ))
             except (DicomLoadError, BlindingError) as exc:
                 raise type(exc)(f"subject {named}, timepoint {tp['label']!r}: {exc}") from None
             except OSError as exc:
                 raise DicomLoadError(f"subject {named}, timepoint {tp['label']!r}: cannot read {source}: "
                                      f"{exc.strerror or exc}") from None
+        if left_out:
+            reasons = "; ".join(f"{n} x {why}" for why, n in Counter(left_out).items())
+            log.warning("subject %s, timepoint %r: %d object(s) not packaged, not images to read (readers are "
+                        "blinded to the site's read): %s", named, tp["label"], len(left_out), reasons)
         timepoints.append({"label": tp["label"], "date": tp["date"], "folder": f"{pseudonym}/{sub}", "series": series})
     return {"subject": pseudonym, "timepoints": timepoints}
 

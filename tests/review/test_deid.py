@@ -15,6 +15,7 @@ from recist.review.deid import (
     PROFILE_CODES,
     basic_profile_actions,
     clean_descriptor,
+    deidentify_dataset,
     hashed_uid,
     shift_date,
 )
@@ -355,33 +356,77 @@ def _content_items(seq) -> list:
 
 
 def test_structured_content_is_cleaned_not_lost(tmp_path: Path) -> None:
-    """Clean Structured Content (PS3.15 E.3.7): the SR of a site keeps its tree and measurements; names,
-    dates and identifiers planted in nested content items reach no byte of the package; dates are shifted
-    with the subject's shift and references point at the package's (new) image UIDs."""
+    """Clean Structured Content (PS3.15 E.3.7): an SR keeps its tree and measurements; names, dates and
+    identifiers planted in nested content items reach no byte of it; dates are shifted with the subject's
+    shift and references point at the de-identified images' UIDs."""
     base, ct_files = _write_subject_series(tmp_path / "src", 0)
-    _site_sr(ct_files).save_as(base / "site_sr.dcm", enforce_file_format=True)
-    follow, _ = _write_subject_series(tmp_path / "src", 56)
-    project, out = _package(tmp_path, base, follow)
-    blob = _all_bytes(out)
+    secret, shift = b"s" * 32, -400
+    sr = deidentify_dataset(_site_sr(ct_files), secret=secret, shift_days=shift, pseudonym="P-0001")
+    out = tmp_path / "sr.dcm"
+    sr.save_as(out, enforce_file_format=True)
+    blob = out.read_bytes()
     for phi in [*PLANTED, "Welby", "Quincy", "jsmithson", "4417493", "01/03/2021", "20190611", "Dr "]:
         assert phi.encode() not in blob, phi
-    srs = [ds for ds in map(pydicom.dcmread, sorted(out.rglob("*.dcm"))) if ds.Modality == "SR"]
-    assert len(srs) == 1
-    sr = srs[0]
+    sr = pydicom.dcmread(out)
     items = _content_items(sr.ContentSequence)
     by_meaning = {str(i.ConceptNameCodeSequence[0].CodeMeaning): i for i in items}
     assert float(by_meaning["Long Axis"].MeasuredValueSequence[0].NumericValue) == 23.5
     assert by_meaning["Long Axis"].MeasuredValueSequence[0].MeasurementUnitsCodeSequence[0].CodeValue == "mm"
     assert by_meaning["Comment"].TextValue == "liver"
-    shift = project.date_shift_days("NET-SUBJ-0042")
     assert by_meaning["Study Date"].Date == (dt.date(2019, 6, 11) + dt.timedelta(days=shift)).strftime("%Y%m%d")
     assert by_meaning["DateTime Started"].DateTime == (
         dt.date(2019, 6, 11) + dt.timedelta(days=shift)).strftime("%Y%m%d") + "101500"
     assert "Welby" not in str(by_meaning["Person Observer Name"].PersonName)
-    images = {str(ds.SOPInstanceUID) for ds in map(pydicom.dcmread, sorted(out.rglob("*.dcm"))) if ds.Modality == "CT"}
+    images = {hashed_uid(str(pydicom.dcmread(p).SOPInstanceUID), secret) for p in ct_files}
     referenced = {str(ref.ReferencedSOPInstanceUID)
                   for study in sr.CurrentRequestedProcedureEvidenceSequence
                   for series in study.ReferencedSeriesSequence for ref in series.ReferencedSOPSequence}
     assert referenced and referenced <= images
     codes = [i.CodeValue for i in sr.DeidentificationMethodCodeSequence]
     assert "113104" in codes and "Clean Structured Content" in list(sr.DeidentificationMethod)
+
+
+def _site_objects(folder: Path, ct_files: list[Path]) -> None:
+    """A site's reading of its images beside them: a measurement SR, a key object selection, a presentation
+    state (pydicom: annotations) and a segmentation-like object, all made in the test."""
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    _site_sr(ct_files).save_as(folder / "site_sr.dcm", enforce_file_format=True)
+    ct = pydicom.dcmread(ct_files[0])
+    for modality, sop_class, pixels in (("KO", "1.2.840.10008.5.1.4.1.1.88.59", False),
+                                        ("PR", "1.2.840.10008.5.1.4.1.1.11.1", False),
+                                        ("SEG", "1.2.840.10008.5.1.4.1.1.66.4", True)):
+        ds = Dataset()
+        ds.file_meta = pydicom.dataset.FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.file_meta.MediaStorageSOPClassUID = sop_class
+        ds.SOPClassUID, ds.SOPInstanceUID = sop_class, generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.Modality, ds.PatientName, ds.PatientID = modality, ct.PatientName, ct.PatientID
+        ds.StudyInstanceUID, ds.SeriesInstanceUID = ct.StudyInstanceUID, generate_uid()
+        ds.ContentLabel = "SITE READ"
+        if pixels:
+            ds.Rows, ds.Columns, ds.BitsAllocated, ds.BitsStored, ds.HighBit = 2, 2, 8, 8, 7
+            ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PixelRepresentation = 1, "MONOCHROME2", 0
+            ds.PixelData = bytes(4)
+        ds.save_as(folder / f"site_{modality.lower()}.dcm", enforce_file_format=True)
+
+
+def test_a_sites_reading_objects_are_not_packaged(tmp_path: Path, caplog) -> None:
+    """Readers are blinded to the site's read (FDA imaging endpoint standards 2018): a site's SR, key
+    images, presentation state and segmentation beside the images are left out of the reader package,
+    with a warning naming the subject, the timepoint and the kinds left out; the images are packaged."""
+    base, ct_files = _write_subject_series(tmp_path / "src", 0)
+    _site_objects(base, ct_files)
+    follow, _ = _write_subject_series(tmp_path / "src", 56)
+    with caplog.at_level("WARNING", logger="recist.review.packaging"):
+        _project, out = _package(tmp_path, base, follow)
+    modalities = {str(pydicom.dcmread(p).Modality) for p in out.rglob("*.dcm")}
+    assert modalities == {"CT"}
+    packaged = sum(1 for p in out.rglob("*.dcm"))
+    assert packaged == 2 * len(ct_files)
+    assert b"SITE READ" not in _all_bytes(out)
+    line = next(r.getMessage() for r in caplog.records if "not packaged" in r.getMessage())
+    assert "timepoint 'timepoint 1'" in line and "4 object(s)" in line
+    for kind in ("modality SR", "modality KO", "modality PR", "modality SEG"):
+        assert kind in line
