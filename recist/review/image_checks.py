@@ -18,7 +18,8 @@ A folder passes when
   the three cannot be checked and is refused.
 
 Files that are not DICOM images (a DICOMDIR, a structured report, a text file) are ignored, as the
-scanner ignores them.
+scanner ignores them, and so are a site's reading objects that packages leave out
+(:func:`recist.review.deid.not_for_reading_reason`: segmentations, presentation states, key objects).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def folder_problem(folder: str | Path, date: _dt.date, modalities: Sequence[str]
         The DICOM Modality values allowed (the charter's ``modalities``).
     """
     from recist.io.dicom import find_series
+    from recist.review.deid import NOT_FOR_READING_MODALITIES
 
     path = Path(folder)
     if not path.is_dir():
@@ -67,11 +69,12 @@ def folder_problem(folder: str | Path, date: _dt.date, modalities: Sequence[str]
     if not any(p.is_file() for p in path.rglob("*")):
         return f"folder {path} is empty: copy the timepoint's DICOM series into it"
     scan = find_series(path)
-    if not scan.series:
+    images = [info for info in scan.series if info.modality not in NOT_FOR_READING_MODALITIES]
+    if not images:
         first = scan.skipped[0] if scan.skipped else None
         why = f" ({len(scan.skipped)} file(s) skipped; {first.path.name}: {first.reason})" if first else ""
         return f"folder {path} holds no loadable DICOM image series{why}"
-    for info in scan.series:
+    for info in images:
         if info.problem:
             return f"folder {path}: {info.label()} does not load: {info.problem}"
         if info.modality not in modalities:
