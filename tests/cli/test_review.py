@@ -145,3 +145,78 @@ def test_correct_timepoints_through_the_cli(tmp_path: Path, capsys: pytest.Captu
     assert main(["review", "status", d, "--as", "R1"]) == 0
     assert json.loads(capsys.readouterr().out) == [{"subject": pseudonym, "status": "not started", "version": None}]
     assert main(["review", "verify", d]) == 0
+
+
+def test_issue_14_reproductions_as_the_user_runs_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue #14 §1 and §4 through the CLI: a read on the true dates, a decimal slip, a subject id from a
+    reader, and a progression after the charter's data cut-off, which `results` and `batch` must refuse
+    (the reproduction: `batch` reported the impossible PFS with exit 0 and no problem listed)."""
+    charter = tmp_path / "charter.json"
+    charter.write_text(json.dumps({**CHARTER, "timepoint_labels": {}, "data_cutoff": "2024-04-01",
+                                   "protocol": {"confirmation": False}}))
+    d = str(tmp_path / "rev")
+    assert main(["review", "init", d, "--charter", str(charter), "--as", "PM1", "--no-account"]) == 0
+    dates = ["2024-01-08", "2024-03-04", "2024-04-29"]  # the cut-off falls between week 8 and week 16
+    pseudonyms = {}
+    for subject in ("NET-1", "NET-2"):
+        tps = [arg for k, (label, date) in enumerate(zip(["baseline", "week 8", "week 16"], dates))
+               for arg in ("--timepoint", label, date, str(tmp_path))]
+        assert main(["review", "add-subject", d, subject, *tps, "--as", "PM1", "--no-image-check"]) == 0
+        pseudonyms[subject] = capsys.readouterr().out.strip().splitlines()[-1]
+    project = ReviewProject.open(d)
+
+    def read(subject: str, sizes: list[float], *, true_dates: bool = False) -> str:
+        p = pseudonyms[subject]
+        shown = project._package_timepoints(p)  # noqa: SLF001 - the labels and dates of the reader package
+        case = {"format": "recist.case/1", "subject": p,
+                "lesions": [{"id": "T1", "role": "target", "site": "liver"}],
+                "timepoints": [{"label": tp["label"], "date": date if true_dates else tp["date"],
+                                "targets": {"T1": {"long_axis_mm": float(size)}}}
+                               for tp, date, size in zip(shown, dates, sizes)]}
+        path = tmp_path / f"{subject}-{len(list(tmp_path.glob('*.json')))}.json"
+        path.write_text(json.dumps(case))
+        return str(path)
+
+    # a read written on the true (unshifted) dates: refused in one line naming the timepoint and the package
+    p1 = pseudonyms["NET-1"]
+    assert main(["review", "save", d, p1, read("NET-1", [30, 30, 45], true_dates=True), "--as", "R1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    shown_date = project._package_timepoints(p1)[0]["date"]  # noqa: SLF001
+    assert len(err) == 1 and "timepoint 'timepoint 1'" in err[0] and "2024-01-08" in err[0] and shown_date in err[0]
+    # a decimal slip: 3600 mm (the issue's) is beyond any body; 250.0 typed as 2500 needs the reader's confirmation
+    assert main(["review", "save", d, p1, read("NET-1", [30, 30, 3600]), "--as", "R1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "3600.0 mm is above the physical bound" in err[0]
+    slip = read("NET-1", [30, 30, 2500])
+    assert main(["review", "save", d, p1, slip, "--as", "R1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "2500 mm is above" in err[0] and "--confirm-large-diameters" in err[0]
+    assert main(["review", "save", d, p1, slip, "--as", "R1", "--confirm-large-diameters"]) == 0
+    # a reader naming a subject by its id learns nothing: the same line as for an id that does not exist
+    lines = []
+    for subject in ("NET-2", "NET-9"):
+        assert main(["review", "show", d, subject, "--as", "R2"]) == 2
+        lines.append(capsys.readouterr().err.strip().replace(subject, "<id>"))
+    assert lines[0] == lines[1] and len(lines[0].splitlines()) == 1 and "S-" not in lines[0].split("<id>")[0]
+    # both readers agree on progression at week 16 (NET-1, after the cut-off) and at week 8 (NET-2)
+    for subject, sizes in (("NET-1", [30, 30, 45]), ("NET-2", [30, 45, 45])):
+        for reader in ("R1", "R2"):
+            assert main(["review", "save", d, pseudonyms[subject], read(subject, sizes), "--as", reader]) == 0
+            assert main(["review", "sign", d, pseudonyms[subject], "--as", reader]) == 0
+    capsys.readouterr()
+    assert main(["review", "results", d, "--as", "PM1"]) == 1
+    captured = capsys.readouterr()
+    rows = {row["subject"]: row for row in json.loads(captured.out)}
+    assert rows["NET-1"]["status"] == "invalid" and "after the data cut-off 2024-04-01" in rows["NET-1"]["problem"]
+    assert (rows["NET-2"]["status"], rows["NET-2"]["progression_date"]) == ("final", "2024-03-04")
+    assert "NET-1" in captured.err and "after the data cut-off" in captured.err
+    subjects = tmp_path / "subjects.csv"
+    subjects.write_text("subject,randomisation_date,arm,death_date,new_therapy_date\n"
+                        "NET-1,2024-01-01,A,,\nNET-2,2024-01-01,B,,\n")
+    out = tmp_path / "batch"
+    assert main(["batch", d, "--subjects", str(subjects), "--out", str(out), "--arms", "A,B", "--control", "A"]) == 1
+    problems = (out / "problems.csv").read_text()
+    assert "NET-1" in problems and "after the data cut-off 2024-04-01" in problems
+    pfs = (out / "pfs_subjects.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in pfs[1:]] == ["NET-2"]  # no PFS computed from the refused date
+    assert main(["review", "verify", d]) == 0
