@@ -4,6 +4,6 @@
 (:mod:`~recist.synthetic.review_sim`).
 
 Used by ``recist sample``, ``recist simulate``, ``make demo``, the napari plugin's sample and the tests.
-The former module paths ``recist.synthetic.sample_patient``, ``recist.synthetic.trial_sim`` and ``recist.synthetic.review_sim``
+The former module paths ``recist.io.sample``, ``recist.io.trial_sim`` and ``recist.review.simulated``
 still import (compatibility aliases of these modules).
 """
