@@ -17,8 +17,12 @@ A folder passes when
   past midnight keeps the StudyDate of its start, which is the date of the visit). A series with none of
   the three cannot be checked and is refused.
 
-Files that are not DICOM images (a DICOMDIR, a structured report, a text file) are ignored, as the
-scanner ignores them, and so are a site's reading objects that packages leave out
+Files that are not images are ignored when they are plainly something else: a DICOM object without
+pixel data (a DICOMDIR, a structured report) or a non-empty file that is not DICOM and is not named
+``*.dcm`` (a text file). Any other file the scanner skips is refused, because it is most likely a damaged
+image: an empty file (a failed copy), a ``*.dcm`` file that is not DICOM, a file cut short or with an
+unreadable header, wherever it lies under the folder (a damaged first or last slice would otherwise give
+a silently shorter volume). A site's reading objects that packages leave out are ignored too
 (:func:`recist.review.deid.not_for_reading_reason`: segmentations, presentation states, key objects).
 """
 
@@ -28,7 +32,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["DATE_ATTRIBUTES", "folder_problem", "series_date"]
+__all__ = ["DATE_ATTRIBUTES", "folder_problem", "series_date", "skipped_file_problem"]
 
 DATE_ATTRIBUTES = ("StudyDate", "SeriesDate", "AcquisitionDate")
 """The attributes a series' date is taken from, first present wins."""
@@ -46,6 +50,22 @@ def series_date(info: object) -> tuple[_dt.date | None, str | None]:
         if value is not None:
             return value, attribute
     return None, None
+
+
+def skipped_file_problem(path: Path, reason: str) -> str | None:
+    """Why a file the series scanner skipped (for ``reason``) makes its folder unusable, or None when it is
+    plainly not an image (see the module docstring)."""
+    if reason.startswith("no pixel data (") and reason.endswith("not an image)"):  # a DICOMDIR, an SR ...
+        return None
+    try:
+        empty = path.stat().st_size == 0
+    except OSError:
+        empty = False
+    if empty:
+        return f"{path.name} is an empty file (a failed copy?): copy it again or remove it"
+    if reason.startswith("not a DICOM file") and path.suffix.lower() != ".dcm":
+        return None
+    return f"{path.name} cannot be used ({reason}): copy it again or remove it"
 
 
 def folder_problem(folder: str | Path, date: _dt.date, modalities: Sequence[str]) -> str | None:
@@ -69,6 +89,10 @@ def folder_problem(folder: str | Path, date: _dt.date, modalities: Sequence[str]
     if not any(p.is_file() for p in path.rglob("*")):
         return f"folder {path} is empty: copy the timepoint's DICOM series into it"
     scan = find_series(path)
+    for skipped in scan.skipped:
+        why = skipped_file_problem(skipped.path, skipped.reason)
+        if why is not None:
+            return f"folder {path}: {why}"
     images = [info for info in scan.series if info.modality not in NOT_FOR_READING_MODALITIES]
     if not images:
         first = scan.skipped[0] if scan.skipped else None

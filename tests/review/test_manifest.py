@@ -9,9 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from recist.cli import main
 from recist.errors import RecistValidationError
+from recist.review.image_checks import folder_problem
 from recist.review.workflow import ReviewProject, SubjectTimepoint
 
 from .conftest import CHARTER, NOW, load_factory
@@ -110,8 +113,20 @@ def test_a_damaged_file_is_refused(tmp_path: Path, capsys) -> None:
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])  # cut in the pixel data
     assert _add(project, "NET-1", "--timepoint", "baseline", "2024-01-08", str(ct)) == 2
     err = _one_line_error(capsys)
-    assert "does not load" in err and "cannot be read" in err
+    assert f"{victim.name} cannot be used (no pixel data in an image (CT): the file is truncated" in err
     assert _nothing_recorded(project)
+    # an empty file (a failed copy) and a damaged image in a folder of its own are refused too
+    (ct / "broken").mkdir()
+    (ct / "broken" / "IM0001").write_bytes(victim.read_bytes())
+    victim.unlink()
+    assert _add(project, "NET-1", "--timepoint", "baseline", "2024-01-08", str(ct)) == 2
+    assert "IM0001 cannot be used (no pixel data in an image (CT): the file is truncated" in _one_line_error(capsys)
+    (ct / "broken" / "IM0001").write_bytes(b"")
+    assert _add(project, "NET-1", "--timepoint", "baseline", "2024-01-08", str(ct)) == 2
+    assert "IM0001 is an empty file (a failed copy?)" in _one_line_error(capsys)
+    (ct / "broken" / "IM0001").unlink()
+    (ct / "DICOMDIR.txt").write_text("index of the disc")  # plainly not an image: ignored
+    assert _add(project, "NET-1", "--timepoint", "baseline", "2024-01-08", str(ct)) == 0
 
 
 def _manifest(tmp_path: Path, rows: list[str]) -> Path:
@@ -198,3 +213,20 @@ def test_correct_timepoints_checks_the_new_folders_too(tmp_path: Path, capsys) -
     record = json.loads((project.root / "subjects" / project.pseudonym("NET-1") / "subject.json").read_text())
     assert [tp["date"] for tp in record["timepoints"]] == ["2024-01-08", "2024-03-04"]
     assert project.verify() == []
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.lists(st.binary(max_size=400), min_size=1, max_size=3), cut=st.integers(0, 4000))
+def test_the_image_check_never_crashes_on_damaged_files(tmp_path_factory, files: list[bytes], cut: int) -> None:
+    """Arbitrary bytes beside (or instead of) a real series, and a real file cut anywhere: always a
+    one-line refusal naming the folder, never an exception."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    series = sorted(_series(folder / "ct", BASELINE).glob("*.dcm"))
+    series[0].write_bytes(series[0].read_bytes()[:cut])
+    for k, data in enumerate(files):
+        (folder / "ct" / f"junk{k}.dcm").write_bytes(b"DICM" + data if k % 2 else data)
+    problem = folder_problem(folder / "ct", BASELINE, ("CT",))
+    whole = series[0].stat().st_size >= len((folder / "ct" / series[1].name).read_bytes())
+    assert problem is None or (problem.startswith(f"folder {folder / 'ct'}") and "\n" not in problem)
+    if not whole:
+        assert problem is not None  # a cut file of the series is never silently dropped
