@@ -9,6 +9,7 @@ dcmjs come from ``make test`` (``npm ci`` in tests/js); those tests skip with th
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import shutil
@@ -396,3 +397,32 @@ def test_a_folder_mixing_srs_with_images_and_notes_imports_the_srs(tmp_path, exp
     assert "wrote 1 case files" in out.out
     # the same files named one by one are errors: the user asked for them
     assert main(["import", "sr", str(folder / "image.dcm"), "--out", str(tmp_path / "c2")]) == 2
+
+
+def test_an_unrecognised_measurement_concept_is_named_by_its_code(tmp_path, exported_sr, capsys):
+    """Issue 16 §1: an unrecognised concept gets a message naming its code (scheme, value, meaning): beside a
+    lesion's long axis it is ignored with one warning line; as the lesion's only measurement, the refusal
+    follows that line, so the user sees which code was not understood."""
+    from pydicom.dataset import Dataset
+
+    ds = pydicom.dcmread(exported_sr[0])
+    long_axis = next(i for i in _content_items(ds) if _concept(i) == "103339001")  # SCT Long Axis
+    odd = copy.deepcopy(long_axis)
+    name = Dataset()
+    name.CodeValue, name.CodingSchemeDesignator, name.CodeMeaning = "Q-1", "99X", "Odd length"
+    odd.ConceptNameCodeSequence = [name]
+    odd.ContentSequence = []
+    group = next(i for i in _content_items(ds) if any(c is long_axis for c in i.get("ContentSequence", [])))
+    group.ContentSequence.append(odd)
+    beside = tmp_path / "beside.dcm"
+    ds.save_as(beside)
+    assert main(["import", "sr", str(beside), "--out", str(tmp_path / "c1")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "beside.dcm" in err[0] and "(99X, Q-1, 'Odd length')" in err[0], err
+    group.ContentSequence = [c for c in group.ContentSequence if c is not long_axis]
+    alone = tmp_path / "alone.dcm"
+    ds.save_as(alone)
+    assert main(["import", "sr", str(alone), "--out", str(tmp_path / "c2")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "(99X, Q-1, 'Odd length')" in err[0] and "recist import: error:" in err[-1] and "alone.dcm" in err[-1]
+    assert not (tmp_path / "c2").exists()
