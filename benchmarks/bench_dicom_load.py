@@ -69,7 +69,7 @@ print(json.dumps({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "pea
 """
 
 
-def write_ct(folder: Path, slices: int, size: int) -> int:
+def write_ct(folder: Path, slices: int, size: int, study_date: str = "20240110") -> int:
     """Write an uncompressed signed 16-bit CT series (HU = stored - 1024); return the volume's bytes."""
     rng = np.random.default_rng(0)
     base = rng.integers(0, 2000, size=(size, size), dtype=np.int16)
@@ -85,7 +85,7 @@ def write_ct(folder: Path, slices: int, size: int) -> int:
         ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
         ds.PatientID, ds.PatientName, ds.Modality = "BENCH-1", "Bench^Patient", "CT"
         ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
-        ds.StudyDate, ds.SeriesDescription, ds.SeriesNumber, ds.InstanceNumber = "20240110", "bench", 1, k + 1
+        ds.StudyDate, ds.SeriesDescription, ds.SeriesNumber, ds.InstanceNumber = study_date, "bench", 1, k + 1
         ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
         ds.ImagePositionPatient = [-250.0, -250.0, -400.0 + 1.25 * k]
         ds.PixelSpacing = [0.9765625, 0.9765625]
