@@ -8,18 +8,21 @@ import os
 from pathlib import Path
 
 import pytest
+from review.conftest import CHARTER, NOW, timepoints
 
 from recist.errors import ReviewStateError
 from recist.review import key_rotation
 from recist.review.keys import SigningKey, project_state_dir
 from recist.review.workflow import ReviewProject
 
-from .conftest import make_served_project
-
 
 def test_an_interrupted_rotation_is_finished_by_running_it_again(tmp_path: Path, monkeypatch) -> None:
-    root, home = make_served_project(tmp_path, n_subjects=1)
-    old = SigningKey.find(home)
+    root, home = tmp_path / "review", tmp_path / "server-home"
+    project = ReviewProject.init(root, CHARTER, as_="PM1", now=NOW)
+    project.add_subject("NET-001", timepoints(), as_="PM1", now=NOW, check_images=False)
+    old = SigningKey.load_or_create(home)
+    ReviewProject.open(root, signer=old).install_server_key(as_="PM1", now=NOW)
+    project_state_dir(root, home).mkdir(parents=True)
     other = project_state_dir(tmp_path / "another-project", home)
     other.mkdir(parents=True)
     with pytest.raises(ReviewStateError, match="also signs another-project"):
