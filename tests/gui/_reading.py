@@ -9,7 +9,7 @@ import recist
 
 from ._canvas import settle
 
-__all__ = ["open_reading", "table_click", "assert_agree"]
+__all__ = ["open_reading", "open_soft_tissue_read", "table_click", "assert_agree"]
 
 
 def open_reading(viewer, qtbot, path, size=(1600, 1000)):
@@ -21,6 +21,40 @@ def open_reading(viewer, qtbot, path, size=(1600, 1000)):
     _, table = viewer.window.add_plugin_dock_widget("recist", "Case table")
     settle(qtbot, 100)
     return measure, table
+
+
+def _soft_tissue(_k: int, rows: int, columns: int):
+    """Stored values of a slice at 40 HU everywhere (RescaleIntercept -1024): all of it is body."""
+    import numpy as np
+
+    return np.full((rows, columns), 40 + 1024, dtype=np.int16)
+
+
+def open_soft_tissue_read(make_napari_viewer, qtbot, folder, lesion_id: str = "T1", site: str = "liver"):
+    """A read started from one generated CT of 3 x 128 x 128 voxels of 3 mm (a 384 mm field, all of it
+    body at 40 HU, so no line in it crosses the body outline) in a shown 1600 x 1000 window, with
+    ``lesion_id`` and its ``site`` typed in the Measurement widget's boxes. Returns
+    ``(viewer, measurement widget, table widget, timepoint label, world z of the middle slice)``."""
+    import sys
+    from pathlib import Path
+
+    from napari_recist._session import get_session
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "io"))
+    from dicom_factory import write_series
+
+    write_series(folder / "baseline", shape=(3, 128, 128), spacing_mm=(5.0, 3.0, 3.0),
+                 origin_mm=(-190.5, -190.5, -10.0), pixel_fn=_soft_tissue,
+                 extra={"StudyDate": "20240108", "SeriesDate": "20240108", "PatientID": folder.name})
+    viewer = make_napari_viewer(show=True)
+    measure, table = open_reading(viewer, qtbot, folder)
+    for box, text in ((measure.lesion, lesion_id), (measure.site, site)):
+        box.lineEdit().selectAll()
+        qtbot.keyClicks(box.lineEdit(), text)
+    session = get_session(viewer)
+    label = session.controller.timepoint_labels[0]
+    z = float(session.ct_layer(label).data_to_world((1, 0, 0))[0])
+    return viewer, measure, table, label, z
 
 
 def table_click(qtbot, table, lesion_id: str, timepoint: str) -> None:

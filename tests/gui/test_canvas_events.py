@@ -13,24 +13,22 @@ from qtpy.QtCore import Qt
 import recist
 
 from ._canvas import drag_tolerance_mm, press_key, settle
-from ._reading import table_click
+from ._reading import open_soft_tissue_read
 from .canvas_events import canvas_widget, drag, world_to_canvas
 
 pytestmark = pytest.mark.gui
 
 
-def test_a_drag_records_the_line_that_was_dragged(reading, qtbot):
+def test_a_drag_records_the_line_that_was_dragged(make_napari_viewer, qtbot, tmp_path):
     """Lines of several lengths and directions drawn with Shift+D and ``canvas_events.drag``: every move
     the helper sends reaches napari, and the recorded length equals the dragged one within one canvas pixel
-    at each end (well within a voxel: the sample's pixels are 3 mm)."""
-    viewer, _measure, table, case_path = reading
+    at each end (well within a voxel: the pixels are 3 mm)."""
+    viewer, _measure, _table, label, z = open_soft_tissue_read(make_napari_viewer, qtbot, tmp_path / "NET-001")
     session = get_session(viewer)
-    table_click(qtbot, table, "T1", "week 12")
     canvas = canvas_widget(viewer)
     delivered = []
     viewer.window._qt_viewer.canvas._scene_canvas.events.mouse_move.connect(lambda event: delivered.append(event.pos))
-    z = viewer.dims.point[0]
-    voxel_mm = session.pixel_mm("week 12")
+    voxel_mm = session.pixel_mm(label)
     for offset, steps in (((0.0, 60.0), 1), ((45.0, 0.0), 4), ((-40.0, 50.0), 12), ((20.0, 20.0), 5)):
         start = np.array([z, -20.0, -90.0])
         end = start + np.array([0.0, *offset])
@@ -40,9 +38,9 @@ def test_a_drag_records_the_line_that_was_dragged(reading, qtbot):
         settle(qtbot)
         assert len(delivered) == steps + 1, "a mouse move of the drag was dropped"  # the hover, then each step
         dragged = float(np.hypot(*offset))
-        entry = session.controller.entry("week 12", "T1")
+        entry = session.controller.entry(label, "T1")
         assert entry.long_axis_mm == pytest.approx(dragged, abs=drag_tolerance_mm(viewer))
         assert abs(entry.long_axis_mm - dragged) < voxel_mm
         session.controller.flush()
-        saved = next(tp for tp in recist.read_case(case_path).timepoints if tp.label == "week 12")
+        saved = next(tp for tp in recist.read_case(session.controller.path).timepoints if tp.label == label)
         assert saved.targets["T1"].long_axis_mm == entry.long_axis_mm

@@ -4,9 +4,6 @@ the only reason). No: nothing is recorded, and the widget, the table and the fil
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from napari_recist._controller import read_draft
@@ -16,37 +13,18 @@ from qtpy.QtCore import Qt
 from recist.measure.plausible import MAX_PLAUSIBLE_MM
 
 from ._canvas import answer_next_dialog, drag, drag_tolerance_mm, press_key, settle
-from ._reading import assert_agree, open_reading
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "io"))
-from dicom_factory import write_series  # noqa: E402
+from ._reading import assert_agree, open_soft_tissue_read
 
 pytestmark = pytest.mark.gui
 
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 
 
-def _soft_tissue(_k: int, rows: int, columns: int) -> np.ndarray:
-    """Stored values of a slice at 40 HU everywhere (RescaleIntercept -1024): all of it is body."""
-    return np.full((rows, columns), 40 + 1024, dtype=np.int16)
-
-
 def test_a_line_longer_than_any_target_asks_and_no_records_nothing(make_napari_viewer, qtbot, tmp_path):
-    images = tmp_path / "NET-001"
-    write_series(images / "baseline", shape=(3, 128, 128), spacing_mm=(5.0, 3.0, 3.0),
-                 origin_mm=(-190.5, -190.5, -10.0), pixel_fn=_soft_tissue,
-                 extra={"StudyDate": "20240108", "SeriesDate": "20240108", "PatientID": "NET-001"})
-    viewer = make_napari_viewer(show=True)
-    measure, table = open_reading(viewer, qtbot, images)
+    viewer, measure, table, label, z = open_soft_tissue_read(make_napari_viewer, qtbot, tmp_path / "NET-001")
     session = get_session(viewer)
     ctl = session.controller
     case_path = ctl.path
-    label = ctl.timepoint_labels[0]
-    # the reader names the lesion and its site in the widget's boxes
-    for box, text in ((measure.lesion, "T1"), (measure.site, "liver")):
-        box.lineEdit().selectAll()
-        qtbot.keyClicks(box.lineEdit(), text)
-    z = float(session.ct_layer(label).data_to_world((1, 0, 0))[0])
     start, end = np.array([z, 0.0, -160.0]), np.array([z, 0.0, 160.0])  # 320 mm across the field
     assert np.linalg.norm(end - start) > MAX_PLAUSIBLE_MM
 
