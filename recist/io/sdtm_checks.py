@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from recist.errors import ExchangeError
 from recist.io.sdtm_datasets import DatasetRow
@@ -42,8 +43,9 @@ def check_datasets(datasets: Mapping[str, Iterable[DatasetRow]]) -> None:
     - --SEQ unique per subject within a domain (SDTMIG 4.1.5: it identifies the record);
     - TRSTRESN equal to TRSTRESC where both are numbers, and TRORRES equal to TRSTRESC where the
       original and standard units are the same (a standard result must restate the original);
-    - every TR TRLNKID identified in TU, every RS visit present in TR, for the same subject and evaluator
-      (a dataset cut short, or records deleted, leave references dangling).
+    - every TR TRLNKID identified in TU, every RS visit present in TR, and, when RS has records, every
+      follow-up visit of TR answered by an RS overall response, for the same subject and evaluator (a
+      dataset cut short, or records deleted, leave references dangling).
 
     Raises
     ------
@@ -115,11 +117,42 @@ def _check_references(datasets: Mapping[str, Iterable[DatasetRow]]) -> None:
                 f"{row.where}: TRLNKID {link!r} of subject {row['USUBJID']!r} has no TU record; TU is missing "
                 "this lesion's identification (truncated or filtered?)"
             )
+    responses = set()
     for row in datasets.get("RS", []):
         if row["VISITNUM"] and (*owner(row, "RS"), row["VISITNUM"]) not in visits:
             raise ExchangeError(
                 f"{row.where}: RS response at visit {row['VISITNUM']} of subject {row['USUBJID']!r} has no TR "
                 "records at that visit; TR is missing the measurements it was assessed from (truncated or filtered?)"
+            )
+        if row["RSTESTCD"] == "OVRLRESP" and row["RSCAT"] in ("", "RECIST 1.1"):
+            responses.add((*owner(row, "RS"), row["VISITNUM"]))
+    if datasets.get("RS"):  # no RS, or an empty one, is a warning of read_sdtm: the recorded responses are lost
+        _check_responses(datasets.get("TR", []), responses, owner)
+
+
+def _check_responses(tr: Iterable[DatasetRow], responses: set[tuple[str, ...]], owner: Any) -> None:
+    """Refuse TR records at a follow-up visit without an RS overall response, for the same subject and evaluator.
+
+    A dataset cut where a row ends (an .xpt row that ends with an 80-byte record, a .csv line) passes every
+    size check, and a cut RS leaves no dangling reference from RS to TR: only the visits TR measured and RS
+    does not assess show it. ``responses`` holds the visits with a RECIST 1.1 OVRLRESP record (SDTMIG v3.4 RS:
+    the overall response of each assessment; recist writes it after the visit's other RECIST 1.1 tests, so
+    a cut inside a visit loses it too). The baseline (the owner's first TR visit) has no response.
+    """
+    rows = list(tr)
+    first: dict[tuple[str, str, str], float] = {}
+    for row in rows:
+        number = _number(row["VISITNUM"])
+        if number is not None and number < first.get(owner(row, "TR"), math.inf):
+            first[owner(row, "TR")] = number
+    for row in rows:
+        number = _number(row["VISITNUM"])
+        if number is not None and number > first[owner(row, "TR")] and (
+                *owner(row, "TR"), row["VISITNUM"]) not in responses:
+            raise ExchangeError(
+                f"{row.where}: TR records at visit {row['VISITNUM']} of subject {row['USUBJID']!r} have no RS "
+                "response (OVRLRESP); RS is missing the responses of that visit (truncated or filtered?): give the "
+                "complete RS, or import without it (the responses are then computed from TU/TR)"
             )
 
 

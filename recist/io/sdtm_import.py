@@ -38,7 +38,8 @@ def read_sdtm(folder: str | os.PathLike[str], *, warnings: list[str] | None = No
     folder
         The folder holding the datasets.
     warnings
-        A list that receives one line per problem that loses data without being an error (no RS).
+        A list that receives one line per problem that loses data without being an error (no RS, or an RS
+        without records).
 
     Raises
     ------
@@ -49,18 +50,24 @@ def read_sdtm(folder: str | os.PathLike[str], *, warnings: list[str] | None = No
     if not base.is_dir():
         raise ExchangeError(f"{base}: not a folder; give the folder holding tu/tr/rs datasets")
     found: dict[str, list[DatasetRow]] = {}
+    files: dict[str, Path] = {}
     for domain in ("TU", "TR", "RS"):
         for suffix in (".json", ".csv", ".xpt"):
             candidates = [p for p in base.iterdir() if p.name.lower() == f"{domain.lower()}{suffix}"]
             if candidates:
+                files[domain] = candidates[0]
                 found[domain] = read_domain(candidates[0])
                 break
     for domain in ("TU", "TR"):
         if domain not in found:
             raise ExchangeError(f"{base}: no {domain} dataset ({domain.lower()}.json, .csv or .xpt)")
-    if "RS" not in found and warnings is not None:
+    if not found.get("RS") and warnings is not None:
+        # an RS without records loses the same as no RS; an .xpt cut right after its OBS header record holds
+        # a whole number of (zero) rows, so only its emptiness shows
+        what = (f"{base}: no RS dataset (rs.json, .csv or .xpt)" if "RS" not in found
+                else f"{files['RS']}: the RS dataset holds no records (empty, or cut after its header)")
         warnings.append(
-            f"{base}: no RS dataset (rs.json, .csv or .xpt): the responses recorded by the evaluators are lost; "
+            f"{what}: the responses recorded by the evaluators are lost; "
             "recist computes them from TU/TR, so disagreements with the original assessment cannot be shown"
         )
     check_datasets(found)

@@ -137,6 +137,100 @@ def test_a_missing_rs_is_a_warning_saying_what_is_lost(tmp_path, exported, capsy
     assert "wrote 1 case files" in out.out
 
 
+@pytest.mark.parametrize("suffix", ["xpt", "csv"])
+def test_an_rs_without_records_is_a_warning_like_a_missing_rs(tmp_path, exported, capsys, suffix):
+    """An rs.xpt cut right after its OBS header record holds a whole number of (zero) rows, so no size check
+    can see the cut; it imported with exit 0 and no word while the recorded responses were lost. An RS
+    without records says so, as a missing RS does (and so does an rs.csv holding only its header)."""
+    folder = _folder(tmp_path, exported, suffix)
+    data = (folder / f"rs.{suffix}").read_bytes()
+    if suffix == "xpt":
+        cut = data.find(b"HEADER RECORD*******OBS     HEADER RECORD") + 80
+        (folder / "rs.xpt").write_bytes(data[:cut])
+    else:
+        (folder / "rs.csv").write_bytes(data.splitlines(keepends=True)[0])
+    assert main(["import", "sdtm", str(folder), "--out", str(tmp_path / "cases")]) == 0
+    out = capsys.readouterr()
+    warnings = [line for line in out.err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and f"rs.{suffix}" in warnings[0] and "no records" in warnings[0], out.err
+    assert "responses recorded" in warnings[0] and "wrote 1 case files" in out.out
+
+
+def _row_bytes(path: Path) -> int:
+    import pyreadstat
+
+    return sum(pyreadstat.read_xport(str(path), metadataonly=True)[1].variable_storage_width.values())
+
+
+def _aligned_cuts(path: Path) -> list[int]:
+    """Where an XPORT file can be cut leaving whole rows in whole 80-byte records (no size check sees it)."""
+    import pyreadstat
+
+    rows = len(pyreadstat.read_xport(str(path))[0])
+    start = path.read_bytes().find(b"HEADER RECORD*******OBS     HEADER RECORD") + 80
+    return [start + k * _row_bytes(path) for k in range(1, rows) if (start + k * _row_bytes(path)) % 80 == 0]
+
+
+@pytest.fixture(scope="module")
+def exported_cases(tmp_path_factory) -> Path:
+    """The 8 example reads of sample_data/cases exported as SDTM (csv and xpt)."""
+    cases = Path(__file__).resolve().parents[2] / "sample_data" / "cases"
+    if not list(cases.glob("*.json")):
+        pytest.skip("sample_data/cases is absent")
+    out = tmp_path_factory.mktemp("sdtm_cases") / "sdtm"
+    assert main(["export", "sdtm", str(cases), "--out", str(out), "--format", "csv,xpt"]) == 0
+    return out
+
+
+def test_an_rs_cut_at_a_row_boundary_loses_no_visit_silently(tmp_path, exported_cases, capsys):
+    """Responses of later visits and subjects were lost with exit 0 when RS was cut at a row boundary (an
+    rs.xpt where a row and an 80-byte record end together; an rs.csv at a line end): no size check sees
+    such a cut, so every follow-up visit with TR records must have its RS responses. Only a cut that loses
+    nothing but BESTRESP rows (recist recomputes the best response and never reads them) still imports."""
+    lines = (exported_cases / "rs.csv").read_bytes().splitlines(keepends=True)
+    head = lines[0].decode().strip().split(",")
+    visit, category = head.index("VISITNUM"), head.index("RSCAT")
+    read = [k for k, line in enumerate(lines[1:], start=1)  # rows the import reads: RECIST 1.1 visit tests
+            if line.decode().split(",")[visit] and line.decode().split(",")[category] == "RECIST 1.1"]
+    cuts = {f"csv{k}": ("csv", b"".join(lines[:k]), any(r >= k for r in read)) for k in range(2, len(lines))}
+    data = (exported_cases / "rs.xpt").read_bytes()
+    aligned = _aligned_cuts(exported_cases / "rs.xpt")
+    assert aligned
+    for cut in aligned:  # the same rows as the CSV: the xpt row count tells how many were kept
+        kept = 1 + (cut - data.find(b"HEADER RECORD*******OBS     HEADER RECORD") - 80) // _row_bytes(
+            exported_cases / "rs.xpt")
+        cuts[f"xpt{cut}"] = ("xpt", data[:cut], any(r >= kept for r in read))
+    refused = 0
+    for name, (suffix, raw, loses_a_read_row) in cuts.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        for domain in ("tu", "tr"):
+            shutil.copy(exported_cases / f"{domain}.{suffix}", folder)
+        (folder / f"rs.{suffix}").write_bytes(raw)
+        try:
+            read_sdtm(folder)
+        except ExchangeError as exc:
+            assert "no RS response (OVRLRESP)" in str(exc) and f"tr.{suffix} row" in str(exc), str(exc)
+            refused += 1
+        else:
+            assert not loses_a_read_row, name  # only rows the import never reads (BESTRESP, iRECIST) were cut
+    assert refused >= len(read)
+    folder = tmp_path / "csv20"
+    assert main(["import", "sdtm", str(folder), "--out", str(tmp_path / "cases")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no RS response (OVRLRESP)" in err[0] and not (tmp_path / "cases").exists()
+
+
+def test_an_rs_missing_a_follow_up_visit_is_refused(tmp_path, exported):
+    folder = _folder(tmp_path, exported, "csv")
+    rows = _rows(folder / "rs.csv")
+    visit = rows[0].index("VISITNUM")
+    _write_rows(folder / "rs.csv", [r for r in rows if r[visit] != "3"])
+    with pytest.raises(ExchangeError, match=r"tr\.csv row \d+: TR records at visit 3 of subject 'NET-1-EX-001' "
+                                            r"have no RS response \(OVRLRESP\)"):
+        read_sdtm(folder)
+
+
 def test_colliding_subject_names_never_overwrite(tmp_path):
     cases = []
     for subject in ("NET 002", "NET-002", "NET?002"):
