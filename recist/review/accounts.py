@@ -22,8 +22,12 @@ never in the project folder: ``accounts.json``, mode 0600, one entry per person:
   so neither the answer nor its timing tells whether an account exists.
 
 Sessions (:class:`SessionStore`) are held in the server's memory: a random token (256 bits) whose
-SHA-256 is the key, expiring after ``idle_s`` seconds without a request (30 minutes by default). A server
-restart ends every session.
+SHA-256 is the key, expiring after ``idle_s`` seconds without a request (30 minutes by default). The
+server also keeps them in ``sessions.json`` of the project's state folder (mode 0600): the SHA-256 of
+each token (never the token, which cannot be rebuilt from it), its user, the password time it was opened
+under and its expiry (UTC, seconds), so that a restart does not log everyone out. The expiry on disk is
+renewed at most every tenth of ``idle_s``: a session restored after a restart may end up to that much
+earlier than it would have.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import logging
 import os
 import secrets
 import threading
@@ -47,6 +52,8 @@ from filelock import FileLock
 from recist._atomic import atomic_write_json
 from recist.errors import AuthenticationError, RecistValidationError, ReviewStateError
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "ACCOUNTS_NAME",
     "ROLES",
@@ -56,6 +63,7 @@ __all__ = [
     "Account",
     "Accounts",
     "SessionStore",
+    "SESSIONS_NAME",
 ]
 
 ACCOUNTS_NAME = "accounts.json"
@@ -130,11 +138,7 @@ class Accounts:
     def _save(self, data: dict[str, Any]) -> None:
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.dir.chmod(0o700)
-        if not self.path.exists():  # atomic_write keeps an existing file's mode: create it private first
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.close(fd)
-        atomic_write_json(self.path, data)
-        self.path.chmod(0o600)
+        _write_private(self.path, data)
 
     @staticmethod
     def _account(user: str, entry: Mapping[str, Any], max_failures: int) -> Account:
@@ -263,6 +267,14 @@ def _verify(hashed: str, password: str) -> bool:
         return False
 
 
+def _write_private(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON to ``path`` atomically, mode 0600 whatever the umask."""
+    if not path.exists():  # atomic_write keeps an existing file's mode: create it private first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    atomic_write_json(path, data)
+    path.chmod(0o600)
+
+
 @dataclass
 class _Session:
     user: str
@@ -270,17 +282,66 @@ class _Session:
     password_set: str
 
 
-class SessionStore:
-    """Login sessions in memory: token -> user, ending after ``idle_s`` seconds without use.
+SESSIONS_NAME = "sessions.json"
+SESSIONS_FORMAT = "recist.review.sessions/1"
 
-    ``clock`` (seconds, monotonic) is passed in for tests.
+
+class SessionStore:
+    """Login sessions: token -> user, ending after ``idle_s`` seconds without use.
+
+    ``clock`` (seconds, monotonic) is passed in for tests. With ``state_dir`` (the project's state folder)
+    the sessions are also kept in ``sessions.json`` there and restored at start (see the module docstring);
+    ``wall`` is the UTC clock (seconds since the epoch) of their expiry times.
     """
 
-    def __init__(self, idle_s: float = SESSION_IDLE_S, clock: Any = time.monotonic) -> None:
+    def __init__(self, idle_s: float = SESSION_IDLE_S, clock: Any = time.monotonic,
+                 state_dir: str | os.PathLike[str] | None = None, wall: Any = time.time) -> None:
         self.idle_s = idle_s
         self._clock = clock
+        self._wall = wall
         self._sessions: dict[str, _Session] = {}
+        self._saved_expiry: dict[str, float] = {}  # key -> the expiry written to the file
         self._lock = threading.Lock()
+        self.path = Path(state_dir) / SESSIONS_NAME if state_dir is not None else None
+        if self.path is not None:
+            self._restore()
+
+    def _restore(self) -> None:
+        """Load the unexpired sessions of the file (a damaged file is warned of and starts empty)."""
+        assert self.path is not None
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("format") != SESSIONS_FORMAT:
+                raise ValueError(f"not a {SESSIONS_FORMAT} file")
+            records = dict(data["sessions"])
+            now_wall, now = self._wall(), self._clock()
+            for key, record in records.items():
+                remaining = float(record["expires"]) - now_wall
+                if 0 < remaining <= self.idle_s and isinstance(key, str) and len(key) == 64:
+                    self._sessions[key] = _Session(str(record["user"]), now - (self.idle_s - remaining),
+                                                   str(record.get("password_set", "")))
+                    self._saved_expiry[key] = float(record["expires"])
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            log.warning("%s is unreadable (%s): every session starts anew", self.path, exc)
+            self._sessions.clear()
+            self._saved_expiry.clear()
+
+    def _save(self) -> None:
+        """Write the sessions to the file (the caller holds the lock)."""
+        if self.path is None:
+            return
+        now_wall, now = self._wall(), self._clock()
+        records = {}
+        for key, session in self._sessions.items():
+            expires = now_wall + self.idle_s - (now - session.last_seen)
+            records[key] = {"user": session.user, "password_set": session.password_set, "expires": round(expires, 3)}
+            self._saved_expiry[key] = expires
+        for key in set(self._saved_expiry) - set(records):
+            del self._saved_expiry[key]
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _write_private(self.path, {"format": SESSIONS_FORMAT, "sessions": records})
 
     @staticmethod
     def _key(token: str) -> str:
@@ -292,6 +353,7 @@ class SessionStore:
         token = secrets.token_urlsafe(32)
         with self._lock:
             self._sessions[self._key(token)] = _Session(user, self._clock(), password_set)
+            self._save()
         return token
 
     def password_set(self, token: str) -> str | None:
@@ -306,6 +368,7 @@ class SessionStore:
             session = self._sessions.get(self._key(token))
             if session is not None:
                 session.password_set = password_set
+                self._save()
 
     def user(self, token: str) -> str | None:
         """The user of a live session (and keep it alive), or None when unknown or expired."""
@@ -316,13 +379,18 @@ class SessionStore:
                 return None
             if now - session.last_seen > self.idle_s:
                 del self._sessions[self._key(token)]
+                self._save()
                 return None
             session.last_seen = now
+            saved = self._saved_expiry.get(self._key(token))
+            if self.path is not None and (saved is None or self._wall() + self.idle_s - saved > self.idle_s / 10):
+                self._save()  # the expiry on disk lags by more than a tenth of idle_s
             return session.user
 
     def close(self, token: str) -> None:
         with self._lock:
-            self._sessions.pop(self._key(token), None)
+            if self._sessions.pop(self._key(token), None) is not None:
+                self._save()
 
     def close_user(self, user: str, *, keep: str | None = None) -> int:
         """End every session of ``user`` (account disabled, locked or password changed) but the one of the
@@ -332,4 +400,6 @@ class SessionStore:
             ended = [k for k, s in self._sessions.items() if s.user == user and k != kept]
             for key in ended:
                 del self._sessions[key]
+            if ended:
+                self._save()
         return len(ended)

@@ -93,8 +93,8 @@ def open_server_state(
         )
     if not accounts.all():
         raise ReviewStateError(f"{root} has no accounts: add one with `recist review user add`")
-    return ServerState(project=project, accounts=accounts, sessions=SessionStore(idle_s=session_idle_s), key=key,
-                       state_dir=state_dir)
+    sessions = SessionStore(idle_s=session_idle_s, state_dir=state_dir)  # restored: a restart logs nobody out
+    return ServerState(project=project, accounts=accounts, sessions=sessions, key=key, state_dir=state_dir)
 
 
 class _Login(BaseModel):
@@ -273,6 +273,7 @@ def create_app(state: ServerState) -> FastAPI:
 
     status_cache: dict[str, tuple[int, list[dict[str, Any]]]] = {}
     status_cache_lock = threading.Lock()
+    status_locks: dict[str, threading.Lock] = {}
 
     @app.get("/api/status")
     def status(who: Who) -> list[dict[str, Any]]:
@@ -280,19 +281,26 @@ def create_app(state: ServerState) -> FastAPI:
 
         The cache entry holds the audit-log position taken before the rows were computed, and only when
         no change was half done then (no journal: every logged change had its files in place). It is
-        valid while no later entry records a written file. A cached answer is audited like a computed one.
+        valid while no later entry records a written file (each check moves the position to the log's end
+        it saw). A user's simultaneous requests wait for one computation. A cached answer is audited like
+        a computed one.
         """
         with status_cache_lock:
+            user_lock = status_locks.setdefault(who.user, threading.Lock())
+        with user_lock:  # one computation for a user's simultaneous requests: the others take its rows
             cached = status_cache.get(who.user)
-        if cached is not None and not project.audit.files_written_since(cached[0]):
-            project.log_event(actor=who.user, action="view", details={"what": "status", "subjects": len(cached[1])})
-            return cached[1]
-        position = project.audit.size()
-        settled = not (project.root / JOURNAL_NAME).exists()
-        rows = call(project.status, as_=who.user)
-        if settled:
-            with status_cache_lock:
-                status_cache[who.user] = (position, rows)
+            position = project.audit.size()
+            if cached is not None and not project.audit.files_written_since(cached[0]):
+                status_cache[who.user] = (position, cached[1])  # later checks read only what follows
+                rows = None
+            else:
+                settled = not (project.root / JOURNAL_NAME).exists()
+                rows = call(project.status, as_=who.user)
+                if settled:
+                    status_cache[who.user] = (position, rows)
+        if rows is None:
+            rows = cached[1]
+            project.log_event(actor=who.user, action="view", details={"what": "status", "subjects": len(rows)})
         return rows
 
     def require_admin(who: Caller, action: str) -> None:
