@@ -137,10 +137,9 @@ class CorrectionsMixin:
             problem = self._timepoints_problem(self._subject(pseudonym)["subject"], tps)
             if problem is not None:
                 raise problem
-            for tp in tps if check_images else ():
-                image_problem = self._timepoint_images_problem(tp)
-                if image_problem is not None:
-                    raise RecistValidationError(f"subject {pseudonym}, timepoint {tp.label!r}: {image_problem}")
+            image_problem = self._images_problem(tps) if check_images else None
+            if image_problem is not None:
+                raise RecistValidationError(f"subject {pseudonym}{image_problem}")
             with self._locked():
                 record = self._subject(pseudonym)
                 name = f"subject {record['subject']!r} ({pseudonym})"

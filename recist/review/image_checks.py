@@ -17,6 +17,9 @@ A folder passes when
   past midnight keeps the StudyDate of its start, which is the date of the visit). A series with none of
   the three cannot be checked and is refused.
 
+Across a subject's timepoints (:func:`patients_problem`), every image series has the same PatientID: a
+folder of another patient with the right modality and date is refused.
+
 Files that are not images are ignored when they are plainly something else: a DICOM object without
 pixel data (a DICOMDIR, a structured report) or a non-empty file that is not DICOM and is not named
 ``*.dcm`` (a text file). Any other file the scanner skips is refused, because it is most likely a damaged
@@ -32,7 +35,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["DATE_ATTRIBUTES", "folder_problem", "series_date", "skipped_file_problem"]
+__all__ = ["DATE_ATTRIBUTES", "folder_problem", "patients_problem", "series_date", "skipped_file_problem"]
 
 DATE_ATTRIBUTES = ("StudyDate", "SeriesDate", "AcquisitionDate")
 """The attributes a series' date is taken from, first present wins."""
@@ -68,7 +71,8 @@ def skipped_file_problem(path: Path, reason: str) -> str | None:
     return f"{path.name} cannot be used ({reason}): copy it again or remove it"
 
 
-def folder_problem(folder: str | Path, date: _dt.date, modalities: Sequence[str]) -> str | None:
+def folder_problem(folder: str | Path, date: _dt.date, modalities: Sequence[str],
+                   patient_ids: set[str] | None = None) -> str | None:
     """Why ``folder`` cannot be a timepoint dated ``date`` (one line naming the folder), or None.
 
     Parameters
@@ -79,6 +83,9 @@ def folder_problem(folder: str | Path, date: _dt.date, modalities: Sequence[str]
         The timepoint's (true, calendar) date.
     modalities
         The DICOM Modality values allowed (the charter's ``modalities``).
+    patient_ids
+        When given, the PatientID of every image series of the folder is added to it (empty ones are
+        not), for :func:`patients_problem`.
     """
     from recist.io.dicom import find_series
     from recist.review.deid import NOT_FOR_READING_MODALITIES
@@ -112,4 +119,23 @@ def folder_problem(folder: str | Path, date: _dt.date, modalities: Sequence[str]
         if when != date:
             return (f"folder {path}: {info.label()} has {attribute} {when}, but the timepoint's date is {date}: "
                     "correct the date, or give the folder of the scan of that date")
+        if patient_ids is not None and info.patient_id.strip():
+            patient_ids.add(info.patient_id.strip())
     return None
+
+
+def patients_problem(patient_ids: dict[str, set[str]]) -> str | None:
+    """Why one subject's folders cannot all be the same patient, or None.
+
+    ``patient_ids`` maps each timepoint label to the PatientIDs of its image series (from
+    :func:`folder_problem`). Every timepoint of a subject is one patient's scans: a folder of another
+    patient, with the right modality and a matching date, would otherwise be measured as this subject's
+    follow-up. Timepoints whose series carry no PatientID are not compared.
+    """
+    found = sorted({pid for ids in patient_ids.values() for pid in ids})
+    if len(found) <= 1:
+        return None
+    where = "; ".join(f"{label}: {', '.join(repr(pid) for pid in sorted(ids))}"
+                      for label, ids in patient_ids.items() if ids)
+    return (f"its folders hold the scans of {len(found)} patients (PatientID {where}): every timepoint must be "
+            "the same patient's; give the folders of this subject's scans")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from recist.errors import RecistError, RecistValidationError, ReviewStateError
 from recist.review._common import utc as _utc
-from recist.review.image_checks import folder_problem
+from recist.review.image_checks import folder_problem, patients_problem
 from recist.review.store import read_json, staged_exists
 from recist.review.subjects import ManifestRow, SubjectTimepoint, read_manifest
 
@@ -50,19 +50,29 @@ class IntakeMixin:
             problem = self._new_subject_problem(subject, tps)
             if problem is not None:
                 raise problem
-            if check_images:
-                for tp in tps:
-                    image_problem = self._timepoint_images_problem(tp)
-                    if image_problem is not None:
-                        raise RecistValidationError(f"subject {subject!r}, timepoint {tp.label!r}: {image_problem}")
+            image_problem = self._images_problem(tps) if check_images else None
+            if image_problem is not None:
+                raise RecistValidationError(f"subject {subject!r}{image_problem}")
             return self._add_subject(subject, tps, as_=as_, now=now, check_images=check_images)
 
-    def _timepoint_images_problem(self, tp: SubjectTimepoint) -> str | None:
-        """Why the folders of ``tp`` do not hold its images (the first folder that fails), or None."""
+    def _images_problem(self, tps: list[SubjectTimepoint]) -> str | None:
+        """Why a subject's timepoint folders do not hold its images, as ``", timepoint 'x': why"`` or
+        ``": why"`` (folders of more than one patient), or None."""
+        patients: dict[str, set[str]] = {}
+        for tp in tps:
+            problem = self._timepoint_images_problem(tp, patients.setdefault(tp.label, set()))
+            if problem is not None:
+                return f", timepoint {tp.label!r}: {problem}"
+        mixed = patients_problem(patients)
+        return None if mixed is None else f": {mixed}"
+
+    def _timepoint_images_problem(self, tp: SubjectTimepoint, patient_ids: set[str] | None = None) -> str | None:
+        """Why the folders of ``tp`` do not hold its images (the first folder that fails), or None; the
+        PatientIDs of its series are added to ``patient_ids`` when given."""
         if not tp.folders:
             return "no DICOM folder is given for this timepoint"
         for folder in tp.folders:
-            problem = folder_problem(folder, tp.date, self.charter.modalities)
+            problem = folder_problem(folder, tp.date, self.charter.modalities, patient_ids)
             if problem is not None:
                 return problem
         return None
@@ -175,8 +185,15 @@ class IntakeMixin:
             if not check_images:
                 continue
             dates = {tp.label: tp.date for tp in tps}
+            patients: dict[str, set[str]] = {}
+            clean = True
             for row in mine:
-                image_problem = folder_problem(row.folder, dates[row.timepoint], self.charter.modalities)
+                image_problem = folder_problem(row.folder, dates[row.timepoint], self.charter.modalities,
+                                               patients.setdefault(row.timepoint, set()))
                 if image_problem is not None:
+                    clean = False
                     found.append((row.line, f"subject {subject!r}, timepoint {row.timepoint!r}: {image_problem}"))
+            mixed = patients_problem(patients) if clean else None
+            if mixed is not None:
+                found.append((mine[0].line, f"subject {subject!r}: {mixed}"))
         return sorted(found)

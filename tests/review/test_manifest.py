@@ -183,6 +183,32 @@ def test_a_good_manifest_is_recorded_and_can_be_packaged(tmp_path: Path, capsys)
     assert "line 3: subject 'D-1': timepoint 'week 8'" in _one_line_error(capsys)
 
 
+def test_folders_of_another_patient_are_refused(tmp_path: Path, capsys) -> None:
+    """A follow-up folder of another patient (right modality, right date) would be measured as this
+    subject's follow-up: add-subject, a manifest and correct-timepoints refuse it, naming the PatientIDs."""
+    project = _project(tmp_path)
+    _series(tmp_path / "base", BASELINE, PatientID="MRN-111")
+    _series(tmp_path / "other", WEEK8, PatientID="MRN-222")
+    _series(tmp_path / "same", WEEK8, PatientID="MRN-111")
+    assert _add(project, "NET-1", "--timepoint", "baseline", "2024-01-08", str(tmp_path / "base"),
+                "--timepoint", "week 8", "2024-03-04", str(tmp_path / "other")) == 2
+    err = _one_line_error(capsys)
+    assert "subject 'NET-1': its folders hold the scans of 2 patients" in err
+    assert "baseline: 'MRN-111'" in err and "week 8: 'MRN-222'" in err
+    assert _nothing_recorded(project)
+    mixed = _manifest(tmp_path, ["NET-1,baseline,2024-01-08,base", "NET-1,week 8,2024-03-04,other"])
+    assert _add(project, "--manifest", str(mixed)) == 2
+    assert "line 2: subject 'NET-1': its folders hold the scans of 2 patients" in _one_line_error(capsys)
+    assert _nothing_recorded(project)
+    assert _add(project, "NET-1", "--timepoint", "baseline", "2024-01-08", str(tmp_path / "base"),
+                "--timepoint", "week 8", "2024-03-04", str(tmp_path / "same")) == 0
+    capsys.readouterr()
+    with pytest.raises(RecistValidationError, match="2 patients"):
+        project.correct_timepoints("NET-1", [SubjectTimepoint("baseline", BASELINE, (str(tmp_path / "base"),)),
+                                             SubjectTimepoint("week 8", WEEK8, (str(tmp_path / "other"),))],
+                                   reason="wrong folder", as_="PM1", now=NOW)
+
+
 def test_no_image_check_is_said_and_audited(tmp_path: Path, capsys) -> None:
     project = _project(tmp_path)
     (tmp_path / "later").mkdir()
