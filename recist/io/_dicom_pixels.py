@@ -18,7 +18,7 @@ import numpy as np
 import pydicom
 
 from recist.errors import DicomLoadError
-from recist.io._dicom_slices import _error, _Slice
+from recist.io._dicom_slices import Slice, series_error
 
 logger = logging.getLogger("recist.io.dicom")
 
@@ -31,11 +31,11 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 # --------------------------------------------------------------------------------------------------
 # Pixels
 # --------------------------------------------------------------------------------------------------
-def _stored_dtype(s: _Slice) -> np.dtype:
+def _stored_dtype(s: Slice) -> np.dtype:
     return np.dtype(f"<{'i' if s.signed else 'u'}{s.bits_allocated // 8}")
 
 
-def _pixel_format_problem(s: _Slice) -> tuple[str, str] | None:
+def _pixel_format_problem(s: Slice) -> tuple[str, str] | None:
     """(problem, fix) when the slice's pixel format is one this loader refuses, else None."""
     convert = "Convert the series to single-frame greyscale images (e.g. with dcmtk or gdcmconv)."
     if s.frames != 1:
@@ -66,39 +66,39 @@ def _pixel_format_problem(s: _Slice) -> tuple[str, str] | None:
     return None
 
 
-def _stored_range(s: _Slice) -> tuple[int, int]:
+def _stored_range(s: Slice) -> tuple[int, int]:
     """The smallest and largest stored value BitsStored and PixelRepresentation allow."""
     if s.signed:
         return -(1 << (s.bits_stored - 1)), (1 << (s.bits_stored - 1)) - 1
     return 0, (1 << s.bits_stored) - 1
 
 
-def _rescaled_range(s: _Slice) -> tuple[float, float]:
+def _rescaled_range(s: Slice) -> tuple[float, float]:
     """The smallest and largest rescaled value (slope x stored + intercept) the slice can hold."""
     ends = [s.slope * v + s.intercept for v in _stored_range(s)]
     return min(ends), max(ends)
 
 
-def _check_memory(uid: str, slices: Sequence[_Slice], nbytes: int) -> None:
+def _check_memory(uid: str, slices: Sequence[Slice], nbytes: int) -> None:
     """Refuse a volume larger than the machine's memory before allocating it."""
     try:
         physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # no sysconf (Windows): no check
         return
     if nbytes > physical:
-        raise _error(uid, slices, f"the volume needs {nbytes / 2**30:.1f} GiB, more than this machine's "
-                     f"{physical / 2**30:.1f} GiB of memory", [slices[0].path],
-                     "Check Rows/Columns (a damaged header?) or load the series on a larger machine.")
+        raise series_error(uid, slices, f"the volume needs {nbytes / 2**30:.1f} GiB, more than this machine's "
+                           f"{physical / 2**30:.1f} GiB of memory", [slices[0].path],
+                           "Check Rows/Columns (a damaged header?) or load the series on a larger machine.")
 
 
-def _check_pixel_format(uid: str, slices: Sequence[_Slice]) -> None:
+def check_pixel_format(uid: str, slices: Sequence[Slice]) -> None:
     for s in slices:
         found = _pixel_format_problem(s)
         if found:
-            raise _error(uid, slices, found[0], [s.path], found[1])
+            raise series_error(uid, slices, found[0], [s.path], found[1])
 
 
-def _output_dtype(slices: Sequence[_Slice]) -> np.dtype:
+def _output_dtype(slices: Sequence[Slice]) -> np.dtype:
     int32 = np.iinfo(np.int32)
     integer = all(s.slope == 1 and float(s.intercept).is_integer()
                   and int32.min <= _rescaled_range(s)[0] and _rescaled_range(s)[1] <= int32.max for s in slices)
@@ -107,7 +107,7 @@ def _output_dtype(slices: Sequence[_Slice]) -> np.dtype:
     return np.dtype(np.int16)
 
 
-def _clean_bits(stored: np.ndarray, s: _Slice) -> np.ndarray:
+def _clean_bits(stored: np.ndarray, s: Slice) -> np.ndarray:
     """Mask (unsigned) or sign-extend (signed) the bits above BitsStored, in place (PS3.5 8.1.1)."""
     unused = s.bits_allocated - s.bits_stored
     if unused and stored.dtype.itemsize * 8 == s.bits_allocated:
@@ -134,7 +134,7 @@ class _Output:
         self.array = np.empty(shape, dtype=dtype)
         self.fixed = False
 
-    def store(self, k: int, stored: np.ndarray, s: _Slice) -> None:
+    def store(self, k: int, stored: np.ndarray, s: Slice) -> None:
         """Write stored values of slice ``k`` rescaled by the slice's slope and intercept."""
         out = self.array
         if out.dtype.kind == "f":
@@ -147,7 +147,7 @@ class _Output:
             out = self._widen()
         np.add(stored, intercept, out=out[k], dtype=out.dtype, casting="unsafe")
 
-    def rescale_in_place(self, k: int, s: _Slice) -> None:
+    def rescale_in_place(self, k: int, s: Slice) -> None:
         """Add the integer intercept to slice ``k``, which already holds the stored values."""
         intercept = int(s.intercept)
         if intercept:
@@ -166,7 +166,7 @@ class _Output:
         self.array = self.array.astype(np.int32)
         return self.array
 
-    def direct_target(self, k: int, s: _Slice) -> np.ndarray | None:
+    def direct_target(self, k: int, s: Slice) -> np.ndarray | None:
         """A view of output slice ``k`` (typed as the stored values) the file's bytes can be read into.
 
         Possible when the output is integer of the stored width and the stored values fit its type
@@ -182,7 +182,7 @@ class _Output:
         return None
 
 
-def _read_native(k: int, s: _Slice, output: _Output, scratch: dict) -> None:
+def _read_native(k: int, s: Slice, output: _Output, scratch: dict) -> None:
     target = output.direct_target(k, s)
     if target is None:
         key = (_stored_dtype(s), s.rows, s.columns)
@@ -219,7 +219,7 @@ def _read_into(fp: Any, view: memoryview) -> int:
     return got
 
 
-def _read_with_pydicom(s: _Slice) -> np.ndarray | None:
+def _read_with_pydicom(s: Slice) -> np.ndarray | None:
     """Decode one slice's stored values with pydicom; None when pydicom has no decoder for it."""
     from pydicom.pixels import get_decoder
 
@@ -236,7 +236,7 @@ def _read_with_pydicom(s: _Slice) -> np.ndarray | None:
                              "the file may be damaged") from exc
 
 
-def _read_with_simpleitk(s: _Slice) -> np.ndarray:
+def _read_with_simpleitk(s: Slice) -> np.ndarray:
     """Decode one slice with SimpleITK/GDCM and return its STORED values (GDCM applies the rescale)."""
     import SimpleITK as sitk
 
@@ -259,7 +259,7 @@ def _usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _read_native_in_parallel(slices: Sequence[_Slice], output: _Output, threads: int) -> bool:
+def _read_native_in_parallel(slices: Sequence[Slice], output: _Output, threads: int) -> bool:
     """Read native slices into ``output`` with ``threads`` threads, each a contiguous run of slices.
 
     Returns False, with ``output`` unspecified, when a rescaled value does not fit the output type (the
@@ -293,8 +293,8 @@ def _read_native_in_parallel(slices: Sequence[_Slice], output: _Output, threads:
     return not errors
 
 
-def _read_pixels(uid: str, slices: Sequence[_Slice]) -> np.ndarray:
-    _check_pixel_format(uid, slices)
+def read_pixels(uid: str, slices: Sequence[Slice]) -> np.ndarray:
+    check_pixel_format(uid, slices)
     first = slices[0]
     dtype = _output_dtype(slices)
     _check_memory(uid, slices, len(slices) * first.rows * first.columns * dtype.itemsize)
@@ -316,7 +316,7 @@ def _read_pixels(uid: str, slices: Sequence[_Slice]) -> np.ndarray:
             logger.info("pydicom has no decoder for %s (%s); reading with SimpleITK", s.path, s.transfer_syntax)
             stored = _read_with_simpleitk(s)
         if stored.shape != (s.rows, s.columns):
-            raise _error(uid, slices, f"decoded pixel data has shape {stored.shape}, the header says "
-                         f"{s.rows}x{s.columns}", [s.path], "The file is damaged.")
+            raise series_error(uid, slices, f"decoded pixel data has shape {stored.shape}, the header says "
+                               f"{s.rows}x{s.columns}", [s.path], "The file is damaged.")
         output.store(k, stored, s)
     return output.array

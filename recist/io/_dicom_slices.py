@@ -1,7 +1,8 @@
-"""Reading one DICOM file's header into the facts a series is built from (:class:`_Slice`).
+"""Reading one DICOM file's header into the facts a series is built from (:class:`Slice`).
 
-Private to :mod:`recist.io.dicom` (see its docstring for the choices): header parsing with the element
-layout fast path (:class:`_Layout`), the reasons a file is skipped (:class:`_Skip` and its kinds) and the
+Private to :mod:`recist.io.dicom` and its parts (see its docstring for the choices; names without an
+underscore are what the parts use): header parsing with the element
+layout fast path (:class:`HeaderLayout`), the reasons a file is skipped (:class:`NotASlice` and its kinds) and the
 messages that name a series and its files.
 """
 
@@ -48,7 +49,7 @@ _VR = {keyword: dictionary_VR(tag) for keyword, tag in _TAGS.items()}
 
 
 @dataclass(frozen=True, eq=False)
-class _Slice:
+class Slice:
     """One file's header and the facts taken from it (all validated at scan time)."""
 
     path: Path
@@ -87,16 +88,16 @@ def _files_text(paths: Iterable[Path]) -> str:
     return f"{named} and {more} more" if more > 0 else named
 
 
-def _series_text(series_uid: str, slices: Sequence[_Slice]) -> str:
+def _series_text(series_uid: str, slices: Sequence[Slice]) -> str:
     head = slices[0].header
     folders = sorted({str(s.path.parent) for s in slices})
     return (
-        f"series {series_uid} ({_header_text(head, 'Modality') or '?'} {_header_text(head, 'SeriesDescription')!r}, "
+        f"series {series_uid} ({header_text(head, 'Modality') or '?'} {header_text(head, 'SeriesDescription')!r}, "
         f"{len(slices)} files in {', '.join(folders[:3])}{' ...' if len(folders) > 3 else ''})"
     )
 
 
-def _error(series_uid: str, slices: Sequence[_Slice], problem: str, files: Iterable[Path], fix: str) -> DicomLoadError:
+def series_error(series_uid: str, slices: Sequence[Slice], problem: str, files: Iterable[Path], fix: str) -> DicomLoadError:
     """A DicomLoadError naming the series, the files, the problem and the fix; ``.problem`` is the short form."""
     error = DicomLoadError(f"{_series_text(series_uid, slices)}: {problem} (files: {_files_text(files)}). {fix}")
     error.problem = problem  # type: ignore[attr-defined]
@@ -106,15 +107,15 @@ def _error(series_uid: str, slices: Sequence[_Slice], problem: str, files: Itera
 # --------------------------------------------------------------------------------------------------
 # Header reading
 # --------------------------------------------------------------------------------------------------
-class _Skip(Exception):
+class NotASlice(Exception):
     """A file that is not a usable image slice; the message is the reason."""
 
 
-class _Unattributed(_Skip):
+class UnattributedDamage(NotASlice):
     """A damaged DICOM file whose series cannot be read from it: it taints every series in its folder."""
 
 
-class _Damaged(_Skip):
+class DamagedSlice(NotASlice):
     """A file of a known series (its SeriesInstanceUID was read) that cannot be used as a slice."""
 
     def __init__(self, series_uid: str, reason: str) -> None:
@@ -153,16 +154,16 @@ def _text(ds: Mapping[int, Any], keyword: str) -> str:
 
 
 def _floats(ds: Mapping[int, Any], keyword: str, count: int) -> tuple[float, ...] | None:
-    """A DS/IS element with ``count`` finite values; None when absent; _Skip when invalid."""
+    """A DS/IS element with ``count`` finite values; None when absent; NotASlice when invalid."""
     text = _text(ds, keyword)
     if not text:
         return None
     try:
         numbers = tuple(float(v) for v in text.split("\\"))
     except ValueError as exc:
-        raise _Skip(f"invalid {keyword} value {text!r}") from exc
+        raise NotASlice(f"invalid {keyword} value {text!r}") from exc
     if len(numbers) != count or not all(math.isfinite(v) for v in numbers):
-        raise _Skip(f"invalid {keyword} value {text!r} (expected {count} finite numbers)")
+        raise NotASlice(f"invalid {keyword} value {text!r} (expected {count} finite numbers)")
     return numbers
 
 
@@ -172,19 +173,19 @@ def _float(ds: Mapping[int, Any], keyword: str, default: float | None) -> float 
 
 
 def _int(ds: Mapping[int, Any], keyword: str, default: int | None) -> int | None:
-    """A US (binary) or IS (text) element as int; ``default`` when absent; _Skip when invalid."""
+    """A US (binary) or IS (text) element as int; ``default`` when absent; NotASlice when invalid."""
     value, little_endian = _raw(ds, keyword)
     if value is None or value == b"" or value == "":
         return default
     if isinstance(value, bytes) and _VR[keyword] == "US":
         if len(value) != 2:
-            raise _Skip(f"invalid {keyword} value {value!r}")
+            raise NotASlice(f"invalid {keyword} value {value!r}")
         return int.from_bytes(value, "little" if little_endian else "big")
     numbers = _floats(ds, keyword, 1)
     if numbers is None:
         return default
     if not numbers[0].is_integer():
-        raise _Skip(f"invalid {keyword} value {numbers[0]!r} (expected an integer)")
+        raise NotASlice(f"invalid {keyword} value {numbers[0]!r} (expected an integer)")
     return int(numbers[0])
 
 
@@ -195,11 +196,11 @@ def _looks_like_raw_dicom(path: Path) -> bool:
     return len(start) == 4 and start[:2] == b"\x08\x00"
 
 
-def _read_slice(path: Path, layouts: list[_Layout] | None = None) -> _Slice:
-    """Parse one file's header (pixel data deferred, never read) or raise :class:`_Skip`.
+def read_slice(path: Path, layouts: list[HeaderLayout] | None = None) -> Slice:
+    """Parse one file's header (pixel data deferred, never read) or raise :class:`NotASlice`.
 
     ``layouts`` (updated in place) remembers the element layout of files pydicom parsed; a file laid out
-    byte for byte like one of them gets its header built from those elements (see :class:`_Layout`).
+    byte for byte like one of them gets its header built from those elements (see :class:`HeaderLayout`).
     """
     try:
         with open(path, "rb") as fp:
@@ -223,31 +224,31 @@ def _read_slice(path: Path, layouts: list[_Layout] | None = None) -> _Slice:
                     ds = pydicom.dcmread(fp, defer_size=_DEFER_BYTES)
                 except InvalidDicomError:
                     if not _looks_like_raw_dicom(path):
-                        raise _Skip("not a DICOM file (no 'DICM' marker)") from None
+                        raise NotASlice("not a DICOM file (no 'DICM' marker)") from None
                     fp.seek(0)
                     ds = pydicom.dcmread(fp, defer_size=_DEFER_BYTES, force=True)
                 else:
                     learn = layouts is not None
-    except _Skip:
+    except NotASlice:
         raise
     except OSError as exc:
-        raise _Unattributed(f"cannot read file: {exc.strerror or exc}") from exc
+        raise UnattributedDamage(f"cannot read file: {exc.strerror or exc}") from exc
     except Exception as exc:  # pydicom raises many types on damaged input; the scan must go on
-        raise _Unattributed(f"unreadable DICOM ({type(exc).__name__}: {exc})") from exc
+        raise UnattributedDamage(f"unreadable DICOM ({type(exc).__name__}: {exc})") from exc
     if learn:
         _learn_layout(layouts, ds, head, size)  # type: ignore[arg-type]
     try:
         return _slice_from_header(path, ds, size, elements)
-    except _Skip:
+    except NotASlice:
         raise
     except Exception as exc:  # a damaged element only fails when its value is converted
-        raise _Skip(f"unreadable DICOM header value ({type(exc).__name__}: {exc})") from exc
+        raise NotASlice(f"unreadable DICOM header value ({type(exc).__name__}: {exc})") from exc
 
 
-def _learn_layout(layouts: list[_Layout], ds: FileDataset, head: bytes, size: int) -> None:
+def _learn_layout(layouts: list[HeaderLayout], ds: FileDataset, head: bytes, size: int) -> None:
     """Remember the layout of a file pydicom read (most recent first), if it gives one."""
     try:
-        layout = _Layout.of(ds, head, size)
+        layout = HeaderLayout.of(ds, head, size)
     except Exception:  # an unexpected pydicom data set: no shortcut, pydicom reads every file
         logger.debug("no layout learnt from %s", getattr(ds, "filename", "a file"), exc_info=True)
         return
@@ -256,7 +257,7 @@ def _learn_layout(layouts: list[_Layout], ds: FileDataset, head: bytes, size: in
         del layouts[_MAX_LAYOUTS:]
 
 
-class _Layout:
+class HeaderLayout:
     """The element layout of a file pydicom parsed, to build the same header for files laid out alike.
 
     The files of one series are usually written by one program: the same elements with the same value
@@ -304,7 +305,7 @@ class _Layout:
         return int(element.tag), element.VR, element.length, element.value_tell, from_file, element.value
 
     @classmethod
-    def of(cls, ds: FileDataset, head: bytes, size: int) -> _Layout | None:
+    def of(cls, ds: FileDataset, head: bytes, size: int) -> HeaderLayout | None:
         """The layout of ``ds`` (read from ``head``, the first bytes of a file of ``size`` bytes), or None."""
         pixel = ds.get_item(_PIXEL_DATA, keep_deferred=True)
         meta = getattr(ds, "file_meta", None)
@@ -350,7 +351,7 @@ class _Layout:
         return ds, raw
 
 
-def _slice_from_header(path: Path, ds: Dataset, size: int, elements: Mapping[int, Any] | None = None) -> _Slice:
+def _slice_from_header(path: Path, ds: Dataset, size: int, elements: Mapping[int, Any] | None = None) -> Slice:
     """The slice facts of header ``ds`` (``elements``: its elements by tag, when already at hand)."""
     if elements is None:
         elements = _header_elements(ds)
@@ -360,21 +361,21 @@ def _slice_from_header(path: Path, ds: Dataset, size: int, elements: Mapping[int
     except Exception:  # noqa: BLE001 - an undecodable UID: the file's series is unknown
         series_uid = ""
     if element is None:
-        what = _header_text(ds, "Modality") or "DICOM object"
+        what = header_text(ds, "Modality") or "DICOM object"
         if _is_image_object(ds, elements):
             reason = f"no pixel data in an image ({what}): the file is truncated or damaged"
-            raise _Damaged(series_uid, reason) if series_uid else _Unattributed(reason)
-        raise _Skip(f"no pixel data ({what}: not an image)")
+            raise DamagedSlice(series_uid, reason) if series_uid else UnattributedDamage(reason)
+        raise NotASlice(f"no pixel data ({what}: not an image)")
     if not series_uid:
-        raise _Unattributed("an image without SeriesInstanceUID")
+        raise UnattributedDamage("an image without SeriesInstanceUID")
     try:
         return _slice_facts(path, ds, size, elements, element, series_uid)
-    except _Damaged:
+    except DamagedSlice:
         raise
-    except _Skip as exc:
-        raise _Damaged(series_uid, str(exc)) from None
+    except NotASlice as exc:
+        raise DamagedSlice(series_uid, str(exc)) from None
     except Exception as exc:  # a damaged element only fails when its value is converted
-        raise _Damaged(series_uid, f"unreadable DICOM header value ({type(exc).__name__}: {exc})") from exc
+        raise DamagedSlice(series_uid, f"unreadable DICOM header value ({type(exc).__name__}: {exc})") from exc
 
 
 def _is_image_object(ds: Dataset, elements: Mapping[int, Any]) -> bool:
@@ -393,14 +394,14 @@ def _is_image_object(ds: Dataset, elements: Mapping[int, Any]) -> bool:
 
 
 def _slice_facts(path: Path, ds: Dataset, size: int, elements: Mapping[int, Any], element: Any,
-                 series_uid: str) -> _Slice:
+                 series_uid: str) -> Slice:
     """The slice facts of a header whose pixel data element and SeriesInstanceUID were found."""
     value_tell = getattr(element, "value_tell", None)
     length = getattr(element, "length", None)
     transfer_syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
     encapsulated = length == 0xFFFFFFFF
     if value_tell is not None and length is not None and not encapsulated and value_tell + length > size:
-        raise _Skip(f"truncated: pixel data needs {value_tell + length} bytes, the file has {size}")
+        raise NotASlice(f"truncated: pixel data needs {value_tell + length} bytes, the file has {size}")
     native = (
         value_tell is not None
         and not encapsulated
@@ -411,15 +412,15 @@ def _slice_facts(path: Path, ds: Dataset, size: int, elements: Mapping[int, Any]
     rows = _int(elements, "Rows", None)
     columns = _int(elements, "Columns", None)
     if not rows or not columns or rows < 0 or columns < 0:
-        raise _Skip("missing or invalid Rows/Columns")
+        raise NotASlice("missing or invalid Rows/Columns")
     spacing = _floats(elements, "PixelSpacing", 2)
     if spacing is not None and min(spacing) <= 0:
-        raise _Skip(f"invalid PixelSpacing {list(spacing)} (must be positive)")
+        raise NotASlice(f"invalid PixelSpacing {list(spacing)} (must be positive)")
     bits_allocated = _int(elements, "BitsAllocated", None)
     if bits_allocated is None:
-        raise _Skip("missing BitsAllocated")
+        raise NotASlice("missing BitsAllocated")
     bits_stored = _int(elements, "BitsStored", bits_allocated)
-    return _Slice(
+    return Slice(
         path=path,
         header=ds,
         series_uid=series_uid,
@@ -447,7 +448,8 @@ def _slice_facts(path: Path, ds: Dataset, size: int, elements: Mapping[int, Any]
     )
 
 
-def _iter_files(root: Path) -> list[Path]:
+def files_under(root: Path) -> list[Path]:
+    """Every file under ``root`` (recursively, hidden ones included, sorted), or ``root`` when it is a file."""
     if root.is_file():
         return [root]
     if not root.is_dir():
@@ -459,7 +461,8 @@ def _iter_files(root: Path) -> list[Path]:
     return found
 
 
-def _parse_date(value: object) -> date | None:
+def parse_date(value: object) -> date | None:
+    """A DICOM DA value (YYYYMMDD) as a date; None when absent or not a date."""
     text = str(value or "").strip()
     try:
         return date(int(text[0:4]), int(text[4:6]), int(text[6:8])) if len(text) == 8 else None
@@ -467,7 +470,7 @@ def _parse_date(value: object) -> date | None:
         return None
 
 
-def _header_text(ds: Dataset, keyword: str) -> str:
+def header_text(ds: Dataset, keyword: str) -> str:
     """A descriptive element as text; '' when absent or undecodable (a damaged name must not stop a scan)."""
     try:
         return str(ds.get(keyword, "") or "").strip()

@@ -14,10 +14,12 @@ import SimpleITK as sitk
 from dicom_factory import default_pixels, write_series
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from module_split import assert_public_names_kept
 from pydicom.uid import RLELossless
 
 from recist.errors import DicomLoadError
 from recist.io import _dicom_pixels as pixels
+from recist.io import _dicom_slices as header_reading
 from recist.io import dicom
 from recist.io.dicom import Volume, find_series, load_series
 
@@ -570,7 +572,7 @@ def test_ibsi_reference_pet_folder(ibsi_dro_dir):
     _assert_same_as_sitk(load_series(info), _sitk(folder / "PT", info.series_uid))
 
 
-# --- header layout fast path (recist.io.dicom._Layout) ----------------------------------------------
+# --- header layout fast path (recist.io._dicom_slices.HeaderLayout) -----------------------------------
 def _same_header(fast: pydicom.Dataset, slow: pydicom.Dataset, convert: bool = True) -> None:
     """Element for element (raw or converted), encodings and file attributes as pydicom read them."""
     from pydicom.dataelem import RawDataElement
@@ -606,8 +608,8 @@ def _read_all(paths, layouts):
     out = []
     for path in paths:
         try:
-            out.append(dicom._read_slice(path, layouts))
-        except dicom._Skip as exc:
+            out.append(header_reading.read_slice(path, layouts))
+        except header_reading.NotASlice as exc:
             out.append(str(exc))
     return out
 
@@ -693,9 +695,17 @@ def test_a_failing_layout_shortcut_falls_back_to_pydicom(tmp_path, monkeypatch, 
     def boom(*args, **kwargs):
         raise TypeError("pydicom changed")
 
-    monkeypatch.setattr(dicom._Layout, broken, boom)
+    monkeypatch.setattr(header_reading.HeaderLayout, broken, boom)
     got = _read_all(files, [])
     assert all(not isinstance(g, str) for g in got)
     for a, b in zip(got, expected):
         _same_slice(a, b)
     assert len(dicom.find_series(tmp_path).series) == 1
+
+
+def test_public_names_stay_importable_from_recist_io_dicom():
+    """Users' scripts, the plugin and docs/dicom.md import these from recist.io.dicom; splitting the geometry
+    checks into _dicom_geometry (and the header and pixel reading before it) keeps them there."""
+    before_split = ["SeriesInfo", "SkippedFile", "SeriesScan", "Volume", "find_series", "load_series", "select_series"]
+    parts = ["recist.io._dicom_slices", "recist.io._dicom_geometry", "recist.io._dicom_pixels"]
+    assert_public_names_kept("recist.io.dicom", before_split, parts)

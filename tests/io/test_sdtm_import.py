@@ -11,6 +11,7 @@ import pytest
 from exchange_cases import cases, example_case_dict, without_recorded
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from module_split import assert_public_names_kept
 
 import recist
 from recist.errors import ExchangeError
@@ -212,16 +213,7 @@ def test_malformed_files(tmp_path):
 
 def test_public_names_stay_importable_from_recist_io_sdtm_import():
     """Users' scripts and docs/exchange.md import these from recist.io.sdtm_import; the split into
-    sdtm_datasets/sdtm_checks/sdtm_cases keeps them there, as the very objects the parts define."""
-    import importlib
-
-    sdtm_import = importlib.import_module("recist.io.sdtm_import")
+    sdtm_datasets/sdtm_checks/sdtm_cases keeps them there."""
     before_split = ["ImportedRead", "read_sdtm", "read_domain", "read_protocols", "check_datasets", "cases_from_sdtm"]
-    assert set(before_split) <= set(sdtm_import.__all__)
-    parts = [importlib.import_module(f"recist.io.{name}") for name in ("sdtm_datasets", "sdtm_checks", "sdtm_cases")]
-    for name in before_split:
-        assert hasattr(sdtm_import, name), name
-        homes = [part for part in parts if hasattr(part, name)]
-        for part in homes:
-            assert getattr(part, name) is getattr(sdtm_import, name), (part.__name__, name)
-        assert getattr(sdtm_import, name).__module__ in {part.__name__ for part in homes} | {sdtm_import.__name__}
+    parts = ["recist.io.sdtm_datasets", "recist.io.sdtm_checks", "recist.io.sdtm_cases"]
+    assert_public_names_kept("recist.io.sdtm_import", before_split, parts)
