@@ -308,7 +308,10 @@ def _remote(name: str, args: argparse.Namespace) -> int:
                 rows, damaged = client.results(), []
             return verbs.emit_results(args, rows, damaged)
         elif name == "report":
-            _print_json(client.report())
+            if args.ignore_verify:
+                report, damaged = client.report_ignoring_verify()
+                return verbs.emit_report(report, damaged)
+            return verbs.emit_report(client.report(), [])
         elif name == "import-site-read":
             verbs.report_site_read(args, client.import_site_read(args.subject, _case(args.case),
                                                                  confirm_large_diameters=confirm))

@@ -214,8 +214,20 @@ def _export_sr(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    _print_json(_project(args).report(as_=args.as_))
-    return 0
+    from recist.review.integrity import require_intact
+
+    project = _project(args)
+    damaged = require_intact(project, ignore_verify=args.ignore_verify)
+    return emit_report(project.report(as_=args.as_), [str(d) for d in damaged])
+
+
+def emit_report(report: dict[str, Any], damaged: list[str]) -> int:
+    """Print the agreement report, stating on stderr each verify problem let through by ``--ignore-verify``;
+    exit 1 when there is any, else 0 (the folder and ``--server``)."""
+    for damage in damaged:
+        print(f"recist review report: --ignore-verify: the project fails verify: {damage}", file=sys.stderr)
+    _print_json(report)
+    return 1 if damaged else 0
 
 
 def _import_site_read(args: argparse.Namespace) -> int:
@@ -347,7 +359,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--ignore-verify", action="store_true",
                    help="export a project that fails `review verify` (forensic use: documents UNVERIFIED; exit 1)")
     add_force_argument(p)
-    verb("report", _report, "reader-agreement report (kappa, adjudication rates, EDR/LDR)")
+    p = verb("report", _report, "reader-agreement report (kappa, adjudication rates, EDR/LDR)")
+    p.add_argument("--ignore-verify", action="store_true",
+                   help="report on a project that fails `review verify` (forensic use; stated on stderr, exit 1)")
     p = verb("import-site-read", _import_site_read, "store a site (investigator) read apart", subject=True)
     p.add_argument("case", metavar="CASE.json")
     p.add_argument("--confirm-large-diameters", action="store_true", help=confirm_help)

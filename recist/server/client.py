@@ -249,6 +249,11 @@ class ReviewClient:
     def report(self) -> dict[str, Any]:
         return self.request("GET", "/api/report").json()
 
+    def report_ignoring_verify(self) -> tuple[dict[str, Any], list[str]]:
+        """Forensic use: the agreement report even of a project that fails verify, and the verify problems."""
+        data = self.request("GET", "/api/report", params={"ignore_verify": "true"}).json()
+        return data["report"], list(data["verify_problems"])
+
     def verify(self) -> dict[str, Any]:
         return self.request("GET", "/api/verify").json()
 

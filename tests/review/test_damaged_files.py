@@ -150,7 +150,7 @@ def test_fuzzed_project_files_never_crash_the_loaders(template, tmp_path_factory
         pass
 
 
-def test_results_batch_and_export_refuse_a_project_that_fails_verify(template, tmp_path, capsys) -> None:
+def test_results_batch_export_and_report_refuse_a_project_that_fails_verify(template, tmp_path, capsys) -> None:
     root, pseudonym = _copy(template, tmp_path)
     site = root / "site_reads" / f"{pseudonym}.json"
     site.write_bytes(site.read_bytes().replace(b'"imported_at": "2024-06-01T12', b'"imported_at": "2024-06-01T13'))
@@ -162,6 +162,7 @@ def test_results_batch_and_export_refuse_a_project_that_fails_verify(template, t
         "batch": ["batch", str(root), "--subjects", str(subjects), "--out", str(tmp_path / "b"), "--arms", "A,B",
                   "--control", "A"],
         "export": ["export", "csv", str(root), "--out", str(tmp_path / "e"), "--as", "PM1"],
+        "report": ["review", "report", str(root), "--as", "PM1"],
     }
     for name, argv in commands.items():
         assert main(argv) == 2, name
@@ -169,6 +170,9 @@ def test_results_batch_and_export_refuse_a_project_that_fails_verify(template, t
         assert "fails `recist review verify`" in err and "--ignore-verify" in err and "site_reads/" in err, (name, err)
     assert main([*commands["results"], "--ignore-verify"]) == 1
     assert "--ignore-verify: the project fails verify" in capsys.readouterr().err
+    assert main([*commands["report"], "--ignore-verify"]) == 1
+    out = capsys.readouterr()
+    assert "--ignore-verify: the project fails verify" in out.err and "kappa" in out.out
     assert main([*commands["batch"][:4], "--out", str(tmp_path / "b2"), "--arms", "A,B", "--control", "A",
                  "--ignore-verify"]) == 1
     assert "the project fails verify" in (tmp_path / "b2" / "problems.csv").read_text()

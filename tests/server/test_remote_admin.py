@@ -123,7 +123,7 @@ def test_withdraw_and_correct_timepoints_through_the_server(served: Server, tmp_
     assert _run(["review", "verify", *remote], monkeypatch) == 0
 
 
-def test_results_refuse_a_damaged_project_unless_ignore_verify(served: Server, tmp_path: Path, monkeypatch,
+def test_results_and_report_refuse_a_damaged_project_unless_ignore_verify(served: Server, tmp_path: Path, monkeypatch,
                                                                capsys) -> None:
     """Last in this file: it damages the served project."""
     _login(served, "R1", tmp_path, monkeypatch, capsys)
@@ -145,3 +145,9 @@ def test_results_refuse_a_damaged_project_unless_ignore_verify(served: Server, t
     err = capsys.readouterr().err
     assert "--ignore-verify: the project fails verify" in err and "subject.json" in err
     assert out.read_text().splitlines()[0].startswith("subject,") and len(out.read_text().splitlines()) == 4
+    assert _run(["review", "report", *remote], monkeypatch) == 2  # the agreement report too
+    assert "fails `recist review verify`" in _one_line(capsys)
+    assert _run(["review", "report", *remote, "--ignore-verify"], monkeypatch) == 1
+    out = capsys.readouterr()
+    assert "--ignore-verify: the project fails verify" in out.err and "subject.json" in out.err
+    assert "kappa" in out.out
