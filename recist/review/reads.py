@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,11 @@ class ReadsMixin:
 
     def _read_path(self, pseudonym: str, reader: str) -> Path:
         return self._sdir(pseudonym) / "reads" / f"{reader}.json"
+
+    def _replaced_draft_path(self, pseudonym: str, reader: str, version: Mapping[str, Any]) -> Path:
+        """Where a draft replaced by a later save is kept: named by the hash of the draft (its case, saving
+        time and version), so that no kept draft is ever overwritten."""
+        return self._sdir(pseudonym) / "replaced_drafts" / reader / f"{_sha(dict(version))[:32]}.json"
 
     def _load_read(self, pseudonym: str, reader: str) -> dict[str, Any] | None:
         try:
@@ -117,12 +122,20 @@ class ReadsMixin:
                         f"{as_}'s read of {pseudonym} is signed (version {versions[-1]['version']}): "
                         "change it with `review amend ... --reason TEXT`"
                     )
-                if versions:
-                    versions.pop()
+                writes: dict[Path, Any] = {}
+                details: dict[str, Any] = {}
+                if versions:  # the draft replaced is kept, and the audit entry refers to it (21 CFR 11.10(e))
+                    replaced = versions.pop()
+                    kept = self._replaced_draft_path(pseudonym, as_, replaced)
+                    writes[kept] = {"format": "recist.review.replaced-draft/1", "subject": pseudonym, "reader": as_,
+                                    "replaced_at": now.isoformat(), "version": replaced}
+                    details["replaced_draft"] = {"file": self._rel(kept), "case_sha256": replaced.get("case_sha256"),
+                                                 "saved_at": replaced.get("saved_at")}
                 version = self._new_version(len(versions) + 1, data, now, None, confirmed)
                 versions.append(version)
-                self._commit(actor=as_, action="save", now=now, subject=pseudonym,
-                             writes={self._read_path(pseudonym, as_): read}, details={"version": version["version"]})
+                writes[self._read_path(pseudonym, as_)] = read
+                self._commit(actor=as_, action="save", now=now, subject=pseudonym, writes=writes,
+                             details={"version": version["version"], **details})
         return version["version"]
 
     @staticmethod

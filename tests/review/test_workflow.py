@@ -104,6 +104,28 @@ def test_signature_versions_and_amendment(project: ReviewProject) -> None:
         project.save_read("NET-002", make_case("NET-002", [30, 20]), as_="R2", now=NOW)
 
 
+def test_a_replaced_draft_is_kept_and_its_audit_entry_refers_to_it(project: ReviewProject) -> None:
+    """21 CFR 11.10(e): a change must not obscure what was recorded before. Saving over a draft keeps the
+    replaced draft (case, saving time, version) in the project, and the audit entry of the save names it
+    with its case hash; the project still verifies intact."""
+    p = project.pseudonym("NET-001")
+    project.save_read(p, package_case(project, p, [30, 20, 18]), as_="R1", now=NOW)
+    first = project.show(p, as_="R1")["versions"][0]
+    later = NOW.replace(hour=13)
+    project.save_read(p, package_case(project, p, [30, 21, 18]), as_="R1", now=later)
+    entry = [e for e in project.audit.entries() if e["action"] == "save"][-1]
+    replaced = entry["details"]["replaced_draft"]
+    kept = json.loads((project.root / replaced["file"]).read_text())
+    assert kept["version"] == first and kept["reader"] == "R1"
+    assert kept["version"]["saved_at"] == replaced["saved_at"] == NOW.isoformat()
+    assert kept["replaced_at"] == later.isoformat() and replaced["case_sha256"] == kept["version"]["case_sha256"]
+    assert replaced["file"] in entry["files"]  # recorded by the entry's file hashes, so verify covers it
+    project.save_read(p, package_case(project, p, [30, 22, 18]), as_="R1", now=later.replace(hour=14))
+    assert len(list((project.root / replaced["file"]).parent.glob("*.json"))) == 2  # none overwritten
+    assert project.verify() == []
+    assert [v["version"] for v in project.show(p, as_="R1")["versions"]] == [1]  # the read itself: one draft
+
+
 def test_reader_cannot_see_another_readers_read_and_refusals_are_logged(project: ReviewProject) -> None:
     p = project.pseudonym("NET-001")
     project.save_read(p, package_case(project, p, [30, 20, 18]), as_="R1", now=NOW)
