@@ -92,6 +92,24 @@ def test_end_to_end_on_the_sample_patient(make_napari_viewer, sample_patient_dir
     assert get_session(viewer2).controller.case == saved
 
 
+def test_compare_shows_the_first_follow_up_beside_the_baseline(reading, qtbot):
+    """A read opens on the baseline: the comparison shows the first follow-up beside it (the baseline beside
+    itself shows nothing to compare); at a follow-up (Shift+T, the next timepoint) it shows the baseline."""
+    from qtpy.QtCore import Qt
+
+    from ._canvas import press_key
+
+    viewer, _measure, _table, _case = reading
+    session = get_session(viewer)
+    compare = session.widgets()["compare"]
+    labels = session.controller.timepoint_labels
+    assert session.timepoint == labels[0]
+    assert compare.shown == labels[1]
+    press_key(qtbot, viewer, Qt.Key.Key_T, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: session.timepoint == labels[1], timeout=5000)
+    assert compare.shown == labels[0]
+
+
 def test_compare_widget_follows_position(make_napari_viewer, sample_patient_dir):
     viewer = make_napari_viewer()
     _open(viewer, sample_patient_dir)

@@ -119,13 +119,21 @@ class CompareWidget(QWidget):
         super().closeEvent(event)
 
     def reference_timepoint(self) -> str | None:
-        """The timepoint shown: the baseline, the nadir before the current one, or a chosen label."""
+        """The timepoint shown: the baseline, the nadir before the current one, or a chosen label.
+
+        While the current timepoint is the baseline itself (the start of a read), "baseline" and "nadir"
+        show the first follow-up instead: the baseline beside itself would show nothing to compare.
+        """
         ctl = self.session.controller
         if ctl is None or self.session.timepoint is None:
             return None
         choice = self.reference.currentText()
         if choice in ("baseline", "nadir"):
-            return ctl.reference_timepoint(self.session.timepoint, choice)
+            current, labels = self.session.timepoint, ctl.timepoint_labels
+            shown = ctl.reference_timepoint(current, choice)
+            if shown == current and current in labels and labels.index(current) + 1 < len(labels):
+                return labels[labels.index(current) + 1]
+            return shown
         return choice if choice in ctl.timepoint_labels else ctl.timepoint_labels[0]
 
     def _reference_ct(self):
